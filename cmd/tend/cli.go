@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+
+	"github.com/spf13/pflag"
+)
+
+const usage = `tend — run a remediation playbook safely across hosts over SSH
+
+Usage:
+  tend run PLAYBOOK [flags]     run a playbook (a path, or the name of a shipped one)
+  tend playbooks                list the shipped playbooks
+  tend version                  print the version
+  tend help [run]               this help, or the flags of run
+
+Exit codes:
+  0    success: every host ok
+  1    a task (or its verification) failed on some host
+  2    with --detailed-exitcode: something changed, or would change in --check
+  3    some host was unreachable, none failed
+  4    bad input (playbook, inventory, flags): no host was contacted
+  5    HOST KEY MISMATCH: a host's key differs from known_hosts (never accepted)
+  6    unknown host key refused (add it, or pass --accept-new-host-keys)
+  130  interrupted (SIGINT/SIGTERM): the current step finished, nothing half-written
+When several apply, the most severe wins: 4, 5, 1, 6, 3, 2, 0.
+`
+
+// run dispatches the subcommand. It is main without the process: testable.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: exitBadInput}
+	}
+	switch args[0] {
+	case "run":
+		return runPlaybook(ctx, args[1:], stdout, stderr)
+	case "playbooks":
+		return listPlaybooks(stdout)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "tend", version())
+		return nil
+	case "help", "-h", "--help":
+		if len(args) > 1 && args[1] == "run" {
+			f, _ := newRunFlags()
+			fmt.Fprint(stdout, runUsage(f))
+			return nil
+		}
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return &exitError{code: exitBadInput, err: fmt.Errorf("unknown command %q", args[0])}
+	}
+}
+
+func version() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
+
+func runUsage(f *pflag.FlagSet) string {
+	return "Usage: tend run PLAYBOOK [flags]\n\nPLAYBOOK is a file path or the name of a shipped playbook (see `tend playbooks`).\n\nFlags:\n" +
+		f.FlagUsages() + "\n" + usage[stringIndex(usage, "Exit codes:"):]
+}
+
+func stringIndex(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return 0
+}
+
+// badInput wraps an input error for exit code 4.
+func badInput(err error) error { return &exitError{code: exitBadInput, err: err} }
+
+var errHelp = errors.New("help requested")

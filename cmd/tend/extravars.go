@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/kballard/go-shellquote"
+	"gopkg.in/yaml.v3"
+)
+
+// parseExtraVars reads -e values as ansible-playbook does: KEY=VALUE pairs
+// (values stay strings), @FILE (a YAML or JSON map), or an inline map.
+func parseExtraVars(specs []string) (map[string]any, error) {
+	out := map[string]any{}
+	for _, spec := range specs {
+		switch {
+		case strings.HasPrefix(spec, "@"):
+			data, err := os.ReadFile(spec[1:])
+			if err != nil {
+				return nil, fmt.Errorf("extra-vars: %w", err)
+			}
+			if err := mergeYAMLMap(out, spec[1:], data); err != nil {
+				return nil, err
+			}
+		case strings.HasPrefix(strings.TrimSpace(spec), "{"):
+			if err := mergeYAMLMap(out, "-e", []byte(spec)); err != nil {
+				return nil, err
+			}
+		default:
+			words, err := shellquote.Split(spec)
+			if err != nil {
+				return nil, fmt.Errorf("extra-vars: %q: %w", spec, err)
+			}
+			for _, w := range words {
+				k, v, ok := strings.Cut(w, "=")
+				if !ok || !isIdentifier(k) {
+					return nil, fmt.Errorf("extra-vars: %q: want KEY=VALUE with KEY a variable name", w)
+				}
+				out[k] = v
+			}
+		}
+	}
+	return out, nil
+}
+
+func mergeYAMLMap(out map[string]any, name string, data []byte) error {
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return fmt.Errorf("extra-vars: %s: %w", name, err)
+	}
+	for k, v := range m {
+		if !isIdentifier(k) {
+			return fmt.Errorf("extra-vars: %s: %q is not a variable name", name, k)
+		}
+		out[k] = v
+	}
+	return nil
+}
+
+func isIdentifier(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

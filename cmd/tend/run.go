@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"tend/inventory"
+	"tend/playbooks"
+	"tend/runner"
+	"tend/runner/modules"
+	"tend/runner/playbook"
+	"tend/views"
+)
+
+// runFlags are the flags of `tend run`; names follow ansible-playbook.
+type runFlags struct {
+	inventories    []string
+	limit          string
+	check          bool
+	diff           bool
+	forks          int
+	extraVars      []string
+	connection     string
+	user           string
+	privateKey     string
+	knownHosts     string
+	acceptNew      bool
+	format         string
+	detailedExit   bool
+	connectTimeout time.Duration
+	verbose        bool
+}
+
+func newRunFlags() (*pflag.FlagSet, *runFlags) {
+	f := &runFlags{}
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.StringArrayVarP(&f.inventories, "inventory", "i", nil, "inventory file (Ansible YAML); repeatable. Without it: localhost over the local connection")
+	fs.StringVarP(&f.limit, "limit", "l", "", "further limit the hosts: host, group, or a comma list")
+	fs.BoolVarP(&f.check, "check", "C", false, "dry run: change nothing, show what would change (diffs, live values, restarts)")
+	fs.BoolVarP(&f.diff, "diff", "D", false, "show file diffs and live value changes when applying too")
+	fs.IntVarP(&f.forks, "forks", "f", runner.DefaultForks, "how many hosts run at once")
+	fs.StringArrayVarP(&f.extraVars, "extra-vars", "e", nil, "variable KEY=VALUE, @FILE.yml, or a JSON/YAML map; repeatable; wins over every other variable")
+	fs.StringVarP(&f.connection, "connection", "c", "", "force the connection for every host: ssh or local")
+	fs.StringVarP(&f.user, "user", "u", "", "remote user when the inventory gives none (default root)")
+	fs.StringVar(&f.privateKey, "private-key", "", "SSH identity file when the inventory gives none")
+	fs.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
+	fs.BoolVar(&f.acceptNew, "accept-new-host-keys", false, "trust and record keys of hosts not yet in known_hosts (a changed key is still refused)")
+	fs.StringVar(&f.format, "format", "text", "output: text or json (JSON lines, one event per line)")
+	fs.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when something changed (or would change with --check)")
+	fs.DurationVar(&f.connectTimeout, "timeout", 10*time.Second, "SSH dial and handshake timeout")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the output of every command")
+	return fs, f
+}
+
+func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f := newRunFlags()
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, runUsage(fs))
+			return nil
+		}
+		return badInput(fmt.Errorf("run: %w (see tend run --help)", err))
+	}
+	if fs.NArg() != 1 {
+		return badInput(fmt.Errorf("run: want exactly one PLAYBOOK, got %d (see tend run --help)", fs.NArg()))
+	}
+	if f.format != "text" && f.format != "json" {
+		return badInput(fmt.Errorf("run: --format must be text or json, not %q", f.format))
+	}
+	if f.connection != "" && f.connection != "ssh" && f.connection != "local" {
+		return badInput(fmt.Errorf("run: --connection must be ssh or local, not %q", f.connection))
+	}
+	pb, err := loadPlaybook(fs.Arg(0))
+	if err != nil {
+		return badInput(err)
+	}
+	inv := inventory.Implicit()
+	if len(f.inventories) > 0 {
+		if inv, err = inventory.Load(f.inventories...); err != nil {
+			return badInput(err)
+		}
+	}
+	extra, err := parseExtraVars(f.extraVars)
+	if err != nil {
+		return badInput(err)
+	}
+	var obs runner.Observer
+	if f.format == "json" {
+		obs = views.NewJSONLines(stdout)
+	} else {
+		h := views.NewHuman(stdout, f.diff)
+		h.Verbose = f.verbose
+		obs = h
+	}
+	sum, err := runner.Run(ctx, pb, inv, runner.Options{
+		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Observer: obs,
+		Connect: runner.ConnectOptions{
+			Connection: f.connection, User: f.user, PrivateKey: f.privateKey,
+			KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNew, Timeout: f.connectTimeout,
+			Warn: func(s string) { fmt.Fprintln(stderr, "tend: warning:", s) },
+		},
+	})
+	if err != nil {
+		var ie *runner.InputError
+		if errors.As(err, &ie) {
+			return badInput(err)
+		}
+		return err
+	}
+	return outcome(ctx, sum, f.detailedExit)
+}
+
+// outcome maps a run's summary to its exit code, most severe first.
+func outcome(ctx context.Context, sum *runner.Summary, detailed bool) error {
+	switch {
+	case len(sum.HostKeyMismatch) > 0:
+		return &exitError{code: exitHostKeyMismatch, err: fmt.Errorf("host key mismatch on %s", strings.Join(sum.HostKeyMismatch, ", "))}
+	case ctx.Err() != nil:
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted")}
+	case len(sum.Failed) > 0:
+		return &exitError{code: exitFailed}
+	case len(sum.HostKeyUnknown) > 0:
+		return &exitError{code: exitHostKeyUnknown}
+	case len(sum.Unreachable) > 0:
+		return &exitError{code: exitUnreachable}
+	case detailed && sum.Changed:
+		return &exitError{code: exitChanged}
+	}
+	return nil
+}
+
+// loadPlaybook reads a playbook file, or a shipped one by name.
+func loadPlaybook(arg string) (*playbook.Playbook, error) {
+	opts := playbook.ParseOptions{Modules: modules.Names()}
+	if _, err := os.Stat(arg); err == nil {
+		return playbook.Load(arg, opts)
+	}
+	if data, ok := playbooks.Read(arg); ok {
+		return playbook.Parse("playbooks/"+strings.TrimSuffix(arg, ".yml")+".yml", data, opts)
+	}
+	return nil, fmt.Errorf("run: %s: no such file, and no shipped playbook of that name (shipped: %s)", arg, strings.Join(playbooks.Names(), ", "))
+}
+
+func listPlaybooks(stdout io.Writer) error {
+	for _, n := range playbooks.Names() {
+		fmt.Fprintln(stdout, n)
+	}
+	return nil
+}

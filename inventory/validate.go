@@ -1,0 +1,191 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// unsafeChars may not appear in a host name, ansible_host or ansible_user:
+// shell syntax, quotes and template braces, plus pattern characters that
+// would make a host unselectable. Whitespace, control characters and a
+// leading "-" (an ssh option) are refused as well.
+const unsafeChars = ";|&$`'\"<>()\\{}*?[]!~,"
+
+// checkSafe refuses a name that could turn into an ssh option or shell
+// syntax if it ever reached a command line (faults row 22).
+func checkSafe(what, s string) error {
+	switch {
+	case s == "":
+		return fmt.Errorf("%s is empty", what)
+	case !utf8.ValidString(s):
+		return fmt.Errorf("%s %q is not valid UTF-8", what, s)
+	case strings.HasPrefix(s, "-"):
+		return fmt.Errorf("%s %q must not start with \"-\" (it could be read as an ssh option)", what, s)
+	case strings.Contains(s, "{{") || strings.Contains(s, "{%"):
+		return fmt.Errorf("%s %q is a template; templates are not supported here", what, s)
+	}
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			return fmt.Errorf("%s %q contains whitespace or a line break", what, s)
+		case unicode.IsControl(r):
+			return fmt.Errorf("%s %q contains control character %U", what, s, r)
+		case strings.ContainsRune(unsafeChars, r):
+			return fmt.Errorf("%s %q contains %q, which is not allowed", what, s, r)
+		}
+	}
+	return nil
+}
+
+// parseHostKey splits an inventory host key into name and optional port:
+// "web1", "web1:2222", "10.0.0.1:22", "2001:db8::1", "[2001:db8::1]:22".
+func parseHostKey(key string) (name string, port int, err error) {
+	name, portText, hasPort := key, "", false
+	switch {
+	case strings.HasPrefix(key, "[") && strings.Contains(key, "]:"):
+		i := strings.Index(key, "]:")
+		if a, err := netip.ParseAddr(key[1:i]); err == nil && a.Is6() {
+			name, portText, hasPort = key[1:i], key[i+2:], true
+		}
+	case strings.Count(key, ":") > 1:
+		if a, err := netip.ParseAddr(key); err != nil || !a.Is6() {
+			return "", 0, fmt.Errorf("host %q is neither a host name nor an IPv6 address", key)
+		}
+		return key, 0, nil
+	case strings.Contains(key, ":"):
+		i := strings.IndexByte(key, ':')
+		name, portText, hasPort = key[:i], key[i+1:], true
+	}
+	if strings.ContainsAny(name, "[]") {
+		return "", 0, fmt.Errorf("host %q: host ranges (web[01:10]) are not supported yet", key)
+	}
+	if err := checkSafe("host name", name); err != nil {
+		return "", 0, err
+	}
+	if hasPort {
+		if port, err = portValue(portText); err != nil {
+			return "", 0, fmt.Errorf("host %q: %v", key, err)
+		}
+	}
+	return name, port, nil
+}
+
+// groupNameOK is what a group name may hold.
+func groupNameOK(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' || r == '.'
+}
+
+// checkGroupName refuses group names that patterns could not select.
+func checkGroupName(name string) error {
+	if name == "" || strings.HasPrefix(name, "-") || strings.IndexFunc(name, func(r rune) bool { return !groupNameOK(r) }) >= 0 {
+		return fmt.Errorf(`group name %q may hold only letters, digits, "_", "-" and "." and may not start with "-"`, name)
+	}
+	return nil
+}
+
+// connectionVars are the Ansible variables this package interprets, offered
+// as suggestions for a misspelt variable name.
+var connectionVars = []string{
+	"ansible_host", "ansible_port", "ansible_user", "ansible_connection",
+	"ansible_ssh_host", "ansible_ssh_port", "ansible_ssh_user",
+	"ansible_private_key_file", "ansible_ssh_private_key_file", "ansible_group_priority",
+}
+
+var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// checkVarName refuses variable names a template could never reach
+// (ansible-port is a typo, not a variable).
+func checkVarName(name string) error {
+	if !varNameRE.MatchString(name) {
+		return fmt.Errorf("variable name %q is not an identifier (letters, digits and \"_\")%s", name, suggest(name, connectionVars...))
+	}
+	return nil
+}
+
+// checkVar validates the connection variables wherever they are set, so the
+// error points at the line that set the bad value.
+func checkVar(name string, v any) error {
+	switch name {
+	case "ansible_host", "ansible_ssh_host", "ansible_user", "ansible_ssh_user":
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%s must be a string, not %s", name, typeName(v))
+		}
+		return checkSafe(name, s)
+	case "ansible_port", "ansible_ssh_port":
+		_, err := portValue(v)
+		return err
+	case "ansible_connection":
+		if s, ok := v.(string); !ok || (s != "ssh" && s != "local") {
+			return fmt.Errorf("ansible_connection %v is not supported (want ssh or local)", quoteAny(v))
+		}
+	case "ansible_private_key_file", "ansible_ssh_private_key_file":
+		s, ok := v.(string)
+		if !ok || s == "" || strings.ContainsFunc(s, unicode.IsControl) {
+			return fmt.Errorf("%s must be a file path without control characters, not %v", name, quoteAny(v))
+		}
+	case "ansible_group_priority":
+		if _, ok := toInt(v); !ok {
+			return fmt.Errorf("ansible_group_priority must be an integer, not %v", quoteAny(v))
+		}
+	}
+	return nil
+}
+
+// portValue reads a port: an integer or decimal string from 1 to 65535.
+func portValue(v any) (int, error) {
+	n, ok := toInt(v)
+	if !ok || n < 1 || n > 65535 {
+		msg := fmt.Sprintf("port %v must be a number from 1 to 65535", quoteAny(v))
+		if s, isStr := v.(string); isStr && len(s) > 1 && s[0] == '0' {
+			msg += " (a leading zero reads as octal in YAML 1.1; drop it)"
+		}
+		return 0, errors.New(msg)
+	}
+	return n, nil
+}
+
+// toInt accepts an int or a decimal string, as Ansible's int(value) does.
+func toInt(v any) (int, bool) {
+	switch v := v.(type) {
+	case int:
+		return v, true
+	case string:
+		if decimalRE.MatchString(v) {
+			n, err := strconv.Atoi(v)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+// quoteAny quotes strings and prints other values plainly.
+func quoteAny(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(v)
+}
+
+// typeName names a variable value's type for messages.
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case int, float64:
+		return "a number"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a mapping"
+	}
+	return fmt.Sprintf("%T", v)
+}

@@ -1,0 +1,103 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"tend/inventory"
+	"tend/runner/transport"
+)
+
+// ConnectOptions are the connection settings given on the command line;
+// inventory variables (ansible_user, ansible_port, ...) win over them for
+// their host, except Connection, which -c forces for every host.
+type ConnectOptions struct {
+	// Connection forces "ssh" or "local" for every host when set (-c).
+	Connection string
+	// User is the default remote user (-u); default root.
+	User string
+	// PrivateKey is the default identity file (--private-key).
+	PrivateKey string
+	// KnownHosts is the known_hosts file (default ~/.ssh/known_hosts).
+	KnownHosts string
+	// AcceptNewHostKeys appends unknown host keys instead of refusing them.
+	AcceptNewHostKeys bool
+	// Timeout bounds the TCP dial and the SSH handshake (default 10s).
+	Timeout time.Duration
+	// Warn receives non-fatal connection warnings (malformed known_hosts lines).
+	Warn func(string)
+}
+
+// connect opens the transport for a host from its inventory variables.
+func connect(ctx context.Context, h *inventory.Host, o ConnectOptions) (transport.Conn, error) {
+	kind := h.Connection()
+	if o.Connection != "" {
+		kind = o.Connection
+	}
+	switch kind {
+	case "local":
+		return transport.Local(), nil
+	case "ssh", "":
+	default:
+		return nil, fmt.Errorf("unknown connection %q (want ssh or local)", kind)
+	}
+	cfg := transport.SSHConfig{
+		Host:              h.Address(),
+		Port:              h.Port(),
+		User:              h.User(),
+		KnownHostsFile:    o.KnownHosts,
+		AcceptNewHostKeys: o.AcceptNewHostKeys,
+		DialTimeout:       o.Timeout,
+		HandshakeTimeout:  o.Timeout,
+		Warn:              o.Warn,
+	}
+	if cfg.Port == 0 {
+		cfg.Port = 22
+	}
+	if cfg.User == "" {
+		cfg.User = o.User
+	}
+	if cfg.User == "" {
+		cfg.User = "root"
+	}
+	key := h.PrivateKeyFile()
+	if key == "" {
+		key = o.PrivateKey
+	}
+	if key != "" {
+		cfg.KeyFiles = []string{expandHome(key)}
+	} else {
+		cfg.UseAgent = os.Getenv("SSH_AUTH_SOCK") != ""
+		cfg.KeyFiles = defaultIdentities()
+	}
+	return transport.DialSSH(ctx, cfg)
+}
+
+// defaultIdentities lists the usual ~/.ssh/id_* files that exist, as
+// OpenSSH would try them when no identity is configured.
+func defaultIdentities() []string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, n := range []string{"id_ed25519", "id_ecdsa", "id_rsa"} {
+		p := filepath.Join(home, ".ssh", n)
+		if _, err := os.Stat(p); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func expandHome(p string) string {
+	if len(p) > 1 && p[:2] == "~/" {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+	}
+	return p
+}

@@ -1,0 +1,191 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"maps"
+
+	"tend/inventory"
+	"tend/runner/modules"
+	"tend/runner/playbook"
+	"tend/runner/transport"
+)
+
+// hostState is everything the run knows about one host. Only the goroutine
+// running the host touches it while a play runs.
+type hostState struct {
+	host       *inventory.Host
+	conn       transport.Conn
+	registered map[string]any
+	recap      HostRecap
+	err        error
+	// dead is set when the host failed or became unreachable: later plays skip it.
+	dead bool
+}
+
+// appliedTask remembers a module that changed the host, to re-check it.
+type appliedTask struct {
+	task *playbook.Task
+	mod  modules.Module
+	vars map[string]any
+}
+
+// hostPlay is one play running on one host.
+type hostPlay struct {
+	r        *run
+	play     *playbook.Play
+	s        *hostState
+	notified map[string]bool
+	applied  []appliedTask
+}
+
+// runHost runs a play's tasks, notified handlers, re-checks and verify on one host.
+func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState) {
+	hp := &hostPlay{r: r, play: p, s: s, notified: map[string]bool{}}
+	if s.conn == nil {
+		conn, err := connect(ctx, s.host, r.opts.Connect)
+		if err != nil {
+			hp.unreachable("connect", err)
+			return
+		}
+		s.conn = conn
+	}
+	if !hp.runList(ctx, p.Tasks, PhaseTask) {
+		return
+	}
+	// Handlers run once, in the order they are defined, if notified.
+	var handlers []*playbook.Task
+	for _, h := range p.Handlers {
+		if hp.isNotified(h) {
+			handlers = append(handlers, h)
+		}
+	}
+	if !hp.runList(ctx, handlers, PhaseHandler) {
+		return
+	}
+	if r.opts.Check {
+		return // verification checks a changed host; a dry run changed nothing
+	}
+	if !hp.recheck(ctx) {
+		return
+	}
+	hp.runList(ctx, p.Verify, PhaseVerify)
+}
+
+func (hp *hostPlay) isNotified(h *playbook.Task) bool {
+	if hp.notified[h.Name] {
+		return true
+	}
+	for _, l := range h.Listen {
+		if hp.notified[l] {
+			return true
+		}
+	}
+	return false
+}
+
+// runList runs tasks in order; false means the host must stop.
+func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase Phase) bool {
+	for _, t := range tasks {
+		if ctx.Err() != nil {
+			hp.fail(fmt.Errorf("host %s: task %q: %w", hp.s.host.Name, t.DisplayName(), ctx.Err()))
+			return false
+		}
+		if !hp.runTask(ctx, t, phase) {
+			return false
+		}
+	}
+	return true
+}
+
+// recheck re-runs Check of every verifiable module that changed the host:
+// after apply it must find nothing left to change.
+func (hp *hostPlay) recheck(ctx context.Context) bool {
+	for _, a := range hp.applied {
+		res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: a.task.DisplayName(), Module: a.task.Module, Phase: PhaseRecheck}
+		c, err := a.mod.Check(ctx, hp.s.conn)
+		res.Change = c
+		switch {
+		case err != nil && transport.IsUnreachable(err):
+			hp.unreachable(res.Task, err)
+			return false
+		case err != nil:
+			res.Status, res.Error = StatusFailed, err.Error()
+		case c.Changed():
+			res.Status = StatusFailed
+			res.Error = "verification: the change did not hold: " + firstNonEmpty(c.Summary, string(c.Action))
+		default:
+			res.Status = StatusOK
+		}
+		hp.report(res)
+		if res.Status == StatusFailed {
+			hp.fail(fmt.Errorf("host %s: verify %q: %s", hp.s.host.Name, a.task.DisplayName(), res.Error))
+			return false
+		}
+	}
+	return true
+}
+
+// vars builds the variable scope of a task: inventory < play < task <
+// registered < extra vars, plus the magic variables Ansible users expect.
+func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
+	v := make(map[string]any, len(hp.s.host.Vars)+len(hp.play.Vars)+8)
+	maps.Copy(v, hp.s.host.Vars)
+	maps.Copy(v, hp.play.Vars)
+	if t != nil {
+		maps.Copy(v, t.Vars)
+	}
+	maps.Copy(v, hp.s.registered)
+	maps.Copy(v, hp.r.opts.ExtraVars)
+	v["inventory_hostname"] = hp.s.host.Name
+	v["group_names"] = hp.s.host.Groups
+	v["ansible_check_mode"] = hp.r.opts.Check
+	return v
+}
+
+func (hp *hostPlay) report(res TaskResult) {
+	rc := &hp.s.recap
+	switch res.Status {
+	case StatusOK:
+		rc.OK++
+	case StatusChanged:
+		rc.Changed++
+		if !hp.r.opts.Check {
+			rc.Applied = append(rc.Applied, res.Task+": "+firstNonEmpty(res.Change.Summary, string(res.Change.Action)))
+		}
+	case StatusFailed:
+		if res.Ignored {
+			rc.Ignored++
+		} else {
+			rc.Failed++
+		}
+	case StatusSkipped:
+		rc.Skipped++
+	case StatusUnreachable:
+		rc.Unreachable++
+	}
+	hp.r.obs.TaskDone(res)
+}
+
+func (hp *hostPlay) fail(err error) {
+	hp.s.dead = true
+	if hp.s.err == nil {
+		hp.s.err = err
+	}
+}
+
+// unreachable marks the host unreachable during task; its recap keeps
+// what it had changed so far.
+func (hp *hostPlay) unreachable(task string, err error) {
+	hp.report(TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: task, Phase: PhaseTask, Status: StatusUnreachable, Error: err.Error()})
+	hp.fail(fmt.Errorf("host %s: task %q: %w", hp.s.host.Name, task, err))
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}

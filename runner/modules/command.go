@@ -1,0 +1,263 @@
+package modules
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/kballard/go-shellquote"
+	"gopkg.in/yaml.v3"
+
+	"tend/runner/plan"
+	"tend/runner/playbook"
+	"tend/runner/transport"
+)
+
+// commandSpec runs a program without a shell: Ansible's command module.
+var commandSpec = Spec{New: newCommand, RendersOwnArgs: true}
+
+// shellSpec runs a script through /bin/sh -c: Ansible's shell module.
+var shellSpec = Spec{New: newShell, RendersOwnArgs: true}
+
+// execArgs is the mapping form of command and shell.
+type execArgs struct {
+	Cmd   string   `yaml:"cmd"`
+	Argv  []string `yaml:"argv"`
+	Chdir string   `yaml:"chdir"`
+	Stdin string   `yaml:"stdin"`
+}
+
+// execModule runs one argv and reports its output; it is both command and shell.
+type execModule struct {
+	argv  []string
+	stdin []byte
+}
+
+var (
+	templateExpr = regexp.MustCompile(`\{\{.*?\}\}`)
+	placeholder  = regexp.MustCompile("\x00([0-9]+)\x00")
+)
+
+// newCommand builds a command task. The free-form string is split into
+// words like a shell would (quotes respected) BEFORE templates are rendered,
+// so a rendered value is always exactly one argument, whatever it contains.
+func newCommand(a Args) (Module, error) {
+	args, err := decodeExecArgs(a, "command")
+	if err != nil {
+		return nil, err
+	}
+	var words []string
+	switch {
+	case len(args.Argv) > 0 && args.Cmd != "":
+		return nil, posErr(a.File, a.Node, "command", "give either cmd (or a free-form string) or argv, not both")
+	case len(args.Argv) > 0:
+		for _, w := range args.Argv {
+			r, err := renderString(a, w)
+			if err != nil {
+				return nil, posErr(a.File, a.Node, "command", "%v", err)
+			}
+			words = append(words, r)
+		}
+	default:
+		words, err = splitTemplated(a, args.Cmd)
+		if err != nil {
+			return nil, posErr(a.File, a.Node, "command", "%v", err)
+		}
+	}
+	if len(words) == 0 {
+		return nil, posErr(a.File, a.Node, "command", "nothing to run: give a command line or argv")
+	}
+	return finishExec(a, "command", args, words)
+}
+
+// newShell builds a shell task. Each {{ expr }} in the script becomes a
+// positional parameter ("$1", "$2", ...) whose value is passed as a separate
+// argument, so no variable value is ever parsed as shell syntax.
+func newShell(a Args) (Module, error) {
+	args, err := decodeExecArgs(a, "shell")
+	if err != nil {
+		return nil, err
+	}
+	if len(args.Argv) > 0 {
+		return nil, posErr(a.File, a.Node, "shell", "argv is for command; shell takes a script string")
+	}
+	if strings.TrimSpace(args.Cmd) == "" {
+		return nil, posErr(a.File, a.Node, "shell", "empty script")
+	}
+	script, exprs, err := parameterizeShell(args.Cmd)
+	if err != nil {
+		return nil, posErr(a.File, a.Node, "shell", "%v", err)
+	}
+	words := []string{"/bin/sh", "-c", script, "sh"}
+	for _, e := range exprs {
+		v, err := renderString(a, "{{"+e+"}}")
+		if err != nil {
+			return nil, posErr(a.File, a.Node, "shell", "%v", err)
+		}
+		words = append(words, v)
+	}
+	return finishExec(a, "shell", args, words)
+}
+
+func decodeExecArgs(a Args, module string) (execArgs, error) {
+	var args execArgs
+	if a.Node == nil {
+		return args, posErr(a.File, a.Node, module, "missing arguments")
+	}
+	if a.Node.Kind == yaml.ScalarNode {
+		args.Cmd = a.Node.Value
+		return args, nil
+	}
+	err := playbook.DecodeStrict(a.File, a.Node, &args, playbook.DecodeOptions{AllowTemplates: true})
+	return args, err
+}
+
+func finishExec(a Args, module string, args execArgs, words []string) (Module, error) {
+	m := &execModule{argv: words}
+	if args.Chdir != "" {
+		dir, err := renderString(a, args.Chdir)
+		if err != nil {
+			return nil, posErr(a.File, a.Node, module, "chdir: %v", err)
+		}
+		m.argv = append([]string{"/bin/sh", "-c", `cd -- "$1" && shift && exec "$@"`, "sh", dir}, words...)
+	}
+	if args.Stdin != "" {
+		in, err := renderString(a, args.Stdin)
+		if err != nil {
+			return nil, posErr(a.File, a.Node, module, "stdin: %v", err)
+		}
+		m.stdin = []byte(in)
+	}
+	return m, nil
+}
+
+// renderString renders a template to a string; without a renderer (static
+// validation before any host is contacted) it returns the text unchanged.
+func renderString(a Args, s string) (string, error) {
+	if a.Render == nil || !strings.Contains(s, "{{") {
+		return s, nil
+	}
+	v, err := a.Render(s)
+	if err != nil {
+		return "", err
+	}
+	if str, ok := v.(string); ok {
+		return str, nil
+	}
+	return fmt.Sprint(v), nil
+}
+
+// splitTemplated splits a command line into words, rendering each
+// {{ expr }} inside the word it stands in.
+func splitTemplated(a Args, line string) ([]string, error) {
+	var exprs []string
+	masked := templateExpr.ReplaceAllStringFunc(line, func(m string) string {
+		exprs = append(exprs, m)
+		return fmt.Sprintf("\x00%d\x00", len(exprs)-1)
+	})
+	words, err := shellquote.Split(masked)
+	if err != nil {
+		return nil, fmt.Errorf("cannot split command line: %v", err)
+	}
+	for i, w := range words {
+		var rerr error
+		words[i] = placeholder.ReplaceAllStringFunc(w, func(m string) string {
+			var n int
+			fmt.Sscanf(strings.Trim(m, "\x00"), "%d", &n)
+			v, err := renderString(a, exprs[n])
+			if err != nil && rerr == nil {
+				rerr = err
+			}
+			return v
+		})
+		if rerr != nil {
+			return nil, rerr
+		}
+	}
+	return words, nil
+}
+
+// parameterizeShell replaces each {{ expr }} of a shell script by a
+// positional parameter reference: "${N}" outside quotes, ${N} inside double
+// quotes. Inside single quotes no expansion is possible, so it is an error.
+func parameterizeShell(script string) (string, []string, error) {
+	var out strings.Builder
+	var exprs []string
+	inSingle, inDouble := false, false
+	for i := 0; i < len(script); i++ {
+		c := script[i]
+		if strings.HasPrefix(script[i:], "{{") {
+			end := strings.Index(script[i:], "}}")
+			if end < 0 {
+				return "", nil, fmt.Errorf("unclosed {{ in script")
+			}
+			if inSingle {
+				return "", nil, fmt.Errorf("{{ ... }} inside single quotes cannot be substituted safely; use double quotes")
+			}
+			exprs = append(exprs, script[i+2:i+end])
+			ref := fmt.Sprintf("${%d}", len(exprs))
+			if !inDouble {
+				ref = `"` + ref + `"`
+			}
+			out.WriteString(ref)
+			i += end + 1
+			continue
+		}
+		switch {
+		case c == '\\' && !inSingle && i+1 < len(script):
+			out.WriteByte(c)
+			i++
+			c = script[i]
+		case c == '\'' && !inDouble:
+			inSingle = !inSingle
+		case c == '"' && !inSingle:
+			inDouble = !inDouble
+		}
+		out.WriteByte(c)
+	}
+	return out.String(), exprs, nil
+}
+
+// Check cannot predict a command's effect: it says the command would run.
+func (m *execModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
+	return plan.Change{Action: plan.Run, Summary: "would run: " + shellquote.Join(m.argv...)}, nil
+}
+
+// Apply runs the command. A non-zero exit code is a failed result, not an error.
+func (m *execModule) Apply(ctx context.Context, conn transport.Conn, _ plan.Change) (plan.Change, error) {
+	res, err := conn.Run(ctx, transport.Command{Argv: m.argv, Stdin: m.stdin})
+	if err != nil {
+		return plan.Change{}, err
+	}
+	stdout := strings.TrimRight(string(res.Stdout), "\n")
+	stderr := strings.TrimRight(string(res.Stderr), "\n")
+	c := plan.Change{
+		Action: plan.Run,
+		Data: map[string]any{
+			"rc":           res.ExitCode,
+			"stdout":       stdout,
+			"stderr":       stderr,
+			"stdout_lines": splitLines(stdout),
+			"stderr_lines": splitLines(stderr),
+			"truncated":    res.Truncated,
+		},
+	}
+	if res.ExitCode != 0 {
+		c.Failed = true
+		c.Msg = fmt.Sprintf("non-zero return code %d", res.ExitCode)
+	}
+	return c, nil
+}
+
+func splitLines(s string) []any {
+	if s == "" {
+		return []any{}
+	}
+	parts := strings.Split(s, "\n")
+	out := make([]any, len(parts))
+	for i, p := range parts {
+		out[i] = p
+	}
+	return out
+}

@@ -1,0 +1,83 @@
+// Package modules holds the task modules (command, shell, sysctl, ...). Each
+// decodes and validates its own YAML arguments, inspects a host read-only in
+// Check, and changes it in Apply. Modules never import the runner.
+package modules
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+
+	"tend/runner/plan"
+	"tend/runner/transport"
+)
+
+// Module is one task's action on one host, built from its arguments.
+type Module interface {
+	// Check inspects the host without changing anything and returns what
+	// Apply would do. Read-only facts are gathered for real here.
+	Check(ctx context.Context, conn transport.Conn) (plan.Change, error)
+	// Apply makes the planned change and returns what was done. It is only
+	// called when planned.Action changes the host.
+	Apply(ctx context.Context, conn transport.Conn, planned plan.Change) (plan.Change, error)
+}
+
+// Args is what a module is built from.
+type Args struct {
+	// Node is the module's argument node, templates already rendered for the
+	// host (positions kept from the playbook).
+	Node *yaml.Node
+	// File is the playbook file, for positioned errors.
+	File string
+	// Eval evaluates an expression over the host's variables (for assert).
+	Eval func(expr string) (any, error)
+	// Render renders a template string over the host's variables. It is set
+	// for modules whose Spec has RendersOwnArgs: they receive Node
+	// unrendered and decide how values enter (shell quotes them).
+	Render func(template string) (any, error)
+}
+
+// Spec describes a module to the runner.
+type Spec struct {
+	// New decodes and validates args. With Args.Eval nil and templates
+	// unrendered it is also used to validate a playbook before any host is
+	// contacted, so it must not fail on a `{{ ... }}` scalar.
+	New func(Args) (Module, error)
+	// RunsInCheckMode is true for read-only modules (facts, assert, waits
+	// that only observe): their Check result is real data in check mode.
+	RunsInCheckMode bool
+	// Verifiable is true when re-running Check after Apply must find no
+	// change left (sysctl, service started/stopped); false for command/shell.
+	Verifiable bool
+	// RendersOwnArgs is true when the runner must not render templates in
+	// Node: the module renders them itself (command and shell keep every
+	// value one argument, never shell syntax).
+	RendersOwnArgs bool
+}
+
+// Lookup returns the module spec for name.
+func Lookup(name string) (Spec, bool) {
+	s, ok := builtin()[name]
+	return s, ok
+}
+
+// Names lists the registered module names, sorted.
+func Names() []string {
+	out := make([]string, 0, len(builtin()))
+	for n := range builtin() {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// posErr formats a positioned argument error: file:line:col: module: msg.
+func posErr(file string, n *yaml.Node, module, format string, a ...any) error {
+	line, col := 0, 0
+	if n != nil {
+		line, col = n.Line, n.Column
+	}
+	return fmt.Errorf("%s:%d:%d: %s: %s", file, line, col, module, fmt.Sprintf(format, a...))
+}

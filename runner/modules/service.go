@@ -1,0 +1,320 @@
+package modules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kballard/go-shellquote"
+	"gopkg.in/yaml.v3"
+
+	"tend/runner/plan"
+	"tend/runner/playbook"
+	"tend/runner/transport"
+)
+
+// serviceSpec restarts, starts or stops a service through systemd, SysV
+// init or a command, then waits until its port accepts connections again
+// (optionally with an ActiveMQ greeting). Spec.Verifiable is false because
+// restarted always changes; started and stopped say they are verifiable
+// through (*serviceModule).Verifiable.
+var serviceSpec = Spec{New: newService}
+
+// serviceArgs are the YAML arguments of service.
+type serviceArgs struct {
+	Name    string `yaml:"name"`
+	State   string `yaml:"state,required"`
+	Manager string `yaml:"manager"`
+	// Command is an argv list, or a string split into words with shell
+	// quoting rules (never run through a shell).
+	Command     []string      `yaml:"command"`
+	PIDCommand  []string      `yaml:"pid_command"`
+	PIDFile     string        `yaml:"pidfile"`
+	WaitPort    int           `yaml:"wait_port"`
+	WaitHost    string        `yaml:"wait_host"`
+	WaitTimeout time.Duration `yaml:"wait_timeout"`
+	Greeting    string        `yaml:"greeting"`
+	// CommandTimeout bounds the manager's restart/start/stop command itself.
+	CommandTimeout time.Duration `yaml:"command_timeout"`
+}
+
+// serviceModule is one service task.
+type serviceModule struct {
+	name, state, manager string
+	command, pidCommand  []string
+	pidfile              string
+	waitPort             int
+	waitHost             string
+	waitTimeout          time.Duration
+	commandTimeout       time.Duration
+	greeting             bool
+}
+
+// servicePrivate carries what Check saw to Apply.
+type servicePrivate struct {
+	manager string
+	running bool
+	pid     int
+}
+
+// serviceNameRE admits systemd unit and init script names; no slash, no
+// leading dash.
+var serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9@._:+\\-]*$`)
+
+func newService(a Args) (Module, error) {
+	args := serviceArgs{Manager: "auto", WaitHost: "127.0.0.1", WaitTimeout: 60 * time.Second, CommandTimeout: 120 * time.Second}
+	if err := playbook.DecodeStrict(a.File, a.Node, &args, playbook.DecodeOptions{AllowTemplates: true}); err != nil {
+		return nil, err
+	}
+	bad := func(key, format string, v ...any) error {
+		return posErr(a.File, argValueNode(a.Node, key), "service", format, v...)
+	}
+	m := &serviceModule{name: args.Name, state: args.State, manager: args.Manager, pidfile: args.PIDFile,
+		waitPort: args.WaitPort, waitHost: args.WaitHost, waitTimeout: args.WaitTimeout, commandTimeout: args.CommandTimeout}
+	var err error
+	if m.command, err = argvArg(a, "command", args.Command); err != nil {
+		return nil, err
+	}
+	if m.pidCommand, err = argvArg(a, "pid_command", args.PIDCommand); err != nil {
+		return nil, err
+	}
+	if m.name != "" && !hasTemplate(m.name) && !serviceNameRE.MatchString(m.name) {
+		return nil, bad("name", "not a service name: %q", m.name)
+	}
+	switch m.state {
+	case "restarted", "started", "stopped":
+	default:
+		if !hasTemplate(m.state) {
+			return nil, bad("state", "state must be restarted, started or stopped, not %q", m.state)
+		}
+	}
+	if m.manager == "auto" && len(m.command) > 0 {
+		m.manager = "command"
+	}
+	switch m.manager {
+	case "auto", "systemd", "sysv":
+		if len(m.command) > 0 {
+			return nil, bad("command", "command is only for manager: command")
+		}
+		if m.name == "" {
+			return nil, bad("name", "name is required with manager %s", m.manager)
+		}
+	case "command":
+		if len(m.command) == 0 {
+			return nil, bad("command", "manager command needs a command")
+		}
+		if m.state != "restarted" && m.pidfile == "" && len(m.pidCommand) == 0 && m.waitPort == 0 {
+			return nil, bad("state", "with manager command, state %s needs pidfile, pid_command or wait_port to tell whether it runs", m.state)
+		}
+	default:
+		if !hasTemplate(m.manager) {
+			return nil, bad("manager", "manager must be auto, systemd, sysv or command, not %q", m.manager)
+		}
+	}
+	if m.pidfile != "" && !hasTemplate(m.pidfile) && !path.IsAbs(m.pidfile) {
+		return nil, bad("pidfile", "pidfile must be an absolute path")
+	}
+	if err := checkPortArg(a, "service", "wait_port", m.waitPort, false); err != nil {
+		return nil, err
+	}
+	if err := checkHostArg(a, "service", "wait_host", m.waitHost); err != nil {
+		return nil, err
+	}
+	switch args.Greeting {
+	case "":
+	case "activemq":
+		m.greeting = true
+		if m.waitPort == 0 {
+			return nil, bad("greeting", "greeting needs wait_port")
+		}
+	default:
+		return nil, bad("greeting", "unknown greeting %q (known: activemq)", args.Greeting)
+	}
+	return m, nil
+}
+
+// argvArg reads an argv argument: a YAML list is argv as is; a string is
+// split into words with shell quoting rules (no shell ever runs it).
+func argvArg(a Args, key string, decoded []string) ([]string, error) {
+	v, ok := lookupArg(a.Node, key)
+	if !ok || v.Kind != yaml.ScalarNode {
+		return decoded, nil
+	}
+	words, err := shellquote.Split(v.Value)
+	if err != nil {
+		return nil, posErr(a.File, v, "service", "%s: %v", key, err)
+	}
+	return words, nil
+}
+
+// Verifiable reports whether re-running Check after Apply must find nothing
+// left to do: true for started and stopped, false for restarted.
+func (m *serviceModule) Verifiable() bool { return m.state != "restarted" }
+
+func (m *serviceModule) label() string {
+	if m.name != "" {
+		return m.name
+	}
+	return path.Base(m.command[0])
+}
+
+// Check finds the manager and whether the service runs, and with which PID.
+func (m *serviceModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
+	p, err := m.observe(ctx, conn)
+	if err != nil {
+		return plan.Change{}, err
+	}
+	c := plan.Change{Action: plan.None, Private: p, Data: map[string]any{
+		"name": m.label(), "manager": p.manager, "state": m.state, "running": p.running, "pid": p.pid}}
+	pid := ""
+	if p.pid > 0 {
+		pid = fmt.Sprintf(" (pid %d)", p.pid)
+	}
+	switch {
+	case m.state == "restarted" && p.running:
+		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would restart %s%s", m.label(), pid)
+	case m.state == "restarted":
+		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would restart %s (not running)", m.label())
+	case m.state == "started" && p.running:
+		c.Summary = fmt.Sprintf("%s is running%s", m.label(), pid)
+	case m.state == "started":
+		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would start %s", m.label())
+	case p.running:
+		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would stop %s%s", m.label(), pid)
+	default:
+		c.Summary = fmt.Sprintf("%s is stopped", m.label())
+	}
+	return c, nil
+}
+
+// Apply runs the manager's action, then waits up to wait_timeout for the
+// service to come back (or go away). Not coming back is a failed result.
+func (m *serviceModule) Apply(ctx context.Context, conn transport.Conn, planned plan.Change) (plan.Change, error) {
+	p, ok := planned.Private.(servicePrivate)
+	if !ok { // a saved plan carries no Private: look again
+		var err error
+		if p, err = m.observe(ctx, conn); err != nil {
+			return plan.Change{}, err
+		}
+	}
+	verb := map[string]string{"restarted": "restart", "started": "start", "stopped": "stop"}[m.state]
+	data := map[string]any{"name": m.label(), "manager": p.manager, "state": m.state, "old_pid": p.pid, "new_pid": 0}
+	if m.waitPort > 0 {
+		data["port"] = m.waitPort
+	}
+	c := plan.Change{Action: plan.Restart, Data: data}
+	fail := func(format string, v ...any) (plan.Change, error) {
+		c.Failed, c.Msg = true, fmt.Sprintf(format, v...)
+		c.Summary = fmt.Sprintf("%s %s failed", verb, m.label())
+		return c, nil
+	}
+	argv := m.actionArgv(p.manager, verb)
+	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: m.commandTimeout})
+	switch {
+	case errors.Is(err, transport.ErrTimeout):
+		return fail("%s %s: %s did not finish within %s", verb, m.label(), argv[0], m.commandTimeout)
+	case err != nil:
+		return plan.Change{}, err
+	case res.ExitCode != 0:
+		return fail("%s %s: %s exited %d: %s", verb, m.label(), argv[0], res.ExitCode, lastLine(res.Stderr, res.Stdout))
+	}
+	why, err := m.waitSettled(ctx, conn, p.manager)
+	if err != nil {
+		return plan.Change{}, err
+	}
+	if why != "" {
+		return fail("%s did not %s within %s: %s", m.label(), map[bool]string{true: "stop", false: "come back"}[m.state == "stopped"], m.waitTimeout, why)
+	}
+	if m.state == "stopped" {
+		c.Summary = fmt.Sprintf("stopped %s (was pid %s)", m.label(), pidText(p.pid))
+		return c, nil
+	}
+	if m.greeting {
+		data["greeting"] = true
+	}
+	newPID, err := m.findPID(ctx, conn, p.manager)
+	if err != nil {
+		return plan.Change{}, err
+	}
+	data["new_pid"] = newPID
+	c.Summary = fmt.Sprintf("%s %s: pid %s -> %s", m.state, m.label(), pidText(p.pid), pidText(newPID))
+	if m.state == "restarted" {
+		if p.pid > 0 && p.pid == newPID {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("pid %d unchanged after restart: the process may not have restarted", newPID))
+		}
+	}
+	if m.waitPort > 0 {
+		c.Summary += fmt.Sprintf("; %s:%d accepts", m.waitHost, m.waitPort)
+		if m.greeting {
+			c.Summary += ", ActiveMQ greeting seen"
+		}
+	}
+	return c, nil
+}
+
+// waitSettled polls every minPoll until the service is up (or down, for
+// stopped) or wait_timeout passes; it returns why not, or "".
+func (m *serviceModule) waitSettled(ctx context.Context, conn transport.Conn, manager string) (string, error) {
+	deadline := time.Now().Add(m.waitTimeout)
+	for {
+		why := ""
+		if m.waitPort > 0 {
+			pr, err := probePort(ctx, conn, m.waitHost, m.waitPort, m.greeting && m.state != "stopped")
+			if err != nil {
+				return "", err
+			}
+			target := fmt.Sprintf("%s:%d", m.waitHost, m.waitPort)
+			switch {
+			case m.state == "stopped" && pr.Accepts:
+				why = target + " still accepts connections"
+			case m.state != "stopped" && !pr.Accepts:
+				why = target + " does not accept connections"
+				if pr.Listening {
+					why = target + " listens but does not accept connections"
+				}
+			case m.state != "stopped" && m.greeting && pr.NoBash:
+				why = "no bash on the host to read the ActiveMQ greeting"
+			case m.state != "stopped" && m.greeting && !pr.Greeting:
+				why = target + " accepts connections but sent no ActiveMQ greeting (OpenWire WireFormatInfo)"
+			}
+		}
+		if why == "" && (manager != "command" || m.pidfile != "" || len(m.pidCommand) > 0) {
+			running, err := m.running(ctx, conn, manager)
+			if err != nil {
+				return "", err
+			}
+			if running == (m.state == "stopped") {
+				why = map[bool]string{true: "still running", false: "not running"}[running]
+			}
+		}
+		if why == "" || time.Now().Add(minPoll).After(deadline) {
+			return why, nil
+		}
+		if err := sleepCtx(ctx, minPoll); err != nil {
+			return "", err
+		}
+	}
+}
+
+func pidText(pid int) string {
+	if pid <= 0 {
+		return "?"
+	}
+	return strconv.Itoa(pid)
+}
+
+// lastLine is the last non-empty line of the first non-empty output.
+func lastLine(outs ...[]byte) string {
+	for _, o := range outs {
+		if s := strings.TrimSpace(string(o)); s != "" {
+			lines := strings.Split(s, "\n")
+			return strings.TrimSpace(lines[len(lines)-1])
+		}
+	}
+	return "(no output)"
+}

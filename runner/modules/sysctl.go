@@ -1,0 +1,318 @@
+package modules
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"tend/runner/modules/sysctlconf"
+	"tend/runner/plan"
+	"tend/runner/playbook"
+	"tend/runner/transport"
+)
+
+// sysctlSpec sets kernel parameters live and in a sysctl.conf file: Ansible's
+// sysctl module, plus a settings mapping, a diff, backups, keys the kernel
+// lacks reported instead of written, and every value read back.
+var sysctlSpec = Spec{New: newSysctl, Verifiable: true}
+
+// sysctlArgs are the module's YAML arguments.
+type sysctlArgs struct {
+	Name       string                  `yaml:"name"`
+	Value      string                  `yaml:"value"`
+	Settings   playbook.OrderedStrings `yaml:"settings"`
+	File       string                  `yaml:"file"`
+	SysctlFile string                  `yaml:"sysctl_file"` // Ansible's name for file
+	Reload     *bool                   `yaml:"reload"`
+	State      string                  `yaml:"state"`
+	SysctlSet  *bool                   `yaml:"sysctl_set"`
+}
+
+// sysctlModule is one validated sysctl task.
+type sysctlModule struct {
+	file    string
+	want    []sysctlconf.Setting // state: present, in the given order
+	absent  []string             // state: absent
+	reload  bool                 // run sysctl -p FILE after writing it
+	liveSet bool                 // write live values (sysctl_set)
+}
+
+const defaultSysctlFile = "/etc/sysctl.conf"
+
+// sysctlStatusChange is plan's "change" value status, spelled out because the
+// constant's name collides with the plan.ValueChange type.
+const sysctlStatusChange = plan.ValueStatus("change")
+
+func newSysctl(a Args) (Module, error) {
+	var args sysctlArgs
+	if err := playbook.DecodeStrict(a.File, a.Node, &args, playbook.DecodeOptions{AllowTemplates: true}); err != nil {
+		return nil, err
+	}
+	fail := func(format string, v ...any) (Module, error) {
+		return nil, posErr(a.File, a.Node, "sysctl", format, v...)
+	}
+	m := &sysctlModule{file: defaultSysctlFile, reload: true, liveSet: true}
+	switch {
+	case args.File != "" && args.SysctlFile != "":
+		return fail("give file or sysctl_file, not both")
+	case args.File != "":
+		m.file = args.File
+	case args.SysctlFile != "":
+		m.file = args.SysctlFile
+	}
+	if !sysctlTemplated(m.file) && (!path.IsAbs(m.file) || strings.ContainsAny(m.file, "\n\x00")) {
+		return fail("file %q must be an absolute path", m.file)
+	}
+	if args.Reload != nil {
+		m.reload = *args.Reload
+	}
+	if args.SysctlSet != nil {
+		m.liveSet = *args.SysctlSet
+	}
+	state := args.State
+	if state == "" {
+		state = "present"
+	}
+	if state != "present" && state != "absent" && !sysctlTemplated(state) {
+		return fail("state must be present or absent, not %q", state)
+	}
+
+	var keys, values []string
+	switch {
+	case args.Name != "" && len(args.Settings.Keys) > 0:
+		return fail("give name (and value) or settings, not both")
+	case args.Name != "":
+		keys, values = []string{args.Name}, []string{args.Value}
+	case len(args.Settings.Keys) > 0:
+		keys = args.Settings.Keys
+		for _, k := range keys {
+			values = append(values, args.Settings.Values[k])
+		}
+	default:
+		return fail("nothing to set: give name and value, or settings")
+	}
+	if args.Value != "" && args.Name == "" {
+		return fail("value needs name")
+	}
+	if state == "absent" && args.Value != "" {
+		return fail("value has no meaning with state: absent")
+	}
+
+	// at positions an error about key k (its settings entry, or name).
+	at := func(k string, value bool) *yaml.Node {
+		if args.Name != "" {
+			return sysctlArgValue(a.Node, "name", a.Node)
+		}
+		s := sysctlArgValue(a.Node, "settings", a.Node)
+		if value {
+			return sysctlArgValue(s, k, s)
+		}
+		return sysctlArgKey(s, k, s)
+	}
+	seen := map[string]string{}
+	for i, k := range keys {
+		v := values[i]
+		if !sysctlTemplated(k) {
+			if err := sysctlconf.ValidateKey(k); err != nil {
+				return nil, posErr(a.File, at(k, false), "sysctl", "%v", err)
+			}
+			if prev, dup := seen[sysctlconf.Canonical(k)]; dup {
+				return nil, posErr(a.File, at(k, false), "sysctl", "%q and %q are the same key", prev, k)
+			}
+			seen[sysctlconf.Canonical(k)] = k
+		}
+		if state == "absent" {
+			m.absent = append(m.absent, k)
+			continue
+		}
+		if !sysctlTemplated(v) {
+			if err := sysctlconf.ValidateValue(v); err != nil {
+				return nil, posErr(a.File, at(k, true), "sysctl", "%s: %v", k, err)
+			}
+			if sysctlconf.NormalizeValue(v) == "" {
+				return nil, posErr(a.File, at(k, true), "sysctl", "%s: empty value", k)
+			}
+		}
+		m.want = append(m.want, sysctlconf.Setting{Key: k, Value: v})
+	}
+	return m, nil
+}
+
+// sysctlArgKey returns the key node named key in mapping n, or def.
+func sysctlArgKey(n *yaml.Node, key string, def *yaml.Node) *yaml.Node {
+	if n != nil && n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i]
+			}
+		}
+	}
+	return def
+}
+
+// sysctlArgValue returns the value node of key in mapping n, or def.
+func sysctlArgValue(n *yaml.Node, key string, def *yaml.Node) *yaml.Node {
+	if k := sysctlArgKey(n, key, nil); k != nil {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i] == k {
+				return n.Content[i+1]
+			}
+		}
+	}
+	return def
+}
+
+// sysctlTemplated reports whether s still holds an unrendered template (the
+// playbook is being validated before any host is known).
+func sysctlTemplated(s string) bool { return strings.Contains(s, "{{") }
+
+// validate re-checks what New let through as sysctlTemplated, now rendered.
+func (m *sysctlModule) validate() error {
+	if !path.IsAbs(m.file) || strings.ContainsAny(m.file, "\n\x00") {
+		return fmt.Errorf("sysctl: file %q must be an absolute path", m.file)
+	}
+	for _, k := range append(m.absent, sysctlKeys(m.want)...) {
+		if err := sysctlconf.ValidateKey(k); err != nil {
+			return fmt.Errorf("sysctl: %v", err)
+		}
+	}
+	for _, s := range m.want {
+		if err := sysctlconf.ValidateValue(s.Value); err != nil {
+			return fmt.Errorf("sysctl: %s: %v", s.Key, err)
+		}
+	}
+	return nil
+}
+
+func sysctlKeys(ss []sysctlconf.Setting) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.Key
+	}
+	return out
+}
+
+// liveTracked reports whether the task manages live values: written
+// directly (sysctl_set) or through sysctl -p (reload).
+func (m *sysctlModule) liveTracked() bool { return m.liveSet || m.reload }
+
+// sysctlState is what inspect found on the host and what it would change.
+type sysctlState struct {
+	content    []byte // the file as read (nil when missing)
+	exists     bool
+	sha        string // hex SHA-256 of content, or transport.ExpectAbsent
+	newContent []byte
+	edits      []sysctlconf.LineEdit
+	live       map[string]sysctlLive // by canonical key
+	keys       []sysctlKeyPlan       // state: present, in order
+	warnings   []string
+}
+
+// sysctlKeyPlan is the plan for one wanted key.
+type sysctlKeyPlan struct {
+	sysctlconf.Setting
+	id          string // canonical key
+	path        string // /proc/sys/...
+	supported   bool
+	fileValue   string
+	inFile      bool
+	live        string // normalised live value
+	liveChange  bool   // live value differs and the task writes it
+	fileChange  bool
+	unsupported string // why, when !supported
+}
+
+// Check reads the file and every key's live value (one command) and plans.
+func (m *sysctlModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
+	st, err := m.inspect(ctx, conn)
+	if err != nil {
+		return plan.Change{}, err
+	}
+	return m.change(st), nil
+}
+
+// inspect gathers the host's state for the task: the file, then one probe of
+// /proc/sys for our keys and for the other keys the file sets.
+func (m *sysctlModule) inspect(ctx context.Context, conn transport.Conn) (*sysctlState, error) {
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	st := &sysctlState{sha: transport.ExpectAbsent}
+	content, err := transport.ReadFile(ctx, conn, m.file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("sysctl: %w", err)
+	default:
+		st.content, st.exists = content, true
+		sum := sha256.Sum256(content)
+		st.sha = hex.EncodeToString(sum[:])
+	}
+
+	var ours []string
+	for _, s := range m.want {
+		ours = append(ours, sysctlconf.KeyToProcPath(s.Key))
+	}
+	ourIDs := map[string]bool{}
+	for _, k := range append(sysctlKeys(m.want), m.absent...) {
+		ourIDs[sysctlconf.Canonical(k)] = true
+	}
+	var others []string
+	otherLine := map[string]sysctlconf.Line{}
+	for _, l := range sysctlconf.Parse(st.content) {
+		if l.Kind != sysctlconf.Assign || l.Glob || ourIDs[l.ID()] || sysctlconf.ValidateKey(l.Key) != nil {
+			continue
+		}
+		p := sysctlconf.KeyToProcPath(l.Key)
+		if _, dup := otherLine[p]; !dup && len(others) < sysctlMaxProbeOthers {
+			others = append(others, p)
+		}
+		otherLine[p] = l
+	}
+	probe, err := sysctlProbeLive(ctx, conn, ours, others)
+	if err != nil {
+		return nil, err
+	}
+	st.live = map[string]sysctlLive{}
+
+	eff := sysctlconf.Effective(st.content)
+	var supported []sysctlconf.Setting
+	for i, s := range m.want {
+		k := sysctlKeyPlan{Setting: s, id: sysctlconf.Canonical(s.Key), path: ours[i]}
+		k.fileValue, k.inFile = eff[k.id]
+		lk := probe.keys[i]
+		st.live[k.id] = lk
+		k.unsupported = sysctlUnsupportedReason(k.id, k.path, lk, probe)
+		k.supported = k.unsupported == ""
+		if k.supported {
+			k.live = sysctlconf.NormalizeValue(lk.value)
+			k.fileChange = !k.inFile || !sysctlconf.ValuesEqual(k.fileValue, s.Value)
+			k.liveChange = m.liveTracked() && !sysctlconf.ValuesEqual(k.live, s.Value)
+			supported = append(supported, s)
+		} else if k.inFile {
+			st.warnings = append(st.warnings, fmt.Sprintf("%s: %s already sets this key, which this host lacks; sysctl -p will report it (remove it with state: absent)", s.Key, m.file))
+		}
+		st.keys = append(st.keys, k)
+	}
+	for i, p := range others {
+		if probe.others[i] == "missing" {
+			l := otherLine[p]
+			st.warnings = append(st.warnings, fmt.Sprintf("%s:%d: %s: no %s on this host; sysctl -p will report it (not a key this task sets)", m.file, l.Num, l.Key, p))
+		}
+	}
+	for _, b := range sysctlconf.BadLines(st.content) {
+		st.warnings = append(st.warnings, fmt.Sprintf("%s:%d: %s: %q (not a key this task sets)", m.file, b.Line, b.Reason, b.Text))
+	}
+	st.newContent, st.edits = sysctlconf.Edit(st.content, supported, m.absent)
+	return st, nil
+}
+
+// sysctlMaxProbeOthers bounds how many of the file's other keys Check looks up.
+const sysctlMaxProbeOthers = 512

@@ -1,0 +1,321 @@
+package modules
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"tend/runner/plan"
+	"tend/runner/playbook"
+	"tend/runner/transport"
+)
+
+// tcpStatesSpec counts the TCP sockets on a local port by state and names
+// the processes holding the CLOSE_WAIT ones: the detection step of the MQ
+// runbook. It only reads, so it runs in check mode too.
+var tcpStatesSpec = Spec{New: newTCPStates, RunsInCheckMode: true}
+
+// tcpStatesArgs are the YAML arguments of tcp_states.
+type tcpStatesArgs struct {
+	Port       int      `yaml:"port,required"`
+	RemotePort int      `yaml:"remote_port"`
+	States     []string `yaml:"states"`
+	Holders    bool     `yaml:"holders"`
+}
+
+// tcpStatesModule is one tcp_states task.
+type tcpStatesModule struct {
+	port, remotePort int
+	states           []uint8 // nil: all
+	holders          bool
+}
+
+func newTCPStates(a Args) (Module, error) {
+	args := tcpStatesArgs{Holders: true}
+	if err := playbook.DecodeStrict(a.File, a.Node, &args, playbook.DecodeOptions{AllowTemplates: true}); err != nil {
+		return nil, err
+	}
+	m := &tcpStatesModule{port: args.Port, remotePort: args.RemotePort, holders: args.Holders}
+	if err := checkPortArg(a, "tcp_states", "port", args.Port, true); err != nil {
+		return nil, err
+	}
+	if err := checkPortArg(a, "tcp_states", "remote_port", args.RemotePort, false); err != nil {
+		return nil, err
+	}
+	for _, name := range args.States {
+		if hasTemplate(name) {
+			continue
+		}
+		code, ok := parseStateName(name)
+		if !ok {
+			return nil, posErr(a.File, argValueNode(a.Node, "states"), "tcp_states",
+				"unknown state %q (use ss names: established, close-wait, time-wait, listening, ...)", name)
+		}
+		m.states = append(m.states, code)
+	}
+	return m, nil
+}
+
+// Check runs the scan: one remote command, whose output is parsed here.
+func (m *tcpStatesModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
+	if m.port < 1 || m.port > 65535 {
+		return plan.Change{Action: plan.Read, Failed: true, Msg: fmt.Sprintf("tcp_states: port %d out of range", m.port)}, nil
+	}
+	sc, truncated, err := scanPort(ctx, conn, m.port, m.holders)
+	if err != nil {
+		return plan.Change{}, err
+	}
+	r := summarizePort(sc, m.port, m.remotePort, m.states)
+	c := plan.Change{Action: plan.Read, Summary: r.summary(), Data: r.data(sc), Warnings: netnsWarnings(sc, r.Holders)}
+	if truncated {
+		c.Warnings = append(c.Warnings, "scan output was truncated: counts may be low")
+	}
+	if sc.BadLines > 0 {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%d unparsable lines in /proc/net/tcp", sc.BadLines))
+	}
+	return c, nil
+}
+
+// Apply never runs for a read-only task; it returns the planned result.
+func (m *tcpStatesModule) Apply(_ context.Context, _ transport.Conn, planned plan.Change) (plan.Change, error) {
+	return planned, nil
+}
+
+// tcpScanScript prints the /proc/net/tcp{,6} lines mentioning port $1 (as
+// 4 upper-case hex digits), the reader's and PID 1's network namespaces and,
+// when $2 is 1, which processes hold the CLOSE_WAIT and LISTEN sockets of
+// that local port: one round trip, no dependency on ss or netstat. Values
+// only ever arrive as positional parameters.
+const tcpScanScript = `hex=$1 holders=$2
+tcp=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -F -e ":$hex ")
+echo @tcp
+[ -n "$tcp" ] && printf '%s\n' "$tcp"
+echo @end
+echo "N self $(readlink /proc/self/ns/net 2>/dev/null)"
+echo "N init $(readlink /proc/1/ns/net 2>/dev/null)"
+[ "$holders" = 1 ] || exit 0
+inodes=$(printf '%s\n' "$tcp" | while read -r sl loc rem st q tr rt uid to ino rest; do
+  case $loc in *:"$hex") ;; *) continue ;; esac
+  case $st in 08|0A) [ "$ino" != 0 ] && echo "socket:[$ino]" ;; esac
+done)
+[ -n "$inodes" ] || exit 0
+if find /proc/self/fd -maxdepth 0 -printf '' 2>/dev/null; then
+  fds=$(find /proc/[0-9]*/fd -maxdepth 1 -lname 'socket:*' -printf '%h %l\n' 2>/dev/null | grep -F -e "$inodes")
+else
+  fds=$(for f in /proc/[0-9]*/fd/*; do l=$(readlink "$f" 2>/dev/null) && echo "${f%/*} $l"; done | grep -F -e "$inodes")
+fi
+echo @fd
+printf '%s\n' "$fds"
+echo @end
+for p in $(printf '%s\n' "$fds" | while read -r d l; do d=${d#/proc/}; echo "${d%/fd}"; done | sort -un | head -n 50); do
+  [ -d "/proc/$p" ] || continue
+  set -- /proc/$p/fd/*
+  n=$#; [ -e "$1" ] || n=0
+  ns=$(readlink "/proc/$p/ns/net" 2>/dev/null)
+  echo "P $p $n ${ns:--} $(cat "/proc/$p/comm" 2>/dev/null)"
+  echo "C $p $(tr '\000\n' '  ' < "/proc/$p/cmdline" 2>/dev/null | cut -c1-300)"
+done
+`
+
+// scanMaxOutput bounds the scan's output; a host with a million sockets on
+// the port is reported as truncated rather than exhausting memory.
+const scanMaxOutput = 16 << 20
+
+// scanPort runs tcpScanScript on the host and parses its output.
+func scanPort(ctx context.Context, conn transport.Conn, port int, holders bool) (portScan, bool, error) {
+	h := "0"
+	if holders {
+		h = "1"
+	}
+	res, err := conn.Run(ctx, transport.Command{
+		Argv:      []string{"/bin/sh", "-c", tcpScanScript, "tend-tcp-states", fmt.Sprintf("%04X", port), h},
+		MaxOutput: scanMaxOutput,
+	})
+	if err != nil {
+		return portScan{}, false, fmt.Errorf("tcp_states: %w", err)
+	}
+	if res.ExitCode != 0 && !strings.Contains(string(res.Stdout), "@end") {
+		return portScan{}, false, fmt.Errorf("tcp_states: scan exited %d: %s", res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	return parseScan(string(res.Stdout)), res.Truncated, nil
+}
+
+// tcpHolder is a process holding sockets of the port.
+type tcpHolder struct {
+	procInfo
+	CloseWait int
+	Listening bool
+}
+
+// tcpReport is the scan reduced to one local port.
+type tcpReport struct {
+	Port, RemotePort int
+	// Counts has an entry for every selected state, zero included.
+	Counts    map[uint8]int
+	CloseWait int
+	Listening bool
+	Holders   []tcpHolder // most CLOSE_WAIT first
+	// Unheld counts CLOSE_WAIT sockets no visible process holds (not yet
+	// accepted, or held by a process this user may not inspect).
+	Unheld int
+}
+
+// summarizePort counts the sockets whose local port is port (and remote
+// port remotePort, when not 0) in the selected states (nil: all), and
+// attributes CLOSE_WAIT and LISTEN sockets to their holders.
+func summarizePort(sc portScan, port, remotePort int, states []uint8) tcpReport {
+	r := tcpReport{Port: port, RemotePort: remotePort, Counts: map[uint8]int{}}
+	selected := func(code uint8) bool { return states == nil || containsState(states, code) }
+	for _, s := range tcpStates {
+		if selected(s.code) {
+			r.Counts[s.code] = 0
+		}
+	}
+	byPID := map[int]*tcpHolder{}
+	holder := func(pid int) *tcpHolder {
+		if byPID[pid] == nil {
+			h := &tcpHolder{procInfo: procInfo{PID: pid}}
+			if p := sc.Procs[pid]; p != nil {
+				h.procInfo = *p
+			}
+			byPID[pid] = h
+		}
+		return byPID[pid]
+	}
+	for _, s := range sc.Sockets {
+		if int(s.Local.Port()) != port {
+			continue
+		}
+		if s.State == tcpListen {
+			r.Listening = true
+			for _, pid := range sc.Owners[s.Inode] {
+				holder(pid).Listening = true
+			}
+		}
+		if remotePort != 0 && int(s.Remote.Port()) != remotePort {
+			continue
+		}
+		if selected(s.State) {
+			r.Counts[s.State]++
+		}
+		if s.State != tcpCloseWait {
+			continue
+		}
+		r.CloseWait++
+		owners := sc.Owners[s.Inode]
+		if s.Inode == 0 || len(owners) == 0 {
+			r.Unheld++
+		}
+		for _, pid := range owners {
+			holder(pid).CloseWait++
+		}
+	}
+	for _, h := range byPID {
+		r.Holders = append(r.Holders, *h)
+	}
+	sort.Slice(r.Holders, func(i, j int) bool {
+		a, b := r.Holders[i], r.Holders[j]
+		if a.CloseWait != b.CloseWait {
+			return a.CloseWait > b.CloseWait
+		}
+		return a.PID < b.PID
+	})
+	return r
+}
+
+func containsState(xs []uint8, x uint8) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// data is what `register:` stores: count is the CLOSE_WAIT count, so a
+// playbook writes `when: closewait.count > closewait_threshold`.
+func (r tcpReport) data(sc portScan) map[string]any {
+	states := map[string]any{}
+	for code, n := range r.Counts {
+		states[stateKey(code)] = n
+	}
+	holders := []any{}
+	for _, h := range r.Holders {
+		holders = append(holders, map[string]any{
+			"pid": h.PID, "command": h.Comm, "cmdline": h.Cmdline, "fds": h.FDs,
+			"close_wait": h.CloseWait, "listening": h.Listening, "netns": h.NetNS,
+		})
+	}
+	d := map[string]any{
+		"port":      r.Port,
+		"count":     r.CloseWait,
+		"states":    states,
+		"holders":   holders,
+		"listening": r.Listening,
+		"unheld":    r.Unheld,
+		"netns":     map[string]any{"self": sc.SelfNS, "init": sc.InitNS},
+	}
+	if r.RemotePort != 0 {
+		d["remote_port"] = r.RemotePort
+	}
+	return d
+}
+
+// summary reads like "3 CLOSE_WAIT on :61616 held by java (pid 1234, 310 fds)".
+func (r tcpReport) summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d CLOSE_WAIT on :%d", r.CloseWait, r.Port)
+	if r.RemotePort != 0 {
+		fmt.Fprintf(&b, " from :%d", r.RemotePort)
+	}
+	var held []string
+	for _, h := range r.Holders {
+		if h.CloseWait > 0 {
+			held = append(held, fmt.Sprintf("%s (pid %d, %d fds)", orUnknown(h.Comm), h.PID, h.FDs))
+		}
+	}
+	if len(held) > 0 {
+		b.WriteString(" held by " + strings.Join(held, ", "))
+	}
+	if r.Unheld > 0 && r.CloseWait > 0 {
+		fmt.Fprintf(&b, " (%d with no visible holder)", r.Unheld)
+	}
+	if !r.Listening {
+		b.WriteString("; nothing listens")
+	} else if n, ok := r.Counts[tcpEstablished]; ok {
+		fmt.Fprintf(&b, "; listening, %d established", n)
+	}
+	return b.String()
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "?"
+	}
+	return s
+}
+
+// netnsWarnings says when a holder lives in another network namespace than
+// PID 1: sysctl values set for the host (boot-time sysctl.conf in
+// particular) do not reach its sockets. Unknown namespaces (PID 1 not
+// readable by this user) warn about nothing.
+func netnsWarnings(sc portScan, holders []tcpHolder) []string {
+	var out []string
+	for _, h := range holders {
+		switch {
+		case h.NetNS == "":
+		case sc.InitNS != "" && h.NetNS != sc.InitNS:
+			w := fmt.Sprintf("broker runs in its own network namespace: host sysctl values do not reach its sockets (%s pid %d in %s, PID 1 in %s)",
+				orUnknown(h.Comm), h.PID, h.NetNS, sc.InitNS)
+			if h.NetNS == sc.SelfNS {
+				w += "; live values set through this connection do, boot-time sysctl files applied in PID 1's namespace do not"
+			}
+			out = append(out, w)
+		case sc.SelfNS != "" && h.NetNS != sc.SelfNS:
+			out = append(out, fmt.Sprintf("%s pid %d runs in network namespace %s, this connection in %s: sysctl values set here do not reach its sockets",
+				orUnknown(h.Comm), h.PID, h.NetNS, sc.SelfNS))
+		}
+	}
+	return out
+}

@@ -1,0 +1,249 @@
+package modules
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// tcpStateInfo names one kernel TCP state (include/net/tcp_states.h) the way
+// ss spells it in filters and the way registered data keys it.
+type tcpStateInfo struct {
+	code uint8
+	ss   string // ss filter name: close-wait
+	key  string // data key: close_wait
+}
+
+// tcpStates lists the states /proc/net/tcp shows, in kernel order.
+var tcpStates = []tcpStateInfo{
+	{0x01, "established", "established"},
+	{0x02, "syn-sent", "syn_sent"},
+	{0x03, "syn-recv", "syn_recv"},
+	{0x04, "fin-wait-1", "fin_wait1"},
+	{0x05, "fin-wait-2", "fin_wait2"},
+	{0x06, "time-wait", "time_wait"},
+	{0x07, "closed", "close"},
+	{0x08, "close-wait", "close_wait"},
+	{0x09, "last-ack", "last_ack"},
+	{0x0A, "listening", "listen"},
+	{0x0B, "closing", "closing"},
+}
+
+// Kernel state codes used by the modules.
+const (
+	tcpEstablished uint8 = 0x01
+	tcpCloseWait   uint8 = 0x08
+	tcpListen      uint8 = 0x0A
+)
+
+// stateKey returns the data key of a state code ("state_0c" when unknown).
+func stateKey(code uint8) string {
+	for _, s := range tcpStates {
+		if s.code == code {
+			return s.key
+		}
+	}
+	return fmt.Sprintf("state_%02x", code)
+}
+
+// parseStateName accepts a state as ss, netstat or Ansible write it
+// (close-wait, CLOSE_WAIT, listen, listening, FIN_WAIT1, fin-wait-1).
+func parseStateName(name string) (uint8, bool) {
+	norm := func(s string) string {
+		s = strings.ToLower(s)
+		return strings.NewReplacer("-", "", "_", "", " ", "").Replace(s)
+	}
+	n := norm(name)
+	switch n {
+	case "listen":
+		return tcpListen, true
+	case "close":
+		return 0x07, true
+	}
+	for _, s := range tcpStates {
+		if norm(s.ss) == n || norm(s.key) == n {
+			return s.code, true
+		}
+	}
+	return 0, false
+}
+
+// tcpSocket is one line of /proc/net/tcp or /proc/net/tcp6.
+type tcpSocket struct {
+	Local, Remote netip.AddrPort
+	State         uint8
+	UID           int
+	// Inode is 0 for sockets no process holds (TIME_WAIT, not yet accepted).
+	Inode uint64
+}
+
+// parseProcNetTCPLine parses one socket line of /proc/net/tcp{,6}:
+//
+//	sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode ...
+//
+// Addresses are printed as native-endian 32-bit words; like every tool
+// reading these files on x86 and arm64, little-endian is assumed (only the
+// address display depends on it, ports are printed in host order).
+func parseProcNetTCPLine(line string) (tcpSocket, error) {
+	var s tcpSocket
+	f := strings.Fields(line)
+	if len(f) < 10 || !strings.HasSuffix(f[0], ":") {
+		return s, fmt.Errorf("not a socket line: %q", line)
+	}
+	var err error
+	if s.Local, err = parseProcAddr(f[1]); err != nil {
+		return s, err
+	}
+	if s.Remote, err = parseProcAddr(f[2]); err != nil {
+		return s, err
+	}
+	st, err := strconv.ParseUint(f[3], 16, 8)
+	if err != nil {
+		return s, fmt.Errorf("bad state %q", f[3])
+	}
+	s.State = uint8(st)
+	if s.UID, err = strconv.Atoi(f[7]); err != nil {
+		return s, fmt.Errorf("bad uid %q", f[7])
+	}
+	if s.Inode, err = strconv.ParseUint(f[9], 10, 64); err != nil {
+		return s, fmt.Errorf("bad inode %q", f[9])
+	}
+	return s, nil
+}
+
+// parseProcAddr decodes "0100007F:F0B0" (IPv4) or a 32-digit IPv6 address
+// with its port; v4-mapped IPv6 addresses are kept as such.
+func parseProcAddr(s string) (netip.AddrPort, error) {
+	h, p, ok := strings.Cut(s, ":")
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("bad address %q", s)
+	}
+	port, err := strconv.ParseUint(p, 16, 16)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("bad port in %q", s)
+	}
+	raw, err := hex.DecodeString(h)
+	if err != nil || (len(raw) != 4 && len(raw) != 16) {
+		return netip.AddrPort{}, fmt.Errorf("bad address %q", s)
+	}
+	for i := 0; i < len(raw); i += 4 { // each 32-bit word is little-endian
+		raw[i], raw[i+1], raw[i+2], raw[i+3] = raw[i+3], raw[i+2], raw[i+1], raw[i]
+	}
+	addr, _ := netip.AddrFromSlice(raw)
+	return netip.AddrPortFrom(addr, uint16(port)), nil
+}
+
+// procInfo describes a process holding one of the sockets.
+type procInfo struct {
+	PID     int
+	FDs     int // open file descriptors of the process
+	NetNS   string
+	Comm    string
+	Cmdline string
+}
+
+// portScan is what the remote scan script printed, parsed.
+type portScan struct {
+	Sockets []tcpSocket
+	// BadLines counts /proc/net/tcp lines that could not be parsed.
+	BadLines       int
+	SelfNS, InitNS string
+	// Owners maps a socket inode to the PIDs holding a descriptor on it.
+	Owners map[uint64][]int
+	Procs  map[int]*procInfo
+}
+
+// parseScan parses the output of tcpScanScript: a "@tcp" section of
+// /proc/net/tcp{,6} lines, an "@fd" section of "/proc/PID/fd socket:[INODE]"
+// lines, then tagged lines "N self|init NETNS", "P PID FDS NETNS COMM",
+// "C PID CMDLINE".
+func parseScan(out string) portScan {
+	sc := portScan{Owners: map[uint64][]int{}, Procs: map[int]*procInfo{}}
+	section := ""
+	proc := func(pid int) *procInfo {
+		if sc.Procs[pid] == nil {
+			sc.Procs[pid] = &procInfo{PID: pid}
+		}
+		return sc.Procs[pid]
+	}
+	for _, line := range strings.Split(out, "\n") {
+		switch line {
+		case "@tcp", "@fd":
+			section = line
+			continue
+		case "@end":
+			section = ""
+			continue
+		case "":
+			continue
+		}
+		switch section {
+		case "@tcp":
+			if strings.HasPrefix(strings.TrimSpace(line), "sl ") {
+				continue
+			}
+			s, err := parseProcNetTCPLine(line)
+			if err != nil {
+				sc.BadLines++
+				continue
+			}
+			sc.Sockets = append(sc.Sockets, s)
+		case "@fd":
+			dir, link, ok := strings.Cut(line, " ")
+			pid, err1 := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(dir, "/proc/"), "/fd"))
+			ino, err2 := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]"), 10, 64)
+			if ok && err1 == nil && err2 == nil && !containsInt(sc.Owners[ino], pid) {
+				sc.Owners[ino] = append(sc.Owners[ino], pid)
+			}
+		default:
+			tag, rest, _ := strings.Cut(line, " ")
+			switch tag {
+			case "N":
+				which, ns, _ := strings.Cut(rest, " ")
+				if which == "self" {
+					sc.SelfNS = strings.TrimSpace(ns)
+				} else if which == "init" {
+					sc.InitNS = strings.TrimSpace(ns)
+				}
+			case "P":
+				f := strings.SplitN(rest, " ", 4)
+				if len(f) < 3 {
+					continue
+				}
+				pid, err := strconv.Atoi(f[0])
+				if err != nil {
+					continue
+				}
+				p := proc(pid)
+				p.FDs, _ = strconv.Atoi(f[1])
+				if f[2] != "-" {
+					p.NetNS = f[2]
+				}
+				if len(f) == 4 {
+					p.Comm = f[3]
+				}
+			case "C":
+				ps, cmd, _ := strings.Cut(rest, " ")
+				if pid, err := strconv.Atoi(ps); err == nil {
+					proc(pid).Cmdline = strings.TrimSpace(cmd)
+				}
+			}
+		}
+	}
+	for _, pids := range sc.Owners {
+		sort.Ints(pids)
+	}
+	return sc
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,277 @@
+package modules
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"tend/runner/plan"
+	"tend/runner/playbook"
+	"tend/runner/transport"
+)
+
+// waitForSpec waits, from the remote host's own view of the network, until a
+// port accepts connections, stops accepting them, or has drained: Ansible's
+// wait_for. It only observes, so it runs in check mode too.
+var waitForSpec = Spec{New: newWaitFor, RunsInCheckMode: true}
+
+// waitForArgs are the YAML arguments of wait_for.
+type waitForArgs struct {
+	Port  int    `yaml:"port,required"`
+	Host  string `yaml:"host"`
+	State string `yaml:"state"`
+	// ActiveConnectionStates are the states that count as a connection for
+	// state: drained (Ansible's default list).
+	ActiveConnectionStates []string      `yaml:"active_connection_states"`
+	Timeout                time.Duration `yaml:"timeout"`
+	Delay                  time.Duration `yaml:"delay"`
+	Sleep                  time.Duration `yaml:"sleep"`
+	Msg                    string        `yaml:"msg"`
+}
+
+// waitForModule is one wait_for task.
+type waitForModule struct {
+	port                  int
+	host, state, msg      string
+	active                []uint8
+	timeout, delay, sleep time.Duration
+}
+
+// minPoll is the shortest interval between two probes.
+const minPoll = 200 * time.Millisecond
+
+var defaultActiveStates = []string{"established", "fin-wait-1", "fin-wait-2", "syn-recv", "syn-sent", "time-wait"}
+
+func newWaitFor(a Args) (Module, error) {
+	args := waitForArgs{Host: "127.0.0.1", State: "started", Timeout: 60 * time.Second, Sleep: time.Second,
+		ActiveConnectionStates: defaultActiveStates}
+	if err := playbook.DecodeStrict(a.File, a.Node, &args, playbook.DecodeOptions{AllowTemplates: true}); err != nil {
+		return nil, err
+	}
+	if err := checkPortArg(a, "wait_for", "port", args.Port, true); err != nil {
+		return nil, err
+	}
+	if err := checkHostArg(a, "wait_for", "host", args.Host); err != nil {
+		return nil, err
+	}
+	switch args.State {
+	case "started", "stopped", "drained":
+	default:
+		if !hasTemplate(args.State) {
+			return nil, posErr(a.File, argValueNode(a.Node, "state"), "wait_for", "state must be started, stopped or drained, not %q", args.State)
+		}
+	}
+	m := &waitForModule{port: args.Port, host: args.Host, state: args.State, msg: args.Msg,
+		timeout: args.Timeout, delay: args.Delay, sleep: max(args.Sleep, minPoll)}
+	for _, s := range args.ActiveConnectionStates {
+		code, ok := parseStateName(s)
+		if !ok && !hasTemplate(s) {
+			return nil, posErr(a.File, argValueNode(a.Node, "active_connection_states"), "wait_for", "unknown TCP state %q", s)
+		}
+		m.active = append(m.active, code)
+	}
+	return m, nil
+}
+
+// Check does the waiting: it is an observation, real in check mode too. A
+// timeout is a failed result, not an error.
+func (m *waitForModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
+	start := time.Now()
+	deadline := start.Add(m.timeout)
+	if err := sleepCtx(ctx, m.delay); err != nil {
+		return plan.Change{}, err
+	}
+	var (
+		last  probeResult
+		conns int
+	)
+	for {
+		var done bool
+		if m.state == "drained" {
+			sc, _, err := scanPort(ctx, conn, m.port, false)
+			if err != nil {
+				return plan.Change{}, err
+			}
+			conns = 0
+			for code, n := range summarizePort(sc, m.port, 0, m.active).Counts {
+				if code != tcpListen {
+					conns += n
+				}
+			}
+			done = conns == 0
+		} else {
+			var err error
+			if last, err = probePort(ctx, conn, m.host, m.port, false); err != nil {
+				return plan.Change{}, err
+			}
+			done = last.Accepts == (m.state == "started")
+		}
+		elapsed := time.Since(start)
+		data := map[string]any{"port": m.port, "host": m.host, "state": m.state,
+			"elapsed": elapsed.Round(time.Millisecond).Seconds(), "connections": conns}
+		target := net.JoinHostPort(m.host, strconv.Itoa(m.port))
+		if done {
+			return plan.Change{Action: plan.Read, Data: data,
+				Summary: fmt.Sprintf("%s is %s after %s", target, m.state, elapsed.Round(100*time.Millisecond))}, nil
+		}
+		if time.Now().Add(m.sleep).After(deadline) {
+			msg := m.msg
+			if msg == "" {
+				msg = fmt.Sprintf("timeout: %s not %s after %s", target, m.state, m.timeout)
+				if m.state == "drained" {
+					msg += fmt.Sprintf(" (%d connections left)", conns)
+				}
+			}
+			return plan.Change{Action: plan.Read, Failed: true, Msg: msg, Data: data}, nil
+		}
+		if err := sleepCtx(ctx, m.sleep); err != nil {
+			return plan.Change{}, err
+		}
+	}
+}
+
+// Apply never runs for an observation; it returns the planned result.
+func (m *waitForModule) Apply(_ context.Context, _ transport.Conn, planned plan.Change) (plan.Change, error) {
+	return planned, nil
+}
+
+// probeResult is one probe of a port from the remote host.
+type probeResult struct {
+	Listening bool // a LISTEN socket on the port in the host's namespace
+	Accepts   bool // a connection to host:port succeeded
+	Greeting  bool // the ActiveMQ magic was read from the new connection
+	// NoBash is set when the host has no bash: Accepts is then Listening.
+	NoBash bool
+}
+
+// probeScript reports whether port $2 (hex $3) listens and whether $1:$2
+// accepts a connection; with $4 = 1 it reads the first bytes the server
+// sends, looking for the OpenWire magic "ActiveMQ" of a WireFormatInfo.
+// $5 is the constant bash program probeConnect.
+const probeScript = `if cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -q -E "^ *[0-9]+: [0-9A-F]+:$3 [0-9A-F]+:[0-9A-F]+ 0A "
+then echo listen=1; else echo listen=0; fi
+command -v bash >/dev/null 2>&1 || { echo nobash=1; exit 0; }
+LC_ALL=C timeout 3 bash -c "$5" tend-probe "$1" "$2" "$4" 2>/dev/null
+exit 0
+`
+
+// probeConnect connects with bash's /dev/tcp and reads at most 512 bytes
+// for up to 2 s, byte by byte in the C locale (NUL bytes are dropped by
+// read, the magic is kept).
+const probeConnect = `{ exec 3<>"/dev/tcp/$1/$2"; } 2>/dev/null || { echo accept=0; exit 0; }
+echo accept=1
+[ "$3" = 1 ] || exit 0
+buf=
+for ((i = 0; i < 512; i++)); do
+  IFS= read -r -N 1 -t 2 c <&3 || break
+  buf+=$c
+  [[ $buf == *ActiveMQ* ]] && { echo greeting=1; exit 0; }
+done
+echo greeting=0
+`
+
+// probePort runs one probe of host:port on the remote host.
+func probePort(ctx context.Context, conn transport.Conn, host string, port int, greeting bool) (probeResult, error) {
+	g := "0"
+	if greeting {
+		g = "1"
+	}
+	res, err := conn.Run(ctx, transport.Command{
+		Argv:    []string{"/bin/sh", "-c", probeScript, "tend-probe", host, strconv.Itoa(port), fmt.Sprintf("%04X", port), g, probeConnect},
+		Timeout: 15 * time.Second, MaxOutput: 4096,
+	})
+	if err != nil {
+		return probeResult{}, fmt.Errorf("probe %s:%d: %w", host, port, err)
+	}
+	var r probeResult
+	for _, line := range strings.Fields(string(res.Stdout)) {
+		switch line {
+		case "listen=1":
+			r.Listening = true
+		case "accept=1":
+			r.Accepts = true
+		case "greeting=1":
+			r.Greeting = true
+		case "nobash=1":
+			r.NoBash = true
+		}
+	}
+	if r.NoBash {
+		r.Accepts = r.Listening
+	}
+	return r, nil
+}
+
+// sleepCtx sleeps for d unless ctx ends first.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// argValueNode returns the value node of key in mapping n (n itself when
+// the key is absent, so errors still carry a position).
+func argValueNode(n *yaml.Node, key string) *yaml.Node {
+	if v, ok := lookupArg(n, key); ok {
+		return v
+	}
+	return n
+}
+
+// lookupArg returns the value node of key in mapping n, if present.
+func lookupArg(n *yaml.Node, key string) (*yaml.Node, bool) {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1], true
+		}
+	}
+	return nil, false
+}
+
+// hasTemplate reports an unrendered {{ ... }}: during static validation a
+// templated value is not judged.
+func hasTemplate(s string) bool { return strings.Contains(s, "{{") }
+
+// checkPortArg validates a port argument; zero is accepted when the key's
+// value is an unrendered template, or when the port is optional.
+func checkPortArg(a Args, module, key string, port int, required bool) error {
+	v := argValueNode(a.Node, key)
+	if port == 0 && (!required || (v != nil && hasTemplate(v.Value))) {
+		return nil
+	}
+	if port < 1 || port > 65535 {
+		return posErr(a.File, v, module, "%s must be a port between 1 and 65535, not %d", key, port)
+	}
+	return nil
+}
+
+var hostArgRE = regexp.MustCompile(`^[A-Za-z0-9_.:\[\]%-]+$`)
+
+// checkHostArg accepts an IP address or a host name, never anything that
+// could be read as an option or carry shell syntax.
+func checkHostArg(a Args, module, key, host string) error {
+	if hasTemplate(host) {
+		return nil
+	}
+	if host == "" || strings.HasPrefix(host, "-") || !hostArgRE.MatchString(host) {
+		return posErr(a.File, argValueNode(a.Node, key), module, "%s: not a host name or IP address: %q", key, host)
+	}
+	return nil
+}

@@ -1,0 +1,247 @@
+package playbook
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ParseOptions tells Parse what it cannot know as a leaf package.
+type ParseOptions struct {
+	// Modules lists the module names a task may use (the runner passes its
+	// registry's names). A task key that is neither a task keyword nor one of
+	// these is an error with a "did you mean". Nil accepts any non-keyword
+	// key as a module name, for tools that only need the shape.
+	Modules []string
+}
+
+// Load reads and parses the playbook at path; see Parse.
+func Load(path string, opts ParseOptions) (*Playbook, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("playbook: %w", err)
+	}
+	return Parse(path, data, opts)
+}
+
+// Parse parses one playbook document: a YAML list of plays. file names the
+// source in positions. Every problem found is reported, positioned, as an
+// *Error (one) or Errors (several); the returned Playbook is nil then.
+func Parse(file string, data []byte, opts ParseOptions) (*Playbook, error) {
+	root, yerr := parseYAML(file, data)
+	if yerr != nil {
+		return nil, yerr
+	}
+	d := &decoder{collector: collector{file: file}, budget: maxValueNodes}
+	c := &d.collector
+	checkDuplicates(c, root)
+	checkStatements(c, root)
+	if len(c.errs) > 0 {
+		return nil, c.err() // later messages would only echo these
+	}
+	p := &parser{decoder: d, modules: map[string]bool{}, acceptAny: opts.Modules == nil}
+	for _, m := range opts.Modules {
+		p.modules[m] = true
+		p.moduleNames = append(p.moduleNames, m)
+	}
+	pb := &Playbook{File: file}
+	switch {
+	case isNull(root):
+		c.add(root, "", "playbook is empty; expected a list of plays")
+	case root.Kind != yaml.SequenceNode:
+		c.add(root, "", "a playbook must be a list of plays, not %s", kindName(root))
+	default:
+		for _, n := range root.Content {
+			if play := p.play(resolveAlias(n)); play != nil {
+				pb.Plays = append(pb.Plays, play)
+			}
+		}
+		if len(root.Content) == 0 {
+			c.add(root, "", "playbook has no plays")
+		}
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return pb, nil
+}
+
+// parseYAML decodes exactly one YAML document into a node tree.
+func parseYAML(file string, data []byte) (root *yaml.Node, err error) {
+	defer func() {
+		// yaml.v3 has panicked on hostile input before; a bad file must
+		// never crash the runner.
+		if r := recover(); r != nil {
+			root, err = nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: fmt.Sprintf("malformed YAML: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "playbook is empty; expected a list of plays"}
+		}
+		return nil, yamlError(file, err)
+	}
+	var next yaml.Node
+	if err := dec.Decode(&next); err == nil {
+		return nil, &Error{Pos: posOf(file, &next), Msg: "a playbook is one YAML document; found a second one (---)"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(file, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, nil
+	}
+	return doc.Content[0], nil
+}
+
+// parser holds the state of one Parse call.
+type parser struct {
+	*decoder
+	modules     map[string]bool
+	moduleNames []string
+	acceptAny   bool
+	// notifies are the notify names of the current play's tasks, checked
+	// against its handlers once the play is read.
+	notifies []*yaml.Node
+}
+
+// playKeys are the play keywords tend runs or accepts.
+var playKeys = []string{
+	"name", "hosts", "vars", "tasks", "handlers", "verify", "serial",
+	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
+}
+
+// unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
+// naming them beats a "did you mean".
+var unsupportedPlayKeys = map[string]bool{
+	"roles": true, "pre_tasks": true, "post_tasks": true, "vars_files": true,
+	"vars_prompt": true, "environment": true, "strategy": true, "tags": true,
+	"connection": true, "remote_user": true, "port": true, "collections": true,
+	"module_defaults": true, "order": true, "import_playbook": true, "include": true,
+	"run_once": true, "throttle": true, "become_method": true, "become_flags": true,
+	"force_handlers": true, "check_mode": true, "diff": true, "ignore_errors": true,
+	"ignore_unreachable": true, "gather_subset": true, "gather_timeout": true,
+	"fact_path": true, "no_log": true, "debugger": true, "timeout": true,
+}
+
+func (p *parser) play(n *yaml.Node) *Play {
+	if n.Kind != yaml.MappingNode {
+		p.add(n, "", "a play must be a mapping, not %s", kindName(n))
+		return nil
+	}
+	play := &Play{Pos: posOf(p.file, n)}
+	p.notifies = nil
+	var hosts *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolveAlias(n.Content[i]), resolveAlias(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			p.add(k, "", "play keys must be strings, not %s", kindName(k))
+			continue
+		}
+		switch k.Value {
+		case "name":
+			play.Name = p.str(v, "name")
+		case "hosts":
+			hosts = v
+			play.Hosts = p.hosts(v)
+		case "vars":
+			play.Vars, play.VarNames = p.vars(v, "vars")
+		case "tasks":
+			play.Tasks = p.tasks(v, "tasks", false)
+		case "handlers":
+			play.Handlers = p.tasks(v, "handlers", true)
+		case "verify":
+			play.Verify = p.tasks(v, "verify", false)
+		case "serial":
+			play.Serial = p.serial(v)
+		case "max_fail_percentage":
+			play.MaxFailPercentage = p.percentage(v, k.Value)
+		case "any_errors_fatal":
+			play.AnyErrorsFatal = p.boolean(v, k.Value)
+		case "gather_facts":
+			b := p.boolean(v, k.Value)
+			play.GatherFacts = &b
+		case "become":
+			b := p.boolean(v, k.Value)
+			play.Become = &b
+		case "become_user":
+			play.BecomeUser = p.str(v, k.Value)
+		default:
+			if unsupportedPlayKeys[k.Value] {
+				p.add(k, k.Value, "play keyword is not supported by tend")
+			} else {
+				p.add(k, k.Value, "unknown play key%s", didYouMean(k.Value, playKeys))
+			}
+		}
+	}
+	if hosts == nil {
+		p.add(n, "hosts", "a play needs hosts (a pattern such as \"all\" or \"web:&prod\")")
+	}
+	p.checkHandlers(play)
+	return play
+}
+
+// hosts reads a pattern: a string or a list of strings, joined with ",".
+func (p *parser) hosts(v *yaml.Node) string {
+	var parts []string
+	switch v.Kind {
+	case yaml.ScalarNode:
+		if !isNull(v) {
+			parts = []string{strings.TrimSpace(v.Value)}
+		}
+	case yaml.SequenceNode:
+		for i, item := range v.Content {
+			if s := strings.TrimSpace(p.str(resolveAlias(item), indexPath("hosts", i))); s != "" {
+				parts = append(parts, s)
+			}
+		}
+	default:
+		p.add(v, "hosts", "must be a pattern or a list of patterns, not %s", kindName(v))
+		return ""
+	}
+	joined := strings.Join(parts, ",")
+	if strings.Trim(joined, ", ") == "" {
+		p.add(v, "hosts", "must not be empty")
+	}
+	return joined
+}
+
+// serial reads a batch size or a list of them: counts or percentages.
+func (p *parser) serial(v *yaml.Node) []string {
+	items := []*yaml.Node{v}
+	if v.Kind == yaml.SequenceNode {
+		items = v.Content
+	}
+	var out []string
+	for _, item := range items {
+		item = resolveAlias(item)
+		s := strings.TrimSuffix(item.Value, "%")
+		ok := item.Kind == yaml.ScalarNode && decimalRE.MatchString(s) && !strings.HasPrefix(s, "-") && s != "0"
+		if !ok {
+			p.add(item, "serial", "must be a positive count (5), a percentage (\"30%%\") or a list of them, not %s", kindName(item))
+			continue
+		}
+		out = append(out, item.Value)
+	}
+	return out
+}
+
+// percentage reads an integer 0..100.
+func (p *parser) percentage(v *yaml.Node, field string) *int {
+	i, ok := p.int(v, field, 64)
+	if !ok {
+		return nil
+	}
+	if i < 0 || i > 100 {
+		p.add(v, field, "must be between 0 and 100")
+		return nil
+	}
+	pct := int(i)
+	return &pct
+}

@@ -1,0 +1,217 @@
+package playbook
+
+import (
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// taskKeys are the task keywords tend runs or accepts; any other key of a
+// task must be its one module.
+var taskKeys = []string{
+	"name", "register", "when", "changed_when", "failed_when", "notify",
+	"check_mode", "ignore_errors", "timeout", "vars", "listen", "tags",
+	"retries", "until", "delay", "become", "become_user", "no_log",
+}
+
+var taskKeySet = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range taskKeys {
+		m[k] = true
+	}
+	return m
+}()
+
+// unsupportedTaskKeys are Ansible task keywords tend deliberately lacks.
+var unsupportedTaskKeys = map[string]bool{
+	"loop": true, "loop_control": true, "delegate_to": true, "delegate_facts": true,
+	"local_action": true, "action": true, "run_once": true, "environment": true,
+	"args": true, "block": true, "rescue": true, "always": true, "include_tasks": true,
+	"import_tasks": true, "include_role": true, "import_role": true, "include": true,
+	"async": true, "poll": true, "throttle": true, "any_errors_fatal": true,
+	"debugger": true, "diff": true, "ignore_unreachable": true, "become_method": true,
+	"become_flags": true, "remote_user": true, "connection": true, "port": true,
+	"module_defaults": true, "collections": true, "vars_files": true,
+}
+
+// moduleAliases maps fully qualified collection names to tend's modules.
+var moduleAliases = map[string]string{
+	"ansible.builtin.command":  "command",
+	"ansible.builtin.shell":    "shell",
+	"ansible.builtin.service":  "service",
+	"ansible.builtin.systemd":  "service",
+	"ansible.builtin.assert":   "assert",
+	"ansible.builtin.wait_for": "wait_for",
+	"ansible.posix.sysctl":     "sysctl",
+}
+
+// canonicalModule maps an FQCN to tend's module name; other keys unchanged.
+func canonicalModule(key string) string {
+	if m, ok := moduleAliases[key]; ok {
+		return m
+	}
+	for _, prefix := range []string{"ansible.builtin.", "ansible.legacy.", "ansible.posix."} {
+		if rest, ok := strings.CutPrefix(key, prefix); ok {
+			return rest
+		}
+	}
+	return key
+}
+
+// tasks reads a list of tasks (null is an empty list).
+func (p *parser) tasks(v *yaml.Node, section string, handlers bool) []*Task {
+	if isNull(v) {
+		return nil
+	}
+	if v.Kind != yaml.SequenceNode {
+		p.add(v, section, "%s must be a list, not %s", section, kindName(v))
+		return nil
+	}
+	out := make([]*Task, 0, len(v.Content))
+	for i, n := range v.Content {
+		if t := p.task(resolveAlias(n), indexPath(section, i), handlers); t != nil {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// task reads one task: keywords plus exactly one module key.
+func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
+	if n.Kind != yaml.MappingNode {
+		p.add(n, path, "a task must be a mapping, not %s", kindName(n))
+		return nil
+	}
+	t := &Task{Pos: posOf(p.file, n)}
+	var moduleKey *yaml.Node
+	badModule := false // an unknown module was reported; "no module" would repeat it
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolveAlias(n.Content[i]), resolveAlias(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			p.add(k, path, "task keys must be strings, not %s", kindName(k))
+			continue
+		}
+		field := joinPath(path, k.Value)
+		if taskKeySet[k.Value] {
+			p.keyword(t, k, v, field, handler)
+			continue
+		}
+		if unsupportedTaskKeys[k.Value] || strings.HasPrefix(k.Value, "with_") {
+			p.add(k, field, "task keyword is not supported by tend")
+			continue
+		}
+		module, ok := p.module(k, field)
+		if !ok {
+			badModule = true
+			continue
+		}
+		if moduleKey != nil {
+			p.add(k, field, "a task runs exactly one module; found %q (line %d) and %q (line %d)",
+				moduleKey.Value, moduleKey.Line, k.Value, k.Line)
+			continue
+		}
+		moduleKey = k
+		t.Module, t.ModulePos, t.Args = module, posOf(p.file, k), v
+	}
+	if moduleKey == nil && badModule {
+		return nil
+	}
+	if moduleKey == nil {
+		msg := "task has no module"
+		if len(p.moduleNames) > 0 {
+			names := append([]string(nil), p.moduleNames...)
+			sort.Strings(names)
+			msg += " (one of: " + strings.Join(names, ", ") + ")"
+		}
+		p.add(n, path, "%s", msg)
+		return nil
+	}
+	return t
+}
+
+// module resolves a non-keyword key to a module name, or reports it.
+func (p *parser) module(k *yaml.Node, field string) (string, bool) {
+	name := canonicalModule(k.Value)
+	if p.modules[name] {
+		return name, true
+	}
+	if p.acceptAny {
+		// Without a module list, a near-miss of a keyword is still a typo.
+		if s := suggest(k.Value, taskKeys); s == "" {
+			return name, true
+		}
+	}
+	if name != k.Value || strings.Contains(k.Value, ".") {
+		p.add(k, field, "module %q is not supported by tend%s", k.Value, didYouMean(name, p.moduleNames))
+		return "", false
+	}
+	p.add(k, field, "unknown module or task keyword %q%s", k.Value, didYouMean(k.Value, taskKeys, p.moduleNames))
+	return "", false
+}
+
+// keyword decodes one task keyword into t.
+func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
+	switch k.Value {
+	case "name":
+		t.Name = p.str(v, field)
+	case "register":
+		t.Register = p.str(v, field)
+		if !isIdentifier(t.Register) {
+			p.add(v, field, "must be a variable name (letters, digits, _; not starting with a digit), not %s", kindName(v))
+		}
+	case "when":
+		t.When = p.conditions(v, field)
+	case "changed_when":
+		t.ChangedWhen = p.conditions(v, field)
+	case "failed_when":
+		t.FailedWhen = p.conditions(v, field)
+	case "until":
+		t.Until = p.conditions(v, field)
+	case "notify":
+		t.Notify = p.names(v, field)
+		for _, item := range listItems(v) {
+			p.notifies = append(p.notifies, resolveAlias(item))
+		}
+	case "listen":
+		if !handler {
+			p.add(k, field, "listen is only valid in handlers")
+		}
+		t.Listen = p.names(v, field)
+	case "tags":
+		t.Tags = p.names(v, field)
+	case "check_mode":
+		b := p.boolean(v, field)
+		t.CheckMode = &b
+	case "ignore_errors":
+		t.IgnoreErrors = p.boolean(v, field)
+	case "no_log":
+		t.NoLog = p.boolean(v, field)
+	case "become":
+		b := p.boolean(v, field)
+		t.Become = &b
+	case "become_user":
+		t.BecomeUser = p.str(v, field)
+	case "timeout":
+		t.Timeout, _ = p.duration(v, field)
+	case "delay":
+		t.Delay, _ = p.duration(v, field)
+	case "retries":
+		if i, ok := p.int(v, field, 32); ok {
+			if i < 0 {
+				p.add(v, field, "must not be negative")
+			}
+			t.Retries = int(i)
+		}
+	case "vars":
+		t.Vars, t.VarNames = p.vars(v, field)
+	}
+}
+
+// listItems is a list's items, or the node itself when it is a scalar.
+func listItems(v *yaml.Node) []*yaml.Node {
+	if v.Kind == yaml.SequenceNode {
+		return v.Content
+	}
+	return []*yaml.Node{v}
+}

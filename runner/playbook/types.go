@@ -1,0 +1,122 @@
+package playbook
+
+import (
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Pos is a position in a YAML file, 1-based.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// String formats p as file:line:col.
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+
+// Error is a positioned input error: file:line:col, the field, what is wrong.
+type Error struct {
+	Pos   Pos
+	Field string // the key or path of the field at fault ("tasks[2].notfiy"), may be empty
+	Msg   string
+}
+
+// Error formats e as "file:line:col: field: message".
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %s", e.Pos, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Pos, e.Msg)
+}
+
+// Playbook is a parsed playbook file: a list of plays.
+type Playbook struct {
+	File  string
+	Plays []*Play
+}
+
+// Play runs a list of tasks on the hosts its pattern selects.
+type Play struct {
+	Pos   Pos
+	Name  string
+	Hosts string // pattern; a YAML list is joined with ","
+	// Vars are the play's variables in file order (values decoded: strings stay strings).
+	Vars     map[string]any
+	Tasks    []*Task
+	Handlers []*Task
+	// Verify runs after apply (and its handlers); a failure fails the host.
+	Verify []*Task
+
+	// VarNames lists the keys of Vars in file order.
+	VarNames []string
+	// Serial splits the hosts into batches run one after another: each
+	// entry is a count ("5") or a percentage ("30%"); the last entry repeats.
+	// Empty means all hosts at once.
+	Serial []string
+	// MaxFailPercentage aborts the play when more than this share of a
+	// batch failed; nil means no limit (0 means any failure aborts).
+	MaxFailPercentage *int
+	// AnyErrorsFatal aborts the whole run on the first failed host.
+	AnyErrorsFatal bool
+	// GatherFacts is accepted for Ansible compatibility and ignored: tend
+	// gathers no facts.
+	GatherFacts *bool
+	// Become runs the play's tasks with privilege escalation; nil means
+	// unset (the inventory or command line decides). Tasks may override.
+	Become     *bool
+	BecomeUser string
+}
+
+// Task is one step: exactly one module with its arguments, plus controls.
+type Task struct {
+	Pos    Pos
+	Name   string
+	Module string
+	// ModulePos is where the module key stands.
+	ModulePos Pos
+	// Args is the module's raw argument node (a mapping or, for command and
+	// shell, a scalar free-form string); templates are rendered per host.
+	Args *yaml.Node
+	Vars map[string]any
+
+	Register string
+	// When, ChangedWhen, FailedWhen are expressions ANDed together; a
+	// single string and a list are both accepted in YAML.
+	When        []string
+	ChangedWhen []string
+	FailedWhen  []string
+	Notify      []string
+	// CheckMode, when set to false, runs the task for real under --check
+	// (Ansible's check_mode: false) — only for read-only commands.
+	CheckMode    *bool
+	IgnoreErrors bool
+	Timeout      time.Duration
+	// Listen lets a handler be notified under another name (handlers only).
+	Listen []string
+
+	// VarNames lists the keys of Vars in file order.
+	VarNames []string
+	// Tags select tasks with --tags / --skip-tags.
+	Tags []string
+	// Retries, Until and Delay repeat the task until every Until
+	// expression holds, at most Retries more times, Delay apart.
+	Retries int
+	Until   []string
+	Delay   time.Duration
+	// Become overrides the play's Become when non-nil.
+	Become     *bool
+	BecomeUser string
+	// NoLog hides the task's arguments and output from every view.
+	NoLog bool
+}
+
+// DisplayName is the name shown in output: Name, or "module" when unnamed.
+func (t *Task) DisplayName() string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return t.Module
+}

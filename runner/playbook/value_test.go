@@ -1,0 +1,115 @@
+package playbook
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestDecodeValue(t *testing.T) {
+	tests := []struct {
+		src  string
+		want any
+	}{
+		{"0755", "0755"},
+		{"0o17", "0o17"},
+		{"0x1F", "0x1F"},
+		{"1_000", "1_000"},
+		{"1e3", "1e3"},
+		{".5", ".5"},
+		{"yes", "yes"},
+		{"off", "off"},
+		{"2024-01-02", "2024-01-02"},
+		{"'42'", "42"},
+		{"42", 42},
+		{"-7", -7},
+		{"1.5", 1.5},
+		{"true", true},
+		{"False", false},
+		{"~", nil},
+		{"[1, a, {b: 2}]", []any{1, "a", map[string]any{"b": 2}}},
+		{"{a: &x [1], b: *x}", map[string]any{"a": []any{1}, "b": []any{1}}},
+		{"!!str 12", "12"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.src, func(t *testing.T) {
+			var n yaml.Node
+			if err := yaml.Unmarshal([]byte(tt.src), &n); err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeValue("v.yml", &n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("DecodeValue(%s) = %#v, want %#v", tt.src, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeValueAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a: &a [x, x, x, x, x, x, x, x, x, x]\n")
+	prev := "a"
+	for i := 0; i < 8; i++ {
+		name := string(rune('b' + i))
+		b.WriteString(name + ": &" + name + " [")
+		for j := 0; j < 10; j++ {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("*" + prev)
+		}
+		b.WriteString("]\n")
+		prev = name
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(b.String()), &n); err != nil {
+		t.Fatal(err)
+	}
+	_, err := DecodeValue("v.yml", &n)
+	if err == nil || !strings.Contains(err.Error(), "more than 100000 nodes") {
+		t.Errorf("alias bomb: err = %v", err)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	tests := []struct {
+		word string
+		want string
+	}{
+		{"notfiy", "notify"},
+		{"regster", "register"},
+		{"whn", "when"},
+		{"Notify", "notify"},
+		{"xyzzy", ""},
+		{"nam", "name"},
+	}
+	for _, tt := range tests {
+		if got := suggest(tt.word, taskKeys); got != tt.want {
+			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
+		}
+	}
+}
+
+func TestHasStatement(t *testing.T) {
+	tests := []struct {
+		s    string
+		want bool
+	}{
+		{"{% if x %}", true},
+		{"a {{ '{%' }} b", false},
+		{"{{ x }} {% endif %}", true},
+		{"echo ${#arr[@]}", false},
+		{"plain", false},
+		{"{{ unterminated {%", true},
+	}
+	for _, tt := range tests {
+		if got := hasStatement(tt.s); got != tt.want {
+			t.Errorf("hasStatement(%q) = %v, want %v", tt.s, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	"tend/runner/modules"
+	"tend/runner/plan"
+	"tend/runner/playbook"
+	"tend/runner/template"
+	"tend/runner/transport"
+)
+
+// runTask runs one task on the host; false means the host must stop.
+func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) bool {
+	start := time.Now()
+	res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: phase}
+	vars := hp.vars(t)
+	outcome := hp.execute(ctx, t, vars, &res)
+	res.Duration = time.Since(start)
+	switch outcome {
+	case outcomeUnreachable:
+		hp.unreachable(res.Task, fmt.Errorf("%s", res.Error))
+		return false
+	case outcomeFailed:
+		if t.IgnoreErrors {
+			res.Ignored = true
+			hp.report(res)
+			return true
+		}
+		hp.report(res)
+		hp.fail(fmt.Errorf("host %s: task %q: %s", hp.s.host.Name, res.Task, res.Error))
+		return false
+	}
+	hp.report(res)
+	return true
+}
+
+type outcome int
+
+const (
+	outcomeDone outcome = iota
+	outcomeFailed
+	outcomeUnreachable
+)
+
+// execute evaluates when, builds the module, checks, applies and registers.
+func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[string]any, res *TaskResult) outcome {
+	file := hp.r.pb.File
+	failWith := func(err error) outcome {
+		res.Status, res.Error = StatusFailed, err.Error()
+		return outcomeFailed
+	}
+	for _, cond := range t.When {
+		ok, err := template.EvalBool(cond, vars)
+		if err != nil {
+			return failWith(fmt.Errorf("%s: when: %w", t.Pos, err))
+		}
+		if !ok {
+			res.Status, res.Reason = StatusSkipped, "when: "+cond+" is false"
+			hp.register(t, map[string]any{"skipped": true, "changed": false})
+			return outcomeDone
+		}
+	}
+	spec, _ := modules.Lookup(t.Module) // Validate checked it exists
+	node := t.Args
+	if !spec.RendersOwnArgs && node != nil {
+		rendered, err := template.RenderNode(node, vars)
+		if err != nil {
+			return failWith(fmt.Errorf("%s: %s: %w", t.ModulePos, t.Module, err))
+		}
+		node = rendered
+	}
+	mod, err := spec.New(modules.Args{
+		Node: node, File: file,
+		Eval:   func(e string) (any, error) { return template.Eval(e, vars) },
+		Render: func(s string) (any, error) { return template.Render(s, vars) },
+	})
+	if err != nil {
+		return failWith(err)
+	}
+	if t.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
+		defer cancel()
+	}
+	change, err := mod.Check(ctx, hp.s.conn)
+	if err != nil {
+		return hp.moduleError(t, res, err)
+	}
+	dry := hp.r.opts.Check
+	if t.CheckMode != nil {
+		dry = *t.CheckMode // check_mode: false runs a read-only command for real under --check
+	}
+	res.DryRun = dry && change.Changed()
+	if dry && change.Action == plan.Run {
+		res.Status, res.Reason, res.Change, res.DryRun = StatusSkipped, "check mode: would run", change, false
+		hp.register(t, map[string]any{"skipped": true, "changed": false})
+		return outcomeDone
+	}
+	if !dry && change.Changed() {
+		applied, err := mod.Apply(ctx, hp.s.conn, change)
+		if err != nil {
+			return hp.moduleError(t, res, err)
+		}
+		change = applied
+		if spec.Verifiable && !change.Failed {
+			hp.applied = append(hp.applied, appliedTask{task: t, mod: mod, vars: vars})
+		}
+	}
+	res.Change = change
+	changed, failed := change.Changed(), change.Failed
+	data := map[string]any{}
+	maps.Copy(data, change.Data)
+	data["changed"], data["failed"], data["skipped"] = changed, failed, false
+	if change.Msg != "" {
+		data["msg"] = change.Msg
+	}
+	// changed_when / failed_when see the result under its register name and as "result".
+	if len(t.ChangedWhen) > 0 || len(t.FailedWhen) > 0 {
+		scope := maps.Clone(vars)
+		scope["result"] = data
+		if t.Register != "" {
+			scope[t.Register] = data
+		}
+		if len(t.ChangedWhen) > 0 {
+			v, err := allTrue(t.ChangedWhen, scope)
+			if err != nil {
+				return failWith(fmt.Errorf("%s: changed_when: %w", t.Pos, err))
+			}
+			changed = v
+		}
+		if len(t.FailedWhen) > 0 {
+			v, err := allTrue(t.FailedWhen, scope)
+			if err != nil {
+				return failWith(fmt.Errorf("%s: failed_when: %w", t.Pos, err))
+			}
+			failed = v
+		}
+		data["changed"], data["failed"] = changed, failed
+	}
+	hp.register(t, data)
+	switch {
+	case failed:
+		res.Status = StatusFailed
+		res.Error = firstNonEmpty(change.Msg, "failed")
+		if stderr, _ := change.Data["stderr"].(string); stderr != "" {
+			res.Error += ": " + stderr
+		}
+		return outcomeFailed
+	case changed:
+		res.Status = StatusChanged
+		for _, n := range t.Notify {
+			hp.notified[n] = true
+		}
+	default:
+		res.Status = StatusOK
+	}
+	return outcomeDone
+}
+
+// moduleError classifies a module's Go error: a lost connection makes the
+// host unreachable; anything else fails the task.
+func (hp *hostPlay) moduleError(t *playbook.Task, res *TaskResult, err error) outcome {
+	res.Error = err.Error()
+	if transport.IsUnreachable(err) {
+		res.Status = StatusUnreachable
+		return outcomeUnreachable
+	}
+	res.Status = StatusFailed
+	return outcomeFailed
+}
+
+func (hp *hostPlay) register(t *playbook.Task, data map[string]any) {
+	if t.Register != "" {
+		hp.s.registered[t.Register] = data
+	}
+}
+
+func allTrue(conds []string, vars map[string]any) (bool, error) {
+	for _, c := range conds {
+		ok, err := template.EvalBool(c, vars)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}

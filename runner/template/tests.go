@@ -1,0 +1,186 @@
+package template
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+)
+
+// tests maps each Jinja test tend supports to its function: x is t(a) is
+// is_t(x, a).
+var tests = map[string]string{
+	"defined": "is_defined", "undefined": "is_undefined", "none": "is_none",
+	"string": "is_string", "number": "is_number", "integer": "is_integer",
+	"float": "is_float", "boolean": "is_boolean", "mapping": "is_mapping",
+	"sequence": "is_sequence", "iterable": "is_sequence",
+	"changed": "is_changed", "failed": "is_failed", "succeeded": "is_succeeded",
+	"success": "is_succeeded", "skipped": "is_skipped",
+	"search": "is_search", "regex": "is_search", "match": "is_match",
+	"truthy": "is_truthy", "falsy": "is_falsy",
+}
+
+// kindOf is v's reflect kind, Invalid for nil.
+func kindOf(v any) reflect.Kind { return reflect.ValueOf(v).Kind() }
+
+func isOneOf(v any, kinds ...reflect.Kind) bool {
+	k := kindOf(v)
+	for _, want := range kinds {
+		if k == want {
+			return true
+		}
+	}
+	return false
+}
+
+var intKinds = []reflect.Kind{reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+	reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64}
+
+// testFuncs implements the tests; each returns a bool.
+var testFuncs = map[string]func(args ...any) (any, error){
+	"is_defined":   func(args ...any) (any, error) { _, u := args[0].(undefined); return !u, nil },
+	"is_undefined": func(args ...any) (any, error) { _, u := args[0].(undefined); return u, nil },
+	"is_none":      func(args ...any) (any, error) { return args[0] == nil, nil },
+	"is_string":    func(args ...any) (any, error) { return isOneOf(args[0], reflect.String), nil },
+	"is_number": func(args ...any) (any, error) {
+		return isOneOf(args[0], append(intKinds, reflect.Float32, reflect.Float64)...), nil
+	},
+	"is_integer": func(args ...any) (any, error) { return isOneOf(args[0], intKinds...), nil },
+	"is_float":   func(args ...any) (any, error) { return isOneOf(args[0], reflect.Float32, reflect.Float64), nil },
+	"is_boolean": func(args ...any) (any, error) { return isOneOf(args[0], reflect.Bool), nil },
+	"is_mapping": func(args ...any) (any, error) { return isOneOf(args[0], reflect.Map), nil },
+	"is_sequence": func(args ...any) (any, error) {
+		return isOneOf(args[0], reflect.Slice, reflect.Array, reflect.String), nil
+	},
+	"is_changed":   resultTest("changed", "changed", false),
+	"is_failed":    resultTest("failed", "failed", false),
+	"is_succeeded": resultTest("succeeded", "failed", true),
+	"is_skipped":   resultTest("skipped", "skipped", false),
+	"is_search":    regexTest("search", ""),
+	"is_match":     regexTest("match", "^"),
+	"is_truthy":    func(args ...any) (any, error) { return truthy(args[0]), nil },
+	"is_falsy":     func(args ...any) (any, error) { return !truthy(args[0]), nil },
+}
+
+// resultTest tests a registered result's boolean field (r is changed).
+func resultTest(test, key string, negate bool) func(args ...any) (any, error) {
+	return func(args ...any) (any, error) {
+		m, ok := args[0].(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("'is %s' needs a registered result, not %s", test, show(args[0]))
+		}
+		b, _ := m[key].(bool)
+		return b != negate, nil
+	}
+}
+
+// regexTest is `s is search(pattern)`; prefix "^" anchors it (match).
+func regexTest(test, prefix string) func(args ...any) (any, error) {
+	return func(args ...any) (any, error) {
+		if err := arity(test, args, 1, 1); err != nil {
+			return nil, err
+		}
+		pat, ok := args[1].(string)
+		if !ok {
+			return nil, fmt.Errorf("%s: the pattern must be a string", test)
+		}
+		re, err := regexCache.get(prefix + "(?:" + pat + ")")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", test, err)
+		}
+		return re.MatchString(format(args[0])), nil
+	}
+}
+
+// methodFuncs implements the Python string and dict methods Jinja users
+// call: s.startswith("x") is _m_startswith(s, "x").
+var methodFuncs = map[string]func(args ...any) (any, error){
+	"_m_startswith": strMethod(func(s string, a []string) any { return strings.HasPrefix(s, arg(a, 0)) }),
+	"_m_endswith":   strMethod(func(s string, a []string) any { return strings.HasSuffix(s, arg(a, 0)) }),
+	"_m_lower":      strMethod(func(s string, _ []string) any { return strings.ToLower(s) }),
+	"_m_upper":      strMethod(func(s string, _ []string) any { return strings.ToUpper(s) }),
+	"_m_strip":      strMethod(func(s string, a []string) any { return trimWith(s, a, strings.Trim, strings.TrimSpace) }),
+	"_m_lstrip": strMethod(func(s string, a []string) any {
+		return trimWith(s, a, strings.TrimLeft, func(s string) string { return strings.TrimLeft(s, " \t\r\n\v\f") })
+	}),
+	"_m_rstrip": strMethod(func(s string, a []string) any {
+		return trimWith(s, a, strings.TrimRight, func(s string) string { return strings.TrimRight(s, " \t\r\n\v\f") })
+	}),
+	"_m_replace": strMethod(func(s string, a []string) any { return strings.ReplaceAll(s, arg(a, 0), arg(a, 1)) }),
+	"_m_split": strMethod(func(s string, a []string) any {
+		var parts []string
+		if len(a) == 0 {
+			parts = strings.Fields(s)
+		} else {
+			parts = strings.Split(s, a[0])
+		}
+		out := make([]any, len(parts))
+		for i, p := range parts {
+			out[i] = p
+		}
+		return out
+	}),
+	"_m_get": func(args ...any) (any, error) {
+		v, found, err := member(args[0], args[1])
+		if err != nil || found {
+			return v, err
+		}
+		if len(args) > 2 {
+			return args[2], nil
+		}
+		return nil, nil
+	},
+}
+
+// strMethod adapts a string method; its receiver and arguments must be
+// strings.
+func strMethod(fn func(s string, args []string) any) func(args ...any) (any, error) {
+	return func(args ...any) (any, error) {
+		s, ok := args[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("string method called on %s", show(args[0]))
+		}
+		rest := make([]string, 0, len(args)-1)
+		for _, a := range args[1:] {
+			as, ok := a.(string)
+			if !ok {
+				return nil, fmt.Errorf("string method argument must be a string, not %s", show(a))
+			}
+			rest = append(rest, as)
+		}
+		return fn(s, rest), nil
+	}
+}
+
+func arg(a []string, i int) string {
+	if i < len(a) {
+		return a[i]
+	}
+	return ""
+}
+
+// trimWith is Python's strip family: given characters, or whitespace.
+func trimWith(s string, a []string, cut func(string, string) string, space func(string) string) string {
+	if len(a) > 0 {
+		return cut(s, a[0])
+	}
+	return space(s)
+}
+
+// regexps caches compiled regular expressions by pattern.
+type regexps struct{ m sync.Map }
+
+func newRegexCache() *regexps { return &regexps{} }
+
+func (c *regexps) get(pat string) (*regexp.Regexp, error) {
+	if re, ok := c.m.Load(pat); ok {
+		return re.(*regexp.Regexp), nil
+	}
+	re, err := regexp.Compile(pat)
+	if err != nil {
+		return nil, err
+	}
+	c.m.Store(pat, re)
+	return re, nil
+}

@@ -1,0 +1,43 @@
+package transport
+
+import "sync"
+
+// capWriter keeps the first max bytes written to it and discards the rest,
+// so a command printing gigabytes costs at most max bytes of memory while
+// it still runs to completion (its pipe is always drained).
+type capWriter struct {
+	mu        sync.Mutex
+	max       int
+	buf       []byte
+	truncated bool
+}
+
+func newCapWriter(max int) *capWriter {
+	if max <= 0 {
+		max = DefaultMaxOutput
+	}
+	return &capWriter{max: max}
+}
+
+// Write never fails: bytes past the cap are counted as truncated and dropped.
+func (w *capWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	room := w.max - len(w.buf)
+	if room >= len(p) {
+		w.buf = append(w.buf, p...)
+		return len(p), nil
+	}
+	if room > 0 {
+		w.buf = append(w.buf, p[:room]...)
+	}
+	w.truncated = true
+	return len(p), nil
+}
+
+// snapshot returns a copy of what was kept so far and whether bytes were dropped.
+func (w *capWriter) snapshot() ([]byte, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]byte(nil), w.buf...), w.truncated
+}

@@ -1,0 +1,20 @@
+// Package transport runs commands and edits files on one host, over SSH or
+// locally, behind a single interface so that every module works the same on
+// both. It knows nothing of inventories or playbooks: the runner turns a host
+// into a dial target.
+//
+// Two implementations of [Conn] exist: [Local], which runs commands on this
+// machine without a shell, and [DialSSH], which carries every command of a
+// run over one SSH connection. Over SSH the argv is quoted word by word for
+// the remote login shell ([ShellJoin]), so no value is ever interpreted by it.
+//
+// Host keys are always checked against known_hosts: an unknown key is
+// refused unless new keys are explicitly accepted, and a changed key is
+// always refused ([HostKeyError]). A broken connection is an
+// [UnreachableError]; a command that exits non-zero is a [Result].
+//
+// File operations ([ReadFile], [Stat], [WriteFileAtomic]) are written once,
+// as constant POSIX sh scripts run through [Conn.Run] with every value passed
+// as a positional argument or on stdin, so the same code serves local, SSH
+// and privilege-escalated connections.
+package transport

@@ -1,0 +1,103 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// Local returns a Conn that runs commands on this machine. Argv is executed
+// directly, never through a shell; each command runs in its own process
+// group so a timeout ends it together with everything it started.
+func Local() Conn { return localConn{} }
+
+type localConn struct{}
+
+// localWaitDelay bounds how long Run waits for output pipes after the
+// command was killed (a daemonised grandchild may hold them open).
+const localWaitDelay = 2 * time.Second
+
+// errTimeoutCause marks a context ended by Command.Timeout, as opposed to
+// the caller's context.
+var errTimeoutCause = errors.New("transport: command timeout")
+
+func (localConn) Run(ctx context.Context, cmd Command) (Result, error) {
+	if err := ValidateArgv(cmd.Argv); err != nil {
+		return Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	runCtx := ctx
+	if cmd.Timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeoutCause(ctx, cmd.Timeout, errTimeoutCause)
+		defer cancel()
+	}
+
+	c := exec.CommandContext(runCtx, cmd.Argv[0], cmd.Argv[1:]...)
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	c.Cancel = func() error {
+		// Kill the whole process group, not just the direct child.
+		return syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+	}
+	c.WaitDelay = localWaitDelay
+	if cmd.Stdin != nil {
+		c.Stdin = bytes.NewReader(cmd.Stdin)
+	}
+	stdout, stderr := newCapWriter(cmd.MaxOutput), newCapWriter(cmd.MaxOutput)
+	c.Stdout, c.Stderr = stdout, stderr
+
+	start := time.Now()
+	err := c.Run()
+	res := Result{Duration: time.Since(start)}
+	var t1, t2 bool
+	res.Stdout, t1 = stdout.snapshot()
+	res.Stderr, t2 = stderr.snapshot()
+	res.Truncated = t1 || t2
+
+	if runCtx.Err() != nil {
+		if context.Cause(runCtx) == errTimeoutCause {
+			return res, fmt.Errorf("transport: %s: %w after %s", cmd.Argv[0], ErrTimeout, cmd.Timeout)
+		}
+		return res, fmt.Errorf("transport: %s: %w", cmd.Argv[0], ctx.Err())
+	}
+	if c.ProcessState == nil && (errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist)) {
+		// Same outcome as a shell (and so as SSH): exit 127, not an error.
+		res.ExitCode = 127
+		res.Stderr = fmt.Appendf(nil, "tend: %s: command not found\n", cmd.Argv[0])
+		return res, nil
+	}
+	if c.ProcessState != nil {
+		// Exit codes (and deaths by signal, as 128+n like a shell reports
+		// them) are results. ErrWaitDelay only means a grandchild kept the
+		// output open after the command itself ended.
+		if err == nil || errors.Is(err, exec.ErrWaitDelay) || isExitError(err) {
+			res.ExitCode = exitCode(c.ProcessState)
+			return res, nil
+		}
+	}
+	return res, fmt.Errorf("transport: %s: %w", cmd.Argv[0], err)
+}
+
+func (localConn) Close() error { return nil }
+
+func isExitError(err error) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee)
+}
+
+func exitCode(ps interface{ Sys() any }) int {
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
+		if ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ws.ExitStatus()
+	}
+	return -1
+}

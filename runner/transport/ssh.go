@@ -1,0 +1,217 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// SSHConfig says how to reach one host over SSH. The runner builds it from
+// the inventory; this package never reads inventories or ssh_config.
+type SSHConfig struct {
+	// Host is the address to dial and the name checked in known_hosts
+	// ([Host]:Port form when Port is not 22).
+	Host string
+	// Port defaults to 22.
+	Port int
+	// User to log in as. Required.
+	User string
+	// KeyFiles are identity files. When set, ONLY these keys are offered (like
+	// IdentitiesOnly): an encrypted key is used through the agent if the agent
+	// holds it, other agent keys are never offered.
+	KeyFiles []string
+	// UseAgent offers the keys of the agent at SSH_AUTH_SOCK when KeyFiles is empty.
+	UseAgent bool
+	// KnownHostsFile defaults to ~/.ssh/known_hosts.
+	KnownHostsFile string
+	// AcceptNewHostKeys appends the key of a host absent from KnownHostsFile
+	// (one line, under a file lock). A changed key is refused regardless.
+	AcceptNewHostKeys bool
+	// DialTimeout bounds the TCP connect (default 10s); HandshakeTimeout
+	// bounds the SSH handshake including authentication (default 10s), so a
+	// server that accepts and then stalls cannot hang the run.
+	DialTimeout, HandshakeTimeout time.Duration
+	// KeepaliveInterval (default 15s) is how often a keepalive@openssh.com
+	// request is sent; after KeepaliveCountMax (default 3) unanswered ones the
+	// connection is closed and running commands fail with UnreachableError.
+	// A negative interval disables keepalives.
+	KeepaliveInterval time.Duration
+	KeepaliveCountMax int
+	// MaxSessions caps concurrent commands on the connection (default 8,
+	// below OpenSSH's MaxSessions of 10); further Run calls wait their turn.
+	MaxSessions int
+	// Dial, when set, opens the transport stream instead of a TCP dial: a
+	// bastion hop is just another dialer (for example an ssh.Client's
+	// DialContext). The target's host key is still checked under Host.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Warn receives warnings and notable events as one-line messages:
+	// malformed known_hosts lines (with file:line; the file is never
+	// rewritten) and host keys added under AcceptNewHostKeys. Nil drops them.
+	Warn func(msg string)
+}
+
+func (cfg *SSHConfig) withDefaults() (SSHConfig, error) {
+	c := *cfg
+	if c.Host == "" {
+		return c, errors.New("transport: ssh: empty host")
+	}
+	if c.User == "" {
+		return c, fmt.Errorf("transport: ssh: host %s: empty user", c.Host)
+	}
+	if c.Port == 0 {
+		c.Port = 22
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		return c, fmt.Errorf("transport: ssh: host %s: bad port %d", c.Host, c.Port)
+	}
+	if c.KnownHostsFile == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return c, fmt.Errorf("transport: ssh: known_hosts: %w", err)
+		}
+		c.KnownHostsFile = filepath.Join(home, ".ssh", "known_hosts")
+	}
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = 10 * time.Second
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = 10 * time.Second
+	}
+	if c.KeepaliveInterval == 0 {
+		c.KeepaliveInterval = 15 * time.Second
+	}
+	if c.KeepaliveCountMax <= 0 {
+		c.KeepaliveCountMax = 3
+	}
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = 8
+	}
+	return c, nil
+}
+
+// DialSSH connects and authenticates to cfg.Host and returns a Conn that
+// carries every later command over that one connection.
+//
+// Errors: *UnreachableError when the host cannot be dialed, stalls in the
+// handshake or drops the connection; *HostKeyError when its key is unknown
+// (and not accepted), changed or revoked — before any credential is sent;
+// a plain error when authentication fails (tried once, never in a loop).
+func DialSSH(ctx context.Context, cfg SSHConfig) (Conn, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	hostport := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+
+	kh, err := loadKnownHosts(c.KnownHostsFile, c.Warn)
+	if err != nil {
+		return nil, err
+	}
+	auth, closeAgent, err := authMethods(c)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAgent()
+
+	var keyErr error // set by the host key callback
+	algos := kh.hostKeyAlgorithms(hostport)
+	conf := &ssh.ClientConfig{
+		User:              c.User,
+		Auth:              auth,
+		HostKeyAlgorithms: algos,
+		HostKeyCallback: func(_ string, remote net.Addr, key ssh.PublicKey) error {
+			keyErr = checkHostKey(kh, c, hostport, remote, key)
+			return keyErr
+		},
+		Timeout: c.HandshakeTimeout,
+	}
+
+	dial := c.Dial
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	dctx, cancel := context.WithTimeout(ctx, c.DialTimeout)
+	nc, err := dial(dctx, "tcp", hostport)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("transport: dial %s: %w", hostport, ctx.Err())
+		}
+		return nil, &UnreachableError{Host: hostport, Err: err}
+	}
+
+	// golang/go#51926: ClientConfig.Timeout covers only the TCP dial, so a
+	// server that accepts and says nothing would hang NewClientConn forever.
+	_ = nc.SetDeadline(time.Now().Add(c.HandshakeTimeout))
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+	sc, chans, reqs, err := ssh.NewClientConn(nc, hostport, conf)
+	stopped := stop()
+	if err != nil {
+		nc.Close()
+		return nil, handshakeError(ctx, hostport, c, algos, keyErr, err, !stopped)
+	}
+	_ = nc.SetDeadline(time.Time{})
+
+	conn := &sshConn{
+		host:   hostport,
+		client: ssh.NewClient(sc, chans, reqs),
+		sem:    make(chan struct{}, c.MaxSessions),
+		done:   make(chan struct{}),
+	}
+	if c.KeepaliveInterval > 0 {
+		conn.wg.Add(1)
+		go conn.keepalive(c.KeepaliveInterval, c.KeepaliveCountMax)
+	}
+	return conn, nil
+}
+
+// checkHostKey turns the knownhosts verdict into a *HostKeyError, appending
+// an unknown key under AcceptNewHostKeys.
+func checkHostKey(kh *knownHosts, c SSHConfig, hostport string, remote net.Addr, key ssh.PublicKey) error {
+	err := kh.verify(hostport, remote, key)
+	if err == nil {
+		return nil
+	}
+	if isUnknownKey(err) && c.AcceptNewHostKeys {
+		err = appendKnownHost(c.KnownHostsFile, hostport, key, c.Warn)
+		if err == nil {
+			return nil
+		}
+	}
+	return hostKeyError(err, c.KnownHostsFile, hostport, key)
+}
+
+// handshakeError classifies a failed NewClientConn.
+func handshakeError(ctx context.Context, hostport string, c SSHConfig, algos []string, keyErr, err error, cancelled bool) error {
+	if keyErr != nil {
+		return keyErr
+	}
+	if cancelled && ctx.Err() != nil {
+		return fmt.Errorf("transport: ssh handshake with %s: %w", hostport, ctx.Err())
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &UnreachableError{Host: hostport, Err: fmt.Errorf("ssh handshake timed out after %s", c.HandshakeTimeout)}
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "unable to authenticate"):
+		return fmt.Errorf("transport: host %s: authentication as %q failed (no retry): %w", hostport, c.User, err)
+	case strings.Contains(msg, "no common algorithm for host key"):
+		// We asked only for the key types known_hosts holds for this host:
+		// the server no longer has any of them, so its key has changed.
+		return &HostKeyError{Host: hostport, Mismatch: true, KnownHosts: c.KnownHostsFile,
+			KeyType: "none of " + strings.Join(algos, ",")}
+	case strings.Contains(msg, "no common algorithm"):
+		return fmt.Errorf("transport: host %s: %w", hostport, err)
+	}
+	return &UnreachableError{Host: hostport, Err: err}
+}

@@ -1,0 +1,240 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// sshConn is one SSH client connection; each Run opens one session on it.
+type sshConn struct {
+	host   string
+	client *ssh.Client
+	sem    chan struct{} // bounds concurrent sessions
+	done   chan struct{} // closed by Close
+
+	closeOnce sync.Once
+	closeErr  error
+	wg        sync.WaitGroup // keepalive goroutine
+
+	mu   sync.Mutex
+	lost error // why the connection was dropped (keepalive), if it was
+}
+
+// killGrace is how long Run waits for a killed remote command to report
+// before giving up on it (the connection may be dead).
+const killGrace = 2 * time.Second
+
+// remoteTimeoutSlack delays the remote `timeout` backstop past the local
+// timer, so the normal path is the local one (signal KILL, which sshd
+// delivers to the session's whole process group) and the backstop only acts
+// when the client can no longer reach the host.
+const remoteTimeoutSlack = 2 * time.Second
+
+func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
+	if err := ValidateArgv(cmd.Argv); err != nil {
+		return Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
+	select {
+	case c.sem <- struct{}{}:
+		defer func() { <-c.sem }()
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	case <-c.done:
+		return Result{}, c.unreachable(errors.New("connection closed"))
+	}
+
+	sess, err := c.newSession(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer sess.Close()
+
+	// `exec` makes the command (or timeout) replace the login shell, so it
+	// keeps the session's process group: dash, unlike bash, would otherwise
+	// fork, and GNU timeout in a child moves to a group of its own, out of
+	// reach of the KILL signal sshd delivers with killpg.
+	line := "exec " + ShellJoin(cmd.Argv)
+	if cmd.Timeout > 0 {
+		// The backstop: even if this client vanishes, the remote process
+		// group is killed. GNU coreutils and busybox both accept this form.
+		secs := int64(math.Ceil((cmd.Timeout + remoteTimeoutSlack).Seconds()))
+		line = "exec timeout -s KILL " + strconv.FormatInt(secs, 10) + " " + ShellJoin(cmd.Argv)
+	}
+	stdout, stderr := newCapWriter(cmd.MaxOutput), newCapWriter(cmd.MaxOutput)
+	sess.Stdout, sess.Stderr = stdout, stderr
+	if cmd.Stdin != nil {
+		sess.Stdin = bytes.NewReader(cmd.Stdin)
+	}
+	start := time.Now()
+	result := func() Result {
+		r := Result{Duration: time.Since(start)}
+		var t1, t2 bool
+		r.Stdout, t1 = stdout.snapshot()
+		r.Stderr, t2 = stderr.snapshot()
+		r.Truncated = t1 || t2
+		return r
+	}
+	if err := sess.Start(line); err != nil {
+		return Result{}, c.unreachable(fmt.Errorf("start %s: %w", cmd.Argv[0], err))
+	}
+	waitc := make(chan error, 1)
+	go func() { waitc <- sess.Wait() }()
+
+	var timeout <-chan time.Time
+	if cmd.Timeout > 0 {
+		t := time.NewTimer(cmd.Timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case err = <-waitc:
+	case <-timeout:
+		c.kill(sess, waitc)
+		return result(), fmt.Errorf("transport: %s: %s: %w after %s", c.host, cmd.Argv[0], ErrTimeout, cmd.Timeout)
+	case <-ctx.Done():
+		c.kill(sess, waitc)
+		return result(), fmt.Errorf("transport: %s: %s: %w", c.host, cmd.Argv[0], ctx.Err())
+	}
+
+	res := result()
+	var ee *ssh.ExitError
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.As(err, &ee):
+		// A non-zero exit, or death by signal (128+n, as a shell reports it).
+		res.ExitCode = ee.ExitStatus()
+		return res, nil
+	default:
+		// *ssh.ExitMissingError, io.EOF, closed connection: the outcome is unknown.
+		return res, c.unreachable(fmt.Errorf("%s: %w", cmd.Argv[0], err))
+	}
+}
+
+// kill ends a running remote command: SIGKILL to the session (OpenSSH's
+// sshd delivers it with killpg to the session's process group), then the
+// session is closed. It waits a short while for the command to report.
+func (c *sshConn) kill(sess *ssh.Session, waitc <-chan error) {
+	_ = sess.Signal(ssh.SIGKILL)
+	_ = sess.Close()
+	t := time.NewTimer(killGrace)
+	defer t.Stop()
+	select {
+	case <-waitc:
+	case <-t.C:
+		// The Wait goroutine ends when the connection closes.
+	}
+}
+
+// newSession opens a session, retrying briefly when the server refuses one
+// for lack of resources (its MaxSessions may be lower than ours).
+func (c *sshConn) newSession(ctx context.Context) (*ssh.Session, error) {
+	backoff := 50 * time.Millisecond
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sess, err := c.client.NewSession()
+		if err == nil {
+			return sess, nil
+		}
+		var oe *ssh.OpenChannelError
+		if !errors.As(err, &oe) || (oe.Reason != ssh.Prohibited && oe.Reason != ssh.ResourceShortage) {
+			return nil, c.unreachable(fmt.Errorf("open session: %w", err))
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("transport: %s: open session: %w", c.host, err)
+		}
+		select {
+		case <-time.After(backoff):
+			backoff = min(2*backoff, 500*time.Millisecond)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// unreachable wraps err, preferring the recorded reason the connection was dropped.
+func (c *sshConn) unreachable(err error) error {
+	c.mu.Lock()
+	lost := c.lost
+	c.mu.Unlock()
+	if lost != nil {
+		err = fmt.Errorf("%w (%v)", lost, err)
+	}
+	return &UnreachableError{Host: c.host, Err: err}
+}
+
+// keepalive sends keepalive@openssh.com every interval, each raced against
+// a timer of the same length; after max consecutive failures it closes the
+// client, which fails every running session.
+func (c *sshConn) keepalive(interval time.Duration, max int) {
+	defer c.wg.Done()
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	fails := 0
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-tick.C:
+		}
+		reply := make(chan error, 1)
+		go func() {
+			// Any reply, even "unsupported", proves the peer is alive.
+			_, _, err := c.client.SendRequest("keepalive@openssh.com", true, nil)
+			reply <- err
+		}()
+		timer := time.NewTimer(interval)
+		select {
+		case err := <-reply:
+			timer.Stop()
+			if err == nil {
+				fails = 0
+				continue
+			}
+			c.mu.Lock()
+			c.lost = fmt.Errorf("connection lost: %v", err)
+			c.mu.Unlock()
+			return
+		case <-timer.C:
+			fails++
+		case <-c.done:
+			timer.Stop()
+			return
+		}
+		if fails >= max {
+			c.mu.Lock()
+			c.lost = fmt.Errorf("no answer to %d keepalives at %s intervals", fails, interval)
+			c.mu.Unlock()
+			c.client.Close()
+			return
+		}
+	}
+}
+
+// Close closes the connection; running commands fail with UnreachableError.
+func (c *sshConn) Close() error {
+	c.closeOnce.Do(func() {
+		close(c.done)
+		if err := c.client.Close(); err != nil && !isClosedErr(err) {
+			c.closeErr = fmt.Errorf("transport: close %s: %w", c.host, err)
+		}
+		c.wg.Wait()
+	})
+	return c.closeErr
+}
+
+func isClosedErr(err error) bool {
+	return errors.Is(err, net.ErrClosed)
+}

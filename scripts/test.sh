@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command of the README: installs what the tests need on a fresh
+# Debian machine (as root), then runs every test, integration included.
+# Integration tests create network namespaces with their own OpenSSH sshd,
+# so they need root; they fail (not skip) without it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v ss >/dev/null 2>&1 || need+=(iproute2)
+command -v ansible-inventory >/dev/null 2>&1 || need+=(ansible-core)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
+fi
+mkdir -p /run/sshd
+
+go vet ./...
+go test -count=1 -timeout 15m ./... "$@"

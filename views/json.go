@@ -1,0 +1,38 @@
+package views
+
+import (
+	"encoding/json"
+	"io"
+
+	"tend/runner"
+)
+
+// JSONLines renders each event as one JSON object on its own line, for
+// machines (cron wrappers, log shippers). Nothing else goes to its writer.
+type JSONLines struct {
+	enc *json.Encoder
+}
+
+var _ runner.Observer = (*JSONLines)(nil)
+
+// NewJSONLines returns a JSON lines view writing to w.
+func NewJSONLines(w io.Writer) *JSONLines { return &JSONLines{enc: json.NewEncoder(w)} }
+
+type jsonEvent struct {
+	Event string `json:"event"`
+	Data  any    `json:"data"`
+}
+
+func (j *JSONLines) emit(kind string, data any) { _ = j.enc.Encode(jsonEvent{Event: kind, Data: data}) }
+
+// RunStarted emits {"event":"run_start"}.
+func (j *JSONLines) RunStarted(e runner.RunStart) { j.emit("run_start", e) }
+
+// PlayStarted emits {"event":"play_start"}.
+func (j *JSONLines) PlayStarted(e runner.PlayStart) { j.emit("play_start", e) }
+
+// TaskDone emits {"event":"task"}.
+func (j *JSONLines) TaskDone(e runner.TaskResult) { j.emit("task", e) }
+
+// RunDone emits the final {"event":"summary"}.
+func (j *JSONLines) RunDone(s runner.Summary) { j.emit("summary", s) }
