@@ -96,13 +96,6 @@ func Validate(pb *playbook.Playbook) error {
 		check(p.Tasks)
 		check(p.Handlers)
 		check(p.Verify)
-		for _, t := range p.Tasks {
-			for _, n := range t.Notify {
-				if !hasHandler(p, n) {
-					errs = multierror.Append(errs, &playbook.Error{Pos: t.Pos, Field: "notify", Msg: fmt.Sprintf("no handler named %q in this play", n)})
-				}
-			}
-		}
 	}
 	return errs.ErrorOrNil()
 }
@@ -125,20 +118,6 @@ func checkTemplates(file string, n *yaml.Node) error {
 		}
 	}
 	return nil
-}
-
-func hasHandler(p *playbook.Play, name string) bool {
-	for _, h := range p.Handlers {
-		if h.Name == name {
-			return true
-		}
-		for _, l := range h.Listen {
-			if l == name {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // Run executes every play of pb on the hosts of inv. It returns an

@@ -90,7 +90,7 @@ func writeChangeDetails(b *strings.Builder, indent string, c plan.Change, showDi
 		case plan.ValueFailed:
 			fmt.Fprintf(b, "%sFAILED: %s is %q, want %q %s\n", indent, v.Key, v.Before, v.After, v.Note)
 		case plan.ValueChanged:
-			if showDiff {
+			if showDiff && v.Before != v.After { // equal: only the file changes, the diff shows it
 				fmt.Fprintf(b, "%s%s: %s → %s\n", indent, v.Key, v.Before, v.After)
 			}
 		}

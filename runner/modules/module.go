@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -80,4 +81,19 @@ func posErr(file string, n *yaml.Node, module, format string, a ...any) error {
 		line, col = n.Line, n.Column
 	}
 	return fmt.Errorf("%s:%d:%d: %s: %s", file, line, col, module, fmt.Sprintf(format, a...))
+}
+
+// templatedArg reports whether the mapping node's key holds an unrendered
+// {{ }} scalar: before rendering (validation) such a value cannot be checked.
+func templatedArg(n *yaml.Node, key string) bool {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v := n.Content[i+1]
+			return v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "{{")
+		}
+	}
+	return false
 }

@@ -95,6 +95,8 @@ func newSysctl(a Args) (Module, error) {
 		for _, k := range keys {
 			values = append(values, args.Settings.Values[k])
 		}
+	case templatedArg(a.Node, "settings"):
+		return m, nil // validation before rendering: settings come from a variable
 	default:
 		return fail("nothing to set: give name and value, or settings")
 	}

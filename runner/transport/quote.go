@@ -36,14 +36,21 @@ func ShellJoin(argv []string) string {
 var ErrEmptyArgv = errors.New("transport: empty argv")
 
 // ValidateArgv rejects argv that no transport can carry literally: an empty
-// argv, an empty program name, or an element containing a NUL byte (which
-// C strings, and so every exec and shell, would silently truncate).
+// argv, an empty program name or one starting with '-' or containing '=',
+// or an element containing a NUL byte (which C strings, and so every exec
+// and shell, would silently truncate). Arguments after the program name may
+// hold anything else.
 func ValidateArgv(argv []string) error {
 	if len(argv) == 0 {
 		return ErrEmptyArgv
 	}
 	if argv[0] == "" {
 		return errors.New("transport: empty program name")
+	}
+	if argv[0][0] == '-' || strings.ContainsRune(argv[0], '=') {
+		// Either would be taken for an option or a variable assignment by
+		// the wrappers a command may run under (env, timeout, sudo).
+		return fmt.Errorf("transport: program name %q starts with '-' or contains '='", argv[0])
 	}
 	for i, a := range argv {
 		if strings.IndexByte(a, 0) >= 0 {

@@ -84,7 +84,7 @@ func TestShellQuoteRoundTrip(t *testing.T) {
 }
 
 func TestValidateArgv(t *testing.T) {
-	for _, argv := range [][]string{nil, {}, {""}, {"echo", "a\x00b"}, {"a\x00"}} {
+	for _, argv := range [][]string{nil, {}, {""}, {"echo", "a\x00b"}, {"a\x00"}, {"-oProxyCommand=x"}, {"A=B", "x"}} {
 		if err := ValidateArgv(argv); err == nil {
 			t.Errorf("ValidateArgv(%q) = nil, want error", argv)
 		}

@@ -3,6 +3,8 @@ package transport
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -34,10 +36,26 @@ type sshConn struct {
 const killGrace = 2 * time.Second
 
 // remoteTimeoutSlack delays the remote `timeout` backstop past the local
-// timer, so the normal path is the local one (signal KILL, which sshd
-// delivers to the session's whole process group) and the backstop only acts
-// when the client can no longer reach the host.
+// timer, so the normal path is the local one (see kill) and the backstop
+// only acts when the client can no longer reach the host.
 const remoteTimeoutSlack = 2 * time.Second
+
+// runIDVar marks, in their environment, every process a Run starts on the
+// host, so kill can find them all (children inherit the environment).
+const runIDVar = "TEND_RUN_ID"
+
+// killScript kills every process whose environment holds runIDVar=$1. It
+// repeats until none is left, catching processes forked meanwhile.
+const killScript = `i=0
+while [ "$i" -lt 10 ]; do
+	found=
+	for f in $(grep -lzxF -- "` + runIDVar + `=$1" /proc/[0-9]*/environ 2>/dev/null); do
+		p=${f#/proc/}
+		kill -KILL "${p%/environ}" 2>/dev/null && found=1
+	done
+	[ -n "$found" ] || exit 0
+	i=$((i+1))
+done`
 
 func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err := ValidateArgv(cmd.Argv); err != nil {
@@ -61,17 +79,18 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	}
 	defer sess.Close()
 
-	// `exec` makes the command (or timeout) replace the login shell, so it
-	// keeps the session's process group: dash, unlike bash, would otherwise
-	// fork, and GNU timeout in a child moves to a group of its own, out of
-	// reach of the KILL signal sshd delivers with killpg.
-	line := "exec " + ShellJoin(cmd.Argv)
+	// `exec` makes the command replace the login shell (dash would fork it),
+	// keeping it in the session's process group for sshd's killpg; `env`
+	// marks it and all its descendants with the run ID for kill.
+	id := newRunID()
+	line := "exec env " + runIDVar + "=" + id + " "
 	if cmd.Timeout > 0 {
 		// The backstop: even if this client vanishes, the remote process
 		// group is killed. GNU coreutils and busybox both accept this form.
 		secs := int64(math.Ceil((cmd.Timeout + remoteTimeoutSlack).Seconds()))
-		line = "exec timeout -s KILL " + strconv.FormatInt(secs, 10) + " " + ShellJoin(cmd.Argv)
+		line += "timeout -s KILL " + strconv.FormatInt(secs, 10) + " "
 	}
+	line += ShellJoin(cmd.Argv)
 	stdout, stderr := newCapWriter(cmd.MaxOutput), newCapWriter(cmd.MaxOutput)
 	sess.Stdout, sess.Stderr = stdout, stderr
 	if cmd.Stdin != nil {
@@ -101,10 +120,10 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	select {
 	case err = <-waitc:
 	case <-timeout:
-		c.kill(sess, waitc)
+		c.kill(sess, waitc, id)
 		return result(), fmt.Errorf("transport: %s: %s: %w after %s", c.host, cmd.Argv[0], ErrTimeout, cmd.Timeout)
 	case <-ctx.Done():
-		c.kill(sess, waitc)
+		c.kill(sess, waitc, id)
 		return result(), fmt.Errorf("transport: %s: %s: %w", c.host, cmd.Argv[0], ctx.Err())
 	}
 
@@ -123,19 +142,45 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	}
 }
 
-// kill ends a running remote command: SIGKILL to the session (OpenSSH's
-// sshd delivers it with killpg to the session's process group), then the
-// session is closed. It waits a short while for the command to report.
-func (c *sshConn) kill(sess *ssh.Session, waitc <-chan error) {
+// kill ends a running remote command and everything it started: SIGKILL
+// to the session (sshd delivers it with killpg, but only where it allows
+// signals: not for root logins), then, in a second session, SIGKILL to every
+// process carrying the run's ID in its environment. It waits a short while
+// for the command to report, then closes the session.
+func (c *sshConn) kill(sess *ssh.Session, waitc <-chan error, id string) {
 	_ = sess.Signal(ssh.SIGKILL)
-	_ = sess.Close()
 	t := time.NewTimer(killGrace)
 	defer t.Stop()
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		// Not under c.sem: this must run even when every slot is busy
+		// (MaxSessions leaves room below the server's limit).
+		k, err := c.client.NewSession()
+		if err != nil {
+			return
+		}
+		defer k.Close()
+		_ = k.Run("exec " + ShellJoin([]string{"/bin/sh", "-c", killScript, "sh", id}))
+	}()
 	select {
 	case <-waitc:
 	case <-t.C:
 		// The Wait goroutine ends when the connection closes.
 	}
+	_ = sess.Close()
+	t2 := time.NewTimer(killGrace)
+	defer t2.Stop()
+	select {
+	case <-killed:
+	case <-t2.C:
+	}
+}
+
+func newRunID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // newSession opens a session, retrying briefly when the server refuses one
