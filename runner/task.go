@@ -106,7 +106,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 			return hp.moduleError(t, res, err)
 		}
 		change = applied
-		if spec.Verifiable && !change.Failed {
+		if modules.IsVerifiable(spec, mod) && !change.Failed {
 			hp.applied = append(hp.applied, appliedTask{task: t, mod: mod, vars: vars})
 		}
 	}

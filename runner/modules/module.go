@@ -25,6 +25,22 @@ type Module interface {
 	Apply(ctx context.Context, conn transport.Conn, planned plan.Change) (plan.Change, error)
 }
 
+// Verifier is implemented by a module whose verifiability depends on its
+// arguments (service: started/stopped can be re-checked, restarted cannot);
+// it overrides Spec.Verifiable.
+type Verifier interface {
+	Verifiable() bool
+}
+
+// IsVerifiable reports whether re-running m's Check after Apply must find
+// no change left.
+func IsVerifiable(spec Spec, m Module) bool {
+	if v, ok := m.(Verifier); ok {
+		return v.Verifiable()
+	}
+	return spec.Verifiable
+}
+
 // Args is what a module is built from.
 type Args struct {
 	// Node is the module's argument node, templates already rendered for the
