@@ -126,10 +126,11 @@ func (hp *hostPlay) recheck(ctx context.Context) bool {
 	return true
 }
 
-// vars builds the variable scope of a task: inventory < play < task <
+// vars builds the variable scope of a task: play defaults < inventory < play vars < task <
 // registered < extra vars, plus the magic variables Ansible users expect.
 func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
-	v := make(map[string]any, len(hp.s.host.Vars)+len(hp.play.Vars)+8)
+	v := make(map[string]any, len(hp.play.Defaults)+len(hp.s.host.Vars)+len(hp.play.Vars)+8)
+	maps.Copy(v, hp.play.Defaults)
 	maps.Copy(v, hp.s.host.Vars)
 	maps.Copy(v, hp.play.Vars)
 	if t != nil {

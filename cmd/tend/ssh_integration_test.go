@@ -194,7 +194,7 @@ func TestSSHValuesNeverReachAShell(t *testing.T) {
     - assert:
         that:
           - c.stdout == evil
-          - s.stdout_lines[0] == evil
+          - s.stdout == evil + "\nquoted " + evil
 `)
 	for _, evil := range []string{"; touch " + canary, "$(touch " + canary + ")", "`touch " + canary + "`", "x\ntouch " + canary, "' ; touch " + canary + " ; '"} {
 		_, _, code := tendRun(t, "run", "-i", l.WriteInventory(t), "--known-hosts", l.KnownHosts,

@@ -72,6 +72,8 @@ type config struct {
 // overlayfs (lower: this machine's /etc, upper: Host.EtcDir under Lab.Dir)
 // covers /etc, so that rename(2) over /etc/sysctl.conf succeeds. Without
 // it, /etc/sysctl.conf is a bind mount and such a rename fails with EBUSY.
+// Exec, Start and sshd join that mount namespace; a bare `ip netns exec`
+// does not, and sees this machine's /etc.
 func WithOverlayEtc() Option { return func(c *config) { c.overlayEtc = true } }
 
 // WithDir puts the lab's files in dir (created if missing, kept at
@@ -234,7 +236,8 @@ func (h *Host) build(ctx context.Context, clientPub string) error {
 }
 
 // teardown kills every process of the lab, then deletes its veths,
-// namespaces and files. It logs what it could not undo.
+// namespaces and files. What it could not undo fails the test (Errorf when
+// t has it, else Logf).
 func (l *Lab) teardown(t TB) {
 	if f, ok := t.(interface{ Failed() bool }); ok && f.Failed() {
 		l.logSSHDErrors(t)
@@ -279,8 +282,10 @@ func (l *Lab) teardown(t TB) {
 			errs = append(errs, err)
 		}
 	}
-	if err := l.res.release(); err != nil {
-		errs = append(errs, err)
+	if len(errs) == 0 { // else keep the subnets reserved until this process ends
+		if err := l.res.release(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if l.tempDir {
 		if err := os.RemoveAll(l.Dir); err != nil {
@@ -288,7 +293,11 @@ func (l *Lab) teardown(t TB) {
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		t.Logf("lab: teardown: %v", err)
+		if e, ok := t.(interface{ Errorf(string, ...any) }); ok {
+			e.Errorf("lab: teardown: %v", err)
+		} else {
+			t.Logf("lab: teardown: %v", err)
+		}
 	}
 }
 

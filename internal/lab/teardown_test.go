@@ -44,6 +44,10 @@ func TestTeardownLeavesNothing(t *testing.T) {
 				pids = append(pids, p.PID, h.sshd.PID)
 				if h.holder != nil {
 					pids = append(pids, h.holder.PID)
+					mi, _ := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", h.holder.PID))
+					if !strings.Contains(string(mi), "upperdir="+h.EtcDir) {
+						t.Errorf("%s: no overlay in the holder's mountinfo", h.Name)
+					}
 				}
 			}
 			// A daemon started over ssh escapes sshd's process tree: the
@@ -85,10 +89,22 @@ func TestTeardownLeavesNothing(t *testing.T) {
 			t.Errorf("pid %d still running", p)
 		}
 	}
+	// No mount namespace anywhere still holds an overlay of these labs.
+	for _, pid := range allPIDs() {
+		mi, _ := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
+		for _, dir := range lo.paths {
+			if strings.Contains(string(mi), dir+"/") {
+				t.Errorf("pid %d still has a mount under %s", pid, dir)
+			}
+		}
+	}
 }
 
 func TestNewRemovesStaleStateOfDeadPIDsOnly(t *testing.T) {
 	// Not parallel: it creates namespaces by hand under names New inspects.
+	if os.Geteuid() != 0 {
+		New(t, 1) // fails, or skips under TEND_LAB=skip
+	}
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)

@@ -113,7 +113,7 @@ type parser struct {
 
 // playKeys are the play keywords tend runs or accepts.
 var playKeys = []string{
-	"name", "hosts", "vars", "tasks", "handlers", "verify", "serial",
+	"name", "hosts", "vars", "defaults", "tasks", "handlers", "verify", "serial",
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
 }
 
@@ -152,6 +152,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.Hosts = p.hosts(v)
 		case "vars":
 			play.Vars, play.VarNames = p.vars(v, "vars")
+		case "defaults":
+			play.Defaults, play.DefaultNames = p.vars(v, "defaults")
 		case "tasks":
 			play.Tasks = p.tasks(v, "tasks", false)
 		case "handlers":

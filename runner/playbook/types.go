@@ -52,6 +52,11 @@ type Play struct {
 
 	// VarNames lists the keys of Vars in file order.
 	VarNames []string
+	// Defaults are the play's default variables (a tend extension, like an
+	// Ansible role's defaults/): the lowest precedence, so the inventory
+	// and -e override them, unlike vars.
+	Defaults     map[string]any
+	DefaultNames []string
 	// Serial splits the hosts into batches run one after another: each
 	// entry is a count ("5") or a percentage ("30%"); the last entry repeats.
 	// Empty means all hosts at once.

@@ -58,6 +58,7 @@ type StaleError struct {
 	Got  string // current SHA-256, or ExpectAbsent
 }
 
+// Error names the file and both hashes.
 func (e *StaleError) Error() string {
 	return fmt.Sprintf("transport: %s changed since it was read (sha256 %s, expected %s): plan is stale", e.Path, e.Got, e.Want)
 }
@@ -73,6 +74,7 @@ type FileError struct {
 	Stderr   string // trimmed stderr of the failing command
 }
 
+// Error names the operation, the path, the failed step and the host's message.
 func (e *FileError) Error() string {
 	msg := fmt.Sprintf("transport: %s %s: %s failed", e.Op, e.Path, e.Step)
 	if e.Stderr != "" {

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -287,18 +286,27 @@ func fileNew(t *testing.T, c Conn) {
 }
 
 // checkFailedWrite asserts a write failed with a *FileError and left the
-// original file and directory as they were.
+// original file and its directory as they were, as seen by the host.
 func checkFailedWrite(t *testing.T, c Conn, p, original string, opts WriteOptions) *FileError {
 	t.Helper()
-	_, err := WriteFileAtomic(context.Background(), c, p, []byte(strings.Repeat("new content\n", 1000)), opts)
+	ctx := context.Background()
+	_, err := WriteFileAtomic(ctx, c, p, []byte(strings.Repeat("new content\n", 1000)), opts)
 	var fe *FileError
 	if !errors.As(err, &fe) {
 		t.Fatalf("want *FileError, got %v", err)
 	}
 	t.Logf("error: %v", err)
-	mustContent(t, p, original)
-	if tmps, backups := leftovers(t, filepath.Dir(p)); len(tmps)+len(backups) > 0 {
-		t.Errorf("left behind: %v %v", tmps, backups)
+	if got, err := ReadFile(ctx, c, p); err != nil || string(got) != original {
+		t.Errorf("original now %q, %v", got, err)
+	}
+	res, err := c.Run(ctx, Command{Argv: []string{"ls", "-A", filepath.Dir(p)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range strings.Fields(string(res.Stdout)) {
+		if strings.Contains(name, ".tend-") {
+			t.Errorf("left behind: %s", name)
+		}
 	}
 	return fe
 }
@@ -317,39 +325,35 @@ func fileImmutable(t *testing.T, c Conn) {
 	}
 }
 
-// mountTmpfs mounts a tmpfs on a new directory and unmounts it at cleanup.
-func mountTmpfs(t *testing.T, opts string) string {
+// hostRun runs a shell snippet on the host and fails the test if it fails.
+func hostRun(t *testing.T, c Conn, script string, args ...string) {
+	t.Helper()
+	res, err := c.Run(context.Background(), Command{Argv: shScript(script, args...)})
+	if err != nil || res.ExitCode != 0 {
+		t.Skipf("on the host: %s: exit %d %v: %s", script, res.ExitCode, err, res.Stderr)
+	}
+}
+
+// hostTmpfs mounts a tmpfs holding f.conf ("original\n") on the host, in
+// the host's own mount namespace (the lab's sshd has its own), and
+// unmounts it at cleanup. It skips when the host will not mount.
+func hostTmpfs(t *testing.T, c Conn, opts string) string {
 	t.Helper()
 	if !isRoot() {
 		t.Skip("needs root to mount")
 	}
 	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", opts, "tend-test", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount tmpfs: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	hostRun(t, c, `mount -t tmpfs -o "$2" tend-test "$1" && printf 'original\n' > "$1/f.conf"`, dir, opts)
+	t.Cleanup(func() {
+		c.Run(context.Background(), Command{Argv: []string{"umount", "-l", dir}})
+	})
 	return dir
 }
 
-// requireSeesMount skips when the host c reaches does not see the mount on
-// dir (a host in another mount namespace without propagation).
-func requireSeesMount(t *testing.T, c Conn, dir string) {
-	t.Helper()
-	res, err := c.Run(context.Background(), Command{Argv: []string{"test", "-e", filepath.Join(dir, ".probe")}})
-	if err != nil || res.ExitCode != 0 {
-		t.Skipf("the host does not see the mount on %s", dir)
-	}
-}
-
 func fileReadOnlyDir(t *testing.T, c Conn) {
-	dir := mountTmpfs(t, "size=1m,mode=0755")
+	dir := hostTmpfs(t, c, "size=1m,mode=0755")
+	hostRun(t, c, `mount -o remount,ro "$1"`, dir)
 	p := filepath.Join(dir, "f.conf")
-	mustWrite(t, p, "original\n", 0o644)
-	mustWrite(t, filepath.Join(dir, ".probe"), "", 0o644)
-	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot remount read-only: %v %s", err, out)
-	}
-	requireSeesMount(t, c, dir)
 	fe := checkFailedWrite(t, c, p, "original\n", WriteOptions{Backup: true})
 	if fe.ExitCode != 87 {
 		t.Errorf("failed step %q, want the backup", fe.Step)
@@ -361,16 +365,10 @@ func fileReadOnlyDir(t *testing.T, c Conn) {
 }
 
 func fileDiskFull(t *testing.T, c Conn) {
-	dir := mountTmpfs(t, "size=64k,mode=0755")
-	p := filepath.Join(dir, "f.conf")
-	mustWrite(t, p, "original\n", 0o644)
-	mustWrite(t, filepath.Join(dir, ".probe"), "", 0o644)
-	requireSeesMount(t, c, dir)
+	dir := hostTmpfs(t, c, "size=64k,mode=0755")
 	// Fill the filesystem, leaving less room than the new content needs.
-	fill, _ := os.Create(filepath.Join(dir, "fill"))
-	fill.Write(bytes.Repeat([]byte("x"), 64<<10))
-	fill.Close()
-	fe := checkFailedWrite(t, c, p, "original\n", WriteOptions{})
+	c.Run(context.Background(), Command{Argv: []string{"dd", "if=/dev/zero", "of=" + dir + "/fill", "bs=4k"}})
+	fe := checkFailedWrite(t, c, filepath.Join(dir, "f.conf"), "original\n", WriteOptions{})
 	if fe.ExitCode != 89 {
 		t.Errorf("failed step %q, want writing the temp file", fe.Step)
 	}

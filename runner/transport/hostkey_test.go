@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -318,4 +319,56 @@ func TestHelperAcceptNew(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestHostKeyCertAuthority: a host certificate signed by a CA that
+// known_hosts trusts for the host is accepted; expired or issued for
+// another name, it is refused, even under accept-new.
+func TestHostKeyCertAuthority(t *testing.T) {
+	cl := newTestClient(t)
+	ca := newEd25519Signer(t)
+	now := uint64(time.Now().Unix())
+	for _, tc := range []struct {
+		name       string
+		principal  string
+		after, bef uint64
+		ok         bool
+		why        string
+	}{
+		{"Trusted", "127.0.0.1", now - 60, now + 3600, true, ""},
+		{"Expired", "127.0.0.1", now - 7200, now - 3600, false, "expired"},
+		{"WrongPrincipal", "other.example", now - 60, now + 3600, false, "principal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hostKey := newEd25519Signer(t)
+			cert := &ssh.Certificate{Key: hostKey.PublicKey(), CertType: ssh.HostCert,
+				ValidPrincipals: []string{tc.principal}, ValidAfter: tc.after, ValidBefore: tc.bef}
+			if err := cert.SignCert(rand.Reader, ca); err != nil {
+				t.Fatal(err)
+			}
+			certSigner, err := ssh.NewCertSigner(cert, hostKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := startTestServer(t, cl, certSigner)
+			kh := filepath.Join(t.TempDir(), "known_hosts")
+			orig := "@cert-authority " + knownhosts.Normalize(s.Addr()) + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ca.PublicKey()))) + "\n"
+			os.WriteFile(kh, []byte(orig), 0o600)
+			cfg := testConfig(s, cl, kh)
+			cfg.AcceptNewHostKeys = true
+			c, err := DialSSH(context.Background(), cfg)
+			if tc.ok != (err == nil) {
+				t.Fatalf("DialSSH: %v, want success %v", err, tc.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), tc.why) {
+				t.Errorf("refused for the wrong reason: %v (want %q)", err, tc.why)
+			}
+			if c != nil {
+				c.Close()
+			}
+			if got := readFile(t, kh); got != orig {
+				t.Errorf("known_hosts changed: %q", got)
+			}
+		})
+	}
 }

@@ -151,11 +151,12 @@ func (kh *knownHosts) verify(hostport string, remote net.Addr, key ssh.PublicKey
 // only those of the keys known for hostport (golang/go#29286: otherwise the
 // server may pick a type we do not hold and look like a changed key); for an
 // unknown host, every plain (non-certificate) algorithm.
-func (kh *knownHosts) hostKeyAlgorithms(hostport string) []string {
+// known reports whether known_hosts has entries for the host.
+func (kh *knownHosts) hostKeyAlgorithms(hostport string) (algos []string, known bool) {
 	var ke *knownhosts.KeyError
 	err := kh.verify(hostport, fakeRemote, probeKey())
 	if !errors.As(err, &ke) || len(ke.Want) == 0 {
-		return plainHostKeyAlgos()
+		return plainHostKeyAlgos(), false
 	}
 	var want []string
 	ca := false
@@ -167,15 +168,33 @@ func (kh *knownHosts) hostKeyAlgorithms(hostport string) []string {
 		want = append(want, algorithmsForKeyType(k.Key.Type())...)
 	}
 	var out []string
-	for _, a := range ssh.SupportedAlgorithms().HostKeys {
+	for _, a := range hostKeyPreference() {
 		if (ca && strings.Contains(a, "-cert-")) || slices.Contains(want, a) {
 			out = append(out, a)
 		}
 	}
 	if len(out) == 0 {
-		return nil // let x/crypto choose; verification still applies
+		return nil, true // let x/crypto choose; verification still applies
 	}
-	return out
+	return out, true
+}
+
+// hostKeyPreference is x/crypto's supported host key algorithms with
+// ed25519 first, then ECDSA, as OpenSSH orders them, so that accept-new
+// records the key an ssh(1) user would see.
+func hostKeyPreference() []string {
+	rank := func(a string) int {
+		switch {
+		case strings.Contains(a, "ed25519"):
+			return 0
+		case strings.HasPrefix(a, "ecdsa"):
+			return 1
+		}
+		return 2
+	}
+	algos := ssh.SupportedAlgorithms().HostKeys
+	slices.SortStableFunc(algos, func(a, b string) int { return rank(a) - rank(b) })
+	return algos
 }
 
 func algorithmsForKeyType(t string) []string {
@@ -187,7 +206,7 @@ func algorithmsForKeyType(t string) []string {
 
 func plainHostKeyAlgos() []string {
 	var out []string
-	for _, a := range ssh.SupportedAlgorithms().HostKeys {
+	for _, a := range hostKeyPreference() {
 		if !strings.Contains(a, "-cert-") {
 			out = append(out, a)
 		}

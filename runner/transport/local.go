@@ -26,6 +26,7 @@ const localWaitDelay = 2 * time.Second
 // the caller's context.
 var errTimeoutCause = errors.New("transport: command timeout")
 
+// Run executes cmd.Argv directly (no shell) in a new process group.
 func (localConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err := ValidateArgv(cmd.Argv); err != nil {
 		return Result{}, err
@@ -85,6 +86,7 @@ func (localConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	return res, fmt.Errorf("transport: %s: %w", cmd.Argv[0], err)
 }
 
+// Close does nothing: a local Conn holds no resources.
 func (localConn) Close() error { return nil }
 
 func isExitError(err error) bool {

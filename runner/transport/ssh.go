@@ -122,7 +122,7 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (Conn, error) {
 	defer closeAgent()
 
 	var keyErr error // set by the host key callback
-	algos := kh.hostKeyAlgorithms(hostport)
+	algos, known := kh.hostKeyAlgorithms(hostport)
 	conf := &ssh.ClientConfig{
 		User:              c.User,
 		Auth:              auth,
@@ -156,7 +156,7 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (Conn, error) {
 	stopped := stop()
 	if err != nil {
 		nc.Close()
-		return nil, handshakeError(ctx, hostport, c, algos, keyErr, err, !stopped)
+		return nil, handshakeError(ctx, hostport, c, algos, known, keyErr, err, !stopped)
 	}
 	_ = nc.SetDeadline(time.Time{})
 
@@ -190,7 +190,7 @@ func checkHostKey(kh *knownHosts, c SSHConfig, hostport string, remote net.Addr,
 }
 
 // handshakeError classifies a failed NewClientConn.
-func handshakeError(ctx context.Context, hostport string, c SSHConfig, algos []string, keyErr, err error, cancelled bool) error {
+func handshakeError(ctx context.Context, hostport string, c SSHConfig, algos []string, known bool, keyErr, err error, cancelled bool) error {
 	if keyErr != nil {
 		return keyErr
 	}
@@ -205,7 +205,7 @@ func handshakeError(ctx context.Context, hostport string, c SSHConfig, algos []s
 	switch {
 	case strings.Contains(msg, "unable to authenticate"):
 		return fmt.Errorf("transport: host %s: authentication as %q failed (no retry): %w", hostport, c.User, err)
-	case strings.Contains(msg, "no common algorithm for host key"):
+	case known && strings.Contains(msg, "no common algorithm for host key"):
 		// We asked only for the key types known_hosts holds for this host:
 		// the server no longer has any of them, so its key has changed.
 		return &HostKeyError{Host: hostport, Mismatch: true, KnownHosts: c.KnownHostsFile,

@@ -57,6 +57,9 @@ while [ "$i" -lt 10 ]; do
 	i=$((i+1))
 done`
 
+// Run executes cmd on one new session of the connection. The remote login
+// shell receives `exec env TEND_RUN_ID=<id> [timeout -s KILL N] ARGV...`
+// with every element of ARGV single-quoted.
 func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err := ValidateArgv(cmd.Argv); err != nil {
 		return Result{}, err

@@ -58,10 +58,12 @@ type UnreachableError struct {
 	Err  error
 }
 
+// Error names the host and the cause.
 func (e *UnreachableError) Error() string {
 	return fmt.Sprintf("transport: host %s unreachable: %v", e.Host, e.Err)
 }
 
+// Unwrap returns the cause.
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // HostKeyError means the host's key could not be trusted: it is unknown and
@@ -77,6 +79,7 @@ type HostKeyError struct {
 	Line        int    // line of the conflicting entry when Mismatch
 }
 
+// Error says what is wrong with the key and what to do about it.
 func (e *HostKeyError) Error() string {
 	if e.Revoked {
 		return fmt.Sprintf("transport: host %s: host key %s %s is marked @revoked in %s:%d",
