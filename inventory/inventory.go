@@ -30,7 +30,7 @@ type Host struct {
 	// Vars holds the merged variables: all-group vars < parent group vars
 	// < child group vars < host vars, later files overriding earlier ones
 	// at the same level. Merging is shallow (Ansible's hash_behaviour=replace).
-	// ansible_group_priority is not a variable and never appears here.
+	// A group's ansible_group_priority orders the merge and is not copied here.
 	Vars map[string]any
 
 	own    map[string]any // vars set on the host itself

@@ -139,7 +139,7 @@ func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
 	maps.Copy(v, hp.s.registered)
 	maps.Copy(v, hp.r.opts.ExtraVars)
 	v["inventory_hostname"] = hp.s.host.Name
-	v["group_names"] = hp.s.host.Groups
+	v["group_names"] = hp.s.host.GroupNames()
 	v["ansible_check_mode"] = hp.r.opts.Check
 	return v
 }

@@ -55,7 +55,7 @@ func (h *Human) TaskDone(e runner.TaskResult) {
 		label = "failed (ignored)"
 	}
 	name := e.Task
-	if e.Phase != runner.PhaseTask {
+	if e.Phase != "" && e.Phase != runner.PhaseTask {
 		name = string(e.Phase) + ": " + name
 	}
 	fmt.Fprintf(&b, "%-12s [%s] %s", label, e.Host, name)
