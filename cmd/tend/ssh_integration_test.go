@@ -41,7 +41,7 @@ const twoTaskPlay = `
       register: addrs
     - name: only on the first host
       shell: echo "first host is {{ inventory_hostname }}"
-      when: addrs.stdout contains first_addr
+      when: addrs.stdout contains (first_addr + "/")
 `
 
 func TestSSHRunOnThreeHosts(t *testing.T) {
