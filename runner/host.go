@@ -91,6 +91,10 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 			hp.fail(fmt.Errorf("host %s: task %q: %w", hp.s.host.Name, t.DisplayName(), ctx.Err()))
 			return false
 		}
+		if hp.r.stopped() {
+			hp.fail(fmt.Errorf("host %s: stopped before task %q: %w", hp.s.host.Name, t.DisplayName(), ErrInterrupted))
+			return false
+		}
 		if !hp.runTask(ctx, t, phase) {
 			return false
 		}

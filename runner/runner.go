@@ -41,6 +41,10 @@ type Options struct {
 	Connect ConnectOptions
 	// Observer receives events; nil means none.
 	Observer Observer
+	// Stop, when closed, ends the run gracefully: every host finishes the
+	// step it is in (no half-written file, no interrupted restart) and runs
+	// no further task. Cancelling the Run context instead aborts at once.
+	Stop <-chan struct{}
 }
 
 // Summary is the outcome of a run.
@@ -258,6 +262,22 @@ func (r *run) summary() *Summary {
 	}
 	sum.Err = errs.ErrorOrNil()
 	return sum
+}
+
+// ErrInterrupted marks hosts stopped by Options.Stop before a task.
+var ErrInterrupted = errors.New("interrupted")
+
+// stopped reports whether a graceful stop was requested.
+func (r *run) stopped() bool {
+	if r.opts.Stop == nil {
+		return false
+	}
+	select {
+	case <-r.opts.Stop:
+		return true
+	default:
+		return false
+	}
 }
 
 // serialObserver serialises calls to the user's observer.

@@ -10,19 +10,21 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 )
 
 // Exit codes, documented in the README and in `tend --help`.
 const (
 	exitOK              = 0
-	exitFailed          = 1 // a task failed on some host (verification included)
-	exitChanged         = 2 // --detailed-exitcode: something changed, or would in check mode
-	exitUnreachable     = 3 // some host unreachable, nothing failed
-	exitBadInput        = 4 // playbook, inventory or flags invalid: no host contacted
-	exitHostKeyMismatch = 5 // a host offered a key different from known_hosts
-	exitHostKeyUnknown  = 6 // a host's key is not in known_hosts (and --accept-new-host-keys not given)
-	exitInterrupted     = 130
+	exitFailed          = 1   // a task failed on some host (verification included)
+	exitChanged         = 2   // --detailed-exitcode: something changed, or would in check mode
+	exitUnreachable     = 3   // some host unreachable, nothing failed
+	exitBadInput        = 4   // playbook, inventory or flags invalid: no host contacted
+	exitHostKeyMismatch = 5   // a host offered a key different from known_hosts
+	exitHostKeyUnknown  = 6   // a host's key is not in known_hosts (and --accept-new-host-keys not given)
+	exitInterrupted     = 130 // SIGINT: stopped after the current step
+	exitTerminated      = 143 // SIGTERM: likewise
 )
 
 // exitError carries an exit code up to main.
@@ -40,10 +42,36 @@ func (e *exitError) Error() string {
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, sig := handleSignals(os.Stderr)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(exitCode(err, os.Stderr))
+	code := exitCode(err, os.Stderr)
+	if code == exitInterrupted && sig.Load() == int32(syscall.SIGTERM) {
+		code = exitTerminated
+	}
+	os.Exit(code)
+}
+
+// gracefulStop is closed on the first SIGINT/SIGTERM: hosts finish the
+// step they are in and start no other. A second signal cancels the
+// returned context, which aborts the running commands.
+var gracefulStop = make(chan struct{})
+
+func handleSignals(stderr io.Writer) (context.Context, *atomic.Int32) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var last atomic.Int32
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-ch
+		last.Store(int32(s.(syscall.Signal)))
+		fmt.Fprintf(stderr, "tend: %v: finishing the current step on each host, then stopping (again to abort)\n", s)
+		close(gracefulStop)
+		s = <-ch
+		last.Store(int32(s.(syscall.Signal)))
+		fmt.Fprintf(stderr, "tend: %v: aborting\n", s)
+		cancel()
+	}()
+	return ctx, &last
 }
 
 // exitCode maps run's error to the process exit code, printing it.

@@ -102,7 +102,7 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		obs = h
 	}
 	sum, err := runner.Run(ctx, pb, inv, runner.Options{
-		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Observer: obs,
+		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: gracefulStop,
 		Connect: runner.ConnectOptions{
 			Connection: f.connection, User: f.user, PrivateKey: f.privateKey,
 			KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNew, Timeout: f.connectTimeout,
@@ -124,8 +124,8 @@ func outcome(ctx context.Context, sum *runner.Summary, detailed bool) error {
 	switch {
 	case len(sum.HostKeyMismatch) > 0:
 		return &exitError{code: exitHostKeyMismatch, err: fmt.Errorf("host key mismatch on %s", strings.Join(sum.HostKeyMismatch, ", "))}
-	case ctx.Err() != nil:
-		return &exitError{code: exitInterrupted, err: errors.New("interrupted")}
+	case ctx.Err() != nil || isClosed(gracefulStop):
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted: see the recap for what each host changed")}
 	case len(sum.Failed) > 0:
 		return &exitError{code: exitFailed}
 	case len(sum.HostKeyUnknown) > 0:
@@ -136,6 +136,15 @@ func outcome(ctx context.Context, sum *runner.Summary, detailed bool) error {
 		return &exitError{code: exitChanged}
 	}
 	return nil
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // loadPlaybook reads a playbook file, or a shipped one by name.
