@@ -27,7 +27,6 @@ type hostState struct {
 type appliedTask struct {
 	task *playbook.Task
 	mod  modules.Module
-	vars map[string]any
 }
 
 // hostPlay is one play running on one host.

@@ -84,10 +84,13 @@ func Validate(pb *playbook.Playbook) error {
 			if _, err := spec.New(modules.Args{Node: t.Args, File: pb.File}); err != nil {
 				errs = multierror.Append(errs, err)
 			}
-			for field, conds := range map[string][]string{"when": t.When, "changed_when": t.ChangedWhen, "failed_when": t.FailedWhen} {
-				for _, c := range conds {
+			for _, f := range []struct {
+				name  string
+				conds []string
+			}{{"when", t.When}, {"changed_when", t.ChangedWhen}, {"failed_when", t.FailedWhen}, {"until", t.Until}} {
+				for _, c := range f.conds {
 					if err := template.Check(c); err != nil {
-						errs = multierror.Append(errs, &playbook.Error{Pos: t.Pos, Field: field, Msg: err.Error()})
+						errs = multierror.Append(errs, &playbook.Error{Pos: t.Pos, Field: f.name, Msg: err.Error()})
 					}
 				}
 			}

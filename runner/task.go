@@ -107,7 +107,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		}
 		change = applied
 		if modules.IsVerifiable(spec, mod) && !change.Failed {
-			hp.applied = append(hp.applied, appliedTask{task: t, mod: mod, vars: vars})
+			hp.applied = append(hp.applied, appliedTask{task: t, mod: mod})
 		}
 	}
 	res.Change = change
