@@ -82,3 +82,9 @@ func TestJSONLinesCheckGolden(t *testing.T) {
 	}
 	golden(t, "check.jsonl.golden", b.Bytes())
 }
+
+func TestMarkdownCheckGolden(t *testing.T) {
+	var b bytes.Buffer
+	checkRun(NewMarkdown(&b))
+	golden(t, "check.md.golden", b.Bytes())
+}

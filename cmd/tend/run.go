@@ -53,7 +53,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.StringVar(&f.privateKey, "private-key", "", "SSH identity file when the inventory gives none")
 	fs.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
 	fs.BoolVar(&f.acceptNew, "accept-new-host-keys", false, "trust and record keys of hosts not yet in known_hosts (a changed key is still refused)")
-	fs.StringVar(&f.format, "format", "text", "output: text or json (JSON lines, one event per line)")
+	fs.StringVar(&f.format, "format", "text", "output: text, json (JSON lines, one event per line) or markdown (a change-review document, written at the end)")
 	fs.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when something changed (or would change with --check)")
 	fs.DurationVar(&f.connectTimeout, "timeout", 10*time.Second, "SSH dial and handshake timeout")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the output of every command")
@@ -73,8 +73,8 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() != 1 {
 		return badInput(fmt.Errorf("run: want exactly one PLAYBOOK, got %d (see tend run --help)", fs.NArg()))
 	}
-	if f.format != "text" && f.format != "json" {
-		return badInput(fmt.Errorf("run: --format must be text or json, not %q", f.format))
+	if f.format != "text" && f.format != "json" && f.format != "markdown" {
+		return badInput(fmt.Errorf("run: --format must be text, json or markdown, not %q", f.format))
 	}
 	if f.connection != "" && f.connection != "ssh" && f.connection != "local" {
 		return badInput(fmt.Errorf("run: --connection must be ssh or local, not %q", f.connection))
@@ -94,9 +94,12 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return badInput(err)
 	}
 	var obs runner.Observer
-	if f.format == "json" {
+	switch f.format {
+	case "json":
 		obs = views.NewJSONLines(stdout)
-	} else {
+	case "markdown":
+		obs = views.NewMarkdown(stdout)
+	default:
 		h := views.NewHuman(stdout, f.diff)
 		h.Verbose = f.verbose
 		obs = h
