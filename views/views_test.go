@@ -32,7 +32,7 @@ func checkRun(o runner.Observer) {
 				{Key: "net.ipv4.tcp_syncookies", Before: "1", After: "1", Status: plan.ValueOK},
 				{Key: "net.ipv4.tcp_tw_recycle", After: "1", Status: plan.ValueUnsupported, Note: "removed in Linux 4.12; it broke clients behind NAT"},
 			},
-			Files: []plan.FileChange{{Path: "/etc/sysctl.conf", Diff: "--- /etc/sysctl.conf\n+++ /etc/sysctl.conf (tend)\n@@ -1,2 +1,4 @@\n # site tuning\n-net.ipv4.tcp_fin_timeout=60\n+net.ipv4.tcp_fin_timeout=30\n+# added by tend\n+net.ipv4.tcp_keepalive_time = 1200\n"}},
+			Files:    []plan.FileChange{{Path: "/etc/sysctl.conf", Diff: "--- /etc/sysctl.conf\n+++ /etc/sysctl.conf (tend)\n@@ -1,2 +1,4 @@\n # site tuning\n-net.ipv4.tcp_fin_timeout=60\n+net.ipv4.tcp_fin_timeout=30\n+# added by tend\n+net.ipv4.tcp_keepalive_time = 1200\n"}},
 			Warnings: []string{"/etc/sysctl.conf:7: net.ipv4.tcp_low_latency: no such key on this kernel (not ours; sysctl -p will complain)"},
 		}})
 	o.TaskDone(runner.TaskResult{Host: "mq2", Task: "Count CLOSE_WAIT sockets on the MQ port", Module: "tcp_states", Status: runner.StatusOK,
