@@ -26,6 +26,7 @@ Exit codes:
   4    bad input (playbook, inventory, flags): no host was contacted
   5    HOST KEY MISMATCH: a host's key differs from known_hosts (never accepted)
   6    unknown host key refused (add it, or pass --accept-new-host-keys)
+  7    another applying run of this playbook holds the lock: no host was touched
   130  interrupted by SIGINT (143: SIGTERM): each host finished its current step and
        started no other; nothing is half-written. A second signal aborts at once.
 When several apply, the most severe wins: 4, 5, 1, 6, 3, 2, 0.

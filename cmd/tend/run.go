@@ -36,6 +36,7 @@ type runFlags struct {
 	detailedExit   bool
 	connectTimeout time.Duration
 	verbose        bool
+	lockFile       string
 }
 
 func newRunFlags() (*pflag.FlagSet, *runFlags) {
@@ -57,6 +58,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when something changed (or would change with --check)")
 	fs.DurationVar(&f.connectTimeout, "timeout", 10*time.Second, "SSH dial and handshake timeout")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the output of every command")
+	fs.StringVar(&f.lockFile, "lock-file", "", "lock taken by an applying run, so overlapping runs (cron) never interleave (default: one per user and playbook in $TMPDIR; --check takes none)")
 	return fs, f
 }
 
@@ -88,6 +90,17 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if inv, err = inventory.Load(f.inventories...); err != nil {
 			return badInput(err)
 		}
+	}
+	if !f.check {
+		lock := f.lockFile
+		if lock == "" {
+			lock = defaultLockPath(fs.Arg(0))
+		}
+		release, err := acquireRunLock(lock)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	extra, err := parseExtraVars(f.extraVars)
 	if err != nil {
