@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 
 	"tend/inventory"
 	"tend/runner/modules"
+	"tend/runner/plan"
 	"tend/runner/playbook"
 	"tend/runner/transport"
 )
@@ -27,6 +29,7 @@ type hostState struct {
 type appliedTask struct {
 	task *playbook.Task
 	mod  modules.Module
+	conn transport.Conn // the task's own: through sudo when it used become
 }
 
 // hostPlay is one play running on one host.
@@ -36,31 +39,63 @@ type hostPlay struct {
 	s        *hostState
 	notified map[string]bool
 	applied  []appliedTask
+	b        *batch
+	// status is the play's outcome on the host so far, for HostDone.
+	status Status
+	// holding is true while the host holds a fork slot.
+	holding bool
+	// attempt is the current attempt of a task with until: (0 without);
+	// result is the data the last execute registered (nil if none).
+	attempt int
+	result  map[string]any
 }
 
-// runHost runs a play's tasks, notified handlers, re-checks and verify on one host.
-func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState) {
-	hp := &hostPlay{r: r, play: p, s: s, notified: map[string]bool{}}
+// runHost runs a play's tasks, notified handlers, re-checks and verify on
+// one host of batch b. Outside lockstep the host holds a fork slot for the
+// whole play; in lockstep only while it runs a task, so that hosts waiting
+// for the others to finish a task never hold the slots those need.
+func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *batch, sel selection) {
+	hp := &hostPlay{r: r, play: p, s: s, notified: map[string]bool{}, b: b, status: StatusOK}
+	defer hp.finish()
+	defer hp.unhold()
+	if !hp.hold(ctx) {
+		hp.stop(firstName(sel.tasks), "interrupted")
+		return
+	}
 	if s.conn == nil {
-		conn, err := connect(ctx, s.host, r.opts.Connect)
+		conn, err := connect(ctx, s.host, r.opts.Connect, r.ssh)
 		if err != nil {
 			hp.unreachable("connect", err)
 			return
 		}
 		s.conn = conn
 	}
-	if !hp.runList(ctx, p.Tasks, PhaseTask) {
+	if len(p.Handlers) > 0 {
+		hp.resumePending(ctx)
+	}
+	if b.lockstep {
+		hp.unhold()
+	}
+	if !hp.runList(ctx, sel.tasks, PhaseTask) {
+		return
+	}
+	if !hp.hold(ctx) {
+		hp.stop("", "interrupted")
 		return
 	}
 	// Handlers run once, in the order they are defined, if notified.
-	var handlers []*playbook.Task
 	for _, h := range p.Handlers {
-		if hp.isNotified(h) {
-			handlers = append(handlers, h)
+		if !hp.isNotified(h) {
+			continue
 		}
-	}
-	if !hp.runList(ctx, handlers, PhaseHandler) {
-		return
+		if !hp.runList(ctx, []*playbook.Task{h}, PhaseHandler) {
+			return
+		}
+		if !r.opts.Check {
+			if err := hp.clearPending(ctx, h); err != nil {
+				hp.warn(h.DisplayName(), "could not clear the pending-handler marker: "+err.Error())
+			}
+		}
 	}
 	if r.opts.Check {
 		return // verification checks a changed host; a dry run changed nothing
@@ -68,7 +103,26 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState) {
 	if !hp.recheck(ctx) {
 		return
 	}
-	hp.runList(ctx, p.Verify, PhaseVerify)
+	hp.runList(ctx, sel.verify, PhaseVerify)
+}
+
+// resumePending notifies the handlers a previous, interrupted run left
+// pending on this host, and says so.
+func (hp *hostPlay) resumePending(ctx context.Context) {
+	found, err := hp.loadPending(ctx)
+	if err != nil {
+		hp.warn("pending handlers", "could not read pending-handler markers: "+err.Error())
+		return
+	}
+	if len(found) > 0 {
+		hp.warn("pending handlers", "a previous run changed this host but did not run its handlers: "+strings.Join(found, ", ")+" will run")
+	}
+}
+
+// warn reports a non-fatal note about the host as an ok result with a warning.
+func (hp *hostPlay) warn(task, msg string) {
+	hp.r.obs.TaskDone(TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: task, Phase: PhaseTask, Status: StatusOK,
+		Change: plan.Change{Action: plan.None, Warnings: []string{msg}}})
 }
 
 func (hp *hostPlay) isNotified(h *playbook.Task) bool {
@@ -86,16 +140,22 @@ func (hp *hostPlay) isNotified(h *playbook.Task) bool {
 // runList runs tasks in order; false means the host must stop.
 func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase Phase) bool {
 	for _, t := range tasks {
-		if ctx.Err() != nil {
-			hp.fail(fmt.Errorf("host %s: task %q: %w", hp.s.host.Name, t.DisplayName(), ctx.Err()))
+		// A stopped run (any_errors_fatal, max_fail_percentage, SIGINT)
+		// starts no further task: the host ends here, not failed.
+		if reason := hp.stopReason(ctx); reason != "" {
+			hp.stop(t.DisplayName(), reason)
 			return false
 		}
-		if hp.r.stopped() {
-			hp.fail(fmt.Errorf("host %s: stopped before task %q: %w", hp.s.host.Name, t.DisplayName(), ErrInterrupted))
+		if !hp.hold(ctx) {
+			hp.stop(t.DisplayName(), "interrupted")
 			return false
 		}
 		if !hp.runTask(ctx, t, phase) {
 			return false
+		}
+		if phase == PhaseTask && hp.b.lockstep {
+			hp.unhold()
+			hp.b.arrive() // every host finishes this task before any starts the next
 		}
 	}
 	return true
@@ -106,7 +166,7 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 func (hp *hostPlay) recheck(ctx context.Context) bool {
 	for _, a := range hp.applied {
 		res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: a.task.DisplayName(), Module: a.task.Module, Phase: PhaseRecheck}
-		c, err := a.mod.Check(ctx, hp.s.conn)
+		c, err := a.mod.Check(ctx, a.conn)
 		res.Change = c
 		switch {
 		case err != nil && transport.IsUnreachable(err):
@@ -172,6 +232,7 @@ func (hp *hostPlay) report(res TaskResult) {
 }
 
 func (hp *hostPlay) fail(err error) {
+	hp.counted(StatusFailed)
 	hp.s.dead = true
 	if hp.s.err == nil {
 		hp.s.err = err
@@ -181,6 +242,7 @@ func (hp *hostPlay) fail(err error) {
 // unreachable marks the host unreachable during task; its recap keeps
 // what it had changed so far.
 func (hp *hostPlay) unreachable(task string, err error) {
+	hp.counted(StatusUnreachable)
 	hp.report(TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: task, Phase: PhaseTask, Status: StatusUnreachable, Error: err.Error()})
 	hp.fail(fmt.Errorf("host %s: task %q: %w", hp.s.host.Name, task, err))
 }

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"time"
@@ -17,9 +18,11 @@ import (
 func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) bool {
 	start := time.Now()
 	res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: phase}
-	vars := hp.vars(t)
-	outcome := hp.execute(ctx, t, vars, &res)
+	outcome := hp.executeUntil(ctx, t, &res)
 	res.Duration = time.Since(start)
+	if t.NoLog {
+		hideNoLog(&res)
+	}
 	switch outcome {
 	case outcomeUnreachable:
 		hp.unreachable(res.Task, fmt.Errorf("%s", res.Error))
@@ -48,6 +51,7 @@ const (
 
 // execute evaluates when, builds the module, checks, applies and registers.
 func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[string]any, res *TaskResult) outcome {
+	hp.r.red.collect(hp.play, vars) // before anything of this task can be reported
 	file := hp.r.pb.File
 	failWith := func(err error) outcome {
 		res.Status, res.Error = StatusFailed, err.Error()
@@ -86,9 +90,13 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
 		defer cancel()
 	}
-	change, err := mod.Check(ctx, hp.s.conn)
+	conn, err := hp.taskConn(t, vars) // through sudo when become applies
 	if err != nil {
-		return hp.moduleError(t, res, err)
+		return failWith(fmt.Errorf("%s: become: %w", t.Pos, err))
+	}
+	change, err := mod.Check(ctx, conn)
+	if err != nil {
+		return hp.moduleError(ctx, t, res, err)
 	}
 	dry := hp.r.opts.Check
 	if t.CheckMode != nil {
@@ -101,13 +109,13 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		return outcomeDone
 	}
 	if !dry && change.Changed() {
-		applied, err := mod.Apply(ctx, hp.s.conn, change)
+		applied, err := mod.Apply(ctx, conn, change)
 		if err != nil {
-			return hp.moduleError(t, res, err)
+			return hp.moduleError(ctx, t, res, err)
 		}
 		change = applied
 		if modules.IsVerifiable(spec, mod) && !change.Failed {
-			hp.applied = append(hp.applied, appliedTask{task: t, mod: mod})
+			hp.applied = append(hp.applied, appliedTask{task: t, mod: mod, conn: conn})
 		}
 	}
 	res.Change = change
@@ -115,6 +123,9 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	data := map[string]any{}
 	maps.Copy(data, change.Data)
 	data["changed"], data["failed"], data["skipped"] = changed, failed, false
+	if hp.attempt > 0 {
+		data["attempts"] = hp.attempt // until: changed_when and failed_when see it too
+	}
 	if change.Msg != "" {
 		data["msg"] = change.Msg
 	}
@@ -153,6 +164,11 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	case changed:
 		res.Status = StatusChanged
 		for _, n := range t.Notify {
+			if !hp.notified[n] && !dry {
+				if err := hp.markPending(ctx, n); err != nil {
+					res.Change.Warnings = append(res.Change.Warnings, "could not record the pending handler "+n+": "+err.Error())
+				}
+			}
 			hp.notified[n] = true
 		}
 	default:
@@ -161,10 +177,15 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	return outcomeDone
 }
 
-// moduleError classifies a module's Go error: a lost connection makes the
-// host unreachable; anything else fails the task.
-func (hp *hostPlay) moduleError(t *playbook.Task, res *TaskResult, err error) outcome {
+// moduleError classifies a module's Go error: the task's timeout fails
+// the task (the transport has ended the remote command); a lost connection
+// makes the host unreachable; anything else fails the task.
+func (hp *hostPlay) moduleError(ctx context.Context, t *playbook.Task, res *TaskResult, err error) outcome {
 	res.Error = err.Error()
+	if t.Timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		res.Status, res.Error = StatusFailed, fmt.Sprintf("timed out after %s (task timeout); the command was ended", t.Timeout)
+		return outcomeFailed
+	}
 	if transport.IsUnreachable(err) {
 		res.Status = StatusUnreachable
 		return outcomeUnreachable
@@ -174,6 +195,7 @@ func (hp *hostPlay) moduleError(t *playbook.Task, res *TaskResult, err error) ou
 }
 
 func (hp *hostPlay) register(t *playbook.Task, data map[string]any) {
+	hp.result = data
 	if t.Register != "" {
 		hp.s.registered[t.Register] = data
 	}

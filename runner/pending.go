@@ -1,0 +1,104 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"tend/runner/playbook"
+	"tend/runner/transport"
+)
+
+// DefaultStateDir is where a host remembers handlers that were notified
+// but have not run yet (the variable tend_state_dir overrides it). If tend
+// dies between a change and its handler — a restart after a config edit —
+// the next run finds the marker and runs the handler, although the change
+// itself no longer reports "changed".
+const DefaultStateDir = "/var/lib/tend/pending"
+
+// pendingID names the marker of one notification topic of one play.
+func (hp *hostPlay) pendingID(topic string) string {
+	h := sha256.Sum256([]byte(filepath.Base(hp.r.pb.File) + "\x00" + hp.play.Name + "\x00" + topic))
+	return hex.EncodeToString(h[:8])
+}
+
+func (hp *hostPlay) stateDir() string {
+	if d, ok := hp.vars(nil)["tend_state_dir"].(string); ok && d != "" {
+		return d
+	}
+	return DefaultStateDir
+}
+
+// topics lists every name a handler of the play answers to.
+func (hp *hostPlay) topics() []string {
+	var out []string
+	for _, h := range hp.play.Handlers {
+		if h.Name != "" {
+			out = append(out, h.Name)
+		}
+		out = append(out, h.Listen...)
+	}
+	return out
+}
+
+// markPending records on the host that topic was notified, before the
+// handler runs. A failure to record is a warning, not a task failure.
+func (hp *hostPlay) markPending(ctx context.Context, topic string) error {
+	_, err := hp.runState(ctx, `mkdir -p -- "$1" && printf '%s\n' "$3" > "$1/$2"`,
+		hp.stateDir(), hp.pendingID(topic), fmt.Sprintf("%s\t%s\t%s", time.Now().UTC().Format(time.RFC3339), hp.play.Name, topic))
+	return err
+}
+
+// loadPending notifies the topics a previous run left pending on the host.
+func (hp *hostPlay) loadPending(ctx context.Context) ([]string, error) {
+	topics := hp.topics()
+	if len(topics) == 0 {
+		return nil, nil
+	}
+	byID := map[string]string{}
+	args := []string{hp.stateDir()}
+	for _, t := range topics {
+		id := hp.pendingID(t)
+		byID[id] = t
+		args = append(args, id)
+	}
+	out, err := hp.runState(ctx, `cd -- "$1" 2>/dev/null || exit 0; shift; for f; do [ -e "$f" ] && echo "$f"; done; exit 0`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var found []string
+	for _, id := range strings.Fields(out) {
+		if t, ok := byID[id]; ok {
+			hp.notified[t] = true
+			found = append(found, t)
+		}
+	}
+	return found, nil
+}
+
+// clearPending removes the markers of a handler that ran successfully.
+func (hp *hostPlay) clearPending(ctx context.Context, h *playbook.Task) error {
+	args := []string{hp.stateDir()}
+	for _, t := range append([]string{h.Name}, h.Listen...) {
+		if t != "" {
+			args = append(args, hp.pendingID(t))
+		}
+	}
+	_, err := hp.runState(ctx, `d=$1; shift; for f; do rm -f -- "$d/$f"; done`, args...)
+	return err
+}
+
+func (hp *hostPlay) runState(ctx context.Context, script string, args ...string) (string, error) {
+	res, err := hp.s.conn.Run(ctx, transport.Command{Argv: append([]string{"/bin/sh", "-c", script, "sh"}, args...), Timeout: 30 * time.Second})
+	if err != nil {
+		return "", err
+	}
+	if res.ExitCode != 0 {
+		return "", fmt.Errorf("state dir %s: exit %d: %s", hp.stateDir(), res.ExitCode, strings.TrimSpace(string(res.Stderr)))
+	}
+	return string(res.Stdout), nil
+}
