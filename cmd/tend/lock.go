@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,12 +14,30 @@ import (
 
 var lockNameUnsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// defaultLockPath is where an applying run of a playbook takes its lock:
-// one per user and playbook, so overlapping cron runs of the same
-// procedure never interleave, while different procedures may run at once.
-func defaultLockPath(playbook string) string {
+// defaultLockPath is where an applying run takes its lock: one per user,
+// playbook, inventory and limit, so overlapping cron runs of the same
+// procedure on the same hosts never interleave, while unrelated runs
+// (another playbook, another inventory) go ahead.
+func defaultLockPath(playbook string, inventories []string, limit string) string {
+	key := []string{absOr(playbook), limit}
+	for _, inv := range inventories {
+		key = append(key, absOr(inv))
+	}
+	sum := sha256.Sum256([]byte(strings.Join(key, "\x00")))
 	name := strings.TrimSuffix(filepath.Base(playbook), filepath.Ext(playbook))
-	return filepath.Join(os.TempDir(), fmt.Sprintf("tend-%d-%s.lock", os.Getuid(), lockNameUnsafe.ReplaceAllString(name, "_")))
+	return filepath.Join(os.TempDir(), fmt.Sprintf("tend-%d-%s-%s.lock", os.Getuid(),
+		lockNameUnsafe.ReplaceAllString(name, "_"), hex.EncodeToString(sum[:6])))
+}
+
+// absOr returns the absolute path of p when it names a file, else p (a
+// shipped playbook's name).
+func absOr(p string) string {
+	if _, err := os.Stat(p); err == nil {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs
+		}
+	}
+	return p
 }
 
 // acquireRunLock takes the run lock without waiting. The lock is flock(2):

@@ -31,12 +31,15 @@ type runFlags struct {
 	user           string
 	privateKey     string
 	knownHosts     string
+	sshConfig      string
 	acceptNew      bool
 	format         string
 	detailedExit   bool
 	connectTimeout time.Duration
 	verbose        bool
 	lockFile       string
+	control        controlFlags
+	become         becomeFlags
 }
 
 func newRunFlags() (*pflag.FlagSet, *runFlags) {
@@ -47,18 +50,21 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.StringVarP(&f.limit, "limit", "l", "", "further limit the hosts: host, group, or a comma list")
 	fs.BoolVarP(&f.check, "check", "C", false, "dry run: change nothing, show what would change (diffs, live values, restarts)")
 	fs.BoolVarP(&f.diff, "diff", "D", false, "show file diffs and live value changes when applying too")
-	fs.IntVarP(&f.forks, "forks", "f", runner.DefaultForks, "how many hosts run at once")
+	fs.IntVarP(&f.forks, "forks", "f", runner.DefaultForks, "how many hosts run at once (a play's serial: batches run within this)")
 	fs.StringArrayVarP(&f.extraVars, "extra-vars", "e", nil, "variable KEY=VALUE, @FILE.yml, or a JSON/YAML map; repeatable; wins over every other variable")
 	fs.StringVarP(&f.connection, "connection", "c", "", "force the connection for every host: ssh or local")
 	fs.StringVarP(&f.user, "user", "u", "", "remote user when the inventory gives none (default root)")
 	fs.StringVar(&f.privateKey, "private-key", "", "SSH identity file when the inventory gives none")
 	fs.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
+	fs.StringVarP(&f.sshConfig, "ssh-config", "F", "", "OpenSSH client config (default ~/.ssh/config, then /etc/ssh/ssh_config; none: read none)")
 	fs.BoolVar(&f.acceptNew, "accept-new-host-keys", false, "trust and record keys of hosts not yet in known_hosts (a changed key is still refused)")
 	fs.StringVar(&f.format, "format", "text", "output: text, json (JSON lines, one event per line) or markdown (a change-review document, written at the end)")
 	fs.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when something changed (or would change with --check)")
-	fs.DurationVar(&f.connectTimeout, "timeout", 10*time.Second, "SSH dial and handshake timeout")
+	fs.DurationVar(&f.connectTimeout, "timeout", 10*time.Second, "SSH dial and handshake timeout (when not given: ssh_config ConnectTimeout if set)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the output of every command")
-	fs.StringVar(&f.lockFile, "lock-file", "", "lock taken by an applying run, so overlapping runs (cron) never interleave (default: one per user and playbook in $TMPDIR; --check takes none)")
+	fs.StringVar(&f.lockFile, "lock-file", "", "lock taken by an applying run, so overlapping runs (cron) never interleave (default: one per user, playbook, inventory and limit, in $TMPDIR; --check takes none)")
+	addControlFlags(fs, &f.control)
+	addBecomeFlags(fs, &f.become)
 	return fs, f
 }
 
@@ -94,7 +100,7 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if !f.check {
 		lock := f.lockFile
 		if lock == "" {
-			lock = defaultLockPath(fs.Arg(0))
+			lock = defaultLockPath(fs.Arg(0), f.inventories, f.limit)
 		}
 		release, err := acquireRunLock(lock)
 		if err != nil {
@@ -115,16 +121,23 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	default:
 		h := views.NewHuman(stdout, f.diff)
 		h.Verbose = f.verbose
+		humanOnTerminal(h, stderr)
 		obs = h
 	}
-	sum, err := runner.Run(ctx, pb, inv, runner.Options{
+	opts := runner.Options{
 		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: gracefulStop,
 		Connect: runner.ConnectOptions{
 			Connection: f.connection, User: f.user, PrivateKey: f.privateKey,
-			KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNew, Timeout: f.connectTimeout,
-			Warn: func(s string) { fmt.Fprintln(stderr, "tend: warning:", s) },
+			KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNew, Timeout: explicitTimeout(fs, f.connectTimeout),
+			SSHConfig: f.sshConfig,
+			Warn:      warner(obs, stderr),
 		},
-	})
+	}
+	f.control.apply(&opts)
+	if err := f.become.apply(&opts); err != nil {
+		return err
+	}
+	sum, err := runner.Run(ctx, pb, inv, opts)
 	if err != nil {
 		var ie *runner.InputError
 		if errors.As(err, &ie) {
@@ -133,6 +146,15 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	return outcome(ctx, sum, f.detailedExit)
+}
+
+// explicitTimeout is --timeout when given; otherwise zero, so that
+// ssh_config's ConnectTimeout, then the 10s default, applies.
+func explicitTimeout(fs *pflag.FlagSet, d time.Duration) time.Duration {
+	if fs.Changed("timeout") {
+		return d
+	}
+	return 0
 }
 
 // outcome maps a run's summary to its exit code, most severe first.
