@@ -25,14 +25,19 @@ type ConnectOptions struct {
 	KnownHosts string
 	// AcceptNewHostKeys appends unknown host keys instead of refusing them.
 	AcceptNewHostKeys bool
-	// Timeout bounds the TCP dial and the SSH handshake (default 10s).
+	// Timeout bounds the TCP dial and the SSH handshake (zero: ssh_config
+	// ConnectTimeout, else 10s).
 	Timeout time.Duration
 	// Warn receives non-fatal connection warnings (malformed known_hosts lines).
 	Warn func(string)
+	// SSHConfig is the OpenSSH client config file (--ssh-config / -F): ""
+	// reads ~/.ssh/config then /etc/ssh/ssh_config, "none" reads nothing.
+	// Inventory variables and the options above win over it.
+	SSHConfig string
 }
 
 // connect opens the transport for a host from its inventory variables.
-func connect(ctx context.Context, h *inventory.Host, o ConnectOptions) (transport.Conn, error) {
+func connect(ctx context.Context, h *inventory.Host, o ConnectOptions, s *sshSetup) (transport.Conn, error) {
 	kind := h.Connection()
 	if o.Connection != "" {
 		kind = o.Connection
@@ -44,36 +49,8 @@ func connect(ctx context.Context, h *inventory.Host, o ConnectOptions) (transpor
 	default:
 		return nil, fmt.Errorf("unknown connection %q (want ssh or local)", kind)
 	}
-	cfg := transport.SSHConfig{
-		Host:              h.Address(),
-		Port:              h.Port(),
-		User:              h.User(),
-		KnownHostsFile:    o.KnownHosts,
-		AcceptNewHostKeys: o.AcceptNewHostKeys,
-		DialTimeout:       o.Timeout,
-		HandshakeTimeout:  o.Timeout,
-		Warn:              o.Warn,
-	}
-	if cfg.Port == 0 {
-		cfg.Port = 22
-	}
-	if cfg.User == "" {
-		cfg.User = o.User
-	}
-	if cfg.User == "" {
-		cfg.User = "root"
-	}
-	key := h.PrivateKeyFile()
-	if key == "" {
-		key = o.PrivateKey
-	}
-	if key != "" {
-		cfg.KeyFiles = []string{expandHome(key)}
-	} else {
-		cfg.UseAgent = os.Getenv("SSH_AUTH_SOCK") != ""
-		cfg.KeyFiles = defaultIdentities()
-	}
-	return transport.DialSSH(ctx, cfg)
+	// ssh_config, ProxyJump and the precedence rules: sshsetup.go.
+	return s.dial(ctx, h)
 }
 
 // defaultIdentities lists the usual ~/.ssh/id_* files that exist, as

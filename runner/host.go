@@ -23,6 +23,9 @@ type hostState struct {
 	err        error
 	// dead is set when the host failed or became unreachable: later plays skip it.
 	dead bool
+	// becomeRefused remembers, per become user and password, that sudo
+	// rejected the password (or needed one): it is not tried again.
+	becomeRefused map[becomeKey]error
 }
 
 // appliedTask remembers a module that changed the host, to re-check it.

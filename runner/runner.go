@@ -1,5 +1,6 @@
-// Package runner executes a playbook across an inventory: hosts in parallel
-// (bounded by forks), tasks in order per host, handlers, then verification.
+// Package runner executes a playbook across an inventory: each play's hosts
+// in batches (serial:), the hosts of a batch in parallel (bounded by
+// forks), tasks in order per host, handlers, then verification.
 // It never prints: it reports events to an Observer and returns a Summary.
 package runner
 
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-multierror"
-	"golang.org/x/sync/errgroup"
 	"gopkg.in/yaml.v3"
 
 	"tend/inventory"
@@ -23,8 +23,10 @@ import (
 )
 
 // DefaultForks is how many hosts run at once unless told otherwise: large
-// enough that a fleet is not serialised (Ansible's 5 is a common complaint).
-const DefaultForks = 50
+// enough that a 500-host fleet is not serialised (Ansible's 5 is a common
+// complaint), small enough that the SSH handshakes of a wave do not
+// starve two cores. A waiting host costs a goroutine, not a connection.
+const DefaultForks = 200
 
 // Options control a run.
 type Options struct {
@@ -37,6 +39,16 @@ type Options struct {
 	ExtraVars map[string]any
 	// Limit further restricts every play's hosts (--limit).
 	Limit string
+	// Tags and SkipTags select tasks as Ansible's --tags and --skip-tags
+	// do, special tags included (all, tagged, untagged, always, never).
+	// Empty Tags means all.
+	Tags, SkipTags []string
+	// RetryFile, when set, receives after the run the names of the hosts
+	// that failed, were unreachable, were refused for their key or were
+	// stopped early, one per line (empty when none), for --limit @FILE.
+	RetryFile string
+	// Become is the privilege escalation of the command line (-b, -K).
+	Become BecomeOptions
 	// Connect settings shared by every host.
 	Connect ConnectOptions
 	// Observer receives events; nil means none.
@@ -56,9 +68,17 @@ type Summary struct {
 	Failed      []string `json:"failed,omitempty"`
 	Unreachable []string `json:"unreachable,omitempty"`
 	// HostKeyMismatch and HostKeyUnknown list hosts refused for their key.
-	HostKeyMismatch []string      `json:"host_key_mismatch,omitempty"`
-	HostKeyUnknown  []string      `json:"host_key_unknown,omitempty"`
-	Duration        time.Duration `json:"duration_ns"`
+	HostKeyMismatch []string `json:"host_key_mismatch,omitempty"`
+	HostKeyUnknown  []string `json:"host_key_unknown,omitempty"`
+	// Stopped lists hosts the run stopped before they finished (they did
+	// not fail themselves); Aborted says why the run stopped early.
+	Stopped []string `json:"stopped,omitempty"`
+	Aborted string   `json:"aborted,omitempty"`
+	// RetryFile is the retry file written (Options.RetryFile), or
+	// RetryFileError why it could not be.
+	RetryFile      string        `json:"retry_file,omitempty"`
+	RetryFileError string        `json:"retry_file_error,omitempty"`
+	Duration       time.Duration `json:"duration_ns"`
 	// Err aggregates every host's failure (go-multierror); nil on success.
 	Err error `json:"-"`
 }
@@ -103,6 +123,11 @@ func Validate(pb *playbook.Playbook) error {
 		check(p.Tasks)
 		check(p.Handlers)
 		check(p.Verify)
+		for _, e := range p.Serial {
+			if err := template.CheckTemplate(e); err != nil {
+				errs = multierror.Append(errs, &playbook.Error{Pos: p.Pos, Field: "serial", Msg: err.Error()})
+			}
+		}
 	}
 	return errs.ErrorOrNil()
 }
@@ -137,10 +162,13 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	if opts.Forks <= 0 {
 		opts.Forks = DefaultForks
 	}
-	obs := &serialObserver{o: opts.Observer}
-	r := &run{opts: opts, pb: pb, obs: obs, hosts: map[string]*hostState{}}
-	// Resolve every play's hosts first: a bad pattern is input, not a host failure.
+	red := newRedactor(opts.Become.Password) // every event is redacted before the observer sees it
+	obs := newSerialObserver(redactObserver(opts.Observer, red))
+	r := &run{opts: opts, pb: pb, obs: obs, red: red, hosts: map[string]*hostState{}, forks: make(chan struct{}, opts.Forks)}
+	// Resolve every play's hosts and batch sizes first: a bad pattern or
+	// serial is input, not a host failure.
 	plays := make([][]*inventory.Host, len(pb.Plays))
+	sizes := make([][]string, len(pb.Plays))
 	for i, p := range pb.Plays {
 		hosts, unmatched, err := selectHosts(inv, p.Hosts, opts.Limit)
 		if err != nil {
@@ -148,23 +176,43 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 		}
 		plays[i] = hosts
 		_ = unmatched
+		if sizes[i], err = serialSizes(p, opts.ExtraVars); err != nil {
+			return nil, &InputError{Err: err}
+		}
 	}
+	setup, err := newSSHSetup(opts.Connect) // ssh_config is input too
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	r.ssh = setup
 	start := time.Now()
 	obs.RunStarted(RunStart{Playbook: pb.File, Check: opts.Check})
 	defer r.closeAll()
 	for i, p := range pb.Plays {
-		if err := ctx.Err(); err != nil {
-			break
+		if r.abort == "" && (ctx.Err() != nil || r.stopped()) {
+			r.abort = "interrupted"
+		}
+		if r.abort != "" {
+			// The run stopped: the hosts this play would have run are stopped too.
+			r.stopUnstarted(p, r.states(plays[i]), r.abort, false)
+			continue
 		}
 		names := make([]string, len(plays[i]))
 		for j, h := range plays[i] {
 			names[j] = h.Name
 		}
 		obs.PlayStarted(PlayStart{Name: p.Name, Hosts: names})
-		r.runPlay(ctx, p, plays[i])
+		r.runPlay(ctx, p, plays[i], sizes[i])
 	}
 	sum := r.summary()
 	sum.Duration = time.Since(start)
+	if opts.RetryFile != "" {
+		if err := writeRetryFile(opts.RetryFile, sum.RetryHosts()); err != nil {
+			sum.RetryFileError = err.Error()
+		} else {
+			sum.RetryFile = opts.RetryFile
+		}
+	}
 	obs.RunDone(*sum)
 	return sum, nil
 }
@@ -189,6 +237,12 @@ type run struct {
 	opts  Options
 	pb    *playbook.Playbook
 	obs   *serialObserver
+	forks chan struct{} // a slot per host running at once (Options.Forks)
+	ssh   *sshSetup     // ssh_config and the shared jump host connections
+	// abort, once set, is why the run stopped early: no later batch or
+	// play starts. Only the goroutine running the plays touches it.
+	abort string
+	red   *redactor // secret values, hidden from every event
 	mu    sync.Mutex
 	hosts map[string]*hostState
 	order []string
@@ -207,23 +261,6 @@ func (r *run) state(h *inventory.Host) *hostState {
 	return s
 }
 
-// runPlay runs one play on its hosts, in parallel up to Forks.
-func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.Host) {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.opts.Forks)
-	for _, h := range hosts {
-		s := r.state(h)
-		if s.dead {
-			continue // failed or unreachable in an earlier play
-		}
-		g.Go(func() error {
-			r.runHost(gctx, p, s)
-			return nil // a host's failure never stops the others
-		})
-	}
-	_ = g.Wait()
-}
-
 func (r *run) closeAll() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -232,6 +269,7 @@ func (r *run) closeAll() {
 			_ = s.conn.Close()
 		}
 	}
+	r.ssh.close() // jump hosts last: the targets' streams run through them
 }
 
 // summary aggregates every host's recap and errors.
@@ -258,12 +296,17 @@ func (r *run) summary() *Summary {
 			sum.Unreachable = append(sum.Unreachable, n)
 		case s.recap.Failed > 0:
 			sum.Failed = append(sum.Failed, n)
+		case s.recap.Stopped:
+			sum.Stopped = append(sum.Stopped, n)
 		}
 		if s.err != nil {
 			errs = multierror.Append(errs, s.err)
 		}
 	}
 	sum.Err = errs.ErrorOrNil()
+	if len(sum.Stopped) > 0 {
+		sum.Aborted = r.abort // "stopped early" only when it stopped something
+	}
 	return sum
 }
 
@@ -283,16 +326,31 @@ func (r *run) stopped() bool {
 	}
 }
 
-// serialObserver serialises calls to the user's observer.
+// serialObserver serialises calls to the user's observer, and forwards
+// the ExecutionObserver events when the observer implements them.
 type serialObserver struct {
 	mu sync.Mutex
 	o  Observer
+	x  ExecutionObserver
+}
+
+func newSerialObserver(o Observer) *serialObserver {
+	x, _ := o.(ExecutionObserver)
+	return &serialObserver{o: o, x: x}
 }
 
 func (s *serialObserver) RunStarted(e RunStart)   { s.call(func(o Observer) { o.RunStarted(e) }) }
 func (s *serialObserver) PlayStarted(e PlayStart) { s.call(func(o Observer) { o.PlayStarted(e) }) }
 func (s *serialObserver) TaskDone(e TaskResult)   { s.call(func(o Observer) { o.TaskDone(e) }) }
 func (s *serialObserver) RunDone(e Summary)       { s.call(func(o Observer) { o.RunDone(e) }) }
+
+func (s *serialObserver) BatchStarted(e BatchStart) {
+	s.exec(func(x ExecutionObserver) { x.BatchStarted(e) })
+}
+func (s *serialObserver) HostStopped(e HostStop) {
+	s.exec(func(x ExecutionObserver) { x.HostStopped(e) })
+}
+func (s *serialObserver) HostDone(e HostDone) { s.exec(func(x ExecutionObserver) { x.HostDone(e) }) }
 
 func (s *serialObserver) call(f func(Observer)) {
 	if s.o == nil {
@@ -301,4 +359,13 @@ func (s *serialObserver) call(f func(Observer)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(s.o)
+}
+
+func (s *serialObserver) exec(f func(ExecutionObserver)) {
+	if s.x == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s.x)
 }
