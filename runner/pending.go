@@ -93,7 +93,7 @@ func (hp *hostPlay) clearPending(ctx context.Context, h *playbook.Task) error {
 }
 
 func (hp *hostPlay) runState(ctx context.Context, script string, args ...string) (string, error) {
-	res, err := hp.s.conn.Run(ctx, transport.Command{Argv: append([]string{"/bin/sh", "-c", script, "sh"}, args...), Timeout: 30 * time.Second})
+	res, err := hp.playConn().Run(ctx, transport.Command{Argv: append([]string{"/bin/sh", "-c", script, "sh"}, args...), Timeout: 30 * time.Second})
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,9 @@
 package transport
 
-import "sync"
+import (
+	"io"
+	"sync"
+)
 
 // capWriter keeps the first max bytes written to it and discards the rest,
 // so a command printing gigabytes costs at most max bytes of memory while
@@ -40,4 +43,19 @@ func (w *capWriter) snapshot() ([]byte, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]byte(nil), w.buf...), w.truncated
+}
+
+// tapStderr returns w, or w and tap both when tap is set (Command.StderrTap).
+func tapStderr(w *capWriter, tap io.Writer) io.Writer {
+	if tap == nil {
+		return w
+	}
+	return io.MultiWriter(w, tap)
+}
+
+// copyInput copies a Command.Input to the command's stdin and closes it at
+// EOF (or when the command is gone and writing fails).
+func copyInput(w io.WriteCloser, in io.Reader) {
+	_, _ = io.Copy(w, in)
+	_ = w.Close()
 }

@@ -48,11 +48,20 @@ func (localConn) Run(ctx context.Context, cmd Command) (Result, error) {
 		return syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
 	}
 	c.WaitDelay = localWaitDelay
-	if cmd.Stdin != nil {
+	switch {
+	case cmd.Input != nil:
+		// A pipe of our own, not c.Stdin: Wait would wait for Input's EOF,
+		// which may only come after the command ended (see Command.Input).
+		w, err := c.StdinPipe()
+		if err != nil {
+			return Result{}, fmt.Errorf("transport: %s: %w", cmd.Argv[0], err)
+		}
+		go copyInput(w, cmd.Input)
+	case cmd.Stdin != nil:
 		c.Stdin = bytes.NewReader(cmd.Stdin)
 	}
 	stdout, stderr := newCapWriter(cmd.MaxOutput), newCapWriter(cmd.MaxOutput)
-	c.Stdout, c.Stderr = stdout, stderr
+	c.Stdout, c.Stderr = stdout, tapStderr(stderr, cmd.StderrTap)
 
 	start := time.Now()
 	err := c.Run()

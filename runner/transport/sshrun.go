@@ -95,8 +95,17 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	}
 	line += ShellJoin(cmd.Argv)
 	stdout, stderr := newCapWriter(cmd.MaxOutput), newCapWriter(cmd.MaxOutput)
-	sess.Stdout, sess.Stderr = stdout, stderr
-	if cmd.Stdin != nil {
+	sess.Stdout, sess.Stderr = stdout, tapStderr(stderr, cmd.StderrTap)
+	switch {
+	case cmd.Input != nil:
+		// Not sess.Stdin: Wait would wait for Input's EOF, which may only
+		// come after the command ended (see Command.Input).
+		w, err := sess.StdinPipe()
+		if err != nil {
+			return Result{}, c.unreachable(fmt.Errorf("stdin %s: %w", cmd.Argv[0], err))
+		}
+		go copyInput(w, cmd.Input)
+	case cmd.Stdin != nil:
 		sess.Stdin = bytes.NewReader(cmd.Stdin)
 	}
 	start := time.Now()

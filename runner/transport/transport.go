@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -39,6 +40,16 @@ type Command struct {
 	// MaxOutput caps the bytes kept of each output stream; zero means
 	// DefaultMaxOutput. The rest is read and discarded.
 	MaxOutput int
+	// Input, when non-nil, replaces Stdin: it is copied to the command's
+	// standard input as its data becomes readable, and stdin is closed at
+	// its EOF. This lets a caller answer what the command prints (Become
+	// answers sudo's prompt only once it appears). Run does not wait for
+	// Input to end: the caller must make a pending Read return (close its
+	// pipe) once Run has returned.
+	Input io.Reader
+	// StderrTap, when non-nil, also receives the command's standard error
+	// as it arrives; Result.Stderr still holds it. Its Write must not block.
+	StderrTap io.Writer
 }
 
 // Result is the outcome of a command that ran to completion.
