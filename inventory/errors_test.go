@@ -20,7 +20,6 @@ func TestLoadErrors(t *testing.T) {
 		{"empty file", "# nothing\n", 0, 0, "", "empty inventory"},
 		{"two documents", "all:\n---\nall:\n", 2, 1, "", "more than one YAML document"},
 		{"top level list", "- all\n", 1, 1, "", "must be a mapping of groups"},
-		{"INI file", "[web]\nweb1\n", 2, 0, "", "INI inventories are not supported yet"},
 		{"plugin config", "plugin: aws_ec2\n", 1, 1, "plugin", "inventory plugins are not supported"},
 
 		{"duplicate host", "all:\n  hosts:\n    web1:\n    web2:\n    web1:\n", 5, 5, "all.hosts.web1", `duplicate key "web1" (first defined at line 3:5)`},
@@ -60,13 +59,14 @@ func TestLoadErrors(t *testing.T) {
 		{"port too big", "all:\n  vars:\n    ansible_port: 65536\n", 3, 19, "all.vars.ansible_port", "port 65536 must be"},
 		{"port octal-looking", "all:\n  vars:\n    ansible_ssh_port: 022\n", 3, 23, "all.vars.ansible_ssh_port", "leading zero reads as octal"},
 		{"port a word", "all:\n  vars:\n    ansible_port: ssh\n", 3, 19, "all.vars.ansible_port", `port "ssh" must be`},
-		{"port in key", "all:\n  hosts:\n    h:99999:\n", 3, 5, "all.hosts.h:99999", `host "h:99999": port "99999"`},
+		{"port in key", "all:\n  hosts:\n    h:99999:\n", 3, 5, "all.hosts.h:99999", `host "h:99999": port 99999 must be`},
 		{"connection", "all:\n  children:\n    g:\n      vars:\n        ansible_connection: paramiko\n", 5, 29, "all.children.g.vars.ansible_connection", `ansible_connection "paramiko" is not supported (want ssh or local)`},
 		{"user not a string", "all:\n  vars:\n    ansible_user: 1000\n", 3, 19, "all.vars.ansible_user", "ansible_user must be a string, not a number"},
 		{"templated host", "all:\n  hosts:\n    h:\n      ansible_host: \"{{ inventory_hostname }}.lan\"\n", 4, 21, "all.hosts.h.ansible_host", "is a template"},
 		{"key file", "all:\n  vars:\n    ansible_ssh_private_key_file: \"/k\\n\"\n", 3, 35, "all.vars.ansible_ssh_private_key_file", "without control characters"},
 		{"priority", "all:\n  children:\n    g:\n      vars: {ansible_group_priority: high}\n", 4, 38, "all.children.g.vars.ansible_group_priority", "must be an integer"},
-		{"host range", "all:\n  hosts:\n    web[01:10].example.com:\n", 3, 5, "all.hosts.\"web[01:10].example.com\"", "host ranges (web[01:10]) are not supported yet"},
+		{"bad host range", "all:\n  hosts:\n    web[01:1].example.com:\n", 3, 5, "all.hosts.\"web[01:1].example.com\"", "equal-length begin and end"},
+		{"empty host range", "all:\n  hosts:\n    web[5:1]:\n", 3, 5, "all.hosts.web[5:1]", "is empty (begin > end)"},
 		{"bad IPv6", "all:\n  hosts:\n    a:b:c:\n", 3, 5, "all.hosts.a:b:c", "neither a host name nor an IPv6 address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

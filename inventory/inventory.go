@@ -13,7 +13,28 @@ type Inventory struct {
 	byName   map[string]*Host // hosts by name
 	groups   []string         // all, ungrouped, then order of first appearance
 	members  map[string][]*Host
+	byGroup  map[string]*Group
 	implicit *Host // Ansible's implicit localhost; nil when the inventory has one
+}
+
+// Group is one group as the inventory defines it, the shape Ansible's
+// `ansible-inventory --list` shows. Like Host it is shared and read-only.
+type Group struct {
+	// Name is the group's name.
+	Name string
+	// Hosts are the hosts listed directly under the group, in the order
+	// they were listed; hosts of child groups are not repeated here.
+	Hosts []*Host
+	// Children are the names of the child groups, in the order added.
+	Children []string
+	// Vars are the group's own variables: those set in the inventory
+	// sources, overridden by group_vars/ files. ansible_group_priority is
+	// not among them (see Priority) unless a group_vars/ file sets it,
+	// where Ansible too treats it as an ordinary variable.
+	Vars map[string]any
+	// Priority is ansible_group_priority as set in an inventory source
+	// (default 1): it orders groups of equal depth when vars merge.
+	Priority int
 }
 
 // Host is one inventory host with its resolved groups and variables.
@@ -27,14 +48,33 @@ type Host struct {
 	// (depth, then ansible_group_priority, then name): the order in which
 	// their vars were merged. Ansible's group_names is GroupNames.
 	Groups []string
-	// Vars holds the merged variables: all-group vars < parent group vars
-	// < child group vars < host vars, later files overriding earlier ones
-	// at the same level. Merging is shallow (Ansible's hash_behaviour=replace).
-	// A group's ansible_group_priority orders the merge and is not copied here.
+	// Vars holds the merged variables, in Ansible's order, later winning:
+	// inventory vars of "all", then of the other groups (parents before
+	// children); group_vars/all, then group_vars/ of the other groups in
+	// the same order; the host's inventory vars; host_vars/. Within a
+	// level a later inventory source wins. Merging is shallow (Ansible's
+	// hash_behaviour=replace). A group's ansible_group_priority orders the
+	// merge and is not copied here.
 	Vars map[string]any
 
-	own    map[string]any // vars set on the host itself
-	direct []*group       // groups the host is listed under
+	own      map[string]any   // vars set on the host in inventory sources
+	fileVars []map[string]any // host_vars/ per variable directory
+	direct   []*group         // groups the host is listed under
+}
+
+// OwnVars returns the variables set on the host itself: in inventory
+// sources, overridden by host_vars/ files (Ansible's --export view).
+func (h *Host) OwnVars() map[string]any {
+	out := map[string]any{}
+	for k, v := range h.own {
+		out[k] = deepCopy(v)
+	}
+	for _, m := range h.fileVars {
+		for k, v := range m {
+			out[k] = deepCopy(v)
+		}
+	}
+	return out
 }
 
 // GroupNames returns what Ansible calls group_names: the host's groups
@@ -53,19 +93,22 @@ func (h *Host) GroupNames() []string {
 // group is a group while the inventory is being built.
 type group struct {
 	name     string
-	vars     map[string]any
+	vars     map[string]any   // set in inventory sources
+	fileVars []map[string]any // group_vars/ per variable directory
 	priority int
 	parents  []*group
 	children []*group
-	depth    int // longest path from "all", set by finish
+	hosts    []*Host // listed directly under the group, in order
+	depth    int     // longest path from "all", set by finish
 }
 
-// builder accumulates the groups and hosts of every file given to Load.
+// builder accumulates the groups and hosts of every source given to Load.
 type builder struct {
 	groups    map[string]*group
 	groupList []*group
 	hosts     map[string]*Host
 	hostList  []*Host
+	varDirs   []string // where to look for group_vars/ and host_vars/, one per source
 }
 
 func newBuilder() *builder {
@@ -96,6 +139,7 @@ func (b *builder) host(g *group, name string) *Host {
 	}
 	if !slices.Contains(h.direct, g) {
 		h.direct = append(h.direct, g)
+		g.hosts = append(g.hosts, h)
 	}
 	return h
 }
@@ -143,17 +187,20 @@ func (b *builder) finish() *Inventory {
 		others := len(closure) - boolInt(closure[all]) - boolInt(closure[ungrouped])
 		if others > 0 {
 			h.direct = slices.DeleteFunc(h.direct, func(g *group) bool { return g == ungrouped })
+			ungrouped.hosts = slices.DeleteFunc(ungrouped.hosts, func(x *Host) bool { return x == h })
 		} else if !closure[ungrouped] {
 			h.direct = append(h.direct, ungrouped)
+			ungrouped.hosts = append(ungrouped.hosts, h)
 		}
 	}
 	for _, g := range b.groupList {
 		setDepth(g)
 	}
-	inv := &Inventory{byName: map[string]*Host{}, members: map[string][]*Host{}}
+	inv := &Inventory{byName: map[string]*Host{}, members: map[string][]*Host{}, byGroup: map[string]*Group{}}
 	for _, g := range b.groupList {
 		inv.groups = append(inv.groups, g.name)
 		inv.members[g.name] = nil
+		inv.byGroup[g.name] = exportGroup(g)
 	}
 	for _, h := range b.hostList {
 		resolve(h, ancestors(h.direct))
@@ -164,9 +211,23 @@ func (b *builder) finish() *Inventory {
 		}
 	}
 	if inv.byName["localhost"] == nil {
-		inv.implicit = implicitLocalhost(all.vars)
+		inv.implicit = implicitLocalhost(all)
 	}
 	return inv
+}
+
+// exportGroup makes the read-only view of g.
+func exportGroup(g *group) *Group {
+	out := &Group{Name: g.name, Hosts: slices.Clone(g.hosts), Vars: map[string]any{}, Priority: g.priority}
+	for _, c := range g.children {
+		out.Children = append(out.Children, c.name)
+	}
+	for _, m := range append([]map[string]any{g.vars}, g.fileVars...) {
+		for k, v := range m {
+			out.Vars[k] = deepCopy(v)
+		}
+	}
+	return out
 }
 
 // resolve sets h.Groups and h.Vars from the closure of its groups.
@@ -182,22 +243,47 @@ func resolve(h *Host, closure map[*group]bool) {
 	h.Vars = map[string]any{}
 	for i, g := range gs {
 		h.Groups[i] = g.name
-		for k, v := range g.vars {
-			h.Vars[k] = deepCopy(v)
+		merge(h.Vars, g.vars)
+	}
+	// Ansible's default VARIABLE_PRECEDENCE: all inventory group vars,
+	// then group_vars/all from every source, then the other groups'
+	// group_vars/ from every source; the host's own; host_vars/.
+	for _, g := range gs {
+		if g.name == "all" {
+			for _, m := range g.fileVars {
+				merge(h.Vars, m)
+			}
 		}
 	}
-	for k, v := range h.own {
-		h.Vars[k] = deepCopy(v)
+	for d := range len(h.fileVars) {
+		for _, g := range gs {
+			if g.name != "all" {
+				merge(h.Vars, g.fileVars[d])
+			}
+		}
+	}
+	merge(h.Vars, h.own)
+	for _, m := range h.fileVars {
+		merge(h.Vars, m)
+	}
+}
+
+// merge copies src's variables into dst, replacing what is there.
+func merge(dst, src map[string]any) {
+	for k, v := range src {
+		dst[k] = deepCopy(v)
 	}
 }
 
 // implicitLocalhost is the host Ansible creates when a play names
-// localhost and the inventory has none: the local connection, all-group
-// vars, and no group membership (it does not match "all").
-func implicitLocalhost(allVars map[string]any) *Host {
+// localhost and the inventory has none: the local connection, the vars of
+// "all" (inventory and group_vars/all), and no group membership (it does
+// not match "all").
+func implicitLocalhost(all *group) *Host {
 	h := &Host{Name: "localhost", Vars: map[string]any{}}
-	for k, v := range allVars {
-		h.Vars[k] = deepCopy(v)
+	merge(h.Vars, all.vars)
+	for _, m := range all.fileVars {
+		merge(h.Vars, m)
 	}
 	h.Vars["ansible_connection"] = "local"
 	return h
@@ -297,4 +383,10 @@ func (inv *Inventory) Host(name string) (*Host, bool) {
 // in order of first appearance.
 func (inv *Inventory) GroupNames() []string {
 	return slices.Clone(inv.groups)
+}
+
+// Group returns the named group.
+func (inv *Inventory) Group(name string) (*Group, bool) {
+	g, ok := inv.byGroup[name]
+	return g, ok
 }

@@ -2,302 +2,185 @@ package inventory
 
 import (
 	"bytes"
+	"context"
 	"errors"
-	"io"
+	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"regexp"
-	"strconv"
+	"slices"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
-// Load reads Ansible YAML inventory files and resolves them into one
-// Inventory. Several files merge as several -i options do in Ansible: groups
-// and hosts of the same name are the same group or host, and a variable set
-// at the same level in a later file wins. Every input error is an *Error.
-// With no paths Load returns an error; use Implicit for "no inventory".
+// Load reads inventory sources and resolves them into one Inventory; see
+// LoadContext.
 func Load(paths ...string) (*Inventory, error) {
+	return LoadContext(context.Background(), paths...)
+}
+
+// LoadContext reads inventory sources and resolves them into one
+// Inventory. Several sources merge as several -i options do in Ansible:
+// groups and hosts of the same name are the same group or host, and a
+// variable set at the same level in a later source wins.
+//
+// A source is a file, a directory, or a comma-separated host list
+// ("web1,web2," as Ansible's host_list plugin, when no such file exists).
+// A file with an execute bit and a "#!" line (or an ELF binary) is a
+// dynamic inventory, run with --list under ctx; any other file is a YAML
+// inventory when it parses as a YAML mapping and an INI inventory
+// otherwise. A directory loads every file in it, recursively, in lexical
+// order, skipping what Ansible skips: hidden names, group_vars, host_vars,
+// vars_plugins, and names ending in ~ .orig .ini .cfg .retry .pyc .pyo
+// .swp .bak .rpm .md .txt .rst. group_vars/ and host_vars/ beside each
+// source file (or inside a source directory) are read afterwards.
+//
+// Every input error is an *Error. With no paths Load returns an error; use
+// Implicit for "no inventory".
+func LoadContext(ctx context.Context, paths ...string) (*Inventory, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("inventory: no inventory file given")
 	}
 	b := newBuilder()
 	for _, path := range paths {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
+		st, err := os.Stat(path)
+		switch {
+		case err != nil && strings.Contains(path, ",") && errors.Is(err, fs.ErrNotExist):
+			if err := b.loadHostList(path); err != nil {
+				return nil, err
 			}
-			return nil, &Error{File: path, Msg: "cannot read: " + err.Error()}
+			continue
+		case err != nil:
+			return nil, readError(path, err)
+		case st.IsDir():
+			b.varDirs = append(b.varDirs, path)
+			err = b.loadDir(ctx, path)
+		default:
+			b.varDirs = append(b.varDirs, filepath.Dir(path))
+			err = b.loadFile(ctx, path, st)
 		}
-		p := &parser{file: path, b: b}
-		if err := p.parse(data); err != nil {
+		if err != nil {
 			return nil, err
 		}
+	}
+	if err := b.loadVarDirs(); err != nil {
+		return nil, err
 	}
 	return b.finish(), nil
 }
 
-// yamlLineRE extracts the line yaml.v3 puts in its syntax errors.
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// maxScanLines bounds the prefix scan of syntaxError.
-const maxScanLines = 5000
-
-// syntaxError turns a yaml.v3 parse error into an *Error. yaml.v3 reports
-// no column, and its line is often the start of the enclosing block rather
-// than the offending line; so when the file is small enough, the line is
-// refined to the one after the longest prefix of whole lines that still
-// parses. The column stays 0 (unknown).
-func (p *parser) syntaxError(data []byte, err error) error {
-	msg := err.Error()
-	e := &Error{File: p.file}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		e.Line, _ = strconv.Atoi(m[1])
-		msg = m[2]
+// readError reports an unreadable source.
+func readError(path string, err error) *Error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
 	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if e.Line > 0 && len(lines) <= maxScanLines {
-		for j := len(lines) - 1; j >= 0; j-- {
-			if wellFormed(bytes.Join(lines[:j], nil)) {
-				e.Line = j + 1
-				break
-			}
-		}
-	}
-	e.Msg = "malformed YAML: " + strings.TrimPrefix(msg, "yaml: ")
-	if bytes.HasPrefix(bytes.TrimSpace(data), []byte("[")) {
-		e.Msg += "; INI inventories are not supported yet"
-	}
-	return e
+	return &Error{File: path, Msg: "cannot read: " + err.Error()}
 }
 
-// wellFormed reports whether every YAML document in data parses.
-func wellFormed(data []byte) bool {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var n yaml.Node
-		switch err := dec.Decode(&n); err {
-		case nil:
-		case io.EOF:
-			return true
-		default:
-			return false
-		}
-	}
-}
+// ignoredRE is Ansible's IGNORED for files in an inventory directory
+// (IGNORED_ALWAYS and the default INVENTORY_IGNORE_EXTS).
+var ignoredRE = regexp.MustCompile(`^\.|^host_vars$|^group_vars$|^vars_plugins$|(~|\.orig|\.ini|\.cfg|\.retry|\.pyc|\.pyo|\.swp|\.bak|\.rpm|\.md|\.txt|\.rst)$`)
 
-// parse reads one file: a single YAML document whose top-level keys are
-// groups (usually just "all").
-func (p *parser) parse(data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if err == io.EOF {
-			return &Error{File: p.file, Msg: "empty inventory"}
-		}
-		return p.syntaxError(data, err)
-	}
-	var next yaml.Node
-	if err := dec.Decode(&next); err == nil {
-		return p.errorf(&next, "", "more than one YAML document; an inventory is a single document")
-	} else if err != io.EOF {
-		return p.syntaxError(data, err)
-	}
-	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-		return &Error{File: p.file, Msg: "empty inventory"}
-	}
-	root := deref(doc.Content[0])
-	if root.Kind != yaml.MappingNode {
-		msg := "an inventory must be a mapping of groups (all: ...), not a " + kindName(root)
-		if bytes.HasPrefix(bytes.TrimSpace(data), []byte("[")) {
-			msg += "; INI inventories are not supported yet"
-		}
-		return p.errorf(root, "", "%s", msg)
-	}
-	prs, err := p.pairs(root, "")
+// loadDir loads every inventory file under dir, in lexical order.
+func (b *builder) loadDir(ctx context.Context, dir string) error {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return err
+		return readError(dir, err)
 	}
-	for _, pr := range prs {
-		if pr.name == "plugin" {
-			return p.errorf(pr.key, "plugin", "inventory plugins are not supported; only YAML inventories")
+	for _, e := range entries { // ReadDir sorts by name
+		if ignoredRE.MatchString(e.Name()) {
+			continue
 		}
-		g, err := p.groupKey(pr.key, pr.name)
+		path := filepath.Join(dir, e.Name())
+		st, err := os.Stat(path)
 		if err != nil {
-			return err
+			return readError(path, err)
 		}
-		if err := p.groupBody(g, pr.val, pr.name); err != nil {
+		if st.IsDir() {
+			err = b.loadDir(ctx, path)
+		} else {
+			err = b.loadFile(ctx, path, st)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// groupKey validates a group name and returns that group.
-func (p *parser) groupKey(key *yaml.Node, field string) (*group, error) {
-	if err := checkGroupName(key.Value); err != nil {
-		return nil, p.errorf(key, field, "%v", err)
+// loadFile loads one inventory file: a script, YAML or INI.
+func (b *builder) loadFile(ctx context.Context, path string, st fs.FileInfo) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return readError(path, err)
 	}
-	return p.b.group(key.Value), nil
-}
-
-// groupKeys are the only keys a group may hold.
-var groupKeys = []string{"hosts", "children", "vars"}
-
-// groupBody reads a group's hosts, children and vars.
-func (p *parser) groupBody(g *group, n *yaml.Node, field string) error {
-	if isNull(n) {
+	script := bytes.HasPrefix(data, []byte("#!")) || bytes.HasPrefix(data, []byte("\x7fELF"))
+	switch {
+	case script && st.Mode()&0o111 != 0:
+		return b.runScript(ctx, path)
+	case script && bytes.HasPrefix(data, []byte("#!")):
+		return &Error{File: path, Line: 1, Col: 1, Msg: "starts with #! like an inventory script but is not executable (chmod +x it to run it)"}
+	}
+	p := &parser{file: path, b: b}
+	root, yerr := p.yamlRoot(data, "an inventory must be a mapping of groups (all: ...) or an INI file")
+	if root != nil {
+		if yerr != nil {
+			return yerr
+		}
+		return p.parseYAML(root)
+	}
+	ierr := (&iniParser{file: path, b: b}).parse(data)
+	switch {
+	case ierr == nil:
 		return nil
+	case errors.Is(ierr, errEmptyINI):
+		return &Error{File: path, Msg: "empty inventory"}
+	case yerr != nil && looksLikeYAML(path, data):
+		return yerr
 	}
-	n = deref(n)
-	if n.Kind != yaml.MappingNode {
-		return p.errorf(n, field, "group %q must be a mapping of hosts, children and vars, not a %s", g.name, kindName(n))
-	}
-	prs, err := p.pairs(n, field)
-	if err != nil {
-		return err
-	}
-	for _, pr := range prs {
-		f := join(field, pr.name)
-		switch pr.name {
-		case "hosts":
-			err = p.hosts(g, pr.val, f)
-		case "children":
-			err = p.children(g, pr.val, f)
-		case "vars":
-			err = p.groupVars(g, pr.val, f)
-		default:
-			err = p.errorf(pr.key, f, "unknown key %q in group %q: only hosts, children and vars are allowed%s",
-				pr.name, g.name, suggest(pr.name, groupKeys...))
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return ierr
 }
 
-// entries returns the entries of a hosts: or children: section. A single
-// string stands for one entry with no body, as in Ansible.
-func (p *parser) entries(n *yaml.Node, field, what string) ([]pair, error) {
-	if isNull(n) {
-		return nil, nil
+// yamlishRE matches a first line that only YAML would hold.
+var yamlishRE = regexp.MustCompile(`^(---|%YAML|[^\s=\[#;]+:(\s|$))`)
+
+// looksLikeYAML decides which error to report for a file that is neither
+// a YAML mapping nor valid INI: the YAML one for a .yml, .yaml or .json
+// name or a first line such as "all:", else the INI one.
+func looksLikeYAML(path string, data []byte) bool {
+	if slices.Contains([]string{".yml", ".yaml", ".json"}, filepath.Ext(path)) {
+		return true
 	}
-	n = deref(n)
-	switch n.Kind {
-	case yaml.MappingNode:
-		return p.pairs(n, field)
-	case yaml.ScalarNode:
-		if n.Style&yaml.TaggedStyle != 0 && n.Tag != "!!str" {
-			return nil, p.tagError(n, field)
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
 		}
-		return []pair{{name: n.Value, key: n}}, nil
+		return yamlishRE.MatchString(line)
 	}
-	return nil, p.errorf(n, field, "%s must be a mapping (name: or name: {...}), not a %s", what, kindName(n))
+	return false
 }
 
-// hosts reads a group's hosts: section.
-func (p *parser) hosts(g *group, n *yaml.Node, field string) error {
-	prs, err := p.entries(n, field, "hosts")
-	if err != nil {
-		return err
-	}
-	for _, pr := range prs {
-		f := join(field, pr.name)
-		name, port, err := parseHostKey(pr.name)
-		if err != nil {
-			return p.errorf(pr.key, f, "%v", err)
+// loadHostList reads a comma-separated host list source ("web1,web2:2222,")
+// into ungrouped, as Ansible's host_list plugin does (no ranges).
+func (b *builder) loadHostList(src string) error {
+	for _, item := range strings.Split(src, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
 		}
-		h := p.b.host(g, name)
+		names, port, err := expandHostKey(item)
+		if err == nil && strings.Contains(item, "[") && !bracketedPortR.MatchString(item) {
+			err = fmt.Errorf("host %q: ranges are not allowed in a host list", item)
+		}
+		if err != nil {
+			return &Error{File: src, Msg: "host list: " + err.Error()}
+		}
+		h := b.host(b.group("ungrouped"), names[0])
 		if port != 0 {
 			h.own["ansible_port"] = port
 		}
-		if err := p.hostVars(h, pr.val, f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// hostVars reads the variables given to a host under one group.
-func (p *parser) hostVars(h *Host, n *yaml.Node, field string) error {
-	if isNull(n) {
-		return nil
-	}
-	n = deref(n)
-	if n.Kind != yaml.MappingNode {
-		return p.errorf(n, field, "host %q must map to its variables or to nothing, not a %s", h.Name, kindName(n))
-	}
-	return p.vars(n, field, func(name string, v any) { h.own[name] = v })
-}
-
-// children reads a group's children: section. The edge is added before the
-// child's body is read, so a cycle is reported at the key that closes it.
-func (p *parser) children(g *group, n *yaml.Node, field string) error {
-	prs, err := p.entries(n, field, "children")
-	if err != nil {
-		return err
-	}
-	for _, pr := range prs {
-		f := join(field, pr.name)
-		if pr.name == "all" {
-			return p.errorf(pr.key, f, `group "all" cannot be a child group`)
-		}
-		child, err := p.groupKey(pr.key, f)
-		if err != nil {
-			return err
-		}
-		if cycle := p.b.addChild(g, child); cycle != nil {
-			return p.errorf(pr.key, f, "group %q would be its own ancestor: %s", child.name, strings.Join(cycle, " → "))
-		}
-		if err := p.groupBody(child, pr.val, f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// groupVars reads a group's vars: section.
-func (p *parser) groupVars(g *group, n *yaml.Node, field string) error {
-	if isNull(n) {
-		return nil
-	}
-	n = deref(n)
-	if n.Kind != yaml.MappingNode {
-		return p.errorf(n, field, "vars must be a mapping, not a %s", kindName(n))
-	}
-	return p.vars(n, field, func(name string, v any) {
-		if name == "ansible_group_priority" {
-			g.priority, _ = toInt(v) // checked by checkVar
-			return
-		}
-		g.vars[name] = v
-	})
-}
-
-// vars converts and checks each variable of mapping n and hands it to set.
-// ansible_group_priority is taken by the group itself.
-func (p *parser) vars(n *yaml.Node, field string, set func(string, any)) error {
-	prs, err := p.pairs(n, field)
-	if err != nil {
-		return err
-	}
-	for _, pr := range prs {
-		f := join(field, pr.name)
-		if err := checkVarName(pr.name); err != nil {
-			return p.errorf(pr.key, f, "%v", err)
-		}
-		v, err := p.value(pr.val, f)
-		if err != nil {
-			return err
-		}
-		if err := checkVar(pr.name, v); err != nil {
-			return p.errorf(deref(pr.val), f, "%v", err)
-		}
-		set(pr.name, v)
 	}
 	return nil
 }

@@ -18,7 +18,8 @@ import (
 // skipped only when Ansible is not installed; CI installs it.
 
 // ansibleEnv isolates Ansible from the machine's configuration and limits
-// it to the YAML inventory plugin, failing on anything it cannot parse.
+// it to the inventory plugins tend mirrors (host lists, scripts, YAML,
+// INI), failing on anything it cannot parse.
 func ansibleEnv(t *testing.T) []string {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "ansible.cfg")
@@ -27,7 +28,7 @@ func ansibleEnv(t *testing.T) []string {
 	}
 	return append(os.Environ(),
 		"HOME="+dir, "ANSIBLE_CONFIG="+cfg, "ANSIBLE_LOCAL_TEMP="+dir,
-		"ANSIBLE_INVENTORY_ENABLED=yaml", "ANSIBLE_INVENTORY_UNPARSED_FAILED=True",
+		"ANSIBLE_INVENTORY_ENABLED=host_list,script,yaml,ini", "ANSIBLE_INVENTORY_UNPARSED_FAILED=True",
 		"ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=True", "ANSIBLE_NOCOLOR=1",
 		"ANSIBLE_DEPRECATION_WARNINGS=False", "ANSIBLE_LOCALHOST_WARNING=False")
 }
@@ -133,6 +134,12 @@ func TestOracleInventory(t *testing.T) {
 		{"testdata/override.yml", "testdata/site.yml"},
 		{"testdata/types.yml"},
 		{"testdata/shadow.yml"},
+		{"testdata/ini/hosts"},
+		{"testdata/dir"},
+		{"testdata/scripts/nometa.sh"},
+		{"testdata/site.yml", "testdata/ini/hosts"},
+		{"testdata/ini/hosts", "testdata/dir", "testdata/scripts/nometa.sh"},
+		{"a.example.com,b.example.com:2200,[2001:db8::1]:22,"},
 	} {
 		t.Run(strings.Join(files, "+"), func(t *testing.T) {
 			t.Parallel()
@@ -205,11 +212,22 @@ func TestOracleSelect(t *testing.T) {
 	for _, p := range []string{"dup", "all:!dup", "&dup", "web.tier", "*.tier", "localhost"} {
 		cases = append(cases, tc{"testdata/shadow.yml", p, ""})
 	}
+	for _, c := range iniSelectCases {
+		cases = append(cases, tc{"testdata/ini/hosts", c.pattern, ""})
+	}
+	retry := filepath.Join(t.TempDir(), "site.retry")
+	if err := os.WriteFile(retry, []byte("web3.example.com\n\n  dba.example.com  \nstaging\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases = append(cases,
 		tc{"testdata/site.yml", "all", "db"},
 		tc{"testdata/site.yml", "prod", "!web"},
 		tc{"testdata/site.yml", "web", "nosuch,web1.example.com"},
 		tc{"testdata/site.yml", "all", "web2.example.com:stage1.example.com"},
+		tc{"testdata/ini/hosts", "all", "@" + retry},
+		tc{"testdata/ini/hosts", "prod", "@" + retry + ",bastion.example.com"},
+		tc{"testdata/ini/hosts", "all", "~web[23]:!web3*"},
+		tc{"testdata/ini/hosts", "eu", "web[0]:db[-1]"},
 	)
 	// ansible spends most of its time waiting, so run the oracle calls
 	// together rather than one per CPU.

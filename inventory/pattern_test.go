@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -113,7 +114,7 @@ func TestSelectLocalhost(t *testing.T) {
 
 func TestSelectErrors(t *testing.T) {
 	inv := Implicit()
-	for _, p := range []string{"", " , ", ":", "~web.*", "web[0]", "web[0:2]", "@retry.txt", "!", "web:&", "we!b", "web db"} {
+	for _, p := range []string{"", " , ", ":", "~web(?=x)", "@retry.txt", "!", "web:&", "we!b", "web db,x", "!@f", "web["} {
 		if _, _, err := inv.Select(p); err == nil || !strings.HasPrefix(err.Error(), "inventory: ") {
 			t.Errorf("Select(%q) error = %v, want an inventory error", p, err)
 		}
@@ -170,5 +171,106 @@ func TestGlobMatch(t *testing.T) {
 		if got := globMatch(tc.p, tc.s); got != tc.ok {
 			t.Errorf("globMatch(%q, %q) = %v", tc.p, tc.s, got)
 		}
+	}
+}
+
+// Host name shorthands for testdata/ini/hosts.
+const (
+	iweb1 = "web1.example.com"
+	iweb2 = "web2.example.com"
+	iweb3 = "web3.example.com"
+	idba  = "dba.example.com"
+	idbb  = "dbb.example.com"
+	ist1  = "stage01.example.com"
+	ist5  = "stage05.example.com"
+	ist9  = "stage09.example.com"
+	ibast = "bastion.example.com"
+)
+
+// iniSelectCases exercise regexes, subscripts and glob sets on
+// testdata/ini/hosts; the oracle test checks them against Ansible too.
+var iniSelectCases = []struct {
+	pattern string
+	want    []string // in inventory order
+}{
+	{"~web[12]", []string{iweb1, iweb2}},
+	{"~(web|db)", []string{iweb1, iweb2, iweb3, idba, idbb}},
+	{"~.*05", []string{ist5}},
+	{"~e", []string{iweb1, iweb2, iweb3, idba, idbb}}, // group "eu" matches
+	{"~example", []string{}},                          // re.match anchors at the start
+	{"web[0]", []string{iweb1}},
+	{"web[-1]", []string{iweb3}},
+	{"web[1:]", []string{iweb2, iweb3}},
+	{"web[0:1]", []string{iweb1, iweb2}},
+	{"web[2:0]", []string{iweb3}}, // Ansible: an end of 0 means a single index
+	{"prod[3:4]", []string{idba, idbb}},
+	{"eu[-2]", []string{idba}},
+	{"staging[5:9]", []string{}},
+	{"db[ab]*", []string{idba, idbb}},
+	{"db[!a]*", []string{idbb}},
+	{"stage0[1-5].*", []string{ist1, ist5}},
+	{"*.example.com:!web*", []string{ibast, idba, idbb, ist1, ist5, ist9}},
+	{"web*:&prod", []string{iweb1, iweb2, iweb3}},
+	{"web db", []string{iweb1, iweb2, iweb3, idba, idbb}},
+	{"a*", []string{ibast, iweb1, iweb2, iweb3, idba, idbb, ist1, ist5, ist9}}, // matches group "all"
+	{"ungrouped", []string{ibast}},
+	{"stage01.example.com:stage05.example.com", []string{ist1, ist5}},
+	{"!~web", []string{ibast, idba, idbb, ist1, ist5, ist9}},
+	{"prod:&~db", []string{idba, idbb}},
+}
+
+func TestSelectINI(t *testing.T) {
+	inv, err := Load("testdata/ini/hosts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range iniSelectCases {
+		hs, _, err := inv.Select(tc.pattern)
+		if err != nil {
+			t.Errorf("Select(%q): %v", tc.pattern, err)
+			continue
+		}
+		if got := names(hs); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Select(%q) = %v, want %v", tc.pattern, got, tc.want)
+		}
+	}
+	// A single subscript out of range is an error, as in Ansible.
+	if _, _, err := inv.Select("web[3]"); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("Select(web[3]) error = %v", err)
+	}
+}
+
+func TestLimitFile(t *testing.T) {
+	inv, _ := Load("testdata/ini/hosts")
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("failed.retry", []byte("web3.example.com\n\nstaging\n  !stage05.example.com \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := inv.Limit(inv.Hosts(), "@failed.retry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{iweb3, ist1, ist9}; !reflect.DeepEqual(names(got), want) {
+		t.Errorf("Limit(@failed.retry) = %v, want %v", names(got), want)
+	}
+	hs, unmatched, err := inv.SelectLimit("@failed.retry,nosuch")
+	if err != nil || len(hs) != 3 || !reflect.DeepEqual(unmatched, []string{"nosuch"}) {
+		t.Errorf("SelectLimit = %v, %v, %v", names(hs), unmatched, err)
+	}
+	os.WriteFile("empty.retry", []byte("\n \n"), 0o600)
+	os.Mkdir("adir", 0o700)
+	for limit, msg := range map[string]string{
+		"@missing.retry": "cannot read",
+		"@empty.retry":   "names no hosts",
+		"@adir":          "is a directory",
+		"@":              "must be followed by a file name",
+	} {
+		if _, err := inv.Limit(inv.Hosts(), limit); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("Limit(%q) error = %v, want %q", limit, err, msg)
+		}
+	}
+	// A play's hosts: pattern does not read files.
+	if _, _, err := inv.Select("@failed.retry"); err == nil {
+		t.Error("Select(@file) succeeded")
 	}
 }

@@ -3,7 +3,6 @@ package inventory
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,39 +40,6 @@ func checkSafe(what, s string) error {
 		}
 	}
 	return nil
-}
-
-// parseHostKey splits an inventory host key into name and optional port:
-// "web1", "web1:2222", "10.0.0.1:22", "2001:db8::1", "[2001:db8::1]:22".
-func parseHostKey(key string) (name string, port int, err error) {
-	name, portText, hasPort := key, "", false
-	switch {
-	case strings.HasPrefix(key, "[") && strings.Contains(key, "]:"):
-		i := strings.Index(key, "]:")
-		if a, err := netip.ParseAddr(key[1:i]); err == nil && a.Is6() {
-			name, portText, hasPort = key[1:i], key[i+2:], true
-		}
-	case strings.Count(key, ":") > 1:
-		if a, err := netip.ParseAddr(key); err != nil || !a.Is6() {
-			return "", 0, fmt.Errorf("host %q is neither a host name nor an IPv6 address", key)
-		}
-		return key, 0, nil
-	case strings.Contains(key, ":"):
-		i := strings.IndexByte(key, ':')
-		name, portText, hasPort = key[:i], key[i+1:], true
-	}
-	if strings.ContainsAny(name, "[]") {
-		return "", 0, fmt.Errorf("host %q: host ranges (web[01:10]) are not supported yet", key)
-	}
-	if err := checkSafe("host name", name); err != nil {
-		return "", 0, err
-	}
-	if hasPort {
-		if port, err = portValue(portText); err != nil {
-			return "", 0, fmt.Errorf("host %q: %v", key, err)
-		}
-	}
-	return name, port, nil
 }
 
 // groupNameOK is what a group name may hold.

@@ -15,6 +15,7 @@ const usage = `tend — run a remediation playbook safely across hosts over SSH
 Usage:
   tend run PLAYBOOK [flags]     run a playbook (a path, or the name of a shipped one)
   tend playbooks                list the shipped playbooks
+  tend inventory -i INV (--list|--graph|--host H)  show hosts, groups and variables as tend resolves them
   tend version                  print the version
   tend help [run]               this help, or the flags of run
 
@@ -41,6 +42,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "run":
 		return runPlaybook(ctx, args[1:], stdout, stderr)
+	case "inventory":
+		return runInventory(ctx, args[1:], stdout, stderr)
 	case "playbooks":
 		return listPlaybooks(stdout)
 	case "version", "--version":
