@@ -16,6 +16,8 @@ const (
 	StatusFailed      Status = "failed"
 	StatusSkipped     Status = "skipped"
 	StatusUnreachable Status = "unreachable"
+	// StatusStopped is HostDone's status of a host the run stopped early.
+	StatusStopped Status = "stopped"
 )
 
 // Phase says which part of a play a task result belongs to.
@@ -65,6 +67,9 @@ type TaskResult struct {
 	// when it was made (also under --check for check_mode: false tasks).
 	DryRun   bool          `json:"dry_run,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
+	// Attempts is how many times a task with until: ran (the last
+	// attempt's outcome is the result); 0 for a task without until.
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // HostRecap counts one host's outcomes over the run.
@@ -76,6 +81,11 @@ type HostRecap struct {
 	Skipped     int    `json:"skipped"`
 	Unreachable int    `json:"unreachable"`
 	Ignored     int    `json:"ignored"`
+	// Stopped is set when the run stopped this host before it finished its
+	// work (any_errors_fatal, max_fail_percentage, a failed batch, an
+	// interrupt); StopReason says why.
+	Stopped    bool   `json:"stopped,omitempty"`
+	StopReason string `json:"stop_reason,omitempty"`
 	// Applied lists, in order, what this host had changed when the run
 	// ended ("task: summary"), so a failed run tells exactly what changed.
 	Applied []string `json:"applied,omitempty"`
@@ -107,3 +117,55 @@ func (NopObserver) TaskDone(TaskResult) {}
 func (NopObserver) RunDone(Summary) {}
 
 var _ Observer = NopObserver{}
+
+// BatchStart opens one batch of a play (serial:): the hosts that run it
+// together. A play without serial: has one batch holding all its hosts.
+type BatchStart struct {
+	Play string `json:"play"`
+	// Batch counts from 1; Batches is how many the play has.
+	Batch   int      `json:"batch"`
+	Batches int      `json:"batches"`
+	Hosts   []string `json:"hosts"`
+}
+
+// HostStop says a host was stopped before finishing its work in a play:
+// its other tasks (and later plays) do not run on it.
+type HostStop struct {
+	Host string `json:"host"`
+	Play string `json:"play"`
+	// Task is the first task that did not run ("handlers and verification"
+	// when the host had finished its tasks); empty when the host had not
+	// started the play (its batch never began).
+	Task string `json:"task,omitempty"`
+	// Reason says why ("any_errors_fatal: mq1 failed", "max_fail_percentage
+	// 25 exceeded: 2 of 4 hosts of batch 1 failed", "interrupted").
+	Reason string `json:"reason"`
+}
+
+// HostDone closes one play on one host, whatever its outcome.
+type HostDone struct {
+	Host   string `json:"host"`
+	Play   string `json:"play"`
+	Status Status `json:"status"` // ok, failed, unreachable, or stopped
+}
+
+// ExecutionObserver is implemented by views that also follow the course of
+// a run: batches, hosts stopped early, hosts done (for live progress). It
+// is separate from Observer so that a view needing only results does not
+// have to implement it; the runner calls it when the Observer has it.
+type ExecutionObserver interface {
+	BatchStarted(BatchStart)
+	HostStopped(HostStop)
+	HostDone(HostDone)
+}
+
+// BatchStarted does nothing.
+func (NopObserver) BatchStarted(BatchStart) {}
+
+// HostStopped does nothing.
+func (NopObserver) HostStopped(HostStop) {}
+
+// HostDone does nothing.
+func (NopObserver) HostDone(HostDone) {}
+
+var _ ExecutionObserver = NopObserver{}

@@ -76,11 +76,17 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 	if len(p.Handlers) > 0 {
 		hp.resumePending(ctx)
 	}
-	if b.lockstep {
-		hp.unhold()
-	}
 	if !hp.runList(ctx, sel.tasks, PhaseTask) {
 		return
+	}
+	if b.lockstep {
+		// Every host has finished its tasks; a failure in the last one
+		// stops the others before their handlers and verification.
+		hp.unhold()
+		if reason := b.arrive(); reason != "" && hp.workLeft(sel) {
+			hp.stop("handlers and verification", reason)
+			return
+		}
 	}
 	if !hp.hold(ctx) {
 		hp.stop("", "interrupted")
@@ -145,7 +151,14 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 	for _, t := range tasks {
 		// A stopped run (any_errors_fatal, max_fail_percentage, SIGINT)
 		// starts no further task: the host ends here, not failed.
-		if reason := hp.stopReason(ctx); reason != "" {
+		reason := hp.stopReason(ctx)
+		if reason == "" && phase == PhaseTask && hp.b.lockstep {
+			// Every host finishes the previous step before any starts this
+			// task, and all see the same verdict on stopping.
+			hp.unhold()
+			reason = hp.b.arrive()
+		}
+		if reason != "" {
 			hp.stop(t.DisplayName(), reason)
 			return false
 		}
@@ -155,10 +168,6 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 		}
 		if !hp.runTask(ctx, t, phase) {
 			return false
-		}
-		if phase == PhaseTask && hp.b.lockstep {
-			hp.unhold()
-			hp.b.arrive() // every host finishes this task before any starts the next
 		}
 	}
 	return true

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"tend/runner"
 	"tend/runner/plan"
@@ -18,10 +19,22 @@ type Human struct {
 	ShowDiff bool
 	// Verbose prints the output of every command, not only of failures.
 	Verbose bool
-	check   bool
+	// Stderr receives warnings (Warning) and, when Progress is set, the
+	// live progress line (see progress.go). Nil: neither is written.
+	Stderr io.Writer
+	// Progress shows live progress on Stderr; set it only when Stderr is
+	// a terminal.
+	Progress bool
+	check    bool
+
+	mu   sync.Mutex // Warning may come from any goroutine
+	prog progress
 }
 
-var _ runner.Observer = (*Human)(nil)
+var (
+	_ runner.Observer          = (*Human)(nil)
+	_ runner.ExecutionObserver = (*Human)(nil)
+)
 
 // NewHuman returns a human view writing to w.
 func NewHuman(w io.Writer, showDiff bool) *Human { return &Human{w: w, ShowDiff: showDiff} }
@@ -31,7 +44,7 @@ func (h *Human) RunStarted(e runner.RunStart) {
 	h.check = e.Check
 	if e.Check {
 		h.ShowDiff = true
-		fmt.Fprintf(h.w, "CHECK MODE (dry run): nothing will be changed — %s\n", e.Playbook)
+		h.write(fmt.Sprintf("CHECK MODE (dry run): nothing will be changed — %s\n", e.Playbook))
 	}
 }
 
@@ -41,7 +54,8 @@ func (h *Human) PlayStarted(e runner.PlayStart) {
 	if hosts == "" {
 		hosts = "(no hosts matched)"
 	}
-	fmt.Fprintf(h.w, "\nPLAY [%s] on %s\n", cmp.Or(e.Name, "unnamed"), hosts)
+	h.playStarted(e)
+	h.write(fmt.Sprintf("\nPLAY [%s] on %s\n", cmp.Or(e.Name, "unnamed"), hosts))
 }
 
 // TaskDone prints one line for the task on the host, then its details.
@@ -65,6 +79,9 @@ func (h *Human) TaskDone(e runner.TaskResult) {
 	if e.Reason != "" {
 		fmt.Fprintf(&b, " (%s)", e.Reason)
 	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (attempts: %d)", e.Attempts)
+	}
 	b.WriteByte('\n')
 	indent := "    "
 	if e.Error != "" {
@@ -78,7 +95,7 @@ func (h *Human) TaskDone(e runner.TaskResult) {
 		}
 	}
 	writeChangeDetails(&b, indent, e.Change, h.ShowDiff)
-	io.WriteString(h.w, b.String())
+	h.write(b.String())
 }
 
 // writeChangeDetails renders values, warnings and diffs of a change.
@@ -121,6 +138,7 @@ func writeIndented(b *strings.Builder, prefix, text string) {
 
 // RunDone prints the recap.
 func (h *Human) RunDone(s runner.Summary) {
+	h.endProgress()
 	var b strings.Builder
 	b.WriteString("\nRECAP\n")
 	width := 4
@@ -135,9 +153,10 @@ func (h *Human) RunDone(s runner.Summary) {
 		fmt.Fprintf(&b, "%-*s  ok=%d %s=%d failed=%d skipped=%d unreachable=%d ignored=%d\n",
 			width, r.Host, r.OK, changedLabel, r.Changed, r.Failed, r.Skipped, r.Unreachable, r.Ignored)
 	}
-	if len(s.Failed)+len(s.Unreachable)+len(s.HostKeyMismatch)+len(s.HostKeyUnknown) > 0 {
+	writeOutcomes(&b, s)
+	if len(s.Failed)+len(s.Unreachable)+len(s.HostKeyMismatch)+len(s.HostKeyUnknown)+len(s.Stopped) > 0 {
 		for _, r := range s.Hosts {
-			if len(r.Applied) > 0 && (r.Failed > 0 || r.Unreachable > 0) {
+			if len(r.Applied) > 0 && (r.Failed > 0 || r.Unreachable > 0 || r.Stopped) {
 				fmt.Fprintf(&b, "%s changed before it stopped:\n", r.Host)
 				for _, a := range r.Applied {
 					fmt.Fprintf(&b, "    %s\n", a)
@@ -148,5 +167,5 @@ func (h *Human) RunDone(s runner.Summary) {
 	for _, n := range s.HostKeyMismatch {
 		fmt.Fprintf(&b, "HOST KEY MISMATCH: %s (refused; see above)\n", n)
 	}
-	io.WriteString(h.w, b.String())
+	h.write(b.String())
 }

@@ -36,3 +36,14 @@ func (j *JSONLines) TaskDone(e runner.TaskResult) { j.emit("task", e) }
 
 // RunDone emits the final {"event":"summary"}.
 func (j *JSONLines) RunDone(s runner.Summary) { j.emit("summary", s) }
+
+var _ runner.ExecutionObserver = (*JSONLines)(nil)
+
+// BatchStarted emits {"event":"batch_start"}.
+func (j *JSONLines) BatchStarted(e runner.BatchStart) { j.emit("batch_start", e) }
+
+// HostStopped emits {"event":"host_stopped"}.
+func (j *JSONLines) HostStopped(e runner.HostStop) { j.emit("host_stopped", e) }
+
+// HostDone emits {"event":"host_done"}.
+func (j *JSONLines) HostDone(e runner.HostDone) { j.emit("host_done", e) }

@@ -152,6 +152,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 func (m *mqLab) tend(t *testing.T, args ...string) ([]event, int) {
 	t.Helper()
 	base := []string{"run", "mq-closewait", "-i", m.inventory, "--known-hosts", m.KnownHosts, "--format", "json",
+		"--lock-file", filepath.Join(m.dir, "run.lock"), // test processes running at once never share a lock
 		"-e", "closewait_threshold=5", "-e", "mq_restart_timeout=20s"}
 	stdout, _, code := tendRun(t, append(base, args...)...)
 	return parseEvents(t, stdout), code

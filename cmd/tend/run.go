@@ -46,8 +46,8 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	f := &runFlags{}
 	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
 	fs.SortFlags = false
-	fs.StringArrayVarP(&f.inventories, "inventory", "i", nil, "inventory file (Ansible YAML); repeatable. Without it: localhost over the local connection")
-	fs.StringVarP(&f.limit, "limit", "l", "", "further limit the hosts: host, group, or a comma list")
+	fs.StringArrayVarP(&f.inventories, "inventory", "i", nil, "inventory: Ansible YAML or INI file, executable script, directory, or host,list; repeatable (see tend inventory). Without it: localhost over the local connection")
+	fs.StringVarP(&f.limit, "limit", "l", "", "further limit the hosts, in Ansible's pattern syntax: host, group, web*, ~regex, !exclude, &intersect, a,b or a:b lists, @retry-file")
 	fs.BoolVarP(&f.check, "check", "C", false, "dry run: change nothing, show what would change (diffs, live values, restarts)")
 	fs.BoolVarP(&f.diff, "diff", "D", false, "show file diffs and live value changes when applying too")
 	fs.IntVarP(&f.forks, "forks", "f", runner.DefaultForks, "how many hosts run at once (a play's serial: batches run within this)")
@@ -93,7 +93,7 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	inv := inventory.Implicit()
 	if len(f.inventories) > 0 {
-		if inv, err = inventory.Load(f.inventories...); err != nil {
+		if inv, err = inventory.LoadContext(ctx, f.inventories...); err != nil {
 			return badInput(err)
 		}
 	}

@@ -115,6 +115,7 @@ type parser struct {
 var playKeys = []string{
 	"name", "hosts", "vars", "defaults", "tasks", "handlers", "verify", "serial",
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
+	"secret_vars",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
@@ -174,6 +175,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.Become = &b
 		case "become_user":
 			play.BecomeUser = p.str(v, k.Value)
+		case "secret_vars":
+			play.SecretVars = p.names(v, k.Value)
 		default:
 			if unsupportedPlayKeys[k.Value] {
 				p.add(k, k.Value, "play keyword is not supported by tend")
@@ -214,7 +217,8 @@ func (p *parser) hosts(v *yaml.Node) string {
 	return joined
 }
 
-// serial reads a batch size or a list of them: counts or percentages.
+// serial reads a batch size or a list of them: counts, percentages or
+// templates.
 func (p *parser) serial(v *yaml.Node) []string {
 	items := []*yaml.Node{v}
 	if v.Kind == yaml.SequenceNode {
@@ -223,6 +227,10 @@ func (p *parser) serial(v *yaml.Node) []string {
 	var out []string
 	for _, item := range items {
 		item = resolveAlias(item)
+		if hasTemplate(item) {
+			out = append(out, item.Value) // rendered and checked by the runner
+			continue
+		}
 		s := strings.TrimSuffix(item.Value, "%")
 		ok := item.Kind == yaml.ScalarNode && decimalRE.MatchString(s) && !strings.HasPrefix(s, "-") && s != "0"
 		if !ok {

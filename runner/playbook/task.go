@@ -195,13 +195,19 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 	case "timeout":
 		t.Timeout, _ = p.duration(v, field)
 	case "delay":
-		t.Delay, _ = p.duration(v, field)
+		if d, ok := p.duration(v, field); ok {
+			if d < 0 {
+				p.add(v, field, "must not be negative")
+			}
+			t.Delay = &d
+		}
 	case "retries":
 		if i, ok := p.int(v, field, 32); ok {
 			if i < 0 {
 				p.add(v, field, "must not be negative")
 			}
-			t.Retries = int(i)
+			n := int(i)
+			t.Retries = &n
 		}
 	case "vars":
 		t.Vars, t.VarNames = p.vars(v, field)

@@ -59,7 +59,9 @@ type Play struct {
 	DefaultNames []string
 	// Serial splits the hosts into batches run one after another: each
 	// entry is a count ("5") or a percentage ("30%"); the last entry repeats.
-	// Empty means all hosts at once.
+	// An entry may be a template ("{{ batch }}"), rendered by the runner
+	// with the play's variables and the extra vars. Empty means all hosts
+	// at once.
 	Serial []string
 	// MaxFailPercentage aborts the play when more than this share of a
 	// batch failed; nil means no limit (0 means any failure aborts).
@@ -73,6 +75,10 @@ type Play struct {
 	// unset (the inventory or command line decides). Tasks may override.
 	Become     *bool
 	BecomeUser string
+	// SecretVars names variables whose values are secret (a tend
+	// extension): wherever a variable of that name comes from (inventory,
+	// vars, -e), its value is replaced by ******** in every event.
+	SecretVars []string
 }
 
 // Task is one step: exactly one module with its arguments, plus controls.
@@ -107,10 +113,12 @@ type Task struct {
 	// Tags select tasks with --tags / --skip-tags.
 	Tags []string
 	// Retries, Until and Delay repeat the task until every Until
-	// expression holds, at most Retries more times, Delay apart.
-	Retries int
+	// expression holds, at most Retries more times, Delay apart. Retries
+	// and Delay are nil when not given: the runner then uses Ansible's
+	// defaults (3 retries, 5s).
+	Retries *int
 	Until   []string
-	Delay   time.Duration
+	Delay   *time.Duration
 	// Become overrides the play's Become when non-nil.
 	Become     *bool
 	BecomeUser string

@@ -7,6 +7,8 @@
 // machine without a shell, and [DialSSH], which carries every command of a
 // run over one SSH connection. Over SSH the argv is quoted word by word for
 // the remote login shell ([ShellJoin]), so no value is ever interpreted by it.
+// [Become] wraps either in sudo, answering sudo's password prompt only when
+// it appears; its failures are a [BecomeError].
 //
 // Host keys are always checked against known_hosts: an unknown key is
 // refused unless new keys are explicitly accepted, and a changed key is
