@@ -98,6 +98,7 @@ func (m *sysctlModule) Apply(ctx context.Context, conn transport.Conn, planned p
 		}
 	}
 	c.Data = sysctlData(c, sysctlUnsupported(c))
+	c.Summary = strings.Replace(c.Summary, " to change,", " changed,", 1) // done, no longer planned
 	return c, nil
 }
 
@@ -292,8 +293,7 @@ func (m *sysctlModule) change(st *sysctlState) plan.Change {
 		switch {
 		case !k.supported:
 			v.Status, v.Note = plan.ValueUnsupported, k.unsupported
-			unsupported = append(unsupported, k.Key)
-			c.Warnings = append(c.Warnings, fmt.Sprintf("%s: unsupported here, not written: %s", k.Key, k.unsupported))
+			unsupported = append(unsupported, k.Key) // the value line says it; no second warning
 		default:
 			v.Before = k.fileValue
 			if m.liveTracked() {
