@@ -3,6 +3,7 @@ package modules
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -13,7 +14,9 @@ import (
 
 // assertSpec checks that expressions over the host's variables hold:
 // Ansible's assert. It touches no host, so it runs in check mode too.
-var assertSpec = Spec{New: newAssert, RunsInCheckMode: true}
+// Its messages are rendered only when used (RendersOwnArgs), so a fail_msg
+// may name variables that exist only when the assertion fails.
+var assertSpec = Spec{New: newAssert, RunsInCheckMode: true, RendersOwnArgs: true}
 
 // assertArgs are the YAML arguments of assert.
 type assertArgs struct {
@@ -33,6 +36,7 @@ type assertModule struct {
 	okMsg   string
 	quiet   bool
 	eval    func(string) (any, error)
+	render  func(string) (any, error)
 }
 
 func newAssert(a Args) (Module, error) {
@@ -44,7 +48,7 @@ func newAssert(a Args) (Module, error) {
 		return nil, posErr(a.File, argValueNode(a.Node, "msg"), "assert", "give msg or fail_msg, not both")
 	}
 	m := &assertModule{file: a.File, that: args.That, failMsg: args.FailMsg + args.Msg,
-		okMsg: args.SuccessMsg, quiet: args.Quiet, eval: a.Eval}
+		okMsg: args.SuccessMsg, quiet: args.Quiet, eval: a.Eval, render: a.Render}
 	if len(m.that) == 0 {
 		return nil, posErr(a.File, argValueNode(a.Node, "that"), "assert", "that: no expression to check")
 	}
@@ -71,7 +75,7 @@ func (m *assertModule) Check(_ context.Context, _ transport.Conn) (plan.Change, 
 	}
 	for i, e := range m.that {
 		fail := func(why string) (plan.Change, error) {
-			msg := m.failMsg
+			msg := m.renderMsg(m.failMsg)
 			if msg == "" {
 				msg = "assertion failed: " + e
 			}
@@ -91,7 +95,7 @@ func (m *assertModule) Check(_ context.Context, _ transport.Conn) (plan.Change, 
 			return fail("evaluated to false")
 		}
 	}
-	msg := m.okMsg
+	msg := m.renderMsg(m.okMsg)
 	if msg == "" {
 		msg = "all assertions passed"
 	}
@@ -105,4 +109,18 @@ func (m *assertModule) Check(_ context.Context, _ transport.Conn) (plan.Change, 
 // Apply never runs (assert changes nothing); it returns the planned result.
 func (m *assertModule) Apply(_ context.Context, _ transport.Conn, planned plan.Change) (plan.Change, error) {
 	return planned, nil
+}
+
+// renderMsg renders a message template when it is about to be shown; a
+// message that cannot be rendered is shown raw with the reason, so the
+// assertion's own failure is never hidden behind a template error.
+func (m *assertModule) renderMsg(msg string) string {
+	if m.render == nil || !strings.Contains(msg, "{{") {
+		return msg
+	}
+	v, err := m.render(msg)
+	if err != nil {
+		return fmt.Sprintf("%s (message not rendered: %v)", msg, err)
+	}
+	return fmt.Sprint(v)
 }
