@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	closest "tend/internal/suggest"
 )
 
 // Error is an inventory input error: malformed YAML, a structural mistake,
@@ -69,39 +71,11 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-// suggest returns ` (did you mean "x"?)` for the closest candidate within an
-// edit distance of 2, or "".
+// suggest returns ` (did you mean "x"?)` for the likely intended
+// candidate (see suggest.Closest), or "".
 func suggest(got string, candidates ...string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := levenshtein(strings.ToLower(got), c); d < bestD {
-			best, bestD = c, d
-		}
+	if best := closest.Closest(got, candidates); best != "" {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// levenshtein is the edit distance between a and b, counted in runes.
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	return ""
 }

@@ -112,14 +112,3 @@ func TestAliasBomb(t *testing.T) {
 		t.Fatal("alias bomb loaded without error")
 	}
 }
-
-func TestLevenshtein(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		d    int
-	}{{"", "", 0}, {"hosts", "hots", 1}, {"children", "chidlren", 2}, {"vars", "hosts", 4}, {"kitten", "sitting", 3}} {
-		if got := levenshtein(tc.a, tc.b); got != tc.d {
-			t.Errorf("levenshtein(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.d)
-		}
-	}
-}

@@ -4,34 +4,16 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	closest "tend/internal/suggest"
 )
 
 // sprintf is fmt.Sprintf, named so the error helpers read tersely.
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
-// suggest returns the candidate closest to word by edit distance, or "" when
-// none is close enough to be a likely typo.
+// suggest returns the candidate closest to word, or "" (see suggest.Closest).
 func suggest(word string, candidates ...[]string) string {
-	best, bestDist := "", -1
-	limit := 2
-	if len([]rune(word)) < 5 {
-		limit = 1
-	}
-	for _, list := range candidates {
-		for _, c := range list {
-			if c == word {
-				continue
-			}
-			d := levenshtein(strings.ToLower(word), strings.ToLower(c))
-			if d > limit {
-				continue
-			}
-			if bestDist < 0 || d < bestDist || (d == bestDist && c < best) {
-				best, bestDist = c, d
-			}
-		}
-	}
-	return best
+	return closest.Closest(word, candidates...)
 }
 
 // didYouMean formats the suffix of an unknown-name message: `; did you mean
@@ -49,26 +31,4 @@ func didYouMean(word string, candidates ...[]string) string {
 	}
 	sort.Strings(all)
 	return "; valid: " + strings.Join(all, ", ")
-}
-
-// levenshtein is the edit distance between a and b (runes).
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
