@@ -101,7 +101,13 @@ inodes=$(printf '%s\n' "$tcp" | while read -r sl loc rem st q tr rt uid to ino r
 done)
 [ -n "$inodes" ] || exit 0
 if find /proc/self/fd -maxdepth 0 -printf '' 2>/dev/null; then
-  fds=$(find /proc/[0-9]*/fd -maxdepth 1 -lname 'socket:*' -printf '%h %l\n' 2>/dev/null | grep -F -e "$inodes")
+  # Only processes in the reader's network namespace can hold the sockets
+  # listed in its /proc/net/tcp: scan their fds only (a host with many
+  # containers, or a lab of namespaces sharing one /proc, has many others).
+  self=$(readlink /proc/self/ns/net 2>/dev/null | sed 's/[][*?\\]/?/g')
+  dirs=$(find /proc/[0-9]*/ns -maxdepth 1 -name net -lname "${self:-*}" -printf '%h\n' 2>/dev/null | sed 's,/ns$,/fd,')
+  [ -n "$dirs" ] || dirs=$(echo /proc/[0-9]*/fd)
+  fds=$(find $dirs -maxdepth 1 -lname 'socket:*' -printf '%h %l\n' 2>/dev/null | grep -F -e "$inodes")
 else
   fds=$(for f in /proc/[0-9]*/fd/*; do l=$(readlink "$f" 2>/dev/null) && echo "${f%/*} $l"; done | grep -F -e "$inodes")
 fi
