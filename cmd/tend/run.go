@@ -26,6 +26,7 @@ type runFlags struct {
 	check          bool
 	diff           bool
 	forks          int
+	maxConnecting  int
 	extraVars      []string
 	connection     string
 	user           string
@@ -51,6 +52,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.BoolVarP(&f.check, "check", "C", false, "dry run: change nothing, show what would change (diffs, live values, restarts)")
 	fs.BoolVarP(&f.diff, "diff", "D", false, "show file diffs and live value changes when applying too")
 	fs.IntVarP(&f.forks, "forks", "f", runner.DefaultForks, "how many hosts run at once (a play's serial: batches run within this)")
+	fs.IntVar(&f.maxConnecting, "max-connecting", runner.DefaultMaxConnecting, "how many SSH handshakes run at once; the --timeout deadline starts when one begins")
 	fs.StringArrayVarP(&f.extraVars, "extra-vars", "e", nil, "variable KEY=VALUE, @FILE.yml, or a JSON/YAML map; repeatable; wins over every other variable")
 	fs.StringVarP(&f.connection, "connection", "c", "", "force the connection for every host: ssh or local")
 	fs.StringVarP(&f.user, "user", "u", "", "remote user when the inventory gives none (default root)")
@@ -125,7 +127,7 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		obs = h
 	}
 	opts := runner.Options{
-		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: gracefulStop,
+		Check: f.check, Forks: f.forks, MaxConnecting: f.maxConnecting, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: gracefulStop,
 		Connect: runner.ConnectOptions{
 			Connection: f.connection, User: f.user, PrivateKey: f.privateKey,
 			KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNew, Timeout: explicitTimeout(fs, f.connectTimeout),
