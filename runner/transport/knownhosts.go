@@ -29,6 +29,40 @@ type knownHosts struct {
 	markers map[int]string // line -> "@cert-authority" / "@revoked" / ""
 }
 
+// knownHostsCache holds the last parsed snapshot of each known_hosts file,
+// keyed by path and checked against its size and modification time, so a
+// run dialling 500 hosts parses (and holds in memory) the file once, not
+// once per host. Appending an accepted key changes the size: the next
+// dial parses the file again.
+var knownHostsCache sync.Map // path -> *cachedKnownHosts
+
+type cachedKnownHosts struct {
+	size  int64
+	mtime int64
+	kh    *knownHosts
+}
+
+// loadKnownHostsCached is loadKnownHosts through knownHostsCache. Warnings
+// about malformed lines are given when the file is parsed, once per version.
+func loadKnownHostsCached(path string, warn func(string)) (*knownHosts, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return loadKnownHosts(path, warn) // missing or unreadable: nothing to cache
+	}
+	if v, ok := knownHostsCache.Load(path); ok {
+		c := v.(*cachedKnownHosts)
+		if c.size == st.Size() && c.mtime == st.ModTime().UnixNano() {
+			return c.kh, nil
+		}
+	}
+	kh, err := loadKnownHosts(path, warn)
+	if err != nil {
+		return nil, err
+	}
+	knownHostsCache.Store(path, &cachedKnownHosts{size: st.Size(), mtime: st.ModTime().UnixNano(), kh: kh})
+	return kh, nil
+}
+
 // loadKnownHosts reads path. A missing file is an empty one. Lines that
 // cannot be parsed are reported through warn with file:line and ignored;
 // the file itself is never rewritten.

@@ -111,7 +111,7 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (Conn, error) {
 	}
 	hostport := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
 
-	kh, err := loadKnownHosts(c.KnownHostsFile, c.Warn)
+	kh, err := loadKnownHostsCached(c.KnownHostsFile, c.Warn)
 	if err != nil {
 		return nil, err
 	}
