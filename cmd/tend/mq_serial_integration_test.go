@@ -48,7 +48,7 @@ func listening(t *testing.T, h *lab.Host) bool {
 // mq_restart_serial (1) on three brokers that all need a restart: the
 // restart commands, stamped on the hosts, never overlap.
 func TestMQRestartsOneBrokerAtATime(t *testing.T) {
-	m := newMQLab(t, 3)
+	m := newMQLab(t, 3, lab.WithOverlayEtc()) // backups stay in the host's own /etc
 	stamp := writeFile(t, m.dir, "stamp-restart.sh", `#!/bin/sh
 # $1 is the restart script, $2 the broker's pidfile DIR/NAME.pid
 n=${2%.pid}
@@ -94,7 +94,7 @@ date +%s.%N > "$n.end"
 // leaves it down; the rollout stops there and the other brokers are
 // neither restarted nor touched by the restart play.
 func TestMQRolloutStopsWhenABrokerDoesNotComeBack(t *testing.T) {
-	m := newMQLab(t, 3)
+	m := newMQLab(t, 3, lab.WithOverlayEtc()) // backups stay in the host's own /etc
 	broken := writeFile(t, m.dir, "broken-restart.sh", "#!/bin/sh\nkill \"$(cat \"$1\")\"\n")
 	os.Chmod(broken, 0o755)
 	m.rewrapRestart(t, broken, false)
