@@ -351,9 +351,10 @@ measure() {
 # tend_check_result LABEL N: what the JSON said (restarts done/planned, failures)
 tend_note() {
 	local f=$RUN/$1-$2.out
-	grep '^{' "$f" | jq -rs '[.[] | select(.event=="task" and ((.data.task // "")|startswith("Restart")) and .data.status=="changed")] | length as $r
-		| ([.[] | select(.event=="summary")][0].data) as $s
-		| ([.[] | select(.event=="task" and .data.status=="unreachable") | .data.host] | unique | length) as $u
+	grep '^{' "$f" | jq -rs '. as $all
+		| ([$all[] | select(.event=="task" and ((.data.task // "")|startswith("Restart")) and .data.status=="changed")] | length) as $r
+		| ([$all[] | select(.event=="summary")][-1].data) as $s
+		| ([$all[] | select(.event=="task" and .data.status=="unreachable") | .data.host] | unique | length) as $u
 		| "restart changed on \($r) hosts; failed \($s.failed // [] | length); unreachable \($u)"' \
 		2>/dev/null || echo "no JSON summary (see $f)"
 }
