@@ -137,7 +137,17 @@ func TestNewRemovesStaleStateOfDeadPIDsOnly(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- sleeper.Wait() }()
 	t.Cleanup(func() { sleeper.Process.Kill() })
-	time.Sleep(50 * time.Millisecond) // let ip exec sleep inside the namespace
+	// ip enters the namespace, then execs sleep in the same process: wait
+	// for that (a fixed sleep is too short on a loaded machine).
+	for i := 0; ; i++ {
+		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", sleeper.Process.Pid)); strings.TrimSpace(string(comm)) == "sleep" {
+			break
+		}
+		if i == 500 {
+			t.Fatal("ip netns exec did not start sleep within 5 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 
 	New(t, 1)
 

@@ -226,7 +226,7 @@ func (m *execModule) Check(ctx context.Context, conn transport.Conn) (plan.Chang
 
 // Apply runs the command. A non-zero exit code is a failed result, not an error.
 func (m *execModule) Apply(ctx context.Context, conn transport.Conn, _ plan.Change) (plan.Change, error) {
-	res, err := conn.Run(ctx, transport.Command{Argv: m.argv, Stdin: m.stdin})
+	res, err := conn.Run(ctx, transport.Command{Argv: m.argv, Stdin: m.stdin, OwnSession: true})
 	if err != nil {
 		return plan.Change{}, err
 	}

@@ -214,7 +214,8 @@ func (m *serviceModule) Apply(ctx context.Context, conn transport.Conn, planned 
 		return c, nil
 	}
 	argv := m.actionArgv(p.manager, verb)
-	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: m.commandTimeout})
+	// OwnSession: the action may start a daemon that keeps the output open.
+	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: m.commandTimeout, OwnSession: true})
 	switch {
 	case errors.Is(err, transport.ErrTimeout):
 		return fail("%s %s: %s did not finish within %s", verb, m.label(), argv[0], m.commandTimeout)
@@ -264,7 +265,9 @@ func (m *serviceModule) waitSettled(ctx context.Context, conn transport.Conn, ma
 	for {
 		why := ""
 		if m.waitPort > 0 {
-			pr, err := probePort(ctx, conn, m.waitHost, m.waitPort, m.greeting && m.state != "stopped")
+			// The port part of the wait loops on the host: one session.
+			pr, _, err := waitPort(ctx, conn, m.waitHost, m.waitPort, m.greeting && m.state != "stopped",
+				m.state != "stopped", max(time.Until(deadline), 0), minPoll)
 			if err != nil {
 				return "", err
 			}

@@ -47,12 +47,35 @@ func (m *serviceModule) observe(ctx context.Context, conn transport.Conn) (servi
 			return p, fmt.Errorf("service: %s: neither systemd nor an init script or service command found; set manager: command", m.name)
 		}
 	}
+	if p.manager == "command" && m.pidfile == "" && len(m.pidCommand) == 0 && m.waitPort > 0 {
+		// Only the port tells: one scan says whether something listens on it
+		// and which process holds the listening socket.
+		pid, listening, err := m.listener(ctx, conn)
+		p.running, p.pid = listening, pid
+		return p, err
+	}
 	var err error
 	if p.running, err = m.running(ctx, conn, p.manager); err != nil || !p.running {
 		return p, err
 	}
 	p.pid, err = m.findPID(ctx, conn, p.manager)
 	return p, err
+}
+
+// listener scans wait_port: whether a socket listens on it (in the host's
+// network namespace) and the PID of the process holding it (0: not visible).
+func (m *serviceModule) listener(ctx context.Context, conn transport.Conn) (pid int, listening bool, err error) {
+	sc, _, err := scanPort(ctx, conn, m.waitPort, true)
+	if err != nil {
+		return 0, false, err
+	}
+	r := summarizePort(sc, m.waitPort, 0, nil)
+	for _, h := range r.Holders {
+		if h.Listening {
+			return h.PID, true, nil
+		}
+	}
+	return 0, r.Listening, nil
 }
 
 // actionArgv is the command that restarts, starts or stops the service.
@@ -92,14 +115,15 @@ func (m *serviceModule) running(ctx context.Context, conn transport.Conn, manage
 
 // ownPID reads the PID from pidfile or pid_command (0 when none is alive).
 func (m *serviceModule) ownPID(ctx context.Context, conn transport.Conn) (int, error) {
-	for _, argv := range [][]string{
+	for i, argv := range [][]string{
 		{"/bin/sh", "-c", pidfileScript, "tend-service", m.pidfile},
 		m.pidCommand,
 	} {
 		if len(argv) == 0 || argv[len(argv)-1] == "" {
 			continue
 		}
-		res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: 30 * time.Second, MaxOutput: 64 << 10})
+		// pid_command (i == 1) is the user's: a session of its own.
+		res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: 30 * time.Second, MaxOutput: 64 << 10, OwnSession: i == 1})
 		if err != nil {
 			return 0, fmt.Errorf("service: %s pid: %w", m.label(), err)
 		}
@@ -129,15 +153,8 @@ func (m *serviceModule) findPID(ctx context.Context, conn transport.Conn, manage
 		}
 	}
 	if m.waitPort > 0 {
-		sc, _, err := scanPort(ctx, conn, m.waitPort, true)
-		if err != nil {
-			return 0, err
-		}
-		for _, h := range summarizePort(sc, m.waitPort, 0, nil).Holders {
-			if h.Listening {
-				return h.PID, nil
-			}
-		}
+		pid, _, err := m.listener(ctx, conn)
+		return pid, err
 	}
 	return 0, nil
 }

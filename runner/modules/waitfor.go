@@ -87,10 +87,7 @@ func (m *waitForModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 	if err := sleepCtx(ctx, m.delay); err != nil {
 		return plan.Change{}, err
 	}
-	var (
-		last  probeResult
-		conns int
-	)
+	var conns int
 	for {
 		var done bool
 		if m.state == "drained" {
@@ -106,11 +103,11 @@ func (m *waitForModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 			}
 			done = conns == 0
 		} else {
+			// The whole wait loops on the host: one session.
 			var err error
-			if last, err = probePort(ctx, conn, m.host, m.port, false); err != nil {
+			if _, done, err = waitPort(ctx, conn, m.host, m.port, false, m.state == "started", max(time.Until(deadline), 0), m.sleep); err != nil {
 				return plan.Change{}, err
 			}
-			done = last.Accepts == (m.state == "started")
 		}
 		elapsed := time.Since(start)
 		data := map[string]any{"port": m.port, "host": m.host, "state": m.state,
@@ -206,6 +203,83 @@ func probePort(ctx context.Context, conn transport.Conn, host string, port int, 
 		r.Accepts = r.Listening
 	}
 	return r, nil
+}
+
+// pollPortScript probes like probeScript, in a loop on the host itself, until
+// the port is in the wanted state ($5 = 1: accepts, with the greeting when $4
+// = 1; $5 = 0: refuses) or $6 milliseconds have passed, sleeping $7 seconds
+// between probes. It prints the last probe's result and how many probes ran:
+// one SSH session for the whole wait instead of one per probe. Without bash
+// it prints nobash=1 and the caller polls probe by probe. $8 is probeConnect.
+const pollPortScript = `command -v bash >/dev/null 2>&1 || { echo nobash=1; exit 0; }
+exec bash -c '
+LC_ALL=C
+clock() { if [[ -n ${EPOCHREALTIME-} ]]; then local t=${EPOCHREALTIME//[.,]/}; now=$((10#$t / 1000)); else now=$((SECONDS * 1000)); fi; }
+clock; end=$((now + $6)); polls=0
+while :; do
+  polls=$((polls + 1)) listen=0 accept=0 greeting=0
+  grep -q -E "^ *[0-9]+: [0-9A-F]+:$3 [0-9A-F]+:[0-9A-F]+ 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && listen=1
+  out=$(timeout 3 bash -c "$8" tend-probe "$1" "$2" "$4" 2>/dev/null)
+  [[ $out == *accept=1* ]] && accept=1
+  [[ $out == *greeting=1* ]] && greeting=1
+  if [[ $5 == 1 ]]; then [[ $accept == 1 && ( $4 != 1 || $greeting == 1 ) ]] && break
+  else [[ $accept == 0 ]] && break; fi
+  clock; (( now >= end )) && break
+  sleep "$7"
+done
+echo "listen=$listen accept=$accept greeting=$greeting polls=$polls"
+' tend-poll "$@"
+`
+
+// waitPort waits on the remote host until host:port accepts connections
+// (accept true; with the ActiveMQ greeting when greeting is set) or refuses
+// them (accept false), for up to timeout, probing every interval. It returns
+// the last probe and whether the wanted state was reached.
+func waitPort(ctx context.Context, conn transport.Conn, host string, port int, greeting, accept bool, timeout, interval time.Duration) (probeResult, bool, error) {
+	reached := func(r probeResult) bool {
+		if !accept {
+			return !r.Accepts
+		}
+		return r.Accepts && (!greeting || r.Greeting)
+	}
+	flag := func(b bool) string { return map[bool]string{true: "1", false: "0"}[b] }
+	res, err := conn.Run(ctx, transport.Command{
+		Argv: []string{"/bin/sh", "-c", pollPortScript, "tend-wait", host, strconv.Itoa(port), fmt.Sprintf("%04X", port),
+			flag(greeting), flag(accept), strconv.FormatInt(timeout.Milliseconds(), 10),
+			strconv.FormatFloat(interval.Seconds(), 'f', 3, 64), probeConnect},
+		// Each probe is bounded (timeout 3 and read -t 2): the loop ends
+		// within timeout plus one probe.
+		Timeout: timeout + 15*time.Second, MaxOutput: 4096,
+	})
+	if err != nil {
+		return probeResult{}, false, fmt.Errorf("wait for %s:%d: %w", host, port, err)
+	}
+	out := string(res.Stdout)
+	if strings.Contains(out, "nobash=1") || !strings.Contains(out, "polls=") {
+		// No bash (or the loop did not run): poll probe by probe from here.
+		deadline := time.Now().Add(timeout)
+		for {
+			r, err := probePort(ctx, conn, host, port, greeting)
+			if err != nil || reached(r) || (r.NoBash && greeting && accept) || time.Now().Add(interval).After(deadline) {
+				return r, err == nil && reached(r), err
+			}
+			if err := sleepCtx(ctx, interval); err != nil {
+				return r, false, err
+			}
+		}
+	}
+	var r probeResult
+	for _, f := range strings.Fields(out) {
+		switch f {
+		case "listen=1":
+			r.Listening = true
+		case "accept=1":
+			r.Accepts = true
+		case "greeting=1":
+			r.Greeting = true
+		}
+	}
+	return r, reached(r), nil
 }
 
 // sleepCtx sleeps for d unless ctx ends first.

@@ -3,11 +3,14 @@ package modules
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"tend/runner/plan"
+	"tend/runner/transport"
 )
 
 func newWaitForT(t *testing.T, src string) *waitForModule {
@@ -87,5 +90,46 @@ func TestWaitForStates(t *testing.T) {
 	})
 	if !strings.HasSuffix(c.Msg, "not drained after 0s (2 connections left)") {
 		t.Errorf("drained msg %q", c.Msg)
+	}
+}
+
+// countingConn counts the commands run through it: each is one SSH session.
+type countingConn struct {
+	transport.Conn
+	runs atomic.Int32
+}
+
+func (c *countingConn) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
+	c.runs.Add(1)
+	return c.Conn.Run(ctx, cmd)
+}
+
+// TestWaitForLoopsOnTheHost: waiting for a port that opens a second later
+// polls on the host (every 200 ms there) in one command, not one per probe.
+func TestWaitForLoopsOnTheHost(t *testing.T) {
+	lab := newMQLab(t)
+	port := lab.port()
+	conn := &countingConn{Conn: lab.conn}
+	started := make(chan error, 1)
+	go func() { // not lab.start: no t.Fatal outside the test's goroutine
+		time.Sleep(time.Second)
+		_, err := lab.conn.Run(context.Background(), transport.Command{
+			Argv: lab.serviceCommand(filepath.Join(lab.dir, "late.pid"), "restart", port, true), Timeout: time.Minute})
+		started <- err
+	}()
+	defer func() {
+		if err := <-started; err != nil {
+			t.Errorf("starting the stand-in: %v", err)
+		}
+	}()
+	c, err := newWaitForT(t, fmt.Sprintf("port: %d\ntimeout: 30s\nsleep: 0", port)).Check(context.Background(), conn)
+	if err != nil || c.Failed {
+		t.Fatalf("wait: %+v %v", c, err)
+	}
+	if n := conn.runs.Load(); n != 1 {
+		t.Errorf("%d commands for one wait, want 1", n)
+	}
+	if e, _ := c.Data["elapsed"].(float64); e < 0.9 {
+		t.Errorf("elapsed %v s: the port opened after 1 s", e)
 	}
 }

@@ -29,6 +29,11 @@ type sshConn struct {
 
 	mu   sync.Mutex
 	lost error // why the connection was dropped (keepalive), if it was
+
+	shellMu     sync.Mutex
+	shell       *sshShell // the long-lived shell (sshshell.go), nil until used
+	shellBusy   bool
+	shellFailed bool // it could not be started: every command gets a session
 }
 
 // killGrace is how long Run waits for a killed remote command to report
@@ -57,7 +62,8 @@ while [ "$i" -lt 10 ]; do
 	i=$((i+1))
 done`
 
-// Run executes cmd on one new session of the connection. The remote login
+// Run executes cmd in the connection's long-lived shell when it can (see
+// sshshell.go), else on one new session of the connection. The remote login
 // shell receives `exec env TEND_RUN_ID=<id> [timeout -s KILL N] ARGV...`
 // with every element of ARGV single-quoted.
 func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
@@ -66,6 +72,13 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
+	}
+	if cmd.Stdin == nil && cmd.Input == nil && cmd.StderrTap == nil && !cmd.OwnSession {
+		if sh := c.takeShell(); sh != nil {
+			res, healthy, err := c.runInShell(ctx, sh, cmd)
+			c.returnShell(sh, healthy)
+			return res, err
+		}
 	}
 	select {
 	case c.sem <- struct{}{}:

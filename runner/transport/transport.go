@@ -50,6 +50,12 @@ type Command struct {
 	// StderrTap, when non-nil, also receives the command's standard error
 	// as it arrives; Result.Stderr still holds it. Its Write must not block.
 	StderrTap io.Writer
+	// OwnSession runs the command on an SSH session of its own rather than in
+	// the connection's long-lived shell. Set it for commands tend does not
+	// control (a user's command, a service's restart command): one may leave
+	// a daemon behind that keeps the output open, and in the shared shell
+	// that output would mix into later commands'. Local ignores it.
+	OwnSession bool
 }
 
 // Result is the outcome of a command that ran to completion.

@@ -1,0 +1,85 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"tend/internal/lab"
+)
+
+// TestLabSharedShell: commands without stdin run one after another in the
+// connection's long-lived shell (the same process session on the host),
+// exactly as they would on sessions of their own; OwnSession and stdin
+// still get a session; a timed-out command is killed and the shell goes on.
+func TestLabSharedShell(t *testing.T) {
+	l := lab.New(t, 1)
+	c := dialOK(t, labConfig(l, l.Hosts[0]))
+	ctx := context.Background()
+	parent := func(cmd Command) string {
+		t.Helper()
+		// The session ID: sshd starts every session's process in a new
+		// one; the shell's commands stay in the shell's.
+		cmd.Argv = []string{"/bin/sh", "-c", `read -r pid comm state ppid pgrp sid rest < /proc/$$/stat; echo "$sid"`}
+		res, err := c.Run(ctx, cmd)
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("session id: %v %+v", err, res)
+		}
+		return strings.TrimSpace(string(res.Stdout))
+	}
+	shell := parent(Command{})
+	if again := parent(Command{Timeout: time.Minute}); again != shell {
+		t.Fatalf("second command ran under %s, the first under %s: not the same shell", again, shell)
+	}
+	if own := parent(Command{OwnSession: true}); own == shell {
+		t.Errorf("OwnSession ran in the shared shell (%s)", own)
+	}
+	if in := parent(Command{Stdin: []byte("x")}); in == shell {
+		t.Errorf("a command with stdin ran in the shared shell (%s)", in)
+	}
+
+	// Output byte for byte (no trailing newline, NUL bytes), stderr apart,
+	// the exit status, a value that looks like the shell's framing.
+	res, err := c.Run(ctx, Command{Argv: []string{"/bin/sh", "-c",
+		`printf 'a\0b'; printf 'warn\n' >&2; printf '%s' "$1"; exit 3`, "sh", "tend-end-0123 0\n"}})
+	if err != nil || res.ExitCode != 3 || string(res.Stdout) != "a\x00btend-end-0123 0\n" || string(res.Stderr) != "warn\n" {
+		t.Errorf("framing: %v exit %d stdout %q stderr %q", err, res.ExitCode, res.Stdout, res.Stderr)
+	}
+	res, err = c.Run(ctx, Command{Argv: []string{"no-such-command-tend"}})
+	if err != nil || res.ExitCode != 127 {
+		t.Errorf("missing command: %v exit %d stderr %q", err, res.ExitCode, res.Stderr)
+	}
+
+	// A large output is capped and fully drained: the next command is in step.
+	res, err = c.Run(ctx, Command{Argv: []string{"head", "-c", "3000000", "/dev/zero"}, MaxOutput: 1000})
+	if err != nil || !res.Truncated || !bytes.Equal(res.Stdout, make([]byte, 1000)) {
+		t.Errorf("capped output: %v truncated=%v len=%d", err, res.Truncated, len(res.Stdout))
+	}
+
+	// Timeout: the command dies, the shell stays and runs the next one.
+	argv, pattern := hangingCommand()
+	_, err = c.Run(ctx, Command{Argv: argv, Timeout: 300 * time.Millisecond})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("want ErrTimeout, got %v", err)
+	}
+	if after := parent(Command{}); after != shell {
+		t.Errorf("after a timeout the shell changed: %s, was %s", after, shell)
+	}
+	res, _ = c.Run(ctx, Command{Argv: []string{"pgrep", "-f", pattern}, OwnSession: true})
+	if res.ExitCode != 1 {
+		t.Errorf("the timed-out command survived: %s", res.Stdout)
+	}
+
+	// Cancelled while running: same.
+	cctx, cancel := context.WithCancel(ctx)
+	time.AfterFunc(300*time.Millisecond, cancel)
+	if _, err = c.Run(cctx, Command{Argv: argv}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if after := parent(Command{}); after != shell {
+		t.Errorf("after a cancel the shell changed: %s, was %s", after, shell)
+	}
+}
