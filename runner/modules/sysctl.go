@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 	"strings"
 
@@ -206,7 +204,9 @@ func sysctlKeys(ss []sysctlconf.Setting) []string {
 func (m *sysctlModule) liveTracked() bool { return m.liveSet || m.reload }
 
 // sysctlState is what inspect found on the host and what it would change.
+// Check hands it to Apply as plan.Change.Private.
 type sysctlState struct {
+	file       string // the file inspected (m.file)
 	content    []byte // the file as read (nil when missing)
 	exists     bool
 	sha        string // hex SHA-256 of content, or transport.ExpectAbsent
@@ -231,37 +231,41 @@ type sysctlKeyPlan struct {
 	unsupported string // why, when !supported
 }
 
-// Check reads the file and every key's live value (one command) and plans.
+// Check reads the file and every key's live value (one command, and a
+// second one only when the file sets other keys) and plans. The plan
+// carries what it saw to Apply (Private).
 func (m *sysctlModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
 	st, err := m.inspect(ctx, conn)
 	if err != nil {
 		return plan.Change{}, err
 	}
-	return m.change(st), nil
+	c := m.change(st)
+	c.Private = st
+	return c, nil
 }
 
-// inspect gathers the host's state for the task: the file, then one probe of
-// /proc/sys for our keys and for the other keys the file sets.
+// inspect gathers the host's state for the task: the file and one probe of
+// /proc/sys for our keys in one command, then, only if the file sets keys
+// this task does not, whether they exist.
 func (m *sysctlModule) inspect(ctx context.Context, conn transport.Conn) (*sysctlState, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
 	}
-	st := &sysctlState{sha: transport.ExpectAbsent}
-	content, err := transport.ReadFile(ctx, conn, m.file)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, fmt.Errorf("sysctl: %w", err)
-	default:
+	st := &sysctlState{file: m.file, sha: transport.ExpectAbsent}
+	var ours []string
+	for _, s := range m.want {
+		ours = append(ours, sysctlconf.KeyToProcPath(s.Key))
+	}
+	content, exists, probe, err := sysctlReadProbe(ctx, conn, m.file, ours)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
 		st.content, st.exists = content, true
 		sum := sha256.Sum256(content)
 		st.sha = hex.EncodeToString(sum[:])
 	}
 
-	var ours []string
-	for _, s := range m.want {
-		ours = append(ours, sysctlconf.KeyToProcPath(s.Key))
-	}
 	ourIDs := map[string]bool{}
 	for _, k := range append(sysctlKeys(m.want), m.absent...) {
 		ourIDs[sysctlconf.Canonical(k)] = true
@@ -278,9 +282,12 @@ func (m *sysctlModule) inspect(ctx context.Context, conn transport.Conn) (*sysct
 		}
 		otherLine[p] = l
 	}
-	probe, err := sysctlProbeLive(ctx, conn, ours, others)
-	if err != nil {
-		return nil, err
+	if len(others) > 0 {
+		op, err := sysctlProbeLive(ctx, conn, nil, others, false)
+		if err != nil {
+			return nil, err
+		}
+		probe.others = op.others
 	}
 	st.live = map[string]sysctlLive{}
 

@@ -17,15 +17,24 @@ import (
 
 // Apply writes the live values first, then the file, reloads it and reads
 // every value back. A refused live write restores the values already
-// written and leaves the file untouched. Apply re-inspects the host and
-// refuses (*transport.StaleError) when the file is no longer the one planned.
+// written and leaves the file untouched. Apply works from what Check saw
+// (planned.Private), or inspects the host again when the plan carries none
+// (a saved plan); either way it refuses (*transport.StaleError) when the file
+// is no longer the one planned, before anything is written: the live writes
+// check it first, and WriteFileAtomic again.
+//
+// Three commands at most: the live writes with their read-back, the file,
+// and sysctl -p with the final read-back.
 func (m *sysctlModule) Apply(ctx context.Context, conn transport.Conn, planned plan.Change) (plan.Change, error) {
-	st, err := m.inspect(ctx, conn)
-	if err != nil {
-		return plan.Change{}, err
-	}
-	if len(planned.Files) > 0 && planned.Files[0].BeforeSHA256 != "" && planned.Files[0].BeforeSHA256 != st.sha {
-		return plan.Change{}, &transport.StaleError{Path: m.file, Want: planned.Files[0].BeforeSHA256, Got: st.sha}
+	st, _ := planned.Private.(*sysctlState)
+	if st == nil || st.file != m.file || (len(planned.Files) > 0 && planned.Files[0].BeforeSHA256 != st.sha) {
+		var err error
+		if st, err = m.inspect(ctx, conn); err != nil {
+			return plan.Change{}, err
+		}
+		if len(planned.Files) > 0 && planned.Files[0].BeforeSHA256 != "" && planned.Files[0].BeforeSHA256 != st.sha {
+			return plan.Change{}, &transport.StaleError{Path: m.file, Want: planned.Files[0].BeforeSHA256, Got: st.sha}
+		}
 	}
 	c := m.change(st)
 	if !c.Action.Changes() {
@@ -51,14 +60,18 @@ func (m *sysctlModule) Apply(ctx context.Context, conn transport.Conn, planned p
 
 	// 1. Live values first: a value the kernel refuses must not be persisted.
 	if len(writes) > 0 {
-		done, refused, err := sysctlWriteLive(ctx, conn, writes, false)
+		w, err := sysctlWriteLive(ctx, conn, writes, false, true, &sysctlFileGuard{path: m.file, sha: st.sha})
 		if err != nil {
-			return plan.Change{}, err
+			return plan.Change{}, err // a *transport.StaleError (the file changed) wrote nothing
 		}
-		if refused != "" {
+		done, refused := w.done, w.refused
+		switch {
+		case refused != "":
 			refused = fmt.Sprintf("the kernel refused %q (%s)", writes[done].value, refused)
-		} else {
-			refused, done = m.checkWritten(ctx, conn, writes)
+		case w.readErr != nil:
+			refused, done = w.readErr.Error(), 0
+		default:
+			refused, done = checkWritten(writes, w.back)
 		}
 		if refused != "" {
 			// Restoring a key that was never written rewrites its own value.
@@ -82,18 +95,36 @@ func (m *sysctlModule) Apply(ctx context.Context, conn transport.Conn, planned p
 		c.Files[0].Backup, c.Files[0].InPlace = res.BackupPath, res.InPlace
 	}
 
-	// 3. sysctl -p FILE; its complaints are reported, its exit code not trusted.
-	if m.reload && (st.fileChanged() || (!m.liveSet && liveDiffers)) {
-		w, err := m.reloadFile(ctx, conn, st)
+	// 3. sysctl -p FILE; its complaints are reported, its exit code not
+	// trusted. 4. Every supported key must hold its value now: read in the
+	// same command as sysctl -p, or alone.
+	var check []sysctlKeyPlan
+	var paths []string
+	if m.liveTracked() {
+		for _, k := range st.keys {
+			if k.supported {
+				check, paths = append(check, k), append(paths, k.path)
+			}
+		}
+	}
+	var values []sysctlLive
+	var readErr error
+	switch {
+	case m.reload && (st.fileChanged() || (!m.liveSet && liveDiffers)):
+		r, err := sysctlReload(ctx, conn, m.file, paths)
 		if err != nil {
 			return plan.Change{}, err
 		}
-		c.Warnings = append(c.Warnings, w...)
+		c.Warnings = append(c.Warnings, m.reloadWarnings(st, r)...)
+		values, readErr = r.values, r.readErr
+	case len(paths) > 0:
+		var p *sysctlProbe
+		if p, readErr = sysctlProbeLive(ctx, conn, paths, nil, false); p != nil {
+			values = p.keys
+		}
 	}
-
-	// 4. Every supported key must hold its value now.
-	if m.liveTracked() {
-		if bad := m.verify(ctx, conn, st, &c); len(bad) > 0 {
+	if len(check) > 0 {
+		if bad := verifyValues(check, values, readErr, &c); len(bad) > 0 {
 			return fail(bad, "values did not hold after apply: "+strings.Join(bad, ", "))
 		}
 	}
@@ -102,21 +133,14 @@ func (m *sysctlModule) Apply(ctx context.Context, conn transport.Conn, planned p
 	return c, nil
 }
 
-// checkWritten reads the written keys back: the kernel may accept a value
-// and store another (0755 is octal to some handlers). It returns a message
-// and the index of the first key that does not hold.
-func (m *sysctlModule) checkWritten(ctx context.Context, conn transport.Conn, ws []sysctlWrite) (string, int) {
-	paths := make([]string, len(ws))
+// checkWritten compares the written keys with what they hold now (back): the
+// kernel may accept a value and store another (0755 is octal to some
+// handlers). It returns a message and the index of the first key that does
+// not hold.
+func checkWritten(ws []sysctlWrite, back []sysctlLive) (string, int) {
 	for i, w := range ws {
-		paths[i] = w.path
-	}
-	p, err := sysctlProbeLive(ctx, conn, paths, nil)
-	if err != nil {
-		return err.Error(), 0
-	}
-	for i, w := range ws {
-		if !sysctlconf.ValuesEqual(p.keys[i].value, w.value) {
-			return fmt.Sprintf("wrote %q, the kernel holds %q", w.value, sysctlconf.NormalizeValue(p.keys[i].value)), i
+		if !sysctlconf.ValuesEqual(back[i].value, w.value) {
+			return fmt.Sprintf("wrote %q, the kernel holds %q", w.value, sysctlconf.NormalizeValue(back[i].value)), i
 		}
 	}
 	return "", 0
@@ -132,12 +156,12 @@ func (m *sysctlModule) restore(ctx context.Context, conn transport.Conn, ws []sy
 	for i, w := range ws {
 		rev[len(ws)-1-i] = w
 	}
-	done, refused, err := sysctlWriteLive(ctx, conn, rev, true)
+	w, err := sysctlWriteLive(ctx, conn, rev, true, false, nil)
 	switch {
 	case err != nil:
 		return fmt.Sprintf("; restoring live values failed: %v", err)
-	case refused != "":
-		return fmt.Sprintf("; restoring %s to %q failed: %s", rev[done].key, rev[done].before, refused)
+	case w.refused != "":
+		return fmt.Sprintf("; restoring %s to %q failed: %s", rev[w.done].key, rev[w.done].before, w.refused)
 	}
 	return fmt.Sprintf("; live values restored (%s)", strings.Join(sysctlWriteKeys(ws), ", "))
 }
@@ -150,19 +174,15 @@ func sysctlWriteKeys(ws []sysctlWrite) []string {
 	return out
 }
 
-// reloadFile runs sysctl -p on the file and turns each stderr line into a
-// warning, saying whether it concerns a key this task sets.
-func (m *sysctlModule) reloadFile(ctx context.Context, conn transport.Conn, st *sysctlState) ([]string, error) {
-	res, err := conn.Run(ctx, transport.Command{Argv: []string{"/bin/sh", "-c", sysctlReloadScript, "sh", m.file}, Timeout: sysctlTimeout})
-	if err != nil {
-		return nil, fmt.Errorf("sysctl: sysctl -p %s: %w", m.file, err)
-	}
+// reloadWarnings turns each stderr line of sysctl -p into a warning, saying
+// whether it concerns a key this task sets.
+func (m *sysctlModule) reloadWarnings(st *sysctlState, r sysctlReloaded) []string {
 	ours := map[string]bool{} // canonical key → supported
 	for _, k := range st.keys {
 		ours[k.id] = k.supported
 	}
 	var out []string
-	for _, line := range strings.Split(strings.TrimSpace(string(res.Stderr)), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
@@ -175,32 +195,24 @@ func (m *sysctlModule) reloadFile(ctx context.Context, conn transport.Conn, st *
 			out = append(out, fmt.Sprintf("sysctl -p %s: %s (not a key this task sets)", m.file, line))
 		}
 	}
-	if res.ExitCode != 0 && len(out) == 0 {
-		out = append(out, fmt.Sprintf("sysctl -p %s exited %d without a message", m.file, res.ExitCode))
+	if r.exitCode != 0 && len(out) == 0 {
+		out = append(out, fmt.Sprintf("sysctl -p %s exited %d without a message", m.file, r.exitCode))
 	}
-	return out, nil
+	return out
 }
 
-// verify reads every supported key back and marks those that do not hold.
-func (m *sysctlModule) verify(ctx context.Context, conn transport.Conn, st *sysctlState, c *plan.Change) []string {
-	var keys []sysctlKeyPlan
-	var paths []string
-	for _, k := range st.keys {
-		if k.supported {
-			keys, paths = append(keys, k), append(paths, k.path)
+// verifyValues checks that every key holds its value (values as read back,
+// in keys' order, or readErr) and marks those that do not.
+func verifyValues(keys []sysctlKeyPlan, values []sysctlLive, readErr error, c *plan.Change) []string {
+	if readErr != nil || len(values) != len(keys) {
+		if readErr != nil {
+			c.Warnings = append(c.Warnings, readErr.Error())
 		}
-	}
-	if len(keys) == 0 {
-		return nil
-	}
-	p, err := sysctlProbeLive(ctx, conn, paths, nil)
-	if err != nil {
-		c.Warnings = append(c.Warnings, err.Error())
 		return sysctlKeys(sysctlSettings(keys))
 	}
 	var bad []string
 	for i, k := range keys {
-		if got := sysctlconf.NormalizeValue(p.keys[i].value); !sysctlconf.ValuesEqual(got, k.Value) {
+		if got := sysctlconf.NormalizeValue(values[i].value); !sysctlconf.ValuesEqual(got, k.Value) {
 			bad = append(bad, fmt.Sprintf("%s (want %q, holds %q)", k.Key, k.Value, got))
 			for j := range c.Values {
 				if c.Values[j].Key == k.Key {

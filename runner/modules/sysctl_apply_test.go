@@ -56,8 +56,8 @@ func (c *sysctlNSConn) guard(argv []string) error {
 		return nil
 	}
 	switch argv[2] {
-	case sysctlWriteScript:
-		for i := 4; i < len(argv); i += 2 {
+	case sysctlWriteScript: // sh READBACK GUARDFILE GUARDSHA PATH VALUE...
+		for i := 7; i < len(argv); i += 2 {
 			if !strings.HasPrefix(argv[i], "/proc/sys/net/") {
 				return fmt.Errorf("test guard: live write to %s refused", argv[i])
 			}

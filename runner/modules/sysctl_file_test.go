@@ -1,6 +1,7 @@
 package modules
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"os"
@@ -239,5 +240,100 @@ func TestSysctlBindMountedFileInPlace(t *testing.T) {
 	}
 	if hostAfter, _ := os.ReadFile("/etc/sysctl.conf"); sha256.Sum256(hostAfter) != sha256.Sum256(hostBefore) {
 		t.Fatal("the host's /etc/sysctl.conf changed")
+	}
+}
+
+// sysctlCountConn counts the commands run through it.
+type sysctlCountConn struct {
+	*sysctlNSConn
+	n int
+}
+
+func (c *sysctlCountConn) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
+	c.n++
+	return c.sysctlNSConn.Run(ctx, cmd)
+}
+
+// Check is one command unless the file sets other keys (then two); Apply
+// works from Check's state: the live writes with their read-back, the file,
+// sysctl -p with the final read-back.
+func TestSysctlCommandCount(t *testing.T) {
+	t.Parallel()
+	c, ctx := &sysctlCountConn{sysctlNSConn: sysctlTestConn(t)}, sysctlCtx(t)
+	file := filepath.Join(t.TempDir(), "sysctl.conf")
+	writeTestFile(t, file, "# local settings\n")
+	m := newSysctlT(t, "file: "+file+"\nsettings:\n  net.ipv4.tcp_fin_timeout: 30\n  net.ipv4.tcp_keepalive_time: 1200\n  net.core.netdev_max_backlog: 3000\n")
+	planned, err := m.Check(ctx, c)
+	if err != nil || c.n != 1 {
+		t.Fatalf("Check: %d commands, %v", c.n, err)
+	}
+	c.n = 0
+	got, err := m.Apply(ctx, c, planned)
+	if err != nil || got.Failed || c.n != 3 {
+		t.Fatalf("Apply: %d commands, %v %+v", c.n, err, got)
+	}
+	c.n = 0
+	if again, err := m.Check(ctx, c); err != nil || again.Action != plan.None || c.n != 1 {
+		t.Errorf("recheck: %d commands, %v %+v", c.n, err, again)
+	}
+
+	writeTestFile(t, file, "net.ipv4.tcp_syn_retries = 4\nnet.ipv4.no_such_key = 1\n")
+	c.n = 0
+	planned, err = m.Check(ctx, c)
+	if err != nil || c.n != 2 {
+		t.Fatalf("Check of a file with other keys: %d commands, %v", c.n, err)
+	}
+	if w := strings.Join(planned.Warnings, "\n"); !strings.Contains(w, file+":2: net.ipv4.no_such_key: no /proc/sys/net/ipv4/no_such_key") || strings.Contains(w, "tcp_syn_retries") {
+		t.Errorf("warnings: %s", w)
+	}
+}
+
+// A plan without Check's state (a saved plan) is checked against the host
+// again: a changed file is stale, nothing written.
+func TestSysctlStalePlanWithoutPrivate(t *testing.T) {
+	t.Parallel()
+	c, ctx := sysctlTestConn(t), sysctlCtx(t)
+	file := filepath.Join(t.TempDir(), "sysctl.conf")
+	writeTestFile(t, file, "net.ipv4.tcp_fin_timeout = 60\n")
+	m := newSysctlT(t, "file: "+file+"\nname: net.ipv4.tcp_fin_timeout\nvalue: 30\n")
+	planned, err := m.Check(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	planned.Private = nil
+	changed := "net.ipv4.tcp_fin_timeout = 60\n# edited\n"
+	writeTestFile(t, file, changed)
+	var stale *transport.StaleError
+	if _, err = m.Apply(ctx, c, planned); !errors.As(err, &stale) {
+		t.Fatalf("Apply = %v, want a *transport.StaleError", err)
+	}
+	if readTestFile(t, file) != changed || c.live("net.ipv4.tcp_fin_timeout") != "60" {
+		t.Error("a stale apply changed the host")
+	}
+	writeTestFile(t, file, "net.ipv4.tcp_fin_timeout = 60\n")
+	if got, err := m.Apply(ctx, c, planned); err != nil || got.Failed || c.live("net.ipv4.tcp_fin_timeout") != "30" {
+		t.Errorf("apply of the saved plan: %v %+v", err, got)
+	}
+}
+
+// The file already holds the value, only the live value differs: a file
+// changed since Check still stops the live write.
+func TestSysctlStaleLiveOnly(t *testing.T) {
+	t.Parallel()
+	c, ctx := sysctlTestConn(t), sysctlCtx(t)
+	file := filepath.Join(t.TempDir(), "sysctl.conf")
+	writeTestFile(t, file, "net.ipv4.tcp_fin_timeout = 30\n")
+	m := newSysctlT(t, "file: "+file+"\nname: net.ipv4.tcp_fin_timeout\nvalue: 30\n")
+	planned, err := m.Check(ctx, c)
+	if err != nil || planned.Action != plan.Update || planned.Files[0].Diff != "" {
+		t.Fatalf("plan: %v %+v", err, planned)
+	}
+	writeTestFile(t, file, "net.ipv4.tcp_fin_timeout = 40\n")
+	var stale *transport.StaleError
+	if _, err = m.Apply(ctx, c, planned); !errors.As(err, &stale) {
+		t.Fatalf("Apply = %v, want a *transport.StaleError", err)
+	}
+	if c.live("net.ipv4.tcp_fin_timeout") != "60" {
+		t.Error("a stale apply wrote the live value")
 	}
 }
