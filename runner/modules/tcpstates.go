@@ -87,40 +87,127 @@ func (m *tcpStatesModule) Apply(_ context.Context, _ transport.Conn, planned pla
 // when $2 is 1, which processes hold the CLOSE_WAIT and LISTEN sockets of
 // that local port: one round trip, no dependency on ss or netstat. Values
 // only ever arrive as positional parameters.
+//
+// It runs on every host, several times a play, so it forks little: grep
+// reads the tcp tables, one find prints the namespaces and the socket fds
+// of the processes in the reader's namespace (picked by the shell with
+// test -ef), grep keeps the port's, and tr reads each holder's cmdline; the
+// shell does the rest. Reading /proc/net/tcp{,6} walks the kernel's whole
+// socket hash table, twice per file whatever the port: the largest part of
+// what is left. Busybox find has no -printf: readlink then, once per fd.
 const tcpScanScript = `hex=$1 holders=$2
-tcp=$(cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | grep -F -e ":$hex ")
+tcp=$(grep -h -F -e ":$hex " /proc/net/tcp /proc/net/tcp6 2>/dev/null)
 echo @tcp
 [ -n "$tcp" ] && printf '%s\n' "$tcp"
 echo @end
-echo "N self $(readlink /proc/self/ns/net 2>/dev/null)"
-echo "N init $(readlink /proc/1/ns/net 2>/dev/null)"
-[ "$holders" = 1 ] || exit 0
-inodes=$(printf '%s\n' "$tcp" | while read -r sl loc rem st q tr rt uid to ino rest; do
-  case $loc in *:"$hex") ;; *) continue ;; esac
-  case $st in 08|0A) [ "$ino" != 0 ] && echo "socket:[$ino]" ;; esac
-done)
-[ -n "$inodes" ] || exit 0
-if find /proc/self/fd -maxdepth 0 -printf '' 2>/dev/null; then
+# With holders: the inodes of the port's CLOSE_WAIT and LISTEN sockets, one
+# "socket:[N]" a line. The shell splits the lines itself; appends go through
+# the short c, so that thousands of sockets cost no quadratic copying.
+inodes= c=
+if [ "$holders" = 1 ]; then
+  set -f
+  IFS='
+'
+  for l in $tcp; do
+    IFS=' '
+    set -- $l
+    case $2 in *:"$hex") ;; *) continue ;; esac
+    case $4 in 08|0A) [ "${10}" != 0 ] || continue ;; *) continue ;; esac
+    c="$c
+socket:[${10}]"
+    [ ${#c} -lt 2000 ] || { inodes=$inodes$c; c=; }
+  done
+  unset IFS
+  set +f
+  inodes=$inodes$c
+  inodes=${inodes#?}
+fi
+dirs= c= samens=
+if [ -n "$inodes" ]; then
   # Only processes in the reader's network namespace can hold the sockets
   # listed in its /proc/net/tcp: scan their fds only (a host with many
   # containers, or a lab of namespaces sharing one /proc, has many others).
-  self=$(readlink /proc/self/ns/net 2>/dev/null | sed 's/[][*?\\]/?/g')
-  dirs=$(find /proc/[0-9]*/ns -maxdepth 1 -name net -lname "${self:-*}" -printf '%h\n' 2>/dev/null | sed 's,/ns$,/fd,')
-  [ -n "$dirs" ] || dirs=$(echo /proc/[0-9]*/fd)
-  fds=$(find $dirs -maxdepth 1 -lname 'socket:*' -printf '%h %l\n' 2>/dev/null | grep -F -e "$inodes")
+  # test -ef compares the namespaces' inodes, with no fork per process.
+  for d in /proc/[0-9]*; do
+    [ "$d/ns/net" -ef /proc/self/ns/net ] || continue
+    c="$c $d/fd"
+    [ ${#c} -lt 2000 ] || { dirs=$dirs$c; c=; }
+  done
+  dirs=$dirs$c
+  if [ -n "$dirs" ]; then samens=1; else dirs='/proc/[0-9]*/fd'; fi
+  # One find prints both namespaces, then the sockets held in $dirs; grep
+  # keeps those of the port (patterns in a file: thousands exceed the
+  # size of one argument).
+  out=$(find /proc/self/ns/net /proc/1/ns/net $dirs -maxdepth 1 \
+    \( -lname 'socket:*' -printf '%h %l\n' \) -o \( -path '/proc/*/ns/net' -printf '%p %l\n' \) 2>/dev/null |
+    grep -F -e '/ns/net ' -f /proc/self/fd/3 3<<EOF
+$inodes
+EOF
+)
 else
-  fds=$(for f in /proc/[0-9]*/fd/*; do l=$(readlink "$f" 2>/dev/null) && echo "${f%/*} $l"; done | grep -F -e "$inodes")
+  out=$(find /proc/self/ns/net /proc/1/ns/net -maxdepth 0 -printf '%p %l\n' 2>/dev/null)
+fi
+# The namespace lines come first. Any output shows that find knows -printf
+# (GNU find); busybox find does not: readlink, and a readlink per fd, then.
+self= init= gnu= nl='
+'
+while :; do
+  l=${out%%"$nl"*}
+  case $l in
+    "/proc/self/ns/net "*) self=${l#* } gnu=1 ;;
+    "/proc/1/ns/net "*) init=${l#* } ;;
+    *) break ;;
+  esac
+  case $out in *"$nl"*) out=${out#*"$nl"} ;; *) out= ;; esac
+done
+fds=$out
+[ -n "$fds" ] && gnu=1
+if [ -z "$gnu" ]; then
+  self=$(readlink /proc/self/ns/net 2>/dev/null)
+  init=$(readlink /proc/1/ns/net 2>/dev/null)
+fi
+echo "N self $self"
+echo "N init $init"
+[ -n "$inodes" ] || exit 0
+if [ -z "$gnu" ] && ! find /proc/self/fd -maxdepth 0 -printf '' 2>/dev/null; then
+  fds=$(for d in $dirs; do for f in "$d"/*; do l=$(readlink "$f" 2>/dev/null) && echo "$d $l"; done; done |
+    grep -F -f /proc/self/fd/3 3<<EOF
+$inodes
+EOF
+)
 fi
 echo @fd
 printf '%s\n' "$fds"
 echo @end
-for p in $(printf '%s\n' "$fds" | while read -r d l; do d=${d#/proc/}; echo "${d%/fd}"; done | sort -un | head -n 50); do
+# The holders in ascending PID order, at most 50. The fd lines come grouped
+# by process: a single holder, the usual case, needs no sort.
+pids= many=
+set -f
+for w in $fds; do
+  case $w in /proc/*/fd) ;; *) continue ;; esac
+  case $pids in "") pids=$w ;; "$w") ;; *) many=1; break ;; esac
+done
+set +f
+if [ -n "$many" ]; then
+  pids=$(printf '%s\n' "$fds" | sed 's,^/proc/\([0-9]*\)/fd .*,\1,' | sort -un | head -n 50)
+else
+  pids=${pids#/proc/}; pids=${pids%/fd}
+fi
+q='??????????'; q=$q$q$q$q$q$q$q$q$q$q; q=$q$q$q # 300 characters
+for p in $pids; do
   [ -d "/proc/$p" ] || continue
   set -- /proc/$p/fd/*
   n=$#; [ -e "$1" ] || n=0
-  ns=$(readlink "/proc/$p/ns/net" 2>/dev/null)
-  echo "P $p $n ${ns:--} $(cat "/proc/$p/comm" 2>/dev/null)"
-  echo "C $p $(tr '\000\n' '  ' < "/proc/$p/cmdline" 2>/dev/null | cut -c1-300)"
+  # A holder found through the namespace filter is in the reader's.
+  ns=
+  [ -n "$samens" ] && ns=$self
+  [ -n "$ns" ] || ns=$(readlink "/proc/$p/ns/net" 2>/dev/null)
+  comm=
+  IFS= read -r comm 2>/dev/null <"/proc/$p/comm"
+  cmd=$(tr '\000\n' '  ' 2>/dev/null <"/proc/$p/cmdline")
+  [ ${#cmd} -le 300 ] || cmd=${cmd%%"${cmd#$q}"} # %%: % is quadratic in dash
+  echo "P $p $n ${ns:--} $comm"
+  echo "C $p $cmd"
 done
 `
 
