@@ -73,7 +73,7 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	if cmd.Stdin == nil && cmd.Input == nil && cmd.StderrTap == nil && !cmd.OwnSession {
+	if shellEligible(cmd) {
 		if sh := c.takeShell(); sh != nil {
 			res, healthy, err := c.runInShell(ctx, sh, cmd)
 			c.returnShell(sh, healthy)

@@ -18,11 +18,22 @@ import (
 // commands. So each connection keeps one long-lived /bin/sh on one session
 // and runs commands in it one after another, each in a subshell, with its
 // end marked on stdout (with the exit status) and on stderr by a random
-// marker. A command runs there only when it needs no stdin and its caller
-// did not ask for a session of its own (Command.OwnSession: a user's
+// marker. A command runs there unless it needs stdin fed as it runs, more
+// than maxShellStdin of it, or its caller asked for a session of its own (Command.OwnSession: a user's
 // command may leave a daemon behind holding the output open, which would
 // mix into later commands' output); while the shell is busy, or when it
 // cannot be started, a command gets a new session as before.
+
+// maxShellStdin is the largest Stdin sent inline, as a quoted word of the
+// shell's command line (a file tend writes, such as sysctl.conf): larger
+// input, or input with a NUL byte (no shell word holds one), gets a session.
+const maxShellStdin = 64 << 10
+
+// shellEligible says whether cmd may run in the connection's shell.
+func shellEligible(cmd Command) bool {
+	return cmd.Input == nil && cmd.StderrTap == nil && !cmd.OwnSession &&
+		len(cmd.Stdin) <= maxShellStdin && bytes.IndexByte(cmd.Stdin, 0) < 0
+}
 
 // sshShell is the long-lived shell of one connection.
 type sshShell struct {
@@ -114,7 +125,13 @@ func (c *sshConn) runInShell(ctx context.Context, sh *sshShell, cmd Command) (re
 		secs := int64(math.Ceil((cmd.Timeout + remoteTimeoutSlack).Seconds()))
 		line += "timeout -s KILL " + strconv.FormatInt(secs, 10) + " "
 	}
-	line += ShellJoin(cmd.Argv) + ") </dev/null\nprintf '%s %d\\n' " + mark + " \"$?\"; printf '%s' " + mark + " >&2\n"
+	stdin := " </dev/null"
+	if cmd.Stdin != nil {
+		// The builtin printf feeds it through a pipe, as a session would.
+		stdin = ""
+		line = "{ printf '%s' " + ShellQuote(string(cmd.Stdin)) + " 2>/dev/null; } | " + line
+	}
+	line += ShellJoin(cmd.Argv) + ")" + stdin + "\nprintf '%s %d\\n' " + mark + " \"$?\"; printf '%s' " + mark + " >&2\n"
 
 	stdout, stderr := newCapWriter(cmd.MaxOutput), newCapWriter(cmd.MaxOutput)
 	start := time.Now()

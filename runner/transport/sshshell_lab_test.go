@@ -13,8 +13,8 @@ import (
 
 // TestLabSharedShell: commands without stdin run one after another in the
 // connection's long-lived shell (the same process session on the host),
-// exactly as they would on sessions of their own; OwnSession and stdin
-// still get a session; a timed-out command is killed and the shell goes on.
+// exactly as they would on sessions of their own; OwnSession, and stdin
+// too large or with NUL bytes, still get a session; a timed-out command is killed and the shell goes on.
 func TestLabSharedShell(t *testing.T) {
 	l := lab.New(t, 1)
 	c := dialOK(t, labConfig(l, l.Hosts[0]))
@@ -37,13 +37,29 @@ func TestLabSharedShell(t *testing.T) {
 	if own := parent(Command{OwnSession: true}); own == shell {
 		t.Errorf("OwnSession ran in the shared shell (%s)", own)
 	}
-	if in := parent(Command{Stdin: []byte("x")}); in == shell {
-		t.Errorf("a command with stdin ran in the shared shell (%s)", in)
+	if in := parent(Command{Stdin: []byte("x")}); in != shell {
+		t.Errorf("a command with a little stdin ran in session %s, not in the shell's %s", in, shell)
+	}
+	if in := parent(Command{Stdin: make([]byte, 10)}); in == shell {
+		t.Errorf("a command with a NUL byte in its stdin ran in the shared shell (%s)", in)
+	}
+	if in := parent(Command{Stdin: bytes.Repeat([]byte("x"), maxShellStdin+1)}); in == shell {
+		t.Errorf("a command with more than %d bytes of stdin ran in the shared shell (%s)", maxShellStdin, in)
+	}
+	// Stdin inline, byte for byte; a command that does not read it is fine.
+	in := "a'b\\c\n$(x)\n\x01\xff" + strings.Repeat("y", 5000)
+	res, err := c.Run(ctx, Command{Argv: []string{"cat"}, Stdin: []byte(in)})
+	if err != nil || string(res.Stdout) != in || len(res.Stderr) != 0 {
+		t.Errorf("stdin through the shell: %v stdout %d bytes (want %d) stderr %q", err, len(res.Stdout), len(in), res.Stderr)
+	}
+	res, err = c.Run(ctx, Command{Argv: []string{"true"}, Stdin: bytes.Repeat([]byte("z"), maxShellStdin)})
+	if err != nil || res.ExitCode != 0 || len(res.Stderr) != 0 {
+		t.Errorf("unread stdin: %v exit %d stderr %q", err, res.ExitCode, res.Stderr)
 	}
 
 	// Output byte for byte (no trailing newline, NUL bytes), stderr apart,
 	// the exit status, a value that looks like the shell's framing.
-	res, err := c.Run(ctx, Command{Argv: []string{"/bin/sh", "-c",
+	res, err = c.Run(ctx, Command{Argv: []string{"/bin/sh", "-c",
 		`printf 'a\0b'; printf 'warn\n' >&2; printf '%s' "$1"; exit 3`, "sh", "tend-end-0123 0\n"}})
 	if err != nil || res.ExitCode != 3 || string(res.Stdout) != "a\x00btend-end-0123 0\n" || string(res.Stderr) != "warn\n" {
 		t.Errorf("framing: %v exit %d stdout %q stderr %q", err, res.ExitCode, res.Stdout, res.Stderr)
