@@ -114,6 +114,77 @@ func parseProcNetTCPLine(line string) (tcpSocket, error) {
 	return s, nil
 }
 
+// ssStates maps the state names ss prints to kernel state codes.
+var ssStates = map[string]uint8{
+	"ESTAB": 0x01, "SYN-SENT": 0x02, "SYN-RECV": 0x03, "FIN-WAIT-1": 0x04, "FIN-WAIT-2": 0x05,
+	"TIME-WAIT": 0x06, "UNCONN": 0x07, "CLOSE-WAIT": 0x08, "LAST-ACK": 0x09, "LISTEN": 0x0A,
+	"CLOSING": 0x0B,
+}
+
+// parseSSLine parses one line of `ss -tanHe`:
+//
+//	STATE RECV-Q SEND-Q LOCAL:PORT PEER:PORT [timer:(...)] [uid:N] ino:N sk:... [<->]
+//
+// Addresses are "127.0.0.1:61616", "[::ffff:10.0.0.1]:61616", "[fe80::1]%eth0:22",
+// "*:61616" or "0.0.0.0:*" (port 0). Only the ports, state, uid and inode
+// are used; an address ss prints in a form not parsed here is left zero.
+func parseSSLine(line string) (tcpSocket, error) {
+	var s tcpSocket
+	f := strings.Fields(line)
+	if len(f) < 5 {
+		return s, fmt.Errorf("not an ss socket line: %q", line)
+	}
+	st, ok := ssStates[f[0]]
+	if !ok {
+		return s, fmt.Errorf("unknown ss state %q", f[0])
+	}
+	s.State = st
+	var err error
+	if s.Local, err = parseSSAddr(f[3]); err != nil {
+		return s, err
+	}
+	if s.Remote, err = parseSSAddr(f[4]); err != nil {
+		return s, err
+	}
+	for _, w := range f[5:] {
+		if v, ok := strings.CutPrefix(w, "ino:"); ok {
+			if s.Inode, err = strconv.ParseUint(v, 10, 64); err != nil {
+				return s, fmt.Errorf("bad inode %q", w)
+			}
+		} else if v, ok := strings.CutPrefix(w, "uid:"); ok {
+			if s.UID, err = strconv.Atoi(v); err != nil {
+				return s, fmt.Errorf("bad uid %q", w)
+			}
+		}
+	}
+	return s, nil
+}
+
+// parseSSAddr decodes an address:port as ss prints it.
+func parseSSAddr(s string) (netip.AddrPort, error) {
+	i := strings.LastIndexByte(s, ':')
+	if i < 0 {
+		return netip.AddrPort{}, fmt.Errorf("bad address %q", s)
+	}
+	host, p := s[:i], s[i+1:]
+	var port uint64
+	if p != "*" {
+		var err error
+		if port, err = strconv.ParseUint(p, 10, 16); err != nil {
+			return netip.AddrPort{}, fmt.Errorf("bad port in %q", s)
+		}
+	}
+	if j := strings.IndexByte(host, '%'); j >= 0 { // [fe80::1]%eth0 or 10.0.0.1%eth0
+		host = host[:j]
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		addr = netip.Addr{} // "*": any address
+	}
+	return netip.AddrPortFrom(addr, uint16(port)), nil
+}
+
 // parseProcAddr decodes "0100007F:F0B0" (IPv4) or a 32-digit IPv6 address
 // with its port; v4-mapped IPv6 addresses are kept as such.
 func parseProcAddr(s string) (netip.AddrPort, error) {
@@ -148,6 +219,8 @@ type procInfo struct {
 // portScan is what the remote scan script printed, parsed.
 type portScan struct {
 	Sockets []tcpSocket
+	// Source is where the sockets came from: "ss" or "tcp" (/proc/net/tcp{,6}).
+	Source string
 	// BadLines counts /proc/net/tcp lines that could not be parsed.
 	BadLines       int
 	SelfNS, InitNS string
@@ -157,7 +230,7 @@ type portScan struct {
 }
 
 // parseScan parses the output of tcpScanScript: a "@tcp" section of
-// /proc/net/tcp{,6} lines, an "@fd" section of "/proc/PID/fd socket:[INODE]"
+// /proc/net/tcp{,6} lines or a "@ss" section of `ss -tanHe` lines, an "@fd" section of "/proc/PID/fd socket:[INODE]"
 // lines, then tagged lines "N self|init NETNS", "P PID FDS NETNS COMM",
 // "C PID CMDLINE".
 func parseScan(out string) portScan {
@@ -171,8 +244,11 @@ func parseScan(out string) portScan {
 	}
 	for _, line := range strings.Split(out, "\n") {
 		switch line {
-		case "@tcp", "@fd":
+		case "@tcp", "@ss", "@fd":
 			section = line
+			if line != "@fd" {
+				sc.Source = line[1:]
+			}
 			continue
 		case "@end":
 			section = ""
@@ -186,6 +262,13 @@ func parseScan(out string) portScan {
 				continue
 			}
 			s, err := parseProcNetTCPLine(line)
+			if err != nil {
+				sc.BadLines++
+				continue
+			}
+			sc.Sockets = append(sc.Sockets, s)
+		case "@ss":
+			s, err := parseSSLine(line)
 			if err != nil {
 				sc.BadLines++
 				continue

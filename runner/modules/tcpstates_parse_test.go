@@ -173,3 +173,52 @@ func TestTCPNetnsWarnings(t *testing.T) {
 		t.Errorf("warning %q should say live values reach it", w[0])
 	}
 }
+
+// Lines captured from `ss -tanHe` (iproute2 6.1) on this machine.
+const (
+	ssListenDual  = "LISTEN     0      128                     *:47001                  *:*     ino:15426205 sk:f216c cgroup:/ v6only:0 <->"
+	ssListen6Only = "LISTEN     0      128                  [::]:47002               [::]:*     ino:15426206 sk:f216d cgroup:/ v6only:1 <->"
+	ssCloseWait   = "CLOSE-WAIT 1      0      [::ffff:127.0.0.1]:47001 [::ffff:127.0.0.1]:49116 ino:15426208 sk:f216e cgroup:/ -->         "
+	ssListen4     = "LISTEN    0      4096   127.0.0.1:61616   0.0.0.0:*     ino:15416755 sk:f20b0 cgroup:unreachable:1 <->"
+	ssTimeWait    = "TIME-WAIT 0      0      127.0.0.1:36160 127.0.0.1:61616 timer:(timewait,32sec,0) ino:0 sk:f20b1"
+	ssScoped      = "ESTAB 0 0 [fe80::1]%eth0:22 [fe80::2]%eth0:50000 timer:(keepalive,119min,0) uid:1000 ino:77 sk:1"
+)
+
+func TestTCPParseSSLine(t *testing.T) {
+	ap := netip.MustParseAddrPort
+	any := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(netip.Addr{}, port) }
+	tests := []struct {
+		name, line    string
+		local, remote netip.AddrPort
+		state         uint8
+		inode         uint64
+		uid           int
+		wantErr       bool
+	}{
+		{"dual-stack listen on *", ssListenDual, any(47001), any(0), tcpListen, 15426205, 0, false},
+		{"v6-only listen on [::]", ssListen6Only, ap("[::]:47002"), ap("[::]:0"), tcpListen, 15426206, 0, false},
+		{"v4-mapped close-wait", ssCloseWait, ap("[::ffff:127.0.0.1]:47001"), ap("[::ffff:127.0.0.1]:49116"), tcpCloseWait, 15426208, 0, false},
+		{"v4 listen", ssListen4, ap("127.0.0.1:61616"), ap("0.0.0.0:0"), tcpListen, 15416755, 0, false},
+		{"time-wait, no inode", ssTimeWait, ap("127.0.0.1:36160"), ap("127.0.0.1:61616"), 0x06, 0, 0, false},
+		{"scoped v6, uid", ssScoped, ap("[fe80::1]:22"), ap("[fe80::2]:50000"), tcpEstablished, 77, 1000, false},
+		{"unknown state", "BOGUS 0 0 1.2.3.4:1 1.2.3.4:2 ino:1", netip.AddrPort{}, netip.AddrPort{}, 0, 0, 0, true},
+		{"truncated", "LISTEN 0 128 *:47001", netip.AddrPort{}, netip.AddrPort{}, 0, 0, 0, true},
+		{"bad port", "LISTEN 0 128 *:470011 *:* ino:1", netip.AddrPort{}, netip.AddrPort{}, 0, 0, 0, true},
+		{"bad inode", "LISTEN 0 128 *:47001 *:* ino:x", netip.AddrPort{}, netip.AddrPort{}, 0, 0, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := parseSSLine(tc.line)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if tc.wantErr {
+				return
+			}
+			if s.Local != tc.local || s.Remote != tc.remote || s.State != tc.state || s.Inode != tc.inode || s.UID != tc.uid {
+				t.Errorf("got %v %v st %02X inode %d uid %d, want %v %v st %02X inode %d uid %d",
+					s.Local, s.Remote, s.State, s.Inode, s.UID, tc.local, tc.remote, tc.state, tc.inode, tc.uid)
+			}
+		})
+	}
+}

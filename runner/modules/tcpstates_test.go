@@ -86,6 +86,20 @@ func TestTCPStatesCloseWaitHolder(t *testing.T) {
 		}
 	}
 
+	// ss and /proc/net/tcp{,6} tell the same: counts, states and holders.
+	for _, holders := range []bool{true, false} {
+		viaSS, _, err1 := scanPortFrom(context.Background(), lab.conn, port, holders, true)
+		viaProc, _, err2 := scanPortFrom(context.Background(), lab.conn, port, holders, false)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		a, b := summarizePort(viaSS, port, 0, nil), summarizePort(viaProc, port, 0, nil)
+		if fmt.Sprint(a.Counts, a.CloseWait, a.Listening, a.Holders) != fmt.Sprint(b.Counts, b.CloseWait, b.Listening, b.Holders) ||
+			viaSS.BadLines != 0 || viaProc.BadLines != 0 || len(viaSS.Sockets) < n+1 || viaSS.Source != "ss" || viaProc.Source != "tcp" {
+			t.Errorf("holders %v: %s says %+v (%d bad lines), %s %+v (%d bad lines)", holders, viaSS.Source, a, viaSS.BadLines, viaProc.Source, b, viaProc.BadLines)
+		}
+	}
+
 	// Without holders: the same counts, no fd scan.
 	c, err := newTCPStatesT(t, fmt.Sprintf("port: %d\nholders: false\nstates: [close-wait]", port)).Check(context.Background(), lab.conn)
 	if err != nil {
