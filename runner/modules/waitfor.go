@@ -209,7 +209,8 @@ func probePort(ctx context.Context, conn transport.Conn, host string, port int, 
 // the port is in the wanted state ($5 = 1: accepts, with the greeting when $4
 // = 1; $5 = 0: refuses) or $6 milliseconds have passed, sleeping $7 seconds
 // between probes. It prints the last probe's result and how many probes ran:
-// one SSH session for the whole wait instead of one per probe. Without bash
+// one SSH session for the whole wait instead of one per probe. A loopback
+// address is only connected to once a socket listens on the port. Without bash
 // it prints nobash=1 and the caller polls probe by probe. $8 is probeConnect.
 const pollPortScript = `command -v bash >/dev/null 2>&1 || { echo nobash=1; exit 0; }
 exec bash -c '
@@ -219,7 +220,9 @@ clock; end=$((now + $6)); polls=0
 while :; do
   polls=$((polls + 1)) listen=0 accept=0 greeting=0
   grep -q -E "^ *[0-9]+: [0-9A-F]+:$3 [0-9A-F]+:[0-9A-F]+ 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && listen=1
-  out=$(timeout 3 bash -c "$8" tend-probe "$1" "$2" "$4" 2>/dev/null)
+  # Nothing listening on the port here: a loopback connect would be refused.
+  out=
+  case $listen:$1 in 0:127.*|0:::1|0:localhost) ;; *) out=$(timeout 3 bash -c "$8" tend-probe "$1" "$2" "$4" 2>/dev/null) ;; esac
   [[ $out == *accept=1* ]] && accept=1
   [[ $out == *greeting=1* ]] && greeting=1
   if [[ $5 == 1 ]]; then [[ $accept == 1 && ( $4 != 1 || $greeting == 1 ) ]] && break

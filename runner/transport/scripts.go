@@ -45,7 +45,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 99' HUP INT TERM PIPE
 t=$(readlink -f -- "$p") && [ -n "$t" ] || exit 80
-d=$(dirname -- "$t") && n=$(basename -- "$t") || exit 80
+d=${t%/*} n=${t##*/} # readlink -f printed an absolute path
+[ -n "$d" ] || d=/
 [ -d "$d" ] || exit 81
 e=0
 if [ -e "$t" ]; then
