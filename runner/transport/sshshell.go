@@ -245,7 +245,9 @@ func copyUntilMark(w io.Writer, r io.Reader, mark []byte, trailer bool) ([]byte,
 			_, _ = w.Write(pending[:i])
 			rest := pending[i+len(mark):]
 			for trailer && bytes.IndexByte(rest, '\n') < 0 {
-				if err != nil {
+				if err == io.EOF {
+					return nil, io.ErrUnexpectedEOF
+				} else if err != nil {
 					return nil, err
 				}
 				n, err = r.Read(buf)
