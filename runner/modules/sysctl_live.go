@@ -15,7 +15,7 @@ import (
 // with every path and value as a separate argument, and their framed
 // (NUL-separated) output.
 
-// sysctlTimeout bounds each remote command of the module.
+// sysctlTimeout bounds each remote command of the module that writes.
 const sysctlTimeout = 60 * time.Second
 
 // sysctlShellLib defines probe, shared by the scripts below.
@@ -199,7 +199,8 @@ func sysctlProbeError(res transport.Result) error {
 // checks that others exist, in one command.
 func sysctlProbeLive(ctx context.Context, conn transport.Conn, ours, others []string, full bool) (*sysctlProbe, error) {
 	argv := append([]string{"/bin/sh", "-c", sysctlProbeScript, "sh"}, sysctlProbeArgs(full, ours, others)...)
-	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: sysctlTimeout})
+	// A read of /proc/sys: no Timeout, so it runs without an exec (sshshell.go).
+	res, err := conn.Run(ctx, transport.Command{Argv: argv})
 	if err != nil {
 		return nil, fmt.Errorf("sysctl: reading /proc/sys: %w", err)
 	}
@@ -216,7 +217,8 @@ func sysctlProbeLive(ctx context.Context, conn transport.Conn, ours, others []st
 // A missing file is content nil, exists false.
 func sysctlReadProbe(ctx context.Context, conn transport.Conn, file string, ours []string) ([]byte, bool, *sysctlProbe, error) {
 	argv := append([]string{"/bin/sh", "-c", sysctlCheckScript, "sh", file}, sysctlProbeArgs(true, ours, nil)...)
-	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: sysctlTimeout, MaxOutput: transport.MaxReadFile + sysctlMaxProbeOutput})
+	// Reads only: no Timeout, so it runs without an exec (sshshell.go).
+	res, err := conn.Run(ctx, transport.Command{Argv: argv, MaxOutput: transport.MaxReadFile + sysctlMaxProbeOutput})
 	if err != nil {
 		return nil, false, nil, fmt.Errorf("sysctl: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -120,10 +121,17 @@ func (c *sshConn) runInShell(ctx context.Context, sh *sshShell, cmd Command) (re
 	// The subshell marks itself with the run ID (for kill) and `exec`s the
 	// command: no `env` process as on a session (every exec costs the host
 	// a millisecond or two). A missing program exits 127 on both paths.
-	line := "(export " + runIDVar + "=" + id + "; exec "
-	if cmd.Timeout > 0 {
+	line := "(export " + runIDVar + "=" + id + "; "
+	switch {
+	case cmd.Timeout == 0 && len(cmd.Argv) >= 3 && cmd.Argv[0] == "/bin/sh" && cmd.Argv[1] == "-c":
+		// tend's own scripts run in the subshell itself, which is the same
+		// /bin/sh: no exec at all. Only $0 differs from `sh -c`.
+		line += "set -- " + ShellJoin(cmd.Argv[min(4, len(cmd.Argv)):]) + "; eval " + ShellQuote(cmd.Argv[2])
+	case cmd.Timeout > 0:
 		secs := int64(math.Ceil((cmd.Timeout + remoteTimeoutSlack).Seconds()))
-		line += "timeout -s KILL " + strconv.FormatInt(secs, 10) + " "
+		line += "exec timeout -s KILL " + strconv.FormatInt(secs, 10) + " " + ShellJoin(cmd.Argv)
+	default:
+		line += "exec " + ShellJoin(cmd.Argv)
 	}
 	stdin := " </dev/null"
 	if cmd.Stdin != nil {
@@ -131,7 +139,7 @@ func (c *sshConn) runInShell(ctx context.Context, sh *sshShell, cmd Command) (re
 		stdin = ""
 		line = "{ printf '%s' " + ShellQuote(string(cmd.Stdin)) + " 2>/dev/null; } | " + line
 	}
-	line += ShellJoin(cmd.Argv) + ")" + stdin + "\nprintf '%s %d\\n' " + mark + " \"$?\"; printf '%s' " + mark + " >&2\n"
+	line += ")" + stdin + "\nprintf '%s %d\\n' " + mark + " \"$?\"; printf '%s' " + mark + " >&2\n"
 
 	stdout, stderr := newCapWriter(cmd.MaxOutput), newCapWriter(cmd.MaxOutput)
 	start := time.Now()
@@ -232,11 +240,17 @@ func (c *sshConn) killInShell(sh *sshShell, id string, outc, errc <-chan shellEn
 	return true
 }
 
+// markBufs recycles copyUntilMark's read buffers: two per command, on
+// hundreds of hosts at once.
+var markBufs = sync.Pool{New: func() any { b := make([]byte, 8<<10); return &b }}
+
 // copyUntilMark copies r to w up to mark. With trailer, it then reads up to
 // the next newline and returns what came between (the exit status). Bytes
 // after that are dropped: nothing legitimate follows until the next command.
 func copyUntilMark(w io.Writer, r io.Reader, mark []byte, trailer bool) ([]byte, error) {
-	buf := make([]byte, 32<<10)
+	bp := markBufs.Get().(*[]byte)
+	defer markBufs.Put(bp)
+	buf := *bp
 	var pending []byte
 	for {
 		n, err := r.Read(buf)

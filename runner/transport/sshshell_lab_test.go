@@ -57,6 +57,46 @@ func TestLabSharedShell(t *testing.T) {
 		t.Errorf("unread stdin: %v exit %d stderr %q", err, res.ExitCode, res.Stderr)
 	}
 
+	// tend's own `/bin/sh -c` scripts without a Timeout run in the subshell
+	// itself (no exec: $$ stays the shell's), as `sh -c` would run them.
+	pids := map[string]bool{}
+	for i := 0; i < 2; i++ {
+		res, err := c.Run(ctx, Command{Argv: []string{"/bin/sh", "-c", `echo $$`, "sh"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pids[string(res.Stdout)] = true
+	}
+	if len(pids) != 1 {
+		t.Errorf("/bin/sh -c scripts were exec'd (different $$: %v)", pids)
+	}
+	for _, tc := range []struct {
+		argv       []string
+		stdin      string
+		out        string
+		exit       int
+		stderrPart string
+	}{
+		{[]string{"/bin/sh", "-c", `printf '%s|' "$#" "$@"; exit 4`, "name", "-x", "a b", ""}, "", "3|-x|a b||", 4, ""},
+		{[]string{"/bin/sh", "-c", `printf '%s|' "$#"`}, "", "0|", 0, ""},
+		{[]string{"/bin/sh", "-c", `trap 'echo bye' EXIT; echo hi`, "sh"}, "", "hi\nbye\n", 0, ""},
+		{[]string{"/bin/sh", "-c", `read -r l; echo "got $l"; exec cat`, "sh"}, "one\ntwo\n", "got one\ntwo\n", 0, ""},
+		{[]string{"/bin/sh", "-c", `if`, "sh"}, "", "", 2, "Syntax error"},
+		{[]string{"/bin/sh", "-c", `set -e; false; echo not here`, "sh"}, "", "", 1, ""},
+	} {
+		cmd := Command{Argv: tc.argv}
+		if tc.stdin != "" {
+			cmd.Stdin = []byte(tc.stdin)
+		}
+		res, err := c.Run(ctx, cmd)
+		if err != nil || string(res.Stdout) != tc.out || res.ExitCode != tc.exit || !strings.Contains(string(res.Stderr), tc.stderrPart) {
+			t.Errorf("%q: %v stdout %q exit %d stderr %q; want %q exit %d", tc.argv, err, res.Stdout, res.ExitCode, res.Stderr, tc.out, tc.exit)
+		}
+	}
+	if after := parent(Command{}); after != shell {
+		t.Errorf("after the scripts the shell changed: %s, was %s", after, shell)
+	}
+
 	// Output byte for byte (no trailing newline, NUL bytes), stderr apart,
 	// the exit status, a value that looks like the shell's framing.
 	res, err = c.Run(ctx, Command{Argv: []string{"/bin/sh", "-c",
