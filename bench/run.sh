@@ -214,7 +214,7 @@ if [ -f "$pidfile" ]; then
 fi
 # and the port is free: a Go process's main thread shows as a zombie while its other threads may
 # still be closing its files (the listener among them)
-i=0; while [ $i -lt 200 ] && [ -n "$(ss -Htln '( sport = :61616 )' 2>/dev/null)" ]; do sleep 0.05; i=$((i+1)); done
+i=0; while [ $i -lt 200 ] && [ -n "$(ss -Htn state listening '( sport = :61616 )' 2>/dev/null)" ]; do sleep 0.05; i=$((i+1)); done
 [ $i -lt 200 ] || echo "$(date +%T) 61616 still bound 10 s after the old MQ ended" >>"$pidfile.log"
 setsid "$bin" -listen 127.0.0.1:61616 -pidfile "$pidfile" -lifetime 90m </dev/null >>"$pidfile.log" 2>&1 &
 EOF

@@ -23,10 +23,13 @@ func gone(pid int) bool {
 func TestTeardownLeavesNothing(t *testing.T) {
 	t.Parallel()
 	type leftovers struct {
-		ns, veths, etcDirs, paths []string
-		pids                      []int
+		ns, etcDirs, paths []string
+		pids               []int
+		// veths by interface index: a name can be taken again at once by a
+		// parallel test's lab, an index is not reused.
+		veths map[int]string
 	}
-	var lo leftovers
+	lo := leftovers{veths: map[int]string{}}
 	for _, overlay := range []bool{false, true} {
 		t.Run(fmt.Sprintf("overlay=%v", overlay), func(t *testing.T) {
 			var opts []Option
@@ -39,7 +42,11 @@ func TestTeardownLeavesNothing(t *testing.T) {
 			for _, h := range l.Hosts {
 				p := h.Start(t, "sleep", "1000")
 				lo.ns = append(lo.ns, h.NS)
-				lo.veths = append(lo.veths, h.veth)
+				iface, err := net.InterfaceByName(h.veth)
+				if err != nil {
+					t.Fatalf("%s: veth %s: %v", h.Name, h.veth, err)
+				}
+				lo.veths[iface.Index] = h.veth
 				lo.etcDirs = append(lo.etcDirs, filepath.Join(etcNetns, h.NS))
 				pids = append(pids, p.PID, h.sshd.PID)
 				if h.holder != nil {
@@ -74,9 +81,9 @@ func TestTeardownLeavesNothing(t *testing.T) {
 			t.Errorf("namespace %s remains", ns)
 		}
 	}
-	for _, v := range lo.veths {
-		if _, err := net.InterfaceByName(v); err == nil {
-			t.Errorf("veth %s remains", v)
+	for idx, v := range lo.veths {
+		if _, err := net.InterfaceByIndex(idx); err == nil {
+			t.Errorf("veth %s (index %d) remains", v, idx)
 		}
 	}
 	for _, p := range append(lo.etcDirs, lo.paths...) {

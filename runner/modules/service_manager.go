@@ -65,7 +65,7 @@ func (m *serviceModule) observe(ctx context.Context, conn transport.Conn) (servi
 // listener scans wait_port: whether a socket listens on it (in the host's
 // network namespace) and the PID of the process holding it (0: not visible).
 func (m *serviceModule) listener(ctx context.Context, conn transport.Conn) (pid int, listening bool, err error) {
-	sc, _, err := scanPort(ctx, conn, m.waitPort, true)
+	sc, err := scanListeners(ctx, conn, m.waitPort)
 	if err != nil {
 		return 0, false, err
 	}

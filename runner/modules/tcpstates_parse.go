@@ -219,7 +219,8 @@ type procInfo struct {
 // portScan is what the remote scan script printed, parsed.
 type portScan struct {
 	Sockets []tcpSocket
-	// Source is where the sockets came from: "ss" or "tcp" (/proc/net/tcp{,6}).
+	// Source is where the sockets came from: "ss", "ssl" (ss, listening
+	// sockets only) or "tcp" (/proc/net/tcp{,6}).
 	Source string
 	// BadLines counts /proc/net/tcp lines that could not be parsed.
 	BadLines       int
@@ -230,7 +231,8 @@ type portScan struct {
 }
 
 // parseScan parses the output of tcpScanScript: a "@tcp" section of
-// /proc/net/tcp{,6} lines or a "@ss" section of `ss -tanHe` lines, an "@fd" section of "/proc/PID/fd socket:[INODE]"
+// /proc/net/tcp{,6} lines, or a "@ss" section of `ss -tnHe state all` lines
+// ("@ssl": `state listening`, whose lines have no State column), an "@fd" section of "/proc/PID/fd socket:[INODE]"
 // lines, then tagged lines "N self|init NETNS", "P PID FDS NETNS COMM",
 // "C PID CMDLINE".
 func parseScan(out string) portScan {
@@ -244,7 +246,7 @@ func parseScan(out string) portScan {
 	}
 	for _, line := range strings.Split(out, "\n") {
 		switch line {
-		case "@tcp", "@ss", "@fd":
+		case "@tcp", "@ss", "@ssl", "@fd":
 			section = line
 			if line != "@fd" {
 				sc.Source = line[1:]
@@ -267,7 +269,10 @@ func parseScan(out string) portScan {
 				continue
 			}
 			sc.Sockets = append(sc.Sockets, s)
-		case "@ss":
+		case "@ss", "@ssl":
+			if section == "@ssl" { // ss asked for one state prints no State column
+				line = "LISTEN " + line
+			}
 			s, err := parseSSLine(line)
 			if err != nil {
 				sc.BadLines++

@@ -88,8 +88,8 @@ func TestTCPStatesCloseWaitHolder(t *testing.T) {
 
 	// ss and /proc/net/tcp{,6} tell the same: counts, states and holders.
 	for _, holders := range []bool{true, false} {
-		viaSS, _, err1 := scanPortFrom(context.Background(), lab.conn, port, holders, true)
-		viaProc, _, err2 := scanPortFrom(context.Background(), lab.conn, port, holders, false)
+		viaSS, _, err1 := scanPortFrom(context.Background(), lab.conn, port, holders, true, false)
+		viaProc, _, err2 := scanPortFrom(context.Background(), lab.conn, port, holders, false, false)
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
@@ -98,6 +98,17 @@ func TestTCPStatesCloseWaitHolder(t *testing.T) {
 			viaSS.BadLines != 0 || viaProc.BadLines != 0 || len(viaSS.Sockets) < n+1 || viaSS.Source != "ss" || viaProc.Source != "tcp" {
 			t.Errorf("holders %v: %s says %+v (%d bad lines), %s %+v (%d bad lines)", holders, viaSS.Source, a, viaSS.BadLines, viaProc.Source, b, viaProc.BadLines)
 		}
+	}
+
+	// Listeners only: ss lists just the LISTEN socket, with the same holder.
+	ls, lerr := scanListeners(context.Background(), lab.conn, port)
+	if lerr != nil {
+		t.Fatal(lerr)
+	}
+	lr := summarizePort(ls, port, 0, nil)
+	if ls.Source != "ssl" || len(ls.Sockets) != 1 || ls.Sockets[0].State != tcpListen || !lr.Listening ||
+		len(lr.Holders) != 1 || lr.Holders[0].PID != pid || !lr.Holders[0].Listening {
+		t.Errorf("listeners only (%s): sockets %+v holders %+v, want the LISTEN socket held by %d", ls.Source, ls.Sockets, lr.Holders, pid)
 	}
 
 	// Without holders: the same counts, no fd scan.

@@ -219,7 +219,10 @@ clock() { if [[ -n ${EPOCHREALTIME-} ]]; then local t=${EPOCHREALTIME//[.,]/}; n
 clock; end=$((now + $6)); polls=0
 while :; do
   polls=$((polls + 1)) listen=0 accept=0 greeting=0
-  grep -q -E "^ *[0-9]+: [0-9A-F]+:$3 [0-9A-F]+:[0-9A-F]+ 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && listen=1
+  # ss asked for listeners only (not -l: that adds closed sockets) does not
+  # walk the connections (TIME_WAIT included) as reading /proc/net/tcp does.
+  if l=$(ss -tnH state listening "( sport = :$2 )" 2>/dev/null); then [ -n "$l" ] && listen=1
+  else grep -q -E "^ *[0-9]+: [0-9A-F]+:$3 [0-9A-F]+:[0-9A-F]+ 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null && listen=1; fi
   # Nothing listening on the port here: a loopback connect would be refused.
   out=
   case $listen:$1 in 0:127.*|0:::1|0:localhost) ;; *) out=$(timeout 3 bash -c "$8" tend-probe "$1" "$2" "$4" 2>/dev/null) ;; esac
