@@ -17,6 +17,7 @@ import (
 
 	"tend/inventory"
 	"tend/runner/modules"
+	"tend/runner/plan"
 	"tend/runner/playbook"
 	"tend/runner/template"
 	"tend/runner/transport"
@@ -55,6 +56,11 @@ type Options struct {
 	RetryFile string
 	// Become is the privilege escalation of the command line (-b, -K).
 	Become BecomeOptions
+	// Approve, when set, is asked before every change an applying run makes
+	// (a saved plan: tend run --plan), with the change as Check found it
+	// (secrets redacted). An error refuses it: the task fails with that
+	// error, nothing of it is changed, and the host stops.
+	Approve func(ctx context.Context, host, play, task string, conn transport.Conn, c plan.Change) error
 	// MaxConnecting bounds the connections being set up at once (TCP dial
 	// and SSH handshake), independently of Forks (default
 	// DefaultMaxConnecting). The handshake deadline starts when a slot is free.

@@ -109,6 +109,17 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		return outcomeDone
 	}
 	if !dry && change.Changed() {
+		if approve := hp.r.opts.Approve; approve != nil {
+			// The change as the dry run reported it: redacted, hidden under no_log.
+			shown := TaskResult{Change: hp.r.red.change(change)}
+			if t.NoLog {
+				hideNoLog(&shown)
+			}
+			if err := approve(ctx, hp.s.host.Name, hp.play.Name, t.DisplayName(), conn, shown.Change); err != nil {
+				res.Change = change
+				return failWith(fmt.Errorf("not applied: %w", err))
+			}
+		}
 		applied, err := mod.Apply(ctx, conn, change)
 		if err != nil {
 			return hp.moduleError(ctx, t, res, err)

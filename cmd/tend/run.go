@@ -16,6 +16,7 @@ import (
 	"tend/runner"
 	"tend/runner/modules"
 	"tend/runner/playbook"
+	"tend/runner/savedplan"
 	"tend/views"
 )
 
@@ -39,6 +40,8 @@ type runFlags struct {
 	connectTimeout time.Duration
 	verbose        bool
 	lockFile       string
+	out            string
+	planFile       string
 	control        controlFlags
 	become         becomeFlags
 }
@@ -65,6 +68,8 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.DurationVar(&f.connectTimeout, "timeout", 10*time.Second, "SSH dial and handshake timeout (when not given: ssh_config ConnectTimeout if set)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the output of every command")
 	fs.StringVar(&f.lockFile, "lock-file", "", "lock taken by an applying run, so overlapping runs (cron) never interleave (default: one per user, playbook, inventory and limit, in $TMPDIR; --check takes none)")
+	fs.StringVar(&f.out, "out", "", "with --check: save the dry run as a plan file for review; apply exactly it later with --plan")
+	fs.StringVar(&f.planFile, "plan", "", "apply a plan saved by --check --out: only its changes, and a host whose state moved since (a file edited, a change that differs) is refused, untouched")
 	addControlFlags(fs, &f.control)
 	addBecomeFlags(fs, &f.become)
 	return fs, f
@@ -89,9 +94,31 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if f.connection != "" && f.connection != "ssh" && f.connection != "local" {
 		return badInput(fmt.Errorf("run: --connection must be ssh or local, not %q", f.connection))
 	}
+	if f.out != "" && !f.check {
+		return badInput(errors.New("run: --out saves a dry run: use it with --check"))
+	}
+	if f.planFile != "" && f.check {
+		return badInput(errors.New("run: --plan applies a saved plan: not with --check"))
+	}
 	pb, err := loadPlaybook(fs.Arg(0))
 	if err != nil {
 		return badInput(err)
+	}
+	pbSHA, err := playbookSHA(fs.Arg(0))
+	if err != nil {
+		return badInput(err)
+	}
+	var saved *savedplan.Plan
+	if f.planFile != "" {
+		if saved, err = savedplan.Load(f.planFile); err != nil {
+			return badInput(err)
+		}
+		if saved.PlaybookSHA256 != pbSHA {
+			return badInput(fmt.Errorf("run: plan %s was made from another playbook (%s, sha256 %s; %s has %s): make a new plan", f.planFile, saved.Playbook, saved.PlaybookSHA256, fs.Arg(0), pbSHA))
+		}
+		if f.limit == "" {
+			f.limit = saved.Limit
+		}
 	}
 	inv := inventory.Implicit()
 	if len(f.inventories) > 0 {
@@ -126,6 +153,11 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		humanOnTerminal(h, stderr)
 		obs = h
 	}
+	var rec *savedplan.Recorder
+	if f.out != "" {
+		rec = savedplan.NewRecorder(obs, fs.Arg(0), pbSHA, f.limit)
+		obs = rec
+	}
 	opts := runner.Options{
 		Check: f.check, Forks: f.forks, MaxConnecting: f.maxConnecting, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: gracefulStop,
 		Connect: runner.ConnectOptions{
@@ -134,6 +166,9 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			SSHConfig: f.sshConfig,
 			Warn:      warner(obs, stderr),
 		},
+	}
+	if saved != nil {
+		opts.Approve = saved.Approver()
 	}
 	f.control.apply(&opts)
 	if err := f.become.apply(&opts); err != nil {
@@ -146,6 +181,11 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return badInput(err)
 		}
 		return err
+	}
+	if rec != nil {
+		if err := rec.Save(f.out); err != nil {
+			return err
+		}
 	}
 	return outcome(ctx, sum, f.detailedExit)
 }
@@ -197,6 +237,18 @@ func loadPlaybook(arg string) (*playbook.Playbook, error) {
 		return playbook.Parse("playbooks/"+strings.TrimSuffix(arg, ".yml")+".yml", data, opts)
 	}
 	return nil, fmt.Errorf("run: %s: no such file, and no shipped playbook of that name (shipped: %s)", arg, strings.Join(playbooks.Names(), ", "))
+}
+
+// playbookSHA hashes the playbook's content (a file, or a shipped one), to
+// bind a saved plan to it.
+func playbookSHA(arg string) (string, error) {
+	if data, err := os.ReadFile(arg); err == nil {
+		return savedplan.HashFile(data), nil
+	}
+	if data, ok := playbooks.Read(arg); ok {
+		return savedplan.HashFile(data), nil
+	}
+	return "", fmt.Errorf("run: %s: cannot read the playbook", arg)
 }
 
 func listPlaybooks(stdout io.Writer) error {

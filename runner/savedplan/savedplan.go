@@ -1,0 +1,251 @@
+// Package savedplan is the reviewed dry run as a file: `tend run --check
+// --out PLAN` records, per host, every change the dry run showed, bound by a
+// fingerprint; `tend run --plan PLAN` then applies only those changes and
+// refuses a host whose state moved since the plan (a file edited, a value
+// or a process that is no longer what the reviewer saw). Like Terraform's
+// saved plans, minus the state file: the host itself is the state.
+package savedplan
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"tend/runner"
+	"tend/runner/plan"
+	"tend/runner/transport"
+)
+
+// Version is the plan file format this package writes and reads.
+const Version = 1
+
+// Plan is a saved dry run.
+type Plan struct {
+	Version int `json:"tend_plan"`
+	// Playbook is the playbook's path as given, PlaybookSHA256 its content's
+	// hash: a plan applies to that exact playbook only.
+	Playbook       string    `json:"playbook"`
+	PlaybookSHA256 string    `json:"playbook_sha256"`
+	Limit          string    `json:"limit,omitempty"`
+	Created        time.Time `json:"created"`
+	// Hosts holds every host the dry run reached, with the changes it would
+	// make there (none for a host already in the wanted state).
+	Hosts map[string][]Task `json:"hosts"`
+}
+
+// Task is one approved change on one host.
+type Task struct {
+	Play   string      `json:"play"`
+	Task   string      `json:"task"`
+	Action plan.Action `json:"action"`
+	// Summary is what the reviewer read (secrets already redacted).
+	Summary string `json:"summary,omitempty"`
+	// Fingerprint binds the change: action, files (path, content before,
+	// diff) and live values (key, new value), or the summary of a restart or
+	// a command. Contents appear only as hashes.
+	Fingerprint string `json:"fingerprint"`
+	Files       []File `json:"files,omitempty"`
+}
+
+// File is a file a planned change edits, as it was when planned.
+type File struct {
+	Path         string `json:"path"`
+	BeforeSHA256 string `json:"before_sha256"`
+}
+
+// Fingerprint hashes what a change does (see Task.Fingerprint).
+func Fingerprint(c plan.Change) string {
+	h := sha256.New()
+	field := func(s string) { fmt.Fprintf(h, "%d:%s;", len(s), s) }
+	field(string(c.Action))
+	for _, f := range c.Files {
+		field(f.Path)
+		field(f.BeforeSHA256)
+		field(f.Diff)
+	}
+	for _, v := range c.Values {
+		field(v.Key)
+		field(v.After)
+	}
+	if len(c.Files) == 0 && len(c.Values) == 0 {
+		field(c.Summary)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// HashFile returns the hex SHA-256 of a local file: the playbook's.
+func HashFile(data []byte) string {
+	s := sha256.Sum256(data)
+	return hex.EncodeToString(s[:])
+}
+
+// Recorder is an observer that passes every event on to Next and records
+// the changes a dry run shows.
+type Recorder struct {
+	runner.Observer
+	mu   sync.Mutex
+	plan Plan
+}
+
+// NewRecorder records into a plan of playbook (content hash sha) and limit.
+func NewRecorder(next runner.Observer, playbook, sha, limit string) *Recorder {
+	return &Recorder{Observer: next, plan: Plan{Version: Version, Playbook: playbook, PlaybookSHA256: sha,
+		Limit: limit, Created: time.Now().UTC(), Hosts: map[string][]Task{}}}
+}
+
+// TaskDone records a change the dry run would make, then passes the event on.
+func (r *Recorder) TaskDone(e runner.TaskResult) {
+	r.mu.Lock()
+	if _, ok := r.plan.Hosts[e.Host]; !ok {
+		r.plan.Hosts[e.Host] = []Task{}
+	}
+	if e.Change.Changed() && e.Status != runner.StatusFailed && e.Status != runner.StatusUnreachable {
+		t := Task{Play: e.Play, Task: e.Task, Action: e.Change.Action, Summary: e.Change.Summary, Fingerprint: Fingerprint(e.Change)}
+		for _, f := range e.Change.Files {
+			t.Files = append(t.Files, File{Path: f.Path, BeforeSHA256: f.BeforeSHA256})
+		}
+		r.plan.Hosts[e.Host] = append(r.plan.Hosts[e.Host], t)
+	}
+	r.mu.Unlock()
+	r.Observer.TaskDone(e)
+}
+
+// BatchStarted passes the event on when Next takes it.
+func (r *Recorder) BatchStarted(e runner.BatchStart) {
+	if x, ok := r.Observer.(runner.ExecutionObserver); ok {
+		x.BatchStarted(e)
+	}
+}
+
+// HostStopped passes the event on when Next takes it.
+func (r *Recorder) HostStopped(e runner.HostStop) {
+	if x, ok := r.Observer.(runner.ExecutionObserver); ok {
+		x.HostStopped(e)
+	}
+}
+
+// HostDone passes the event on when Next takes it.
+func (r *Recorder) HostDone(e runner.HostDone) {
+	if x, ok := r.Observer.(runner.ExecutionObserver); ok {
+		x.HostDone(e)
+	}
+}
+
+// Save writes the plan to path atomically (temp file, fsync, rename), mode 0600.
+func (r *Recorder) Save(path string) error {
+	r.mu.Lock()
+	data, err := json.MarshalIndent(r.plan, "", "  ")
+	r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("saving the plan: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err = tmp.Write(append(data, '\n')); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("saving the plan %s: %w", path, err)
+	}
+	return nil
+}
+
+// Load reads a plan file.
+func Load(path string) (*Plan, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	var p Plan
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("plan %s: not a tend plan: %w", path, err)
+	}
+	if p.Version != Version || p.Hosts == nil {
+		return nil, fmt.Errorf("plan %s: not a tend plan of version %d (tend_plan: %d)", path, Version, p.Version)
+	}
+	return &p, nil
+}
+
+// ErrStale is wrapped by every refusal of Approve.
+var ErrStale = errors.New("the host changed since the plan was made; make a new plan (tend run --check --out) and review it")
+
+// Approver is the runner.Options.Approve of an applying run on p.
+func (p *Plan) Approver() func(ctx context.Context, host, play, task string, conn transport.Conn, c plan.Change) error {
+	var mu sync.Mutex
+	checked := map[string]error{} // host → result of its file check
+	return func(ctx context.Context, host, play, task string, conn transport.Conn, c plan.Change) error {
+		planned, ok := p.Hosts[host]
+		if !ok {
+			return fmt.Errorf("host %s is not in the plan: %w", host, ErrStale)
+		}
+		mu.Lock()
+		err, done := checked[host]
+		mu.Unlock()
+		if !done {
+			// Before the host's first change: every file the plan edits there
+			// must still be as planned, or nothing is changed on it.
+			err = checkFiles(ctx, conn, planned)
+			mu.Lock()
+			checked[host] = err
+			mu.Unlock()
+		}
+		if err != nil {
+			return err
+		}
+		fp := Fingerprint(c)
+		i := slices.IndexFunc(planned, func(t Task) bool { return t.Play == play && t.Task == task && t.Fingerprint == fp })
+		if i >= 0 {
+			return nil
+		}
+		for _, t := range planned {
+			if t.Play == play && t.Task == task {
+				return fmt.Errorf("task %q: the change now is %q, the plan approved %q: %w", task, c.Summary, t.Summary, ErrStale)
+			}
+		}
+		return fmt.Errorf("task %q: the plan approved no change here, now: %q: %w", task, c.Summary, ErrStale)
+	}
+}
+
+// checkFiles compares the content of every file planned on a host with
+// the plan's.
+func checkFiles(ctx context.Context, conn transport.Conn, planned []Task) error {
+	seen := map[string]bool{}
+	for _, t := range planned {
+		for _, f := range t.Files {
+			if seen[f.Path] {
+				continue
+			}
+			seen[f.Path] = true
+			got := transport.ExpectAbsent
+			data, err := transport.ReadFile(ctx, conn, f.Path)
+			switch {
+			case errors.Is(err, os.ErrNotExist):
+			case err != nil:
+				return fmt.Errorf("checking %s against the plan: %w", f.Path, err)
+			default:
+				got = HashFile(data)
+			}
+			if got != f.BeforeSHA256 {
+				return fmt.Errorf("%s changed since the plan (sha256 %s, planned %s): %w", f.Path, got, f.BeforeSHA256, ErrStale)
+			}
+		}
+	}
+	return nil
+}
