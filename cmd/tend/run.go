@@ -153,6 +153,7 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		humanOnTerminal(h, stderr)
 		obs = h
 	}
+	warn := warner(obs, stderr) // the view's own, before any wrapping
 	var rec *savedplan.Recorder
 	if f.out != "" {
 		rec = savedplan.NewRecorder(obs, fs.Arg(0), pbSHA, f.limit)
@@ -164,7 +165,7 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			Connection: f.connection, User: f.user, PrivateKey: f.privateKey,
 			KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNew, Timeout: explicitTimeout(fs, f.connectTimeout),
 			SSHConfig: f.sshConfig,
-			Warn:      warner(obs, stderr),
+			Warn:      warn,
 		},
 	}
 	if saved != nil {
