@@ -20,10 +20,11 @@ import (
 // and runs commands in it one after another, each in a subshell, with its
 // end marked on stdout (with the exit status) and on stderr by a random
 // marker. A command runs there unless it needs stdin fed as it runs, more
-// than maxShellStdin of it, or its caller asked for a session of its own (Command.OwnSession: a user's
-// command may leave a daemon behind holding the output open, which would
-// mix into later commands' output); while the shell is busy, or when it
-// cannot be started, a command gets a new session as before.
+// than maxShellStdin of it, or its caller asked for a session of its own
+// (Command.OwnSession: a user's command may leave a daemon behind holding
+// the output open, which would mix into later commands' output); while the
+// shell is busy, or when it cannot be started, a command gets a new session
+// as before.
 
 // maxShellStdin is the largest Stdin sent inline, as a quoted word of the
 // shell's command line (a file tend writes, such as sysctl.conf): larger
