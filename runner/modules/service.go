@@ -265,7 +265,7 @@ func (m *serviceModule) waitSettled(ctx context.Context, conn transport.Conn, ma
 	for {
 		why := ""
 		if m.waitPort > 0 {
-			// The port part of the wait loops on the host: one session.
+			// The port part of the wait loops on the host: one command.
 			pr, _, err := waitPort(ctx, conn, m.waitHost, m.waitPort, m.greeting && m.state != "stopped",
 				m.state != "stopped", max(time.Until(deadline), 0), minPoll)
 			if err != nil {

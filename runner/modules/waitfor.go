@@ -103,7 +103,7 @@ func (m *waitForModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 			}
 			done = conns == 0
 		} else {
-			// The whole wait loops on the host: one session.
+			// The whole wait loops on the host: one command.
 			var err error
 			if _, done, err = waitPort(ctx, conn, m.host, m.port, false, m.state == "started", max(time.Until(deadline), 0), m.sleep); err != nil {
 				return plan.Change{}, err

@@ -5,8 +5,10 @@
 //
 // Two implementations of [Conn] exist: [Local], which runs commands on this
 // machine without a shell, and [DialSSH], which carries every command of a
-// run over one SSH connection. Over SSH the argv is quoted word by word for
-// the remote login shell ([ShellJoin]), so no value is ever interpreted by it.
+// run over one SSH connection, in one long-lived remote shell where it can
+// (a session costs the host more CPU than most commands; see sshshell.go and
+// [Command.OwnSession]). Over SSH the argv is quoted word by word for the
+// remote shell ([ShellJoin]), so no value is ever interpreted by it.
 // [Become] wraps either in sudo, answering sudo's password prompt only when
 // it appears; its failures are a [BecomeError].
 //

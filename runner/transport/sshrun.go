@@ -16,7 +16,8 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// sshConn is one SSH client connection; each Run opens one session on it.
+// sshConn is one SSH client connection; a Run goes through its long-lived
+// shell (sshshell.go) or opens a session of its own.
 type sshConn struct {
 	host   string
 	client *ssh.Client
