@@ -186,19 +186,7 @@ func probePort(ctx context.Context, conn transport.Conn, host string, port int, 
 	if err != nil {
 		return probeResult{}, fmt.Errorf("probe %s:%d: %w", host, port, err)
 	}
-	var r probeResult
-	for _, line := range strings.Fields(string(res.Stdout)) {
-		switch line {
-		case "listen=1":
-			r.Listening = true
-		case "accept=1":
-			r.Accepts = true
-		case "greeting=1":
-			r.Greeting = true
-		case "nobash=1":
-			r.NoBash = true
-		}
-	}
+	r := parseProbe(string(res.Stdout))
 	if r.NoBash {
 		r.Accepts = r.Listening
 	}
@@ -274,6 +262,12 @@ func waitPort(ctx context.Context, conn transport.Conn, host string, port int, g
 			}
 		}
 	}
+	r := parseProbe(out)
+	return r, reached(r), nil
+}
+
+// parseProbe reads the words probeScript and pollPortScript print.
+func parseProbe(out string) probeResult {
 	var r probeResult
 	for _, f := range strings.Fields(out) {
 		switch f {
@@ -283,9 +277,11 @@ func waitPort(ctx context.Context, conn transport.Conn, host string, port int, g
 			r.Accepts = true
 		case "greeting=1":
 			r.Greeting = true
+		case "nobash=1":
+			r.NoBash = true
 		}
 	}
-	return r, reached(r), nil
+	return r
 }
 
 // sleepCtx sleeps for d unless ctx ends first.

@@ -3,6 +3,7 @@ package transport
 import (
 	"io"
 	"sync"
+	"time"
 )
 
 // capWriter keeps the first max bytes written to it and discards the rest,
@@ -43,6 +44,17 @@ func (w *capWriter) snapshot() ([]byte, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]byte(nil), w.buf...), w.truncated
+}
+
+// captured is the Result of a command whose output went to stdout and
+// stderr, started at start (ExitCode left to the caller).
+func captured(start time.Time, stdout, stderr *capWriter) Result {
+	r := Result{Duration: time.Since(start)}
+	var t1, t2 bool
+	r.Stdout, t1 = stdout.snapshot()
+	r.Stderr, t2 = stderr.snapshot()
+	r.Truncated = t1 || t2
+	return r
 }
 
 // tapStderr returns w, or w and tap both when tap is set (Command.StderrTap).

@@ -65,11 +65,7 @@ func (localConn) Run(ctx context.Context, cmd Command) (Result, error) {
 
 	start := time.Now()
 	err := c.Run()
-	res := Result{Duration: time.Since(start)}
-	var t1, t2 bool
-	res.Stdout, t1 = stdout.snapshot()
-	res.Stderr, t2 = stderr.snapshot()
-	res.Truncated = t1 || t2
+	res := captured(start, stdout, stderr)
 
 	if runCtx.Err() != nil {
 		if context.Cause(runCtx) == errTimeoutCause {

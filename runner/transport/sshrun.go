@@ -123,14 +123,7 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 		sess.Stdin = bytes.NewReader(cmd.Stdin)
 	}
 	start := time.Now()
-	result := func() Result {
-		r := Result{Duration: time.Since(start)}
-		var t1, t2 bool
-		r.Stdout, t1 = stdout.snapshot()
-		r.Stderr, t2 = stderr.snapshot()
-		r.Truncated = t1 || t2
-		return r
-	}
+	result := func() Result { return captured(start, stdout, stderr) }
 	if err := sess.Start(line); err != nil {
 		return Result{}, c.unreachable(fmt.Errorf("start %s: %w", cmd.Argv[0], err))
 	}
@@ -177,18 +170,7 @@ func (c *sshConn) kill(sess *ssh.Session, waitc <-chan error, id string) {
 	_ = sess.Signal(ssh.SIGKILL)
 	t := time.NewTimer(killGrace)
 	defer t.Stop()
-	killed := make(chan struct{})
-	go func() {
-		defer close(killed)
-		// Not under c.sem: this must run even when every slot is busy
-		// (MaxSessions leaves room below the server's limit).
-		k, err := c.client.NewSession()
-		if err != nil {
-			return
-		}
-		defer k.Close()
-		_ = k.Run("exec " + ShellJoin([]string{"/bin/sh", "-c", killScript, "sh", id}))
-	}()
+	killed := c.killRunID(id)
 	select {
 	case <-waitc:
 	case <-t.C:
@@ -201,6 +183,24 @@ func (c *sshConn) kill(sess *ssh.Session, waitc <-chan error, id string) {
 	case <-killed:
 	case <-t2.C:
 	}
+}
+
+// killRunID runs killScript for id on a session of its own and closes the
+// returned channel when it is done (or could not start).
+func (c *sshConn) killRunID(id string) <-chan struct{} {
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		// Not under c.sem: this must run even when every slot is busy
+		// (MaxSessions leaves room below the server's limit).
+		k, err := c.client.NewSession()
+		if err != nil {
+			return
+		}
+		defer k.Close()
+		_ = k.Run("exec " + ShellJoin([]string{"/bin/sh", "-c", killScript, "sh", id}))
+	}()
+	return killed
 }
 
 func newRunID() string {

@@ -144,14 +144,7 @@ func (c *sshConn) runInShell(ctx context.Context, sh *sshShell, cmd Command) (re
 
 	stdout, stderr := newCapWriter(cmd.MaxOutput), newCapWriter(cmd.MaxOutput)
 	start := time.Now()
-	result := func() Result {
-		r := Result{Duration: time.Since(start)}
-		var t1, t2 bool
-		r.Stdout, t1 = stdout.snapshot()
-		r.Stderr, t2 = stderr.snapshot()
-		r.Truncated = t1 || t2
-		return r
-	}
+	result := func() Result { return captured(start, stdout, stderr) }
 	outc, errc := make(chan shellEnd, 1), make(chan shellEnd, 1)
 	go func() {
 		trailer, err := copyUntilMark(stdout, sh.stdout, []byte(mark), true)
@@ -207,16 +200,7 @@ func (c *sshConn) runInShell(ctx context.Context, sh *sshShell, cmd Command) (re
 // its own) and waits briefly for the shell to report the end; it says
 // whether the shell is still in step.
 func (c *sshConn) killInShell(sh *sshShell, id string, outc, errc <-chan shellEnd, gotOut, gotErr bool) bool {
-	killed := make(chan struct{})
-	go func() {
-		defer close(killed)
-		k, err := c.client.NewSession()
-		if err != nil {
-			return
-		}
-		defer k.Close()
-		_ = k.Run("exec " + ShellJoin([]string{"/bin/sh", "-c", killScript, "sh", id}))
-	}()
+	killed := c.killRunID(id)
 	t := time.NewTimer(2 * killGrace)
 	defer t.Stop()
 	for !gotOut || !gotErr {
