@@ -36,6 +36,33 @@ type ConnectOptions struct {
 	SSHConfig string
 }
 
+// Connector opens the connection to a host. The engine asks it once per
+// host per run; cmd builds the SSH and local ones, tests give an in-memory
+// host. Close is called once, after every host's Conn is closed (jump host
+// connections shared by several targets end last).
+type Connector interface {
+	Connect(ctx context.Context, h *inventory.Host) (transport.Conn, error)
+	Close() error
+}
+
+// defaultConnector is the SSH-or-local connector built from ConnectOptions,
+// used when Options.Connector is nil.
+type defaultConnector struct {
+	o ConnectOptions
+	s *sshSetup
+}
+
+// Connect opens h's connection (local, or SSH through its jump hosts).
+func (d *defaultConnector) Connect(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
+	return connect(ctx, h, d.o, d.s)
+}
+
+// Close ends the shared jump host connections.
+func (d *defaultConnector) Close() error {
+	d.s.close()
+	return nil
+}
+
 // connect opens the transport for a host from its inventory variables.
 func connect(ctx context.Context, h *inventory.Host, o ConnectOptions, s *sshSetup) (transport.Conn, error) {
 	kind := h.Connection()

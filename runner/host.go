@@ -142,7 +142,7 @@ func (r *run) connectSlot(ctx context.Context, s *hostState) (transport.Conn, er
 		return nil, ctx.Err()
 	}
 	defer func() { <-r.dials }()
-	return connect(ctx, s.host, r.opts.Connect, r.ssh)
+	return r.opts.Connector.Connect(ctx, s.host)
 }
 
 func (hp *hostPlay) isNotified(h *playbook.Task) bool {

@@ -65,8 +65,11 @@ type Options struct {
 	// and SSH handshake), independently of Forks (default
 	// DefaultMaxConnecting). The handshake deadline starts when a slot is free.
 	MaxConnecting int
-	// Connect settings shared by every host.
+	// Connect settings shared by every host (used when Connector is nil).
 	Connect ConnectOptions
+	// Connector opens each host's connection; nil builds the SSH/local one
+	// from Connect.
+	Connector Connector
 	// Observer receives events; nil means none.
 	Observer Observer
 	// Stop, when closed, ends the run gracefully: every host finishes the
@@ -199,11 +202,14 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 			return nil, &InputError{Err: err}
 		}
 	}
-	setup, err := newSSHSetup(opts.Connect) // ssh_config is input too
-	if err != nil {
-		return nil, &InputError{Err: err}
+	if opts.Connector == nil {
+		setup, err := newSSHSetup(opts.Connect) // ssh_config is input too
+		if err != nil {
+			return nil, &InputError{Err: err}
+		}
+		opts.Connector = &defaultConnector{o: opts.Connect, s: setup}
+		r.opts.Connector = opts.Connector
 	}
-	r.ssh = setup
 	start := time.Now()
 	obs.RunStarted(RunStart{Playbook: pb.File, Check: opts.Check})
 	defer r.closeAll()
@@ -261,7 +267,6 @@ type run struct {
 	// hundreds at once only queue for CPU until their deadlines fire and
 	// healthy hosts are reported unreachable.
 	dials chan struct{}
-	ssh   *sshSetup // ssh_config and the shared jump host connections
 	// abort, once set, is why the run stopped early: no later batch or
 	// play starts. Only the goroutine running the plays touches it.
 	abort string
@@ -292,7 +297,7 @@ func (r *run) closeAll() {
 			_ = s.conn.Close()
 		}
 	}
-	r.ssh.close() // jump hosts last: the targets' streams run through them
+	_ = r.opts.Connector.Close() // jump hosts last: the targets' streams run through them
 }
 
 // summary aggregates every host's recap and errors.
