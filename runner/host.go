@@ -51,6 +51,9 @@ type hostPlay struct {
 	// result is the data the last execute registered (nil if none).
 	attempt int
 	result  map[string]any
+	// changes counts the tasks that changed the host in this play (or
+	// would, in check mode).
+	changes int
 }
 
 // runHost runs a play's tasks, notified handlers, re-checks and verify on
@@ -107,7 +110,10 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 		}
 	}
 	if r.opts.Check {
-		return // verification checks a changed host; a dry run changed nothing
+		// Verification checks a changed host; a dry run changed nothing, but
+		// says when the verification would fail on what it already read.
+		hp.predictVerify(ctx, sel.verify)
+		return
 	}
 	if !hp.recheck(ctx) {
 		return
@@ -237,6 +243,7 @@ func (hp *hostPlay) report(res TaskResult) {
 		rc.OK++
 	case StatusChanged:
 		rc.Changed++
+		hp.changes++
 		if !hp.r.opts.Check {
 			rc.Applied = append(rc.Applied, res.Task+": "+firstNonEmpty(res.Change.Summary, string(res.Change.Action)))
 		}

@@ -10,7 +10,10 @@ import (
 )
 
 // parseExtraVars reads -e values as ansible-playbook does: KEY=VALUE pairs
-// (values stay strings), @FILE (a YAML or JSON map), or an inline map.
+// (values stay strings), @FILE (a YAML or JSON map), or an inline map. As
+// with Ansible, a KEY=VALUE argument is split on spaces outside quotes, so
+// several pairs fit in one -e; a value with a space must be quoted inside
+// the argument (-e 'k="a b"').
 func parseExtraVars(specs []string) (map[string]any, error) {
 	out := map[string]any{}
 	for _, spec := range specs {
@@ -35,13 +38,22 @@ func parseExtraVars(specs []string) (map[string]any, error) {
 			for _, w := range words {
 				k, v, ok := strings.Cut(w, "=")
 				if !ok || !isIdentifier(k) {
-					return nil, fmt.Errorf("extra-vars: %q: want KEY=VALUE with KEY a variable name", w)
+					return nil, fmt.Errorf("extra-vars: -e %q: %q is not KEY=VALUE with KEY a variable name%s", spec, w, spaceHint(words))
 				}
 				out[k] = v
 			}
 		}
 	}
 	return out, nil
+}
+
+// spaceHint explains, when -e's argument had several words, that -e splits
+// on spaces as Ansible does and how to keep a value with spaces whole.
+func spaceHint(words []string) string {
+	if len(words) < 2 {
+		return ""
+	}
+	return ` (-e splits KEY=VALUE on spaces, as Ansible does: quote a value with spaces inside the argument, -e 'k="a b"', or use -e @file.yml or -e '{"k": "a b"}')`
 }
 
 func mergeYAMLMap(out map[string]any, name string, data []byte) error {

@@ -65,6 +65,9 @@ type Spec struct {
 	// RunsInCheckMode is true for read-only modules (facts, assert, waits
 	// that only observe): their Check result is real data in check mode.
 	RunsInCheckMode bool
+	// Waits is true for modules whose Check may wait a long time (wait_for):
+	// a dry run does not run them to predict a verification.
+	Waits bool
 	// Verifiable is true when re-running Check after Apply must find no
 	// change left (sysctl, service started/stopped); false for command/shell.
 	Verifiable bool

@@ -19,7 +19,7 @@ import (
 // waitForSpec waits, from the remote host's own view of the network, until a
 // port accepts connections, stops accepting them, or has drained: Ansible's
 // wait_for. It only observes, so it runs in check mode too.
-var waitForSpec = Spec{New: newWaitFor, RunsInCheckMode: true}
+var waitForSpec = Spec{New: newWaitFor, RunsInCheckMode: true, Waits: true}
 
 // waitForArgs are the YAML arguments of wait_for.
 type waitForArgs struct {
