@@ -32,3 +32,36 @@ func Names() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Header returns the comment block that opens the shipped playbook name
+// (its purpose, what it does, its variables), without the leading "# ".
+func Header(name string) (string, bool) {
+	data, ok := Read(name)
+	if !ok {
+		return "", false
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		line = strings.TrimPrefix(line, "#")
+		b.WriteString(strings.TrimPrefix(line, " "))
+	}
+	return b.String(), true
+}
+
+// Purpose returns the one-line purpose of the shipped playbook name: the
+// first sentence of its header, without the "name — " it starts with.
+func Purpose(name string) string {
+	h, _ := Header(name)
+	para, _, _ := strings.Cut(h, "\n\n")
+	para = strings.Join(strings.Fields(para), " ")
+	if _, rest, ok := strings.Cut(para, " — "); ok {
+		para = rest
+	}
+	if i := strings.Index(para, ". "); i >= 0 {
+		para = para[:i+1]
+	}
+	return para
+}

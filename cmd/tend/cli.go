@@ -14,7 +14,8 @@ const usage = `tend — run a remediation playbook safely across hosts over SSH
 
 Usage:
   tend run PLAYBOOK [flags]     run a playbook (a path, or the name of a shipped one)
-  tend playbooks                list the shipped playbooks
+  tend playbooks [NAME]         list the shipped playbooks and their purpose, or print NAME's
+                                header (what it does, its variables)
   tend inventory -i INV (--list|--graph|--host H)  show hosts, groups and variables as tend resolves them
   tend version                  print the version
   tend help [run]               this help, or the flags of run
@@ -45,7 +46,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "inventory":
 		return runInventory(ctx, args[1:], stdout, stderr)
 	case "playbooks":
-		return listPlaybooks(stdout)
+		return showPlaybooks(args[1:], stdout)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "tend", version())
 		return nil

@@ -251,10 +251,3 @@ func playbookSHA(arg string) (string, error) {
 	}
 	return "", fmt.Errorf("run: %s: cannot read the playbook", arg)
 }
-
-func listPlaybooks(stdout io.Writer) error {
-	for _, n := range playbooks.Names() {
-		fmt.Fprintln(stdout, n)
-	}
-	return nil
-}
