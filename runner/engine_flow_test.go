@@ -18,7 +18,11 @@ import (
 // failOn answers name on every host of f: exit 1 on the hosts in bad, 0 elsewhere.
 func failOn(f *fleet, name string, bad ...string) {
 	for n, h := range f.hosts {
-		h.Handle(memhost.Argv(name), exits(map[bool]int{true: 1}[slices.Contains(bad, n)]))
+		code := 0
+		if slices.Contains(bad, n) {
+			code = 1
+		}
+		h.Handle(memhost.Argv(name), exits(code))
 	}
 }
 

@@ -90,6 +90,8 @@ func (h *Host) Handle(match Matcher, fn Handler) {
 // Run records the command and answers it from the handler table. It fails
 // when ctx is done or the host is closed, as a real connection would; the
 // output is capped at cmd.MaxOutput (default transport.DefaultMaxOutput).
+// Handlers answer at once, so Timeout is not enforced; Input (stdin fed as
+// it runs) is not supported.
 func (h *Host) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
 	if err := ctx.Err(); err != nil {
 		return transport.Result{}, err
