@@ -20,6 +20,17 @@ import (
 // itself no longer reports "changed".
 const DefaultStateDir = "/var/lib/tend/pending"
 
+// The state-dir scripts, run as /bin/sh -c SCRIPT sh ARGS (named so that
+// the engine tests' in-memory host can answer them).
+const (
+	// markPendingScript writes $3 to the marker $1/$2.
+	markPendingScript = `mkdir -p -- "$1" && printf '%s\n' "$3" > "$1/$2"`
+	// loadPendingScript prints which of the markers $2... exist in $1.
+	loadPendingScript = `cd -- "$1" 2>/dev/null || exit 0; shift; for f; do [ -e "$f" ] && echo "$f"; done; exit 0`
+	// clearPendingScript removes the markers $2... from $1.
+	clearPendingScript = `d=$1; shift; for f; do rm -f -- "$d/$f"; done`
+)
+
 // pendingID names the marker of one notification topic of one play.
 func (hp *hostPlay) pendingID(topic string) string {
 	h := sha256.Sum256([]byte(filepath.Base(hp.r.pb.File) + "\x00" + hp.play.Name + "\x00" + topic))
@@ -48,7 +59,7 @@ func (hp *hostPlay) topics() []string {
 // markPending records on the host that topic was notified, before the
 // handler runs. A failure to record is a warning, not a task failure.
 func (hp *hostPlay) markPending(ctx context.Context, topic string) error {
-	_, err := hp.runState(ctx, `mkdir -p -- "$1" && printf '%s\n' "$3" > "$1/$2"`,
+	_, err := hp.runState(ctx, markPendingScript,
 		hp.stateDir(), hp.pendingID(topic), fmt.Sprintf("%s\t%s\t%s", time.Now().UTC().Format(time.RFC3339), hp.play.Name, topic))
 	return err
 }
@@ -66,7 +77,7 @@ func (hp *hostPlay) loadPending(ctx context.Context) ([]string, error) {
 		byID[id] = t
 		args = append(args, id)
 	}
-	out, err := hp.runState(ctx, `cd -- "$1" 2>/dev/null || exit 0; shift; for f; do [ -e "$f" ] && echo "$f"; done; exit 0`, args...)
+	out, err := hp.runState(ctx, loadPendingScript, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +99,7 @@ func (hp *hostPlay) clearPending(ctx context.Context, h *playbook.Task) error {
 			args = append(args, hp.pendingID(t))
 		}
 	}
-	_, err := hp.runState(ctx, `d=$1; shift; for f; do rm -f -- "$d/$f"; done`, args...)
+	_, err := hp.runState(ctx, clearPendingScript, args...)
 	return err
 }
 

@@ -79,14 +79,15 @@ type Spec struct {
 
 // Lookup returns the module spec for name.
 func Lookup(name string) (Spec, bool) {
-	s, ok := builtin()[name]
+	s, ok := all()[name]
 	return s, ok
 }
 
 // Names lists the registered module names, sorted.
 func Names() []string {
-	out := make([]string, 0, len(builtin()))
-	for n := range builtin() {
+	m := all()
+	out := make([]string, 0, len(m))
+	for n := range m {
 		out = append(out, n)
 	}
 	sort.Strings(out)
