@@ -14,6 +14,7 @@ command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v ansible-inventory >/dev/null 2>&1 || need+=(ansible-core)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
+command -v strace >/dev/null 2>&1 || need+=(strace)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

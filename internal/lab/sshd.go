@@ -289,3 +289,15 @@ func (h *Host) KillSessions(t TB) {
 		t.Fatalf("lab: %s: kill sessions: %v", h.Name, err)
 	}
 }
+
+// SSHDPID returns the PID of the host's sshd listener, the ancestor of every
+// session's processes (for tests that trace what runs on the host), or 0
+// when it is not running.
+func (h *Host) SSHDPID() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.sshd == nil || h.sshd.Exited() {
+		return 0
+	}
+	return h.sshd.PID
+}

@@ -77,7 +77,8 @@ const becomeKillTimeout = 10 * time.Second
 //	sudo -S -p PROMPT -u USER -- /bin/sh -c 'printf "%s\n" "$1" >&2; shift; exec "$@"' tend-become READY \
 //	    env TEND_RUN_ID=<id> [timeout -s KILL N] ARGV...
 //
-// where PROMPT and READY are random markers. The password is never in argv:
+// where PROMPT and READY are random markers, and a script's arguments are on
+// its stdin, not in ARGV (scriptargs.go). The password is never in argv:
 // it is written to sudo's stdin only after PROMPT appears on stderr, so when
 // sudo does not ask (NOPASSWD) it is never sent. A second PROMPT means the
 // password was wrong: it is not answered, stdin is closed and sudo gives up.
@@ -122,6 +123,9 @@ func (b *becomeConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	if strings.ContainsAny(b.opts.Password, "\r\n\x00") {
 		return Result{}, &BecomeError{User: b.opts.User, Err: ErrBecomeFailed, Detail: "the become password contains a line break or NUL"}
 	}
+	// sudo logs the command line: a script's values go on its stdin, which
+	// sudo neither logs nor reads once the command runs (scriptargs.go).
+	cmd = argsOnStdin(cmd)
 	id := newRunID()
 	rest := []string{"env", runIDVar + "=" + id}
 	if cmd.Timeout > 0 {

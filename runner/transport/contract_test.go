@@ -26,6 +26,7 @@ func runConnContract(t *testing.T, newConn func(t *testing.T) Conn) {
 	t.Run("Cancel", func(t *testing.T) { contractCancel(t, newConn(t)) })
 	t.Run("OutputCapped", func(t *testing.T) { contractOutputCapped(t, newConn(t)) })
 	t.Run("Concurrent", func(t *testing.T) { contractConcurrent(t, newConn(t)) })
+	t.Run("ScriptArgsNotInArgv", func(t *testing.T) { contractScriptArgsNotInArgv(t, newConn(t)) })
 	runFileContract(t, newConn)
 }
 

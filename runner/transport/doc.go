@@ -20,5 +20,7 @@
 // File operations ([ReadFile], [Stat], [WriteFileAtomic]) are written once,
 // as constant POSIX sh scripts run through [Conn.Run] with every value passed
 // as a positional argument or on stdin, so the same code serves local, SSH
-// and privilege-escalated connections.
+// and privilege-escalated connections. Every Conn carries the positional
+// arguments of such a script (/bin/sh -c SCRIPT NAME ARG...) on its stdin,
+// never in the host's argv, where ps and sudo's log would show them.
 package transport

@@ -34,6 +34,7 @@ func (localConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
+	cmd = argsOnStdin(cmd) // a script's values off this machine's command lines too
 	runCtx := ctx
 	if cmd.Timeout > 0 {
 		var cancel context.CancelFunc

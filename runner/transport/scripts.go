@@ -5,7 +5,8 @@ package transport
 //	/bin/sh -c SCRIPT sh ARG...
 //
 // Values only ever arrive as positional parameters ("$1"...) or on stdin;
-// nothing is interpolated into the script text. Each step that can fail
+// nothing is interpolated into the script text. Run carries the positional
+// parameters on the command's stdin, never in the host's argv (scriptargs.go). Each step that can fail
 // exits with its own code (80-99, clear of the usual 1, 2, 126, 127 and
 // 128+n) so the Go side can say which step failed.
 

@@ -66,7 +66,8 @@ done`
 // Run executes cmd in the connection's long-lived shell when it can (see
 // sshshell.go), else on one new session of the connection. The remote login
 // shell receives `exec env TEND_RUN_ID=<id> [timeout -s KILL N] ARGV...`
-// with every element of ARGV single-quoted.
+// with every element of ARGV single-quoted; a script's arguments travel on
+// its stdin instead (scriptargs.go).
 func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	if err := ValidateArgv(cmd.Argv); err != nil {
 		return Result{}, err
@@ -95,6 +96,7 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 		return Result{}, err
 	}
 	defer sess.Close()
+	cmd = argsOnStdin(cmd) // values never in the host's argv (scriptargs.go)
 
 	// `exec` makes the command replace the login shell (dash would fork it),
 	// keeping it in the session's process group for sshd's killpg; `env`

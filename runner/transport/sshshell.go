@@ -129,6 +129,8 @@ func (c *sshConn) runInShell(ctx context.Context, sh *sshShell, cmd Command) (re
 		// /bin/sh: no exec at all. Only $0 differs from `sh -c`.
 		line += "set -- " + ShellJoin(cmd.Argv[min(4, len(cmd.Argv)):]) + "; eval " + ShellQuote(cmd.Argv[2])
 	case cmd.Timeout > 0:
+		// timeout execs the script: its values go on its stdin (scriptargs.go).
+		cmd = argsOnStdin(cmd)
 		secs := int64(math.Ceil((cmd.Timeout + remoteTimeoutSlack).Seconds()))
 		line += "exec timeout -s KILL " + strconv.FormatInt(secs, 10) + " " + ShellJoin(cmd.Argv)
 	default:
