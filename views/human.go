@@ -19,8 +19,9 @@ type Human struct {
 	ShowDiff bool
 	// Verbose prints the output of every command, not only of failures.
 	Verbose bool
-	// Stderr receives warnings (Warning) and, when Progress is set, the
-	// live progress line (see progress.go). Nil: neither is written.
+	// Stderr receives the warnings without a host (connections') and, when
+	// Progress is set, the live progress line (see progress.go). Nil:
+	// neither is written.
 	Stderr io.Writer
 	// Progress shows live progress on Stderr; set it only when Stderr is
 	// a terminal.
