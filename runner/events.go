@@ -34,8 +34,15 @@ const (
 	PhaseVerify Phase = "verify"
 )
 
-// RunStart opens a run.
+// EventSchema is the version of the event stream's shape (the events and
+// their JSON fields, documented in the README). It grows when a field or an
+// event is removed or changes meaning; adding one keeps it.
+const EventSchema = 1
+
+// RunStart opens a run; it is always the first event.
 type RunStart struct {
+	// Schema is EventSchema: consumers of the JSON lines check it first.
+	Schema   int    `json:"schema"`
 	Playbook string `json:"playbook"`
 	Check    bool   `json:"check"`
 }
@@ -70,7 +77,16 @@ type TaskResult struct {
 	// Attempts is how many times a task with until: ran (the last
 	// attempt's outcome is the result); 0 for a task without until.
 	Attempts int `json:"attempts,omitempty"`
+	// HostKey is set on an unreachable result when the host was refused
+	// for its key: HostKeyUnknown or HostKeyMismatch.
+	HostKey string `json:"host_key,omitempty"`
 }
+
+// TaskResult.HostKey values.
+const (
+	HostKeyUnknown  = "unknown"
+	HostKeyMismatch = "mismatch"
+)
 
 // HostRecap counts one host's outcomes over the run.
 type HostRecap struct {
@@ -90,33 +106,6 @@ type HostRecap struct {
 	// ended ("task: summary"), so a failed run tells exactly what changed.
 	Applied []string `json:"applied,omitempty"`
 }
-
-// Observer receives the run's events. Calls are serialised by the runner:
-// an implementation never sees two calls at once, so its output lines
-// never interleave.
-type Observer interface {
-	RunStarted(RunStart)
-	PlayStarted(PlayStart)
-	TaskDone(TaskResult)
-	RunDone(Summary)
-}
-
-// NopObserver ignores every event; embed it to implement only some.
-type NopObserver struct{}
-
-// RunStarted does nothing.
-func (NopObserver) RunStarted(RunStart) {}
-
-// PlayStarted does nothing.
-func (NopObserver) PlayStarted(PlayStart) {}
-
-// TaskDone does nothing.
-func (NopObserver) TaskDone(TaskResult) {}
-
-// RunDone does nothing.
-func (NopObserver) RunDone(Summary) {}
-
-var _ Observer = NopObserver{}
 
 // BatchStart opens one batch of a play (serial:): the hosts that run it
 // together. A play without serial: has one batch holding all its hosts.
@@ -149,18 +138,84 @@ type HostDone struct {
 	Status Status `json:"status"` // ok, failed, unreachable, or stopped
 }
 
-// ExecutionObserver is implemented by views that also follow the course of
-// a run: batches, hosts stopped early, hosts done (for live progress). It
-// is separate from Observer so that a view needing only results does not
-// have to implement it; the runner calls it when the Observer has it.
-type ExecutionObserver interface {
+// HostStart says a host begins a play: it holds a fork slot and is about
+// to connect (or reuse its connection) and run its first task.
+type HostStart struct {
+	Host string `json:"host"`
+	Play string `json:"play"`
+}
+
+// TaskStart says a task begins on a host (TaskDone follows, whatever the
+// outcome); in PhaseRecheck it is the re-check of an applied task.
+type TaskStart struct {
+	Host   string `json:"host"`
+	Play   string `json:"play"`
+	Task   string `json:"task"`
+	Module string `json:"module,omitempty"`
+	Phase  Phase  `json:"phase"`
+}
+
+// Warning is a non-fatal note: a connection warning (a malformed
+// known_hosts line, a host key recorded, an ssh_config or inventory option
+// ignored) or one about a host's run (pending handlers found or not
+// cleared). Host, Play and Task give its context when it has one.
+type Warning struct {
+	Host string `json:"host,omitempty"`
+	Play string `json:"play,omitempty"`
+	Task string `json:"task,omitempty"`
+	Msg  string `json:"msg"`
+}
+
+// Observer receives the run's events: the one stream every view renders.
+// Order: RunStarted first, RunDone last; per play PlayStarted, then per
+// batch BatchStarted; per host HostStarted, TaskStarted and TaskDone per
+// task, HostDone last (HostStopped before it when the run stopped the host;
+// a host stopped before it began has no HostStarted).
+//
+// The runner serialises its own calls: an implementation never sees two at
+// once, so its output lines never interleave. Warning is the exception: it
+// also comes from connection code outside the engine (cmd routes the
+// Connector's warnings here), from any goroutine and possibly before
+// RunStarted; the views' factory makes every view safe for that. Embed
+// NopObserver to implement only some events.
+type Observer interface {
+	RunStarted(RunStart)
+	PlayStarted(PlayStart)
 	BatchStarted(BatchStart)
+	HostStarted(HostStart)
+	TaskStarted(TaskStart)
+	TaskDone(TaskResult)
+	Warning(Warning)
 	HostStopped(HostStop)
 	HostDone(HostDone)
+	RunDone(Summary)
 }
+
+// NopObserver ignores every event; embed it to implement only some.
+type NopObserver struct{}
+
+var _ Observer = NopObserver{}
+
+// RunStarted does nothing.
+func (NopObserver) RunStarted(RunStart) {}
+
+// PlayStarted does nothing.
+func (NopObserver) PlayStarted(PlayStart) {}
 
 // BatchStarted does nothing.
 func (NopObserver) BatchStarted(BatchStart) {}
+
+// HostStarted does nothing.
+func (NopObserver) HostStarted(HostStart) {}
+
+// TaskStarted does nothing.
+func (NopObserver) TaskStarted(TaskStart) {}
+
+// TaskDone does nothing.
+func (NopObserver) TaskDone(TaskResult) {}
+
+// Warning does nothing.
+func (NopObserver) Warning(Warning) {}
 
 // HostStopped does nothing.
 func (NopObserver) HostStopped(HostStop) {}
@@ -168,4 +223,5 @@ func (NopObserver) HostStopped(HostStop) {}
 // HostDone does nothing.
 func (NopObserver) HostDone(HostDone) {}
 
-var _ ExecutionObserver = NopObserver{}
+// RunDone does nothing.
+func (NopObserver) RunDone(Summary) {}

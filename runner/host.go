@@ -2,13 +2,13 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
 
 	"tend/inventory"
 	"tend/runner/modules"
-	"tend/runner/plan"
 	"tend/runner/playbook"
 	"tend/runner/transport"
 )
@@ -68,6 +68,7 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 		hp.stop(firstName(sel.tasks), "interrupted")
 		return
 	}
+	r.obs.HostStarted(HostStart{Host: s.host.Name, Play: p.Name})
 	if s.conn == nil {
 		conn, err := r.connectSlot(ctx, s)
 		if err != nil {
@@ -134,10 +135,9 @@ func (hp *hostPlay) resumePending(ctx context.Context) {
 	}
 }
 
-// warn reports a non-fatal note about the host as an ok result with a warning.
+// warn reports a non-fatal note about the host's run of task.
 func (hp *hostPlay) warn(task, msg string) {
-	hp.r.obs.TaskDone(TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: task, Phase: PhaseTask, Status: StatusOK,
-		Change: plan.Change{Action: plan.None, Warnings: []string{msg}}})
+	hp.r.obs.Warning(Warning{Host: hp.s.host.Name, Play: hp.play.Name, Task: task, Msg: msg})
 }
 
 // connectSlot opens the host's connection once a dial slot is free.
@@ -195,6 +195,7 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 func (hp *hostPlay) recheck(ctx context.Context) bool {
 	for _, a := range hp.applied {
 		res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: a.task.DisplayName(), Module: a.task.Module, Phase: PhaseRecheck}
+		hp.r.obs.TaskStarted(TaskStart{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: res.Phase})
 		c, err := a.mod.Check(ctx, a.conn)
 		res.Change = c
 		switch {
@@ -273,7 +274,15 @@ func (hp *hostPlay) fail(err error) {
 // what it had changed so far.
 func (hp *hostPlay) unreachable(task string, err error) {
 	hp.counted(StatusUnreachable)
-	hp.report(TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: task, Phase: PhaseTask, Status: StatusUnreachable, Error: err.Error()})
+	res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: task, Phase: PhaseTask, Status: StatusUnreachable, Error: err.Error()}
+	var hk *transport.HostKeyError
+	if errors.As(err, &hk) {
+		res.HostKey = HostKeyUnknown
+		if hk.Mismatch {
+			res.HostKey = HostKeyMismatch
+		}
+	}
+	hp.report(res)
 	hp.fail(fmt.Errorf("host %s: task %q: %w", hp.s.host.Name, task, err))
 }
 

@@ -211,7 +211,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 		r.opts.Connector = opts.Connector
 	}
 	start := time.Now()
-	obs.RunStarted(RunStart{Playbook: pb.File, Check: opts.Check})
+	obs.RunStarted(RunStart{Schema: EventSchema, Playbook: pb.File, Check: opts.Check})
 	defer r.closeAll()
 	for i, p := range pb.Plays {
 		if r.abort == "" && (ctx.Err() != nil || r.stopped()) {
@@ -354,31 +354,26 @@ func (r *run) stopped() bool {
 	}
 }
 
-// serialObserver serialises calls to the user's observer, and forwards
-// the ExecutionObserver events when the observer implements them.
+// serialObserver serialises calls to the user's observer (nil: none).
 type serialObserver struct {
 	mu sync.Mutex
 	o  Observer
-	x  ExecutionObserver
 }
 
-func newSerialObserver(o Observer) *serialObserver {
-	x, _ := o.(ExecutionObserver)
-	return &serialObserver{o: o, x: x}
-}
+func newSerialObserver(o Observer) *serialObserver { return &serialObserver{o: o} }
 
-func (s *serialObserver) RunStarted(e RunStart)   { s.call(func(o Observer) { o.RunStarted(e) }) }
-func (s *serialObserver) PlayStarted(e PlayStart) { s.call(func(o Observer) { o.PlayStarted(e) }) }
-func (s *serialObserver) TaskDone(e TaskResult)   { s.call(func(o Observer) { o.TaskDone(e) }) }
-func (s *serialObserver) RunDone(e Summary)       { s.call(func(o Observer) { o.RunDone(e) }) }
+var _ Observer = (*serialObserver)(nil)
 
-func (s *serialObserver) BatchStarted(e BatchStart) {
-	s.exec(func(x ExecutionObserver) { x.BatchStarted(e) })
-}
-func (s *serialObserver) HostStopped(e HostStop) {
-	s.exec(func(x ExecutionObserver) { x.HostStopped(e) })
-}
-func (s *serialObserver) HostDone(e HostDone) { s.exec(func(x ExecutionObserver) { x.HostDone(e) }) }
+func (s *serialObserver) RunStarted(e RunStart)     { s.call(func(o Observer) { o.RunStarted(e) }) }
+func (s *serialObserver) PlayStarted(e PlayStart)   { s.call(func(o Observer) { o.PlayStarted(e) }) }
+func (s *serialObserver) BatchStarted(e BatchStart) { s.call(func(o Observer) { o.BatchStarted(e) }) }
+func (s *serialObserver) HostStarted(e HostStart)   { s.call(func(o Observer) { o.HostStarted(e) }) }
+func (s *serialObserver) TaskStarted(e TaskStart)   { s.call(func(o Observer) { o.TaskStarted(e) }) }
+func (s *serialObserver) TaskDone(e TaskResult)     { s.call(func(o Observer) { o.TaskDone(e) }) }
+func (s *serialObserver) Warning(e Warning)         { s.call(func(o Observer) { o.Warning(e) }) }
+func (s *serialObserver) HostStopped(e HostStop)    { s.call(func(o Observer) { o.HostStopped(e) }) }
+func (s *serialObserver) HostDone(e HostDone)       { s.call(func(o Observer) { o.HostDone(e) }) }
+func (s *serialObserver) RunDone(e Summary)         { s.call(func(o Observer) { o.RunDone(e) }) }
 
 func (s *serialObserver) call(f func(Observer)) {
 	if s.o == nil {
@@ -387,13 +382,4 @@ func (s *serialObserver) call(f func(Observer)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(s.o)
-}
-
-func (s *serialObserver) exec(f func(ExecutionObserver)) {
-	if s.x == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f(s.x)
 }

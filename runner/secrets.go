@@ -265,7 +265,6 @@ func hideNoLog(e *TaskResult) {
 // it, so every view (human, JSON lines, any future one) is covered.
 type redactingObserver struct {
 	o Observer
-	x ExecutionObserver
 	r *redactor
 }
 
@@ -274,35 +273,30 @@ func redactObserver(o Observer, r *redactor) Observer {
 	if o == nil {
 		return nil
 	}
-	x, _ := o.(ExecutionObserver)
-	return &redactingObserver{o: o, x: x, r: r}
+	return &redactingObserver{o: o, r: r}
 }
 
-var (
-	_ Observer          = (*redactingObserver)(nil)
-	_ ExecutionObserver = (*redactingObserver)(nil)
-)
+var _ Observer = (*redactingObserver)(nil)
 
-func (w *redactingObserver) RunStarted(e RunStart)   { w.o.RunStarted(e) }
-func (w *redactingObserver) PlayStarted(e PlayStart) { w.o.PlayStarted(e) }
-func (w *redactingObserver) TaskDone(e TaskResult)   { w.o.TaskDone(w.r.result(e)) }
-func (w *redactingObserver) RunDone(s Summary)       { w.o.RunDone(w.r.summary(s)) }
+func (w *redactingObserver) RunStarted(e RunStart)     { w.o.RunStarted(e) }
+func (w *redactingObserver) PlayStarted(e PlayStart)   { w.o.PlayStarted(e) }
+func (w *redactingObserver) BatchStarted(e BatchStart) { w.o.BatchStarted(e) }
+func (w *redactingObserver) HostStarted(e HostStart)   { w.o.HostStarted(e) }
+func (w *redactingObserver) TaskDone(e TaskResult)     { w.o.TaskDone(w.r.result(e)) }
+func (w *redactingObserver) HostDone(e HostDone)       { w.o.HostDone(e) }
+func (w *redactingObserver) RunDone(s Summary)         { w.o.RunDone(w.r.summary(s)) }
 
-func (w *redactingObserver) BatchStarted(e BatchStart) {
-	if w.x != nil {
-		w.x.BatchStarted(e)
-	}
+func (w *redactingObserver) TaskStarted(e TaskStart) {
+	e.Task = w.r.str(e.Task)
+	w.o.TaskStarted(e)
+}
+
+func (w *redactingObserver) Warning(e Warning) {
+	e.Task, e.Msg = w.r.str(e.Task), w.r.str(e.Msg)
+	w.o.Warning(e)
 }
 
 func (w *redactingObserver) HostStopped(e HostStop) {
-	if w.x != nil {
-		e.Task, e.Reason = w.r.str(e.Task), w.r.str(e.Reason)
-		w.x.HostStopped(e)
-	}
-}
-
-func (w *redactingObserver) HostDone(e HostDone) {
-	if w.x != nil {
-		w.x.HostDone(e)
-	}
+	e.Task, e.Reason = w.r.str(e.Task), w.r.str(e.Reason)
+	w.o.HostStopped(e)
 }

@@ -18,6 +18,7 @@ import (
 func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) bool {
 	start := time.Now()
 	res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: phase}
+	hp.r.obs.TaskStarted(TaskStart{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase})
 	outcome := hp.executeUntil(ctx, t, &res)
 	res.Duration = time.Since(start)
 	if t.NoLog {
@@ -177,7 +178,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		for _, n := range t.Notify {
 			if !hp.notified[n] && !dry {
 				if err := hp.markPending(ctx, n); err != nil {
-					res.Change.Warnings = append(res.Change.Warnings, "could not record the pending handler "+n+": "+err.Error())
+					hp.warn(res.Task, "could not record the pending handler "+n+": "+err.Error())
 				}
 			}
 			hp.notified[n] = true

@@ -19,22 +19,24 @@ type Human struct {
 	ShowDiff bool
 	// Verbose prints the output of every command, not only of failures.
 	Verbose bool
-	// Stderr receives warnings (Warning) and, when Progress is set, the
-	// live progress line (see progress.go). Nil: neither is written.
+	// Stderr receives the warnings without a host (connections') and, when
+	// Progress is set, the live progress line (see progress.go). Nil:
+	// neither is written.
 	Stderr io.Writer
 	// Progress shows live progress on Stderr; set it only when Stderr is
 	// a terminal.
 	Progress bool
 	check    bool
+	// noted holds "host\x00key" of the unsupported keys already shown for
+	// a host: their note is shown once per host and run, not again on the
+	// recheck or in a later play.
+	noted map[string]bool
 
 	mu   sync.Mutex // Warning may come from any goroutine
 	prog progress
 }
 
-var (
-	_ runner.Observer          = (*Human)(nil)
-	_ runner.ExecutionObserver = (*Human)(nil)
-)
+var _ runner.Observer = (*Human)(nil)
 
 // NewHuman returns a human view writing to w.
 func NewHuman(w io.Writer, showDiff bool) *Human { return &Human{w: w, ShowDiff: showDiff} }
@@ -61,18 +63,7 @@ func (h *Human) PlayStarted(e runner.PlayStart) {
 // TaskDone prints one line for the task on the host, then its details.
 func (h *Human) TaskDone(e runner.TaskResult) {
 	var b strings.Builder
-	label := string(e.Status)
-	if e.Status == runner.StatusChanged && e.DryRun {
-		label = "would change"
-	}
-	if e.Ignored {
-		label = "failed (ignored)"
-	}
-	name := e.Task
-	if e.Phase != "" && e.Phase != runner.PhaseTask {
-		name = string(e.Phase) + ": " + name
-	}
-	fmt.Fprintf(&b, "%-12s [%s] %s", label, e.Host, name)
+	fmt.Fprintf(&b, "%-12s [%s] %s", resultLabel(e), e.Host, phaseName(e))
 	if e.Change.Summary != "" && e.Status != runner.StatusSkipped {
 		fmt.Fprintf(&b, " — %s", e.Change.Summary)
 	}
@@ -94,16 +85,62 @@ func (h *Human) TaskDone(e runner.TaskResult) {
 			}
 		}
 	}
-	writeChangeDetails(&b, indent, e.Change, h.ShowDiff)
+	writeChangeDetails(&b, indent, e.Change, h.ShowDiff, h.firstNote(e.Host))
 	h.write(b.String())
 }
 
-// writeChangeDetails renders values, warnings and diffs of a change.
-func writeChangeDetails(b *strings.Builder, indent string, c plan.Change, showDiff bool) {
+// resultLabel is the outcome word of a task line: "would change" for a
+// dry run's change, and why a host was refused for its key rather than
+// just "unreachable".
+func resultLabel(e runner.TaskResult) string {
+	switch {
+	case e.Ignored:
+		return "failed (ignored)"
+	case e.Status == runner.StatusChanged && e.DryRun:
+		return "would change"
+	case e.HostKey == runner.HostKeyMismatch:
+		return "HOST KEY MISMATCH"
+	case e.HostKey == runner.HostKeyUnknown:
+		return "host key unknown"
+	}
+	return string(e.Status)
+}
+
+// phaseName is the task's name, prefixed by its phase outside tasks:.
+func phaseName(e runner.TaskResult) string {
+	if e.Phase != "" && e.Phase != runner.PhaseTask {
+		return string(e.Phase) + ": " + e.Task
+	}
+	return e.Task
+}
+
+// firstNote returns a filter that is true for an unsupported key the
+// first time it is shown for host.
+func (h *Human) firstNote(host string) func(key string) bool {
+	return func(key string) bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		k := host + "\x00" + key
+		if h.noted[k] {
+			return false
+		}
+		if h.noted == nil {
+			h.noted = map[string]bool{}
+		}
+		h.noted[k] = true
+		return true
+	}
+}
+
+// writeChangeDetails renders values, warnings and diffs of a change; an
+// unsupported key is shown when first says it was not shown before.
+func writeChangeDetails(b *strings.Builder, indent string, c plan.Change, showDiff bool, first func(key string) bool) {
 	for _, v := range c.Values {
 		switch v.Status {
 		case plan.ValueUnsupported:
-			fmt.Fprintf(b, "%sunsupported: %s — not written (%s)\n", indent, v.Key, v.Note)
+			if first(v.Key) {
+				fmt.Fprintf(b, "%sunsupported: %s — not written (%s)\n", indent, v.Key, v.Note)
+			}
 		case plan.ValueFailed:
 			fmt.Fprintf(b, "%sFAILED: %s is %q, want %q %s\n", indent, v.Key, v.Before, v.After, v.Note)
 		case plan.ValueChanged:
@@ -156,8 +193,8 @@ func (h *Human) RunDone(s runner.Summary) {
 	writeOutcomes(&b, s)
 	if len(s.Failed)+len(s.Unreachable)+len(s.HostKeyMismatch)+len(s.HostKeyUnknown)+len(s.Stopped) > 0 {
 		for _, r := range s.Hosts {
-			if len(r.Applied) > 0 && (r.Failed > 0 || r.Unreachable > 0 || r.Stopped) {
-				fmt.Fprintf(&b, "%s changed before it stopped:\n", r.Host)
+			if when := appliedBefore(r); len(r.Applied) > 0 && when != "" {
+				fmt.Fprintf(&b, "%s: applied before %s:\n", r.Host, when)
 				for _, a := range r.Applied {
 					fmt.Fprintf(&b, "    %s\n", a)
 				}
@@ -168,4 +205,20 @@ func (h *Human) RunDone(s runner.Summary) {
 		fmt.Fprintf(&b, "HOST KEY MISMATCH: %s (refused; see above)\n", n)
 	}
 	h.write(b.String())
+}
+
+// appliedBefore names the event that ended a host's run, for the list of
+// what it had applied: "the failure" (a task, a handler or the
+// verification after the change), "it became unreachable", "the run
+// stopped it"; "" for a host that finished.
+func appliedBefore(r runner.HostRecap) string {
+	switch {
+	case r.Failed > 0:
+		return "the failure"
+	case r.Unreachable > 0:
+		return "it became unreachable"
+	case r.Stopped:
+		return "the run stopped it"
+	}
+	return ""
 }

@@ -15,17 +15,26 @@ import (
 // tables. It buffers events and writes once at the end, grouped by host,
 // so parallel hosts read in order.
 type Markdown struct {
-	w       io.Writer
-	start   runner.RunStart
-	plays   []runner.PlayStart
-	results map[string][]runner.TaskResult
+	runner.NopObserver // progress events: a document written at the end has no use for them
+	w                  io.Writer
+	start              runner.RunStart
+	plays              []runner.PlayStart
+	entries            map[string][]mdEntry // per host, in order
+	// warnings are those without a host (connections), shown first.
+	warnings []string
+}
+
+// mdEntry is one item of a host's section: a task's result or a warning.
+type mdEntry struct {
+	result  *runner.TaskResult
+	warning *runner.Warning
 }
 
 var _ runner.Observer = (*Markdown)(nil)
 
 // NewMarkdown returns a markdown view writing to w.
 func NewMarkdown(w io.Writer) *Markdown {
-	return &Markdown{w: w, results: map[string][]runner.TaskResult{}}
+	return &Markdown{w: w, entries: map[string][]mdEntry{}}
 }
 
 // RunStarted records the run's mode.
@@ -35,44 +44,61 @@ func (m *Markdown) RunStarted(e runner.RunStart) { m.start = e }
 func (m *Markdown) PlayStarted(e runner.PlayStart) { m.plays = append(m.plays, e) }
 
 // TaskDone records the result under its host.
-func (m *Markdown) TaskDone(e runner.TaskResult) { m.results[e.Host] = append(m.results[e.Host], e) }
+func (m *Markdown) TaskDone(e runner.TaskResult) {
+	m.entries[e.Host] = append(m.entries[e.Host], mdEntry{result: &e})
+}
+
+// Warning records a warning under its host, or for the whole run.
+func (m *Markdown) Warning(e runner.Warning) {
+	if e.Host == "" {
+		m.warnings = append(m.warnings, e.Msg)
+		return
+	}
+	m.entries[e.Host] = append(m.entries[e.Host], mdEntry{warning: &e})
+}
 
 // RunDone writes the whole document.
 func (m *Markdown) RunDone(s runner.Summary) {
 	var b strings.Builder
-	mode := "Applied"
+	mode, changed := "Applied", "changed"
 	if m.start.Check {
-		mode = "Plan (dry run: nothing was changed)"
+		mode, changed = "Plan (dry run: nothing was changed)", "would change"
 	}
 	fmt.Fprintf(&b, "# %s — `%s`\n\n", mode, m.start.Playbook)
-	b.WriteString("| host | ok | changed | failed | skipped | unreachable |\n|---|---|---|---|---|---|\n")
+	for _, w := range m.warnings {
+		fmt.Fprintf(&b, "> warning: %s\n\n", mdEscape(w))
+	}
+	fmt.Fprintf(&b, "| host | ok | %s | failed | skipped | unreachable |\n|---|---|---|---|---|---|\n", changed)
 	for _, r := range s.Hosts {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d |\n", r.Host, r.OK, r.Changed, r.Failed, r.Skipped, r.Unreachable)
 	}
-	hosts := make([]string, 0, len(m.results))
-	for h := range m.results {
+	hosts := make([]string, 0, len(m.entries))
+	for h := range m.entries {
 		hosts = append(hosts, h)
 	}
 	sort.Strings(hosts)
 	for _, h := range hosts {
 		fmt.Fprintf(&b, "\n## %s\n", h)
-		for _, r := range m.results[h] {
-			writeMarkdownResult(&b, r)
+		noted := map[string]bool{} // unsupported keys already in a table of this host
+		for _, e := range m.entries[h] {
+			if w := e.warning; w != nil {
+				msg := w.Msg
+				if w.Task != "" {
+					msg = w.Task + ": " + msg
+				}
+				fmt.Fprintf(&b, "\n- **warning** — %s\n", mdEscape(msg))
+				continue
+			}
+			writeMarkdownResult(&b, *e.result, noted)
 		}
 	}
 	io.WriteString(m.w, b.String())
 }
 
-func writeMarkdownResult(b *strings.Builder, r runner.TaskResult) {
-	label := string(r.Status)
-	if r.DryRun && r.Status == runner.StatusChanged {
-		label = "would change"
-	}
-	name := r.Task
-	if r.Phase != "" && r.Phase != runner.PhaseTask {
-		name = string(r.Phase) + ": " + name
-	}
-	fmt.Fprintf(b, "\n- **%s** — %s", label, mdEscape(name))
+// writeMarkdownResult writes one result; noted holds the unsupported keys
+// already shown for the host, which are not shown again.
+func writeMarkdownResult(b *strings.Builder, r runner.TaskResult, noted map[string]bool) {
+	fmt.Fprintf(b, "\n- **%s** — %s", resultLabel(r), mdEscape(phaseName(r)))
 	if r.Change.Summary != "" && r.Status != runner.StatusSkipped {
 		fmt.Fprintf(b, ": %s", mdEscape(r.Change.Summary))
 	}
@@ -85,6 +111,12 @@ func writeMarkdownResult(b *strings.Builder, r runner.TaskResult) {
 	}
 	var rows []plan.ValueChange
 	for _, v := range r.Change.Values {
+		if v.Status == plan.ValueUnsupported {
+			if noted[v.Key] {
+				continue
+			}
+			noted[v.Key] = true
+		}
 		if v.Status != plan.ValueOK {
 			rows = append(rows, v)
 		}

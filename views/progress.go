@@ -11,12 +11,19 @@ import (
 // clearLine returns the cursor to the start of the line and erases it.
 const clearLine = "\r\x1b[K"
 
+// progressWidth bounds the progress line, so that it never wraps (clearing
+// it clears one line).
+const progressWidth = 79
+
 // progress is the state behind the live progress line of a terminal:
-// hosts done of the current play's total, and hosts failed so far.
+// hosts done of the current play's total, hosts running and the task that
+// started last, and hosts failed so far.
 type progress struct {
 	play           string
 	batch, batches int
 	total, done    int
+	running        map[string]bool // started, not done
+	task           string          // the task started last
 	failed         map[string]bool // failed or unreachable, over the run
 	shown          bool            // the line is on screen
 	ended          bool            // RunDone: never draw again
@@ -32,16 +39,26 @@ func (h *Human) write(s string) {
 	h.drawProgress()
 }
 
-// Warning prints a warning on Stderr, around the progress line. It is
-// safe to call from any goroutine (connection warnings are).
-func (h *Human) Warning(msg string) {
+// Warning prints a warning about a host's run in the output, as a line
+// of its own; a warning without a host (a connection's: known_hosts,
+// ssh_config) goes to Stderr, around the progress line. It is safe to call
+// from any goroutine.
+func (h *Human) Warning(w runner.Warning) {
+	if w.Host != "" {
+		task := ""
+		if w.Task != "" {
+			task = w.Task + ": "
+		}
+		h.write(fmt.Sprintf("%-12s [%s] %s%s\n", "warning", w.Host, task, w.Msg))
+		return
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.Stderr == nil {
 		return
 	}
 	h.clearProgress()
-	fmt.Fprintln(h.Stderr, "tend: warning:", msg)
+	fmt.Fprintln(h.Stderr, "tend: warning:", w.Msg)
 	h.drawProgress()
 }
 
@@ -58,18 +75,30 @@ func (h *Human) drawProgress() {
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s%d/%d hosts done, %d failed", clearLine, p.done, p.total, len(p.failed))
+	fmt.Fprintf(&b, "%d/%d hosts done, %d failed", p.done, p.total, len(p.failed))
+	if len(p.running) > 0 {
+		fmt.Fprintf(&b, ", %d running", len(p.running))
+	}
 	if p.batches > 1 {
 		fmt.Fprintf(&b, " — batch %d/%d", p.batch, p.batches)
 	}
-	if play := []rune(p.play); len(play) > 0 {
-		if len(play) > 30 { // one line, so that clearing it clears all of it
-			play = append(play[:29], '…')
-		}
-		fmt.Fprintf(&b, " — %s", string(play))
+	if p.play != "" {
+		fmt.Fprintf(&b, " — %s", clip(p.play, 30))
 	}
-	io.WriteString(h.Stderr, b.String())
+	if p.task != "" && len(p.running) > 0 {
+		fmt.Fprintf(&b, ": %s", clip(p.task, 30))
+	}
+	io.WriteString(h.Stderr, clearLine+clip(b.String(), progressWidth))
 	p.shown = true
+}
+
+// clip shortens s to n runes, marking the cut with an ellipsis.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(append(r[:n-1], '…'))
 }
 
 // playStarted resets the counts for a new play. Hosts that failed in an
@@ -78,7 +107,7 @@ func (h *Human) playStarted(e runner.PlayStart) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := &h.prog
-	p.play, p.batch, p.batches, p.total, p.done = e.Name, 0, 0, len(e.Hosts), 0
+	p.play, p.batch, p.batches, p.total, p.done, p.running, p.task = e.Name, 0, 0, len(e.Hosts), 0, nil, ""
 	for _, n := range e.Hosts {
 		if p.failed[n] {
 			p.done++
@@ -112,12 +141,37 @@ func (h *Human) HostStopped(e runner.HostStop) {
 	h.write(fmt.Sprintf("%-12s [%s] %s (%s)\n", "stopped", e.Host, what, e.Reason))
 }
 
+// HostStarted counts the host as running in the progress line.
+func (h *Human) HostStarted(e runner.HostStart) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p := &h.prog
+	if p.running == nil {
+		p.running = map[string]bool{}
+	}
+	p.running[e.Host] = true
+	h.drawProgress()
+}
+
+// TaskStarted shows the task in the progress line.
+func (h *Human) TaskStarted(e runner.TaskStart) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	name := e.Task
+	if e.Phase != "" && e.Phase != runner.PhaseTask {
+		name = string(e.Phase) + ": " + name
+	}
+	h.prog.task = name
+	h.drawProgress()
+}
+
 // HostDone counts the host in the progress line.
 func (h *Human) HostDone(e runner.HostDone) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := &h.prog
 	p.done++
+	delete(p.running, e.Host)
 	if e.Status == runner.StatusFailed || e.Status == runner.StatusUnreachable {
 		if p.failed == nil {
 			p.failed = map[string]bool{}

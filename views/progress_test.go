@@ -55,8 +55,11 @@ func serialRun(h *Human) {
 	h.RunStarted(runner.RunStart{Playbook: "p.yml"})
 	h.PlayStarted(runner.PlayStart{Name: "restart", Hosts: []string{"mq1", "mq2", "mq3"}})
 	h.BatchStarted(runner.BatchStart{Play: "restart", Batch: 1, Batches: 2, Hosts: []string{"mq1"}})
+	h.HostStarted(runner.HostStart{Host: "mq1", Play: "restart"})
+	h.TaskStarted(runner.TaskStart{Host: "mq1", Play: "restart", Task: "restart", Phase: runner.PhaseTask})
 	h.TaskDone(runner.TaskResult{Host: "mq1", Task: "restart", Status: runner.StatusFailed, Error: "did not come back", Attempts: 3})
-	h.Warning("known_hosts: line 3 malformed")
+	h.Warning(runner.Warning{Msg: "known_hosts: line 3 malformed"})
+	h.Warning(runner.Warning{Host: "mq1", Play: "restart", Task: "pending handlers", Msg: "a previous run changed this host"})
 	h.HostDone(runner.HostDone{Host: "mq1", Play: "restart", Status: runner.StatusFailed})
 	for _, n := range []string{"mq2", "mq3"} {
 		h.HostStopped(runner.HostStop{Host: n, Play: "restart", Reason: "not started: every host of batch 1/2 of play \"restart\" failed"})
@@ -81,6 +84,9 @@ func TestHumanProgressOnlyOnStderrAndNeverInsideOutput(t *testing.T) {
 	if strings.ContainsAny(s.stdout.String(), "\r\x1b") {
 		t.Errorf("stdout holds terminal control bytes:\n%q", s.stdout.String())
 	}
+	if !strings.Contains(s.stderr.String(), "0/3 hosts done, 0 failed, 1 running — batch 1/2 — restart: restart") {
+		t.Errorf("progress never showed the running host and its task:\n%q", s.stderr.String())
+	}
 	if !strings.Contains(s.stderr.String(), "3/3 hosts done, 1 failed") {
 		t.Errorf("progress never reached 3/3 with 1 failure:\n%q", s.stderr.String())
 	}
@@ -90,6 +96,7 @@ func TestHumanProgressOnlyOnStderrAndNeverInsideOutput(t *testing.T) {
 	out := s.stdout.String()
 	for _, want := range []string{
 		"BATCH 1/2: mq1\n",
+		"warning      [mq1] pending handlers: a previous run changed this host\n",
 		"failed       [mq1] restart (attempts: 3)\n",
 		"stopped      [mq2] play restart (not started: every host",
 		"FAILED: mq1\n",

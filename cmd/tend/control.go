@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
 
@@ -9,7 +8,6 @@ import (
 	"golang.org/x/term"
 
 	"tend/runner"
-	"tend/views"
 )
 
 // controlFlags are the execution-control flags of `tend run`: which tasks
@@ -41,20 +39,9 @@ func nonEmpty(l []string) []string {
 	return out
 }
 
-// humanOnTerminal gives the human view stderr for warnings, and live
-// progress there when stderr is a terminal (never on a pipe or a file).
-func humanOnTerminal(h *views.Human, stderr io.Writer) {
-	h.Stderr = stderr
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		h.Progress = true
-	}
-}
-
-// warner returns the connection warning sink: through the human view
-// (so a warning never lands inside its progress line), else on stderr.
-func warner(obs runner.Observer, stderr io.Writer) func(string) {
-	if h, ok := obs.(*views.Human); ok && h.Stderr != nil {
-		return h.Warning
-	}
-	return func(s string) { fmt.Fprintln(stderr, "tend: warning:", s) }
+// isTerminal reports whether w is a terminal: the text view draws live
+// progress there (never on a pipe or a file).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

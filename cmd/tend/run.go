@@ -63,7 +63,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
 	fs.StringVarP(&f.sshConfig, "ssh-config", "F", "", "OpenSSH client config (default ~/.ssh/config, then /etc/ssh/ssh_config; none: read none)")
 	fs.BoolVar(&f.acceptNew, "accept-new-host-keys", false, "trust and record keys of hosts not yet in known_hosts (a changed key is still refused)")
-	fs.StringVar(&f.format, "format", "text", "output: text, json (JSON lines, one event per line) or markdown (a change-review document, written at the end)")
+	fs.StringVar(&f.format, "format", views.Formats()[0], "output: "+views.FormatHelp())
 	fs.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when something changed (or would change with --check)")
 	fs.DurationVar(&f.connectTimeout, "timeout", 10*time.Second, "SSH dial and handshake timeout (when not given: ssh_config ConnectTimeout if set)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the output of every command")
@@ -88,8 +88,9 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() != 1 {
 		return badInput(fmt.Errorf("run: want exactly one PLAYBOOK, got %d (see tend run --help)", fs.NArg()))
 	}
-	if f.format != "text" && f.format != "json" && f.format != "markdown" {
-		return badInput(fmt.Errorf("run: --format must be text, json or markdown, not %q", f.format))
+	view, err := views.New(f.format, views.Options{Stdout: stdout, Stderr: stderr, ShowDiff: f.diff, Verbose: f.verbose, Progress: isTerminal(stderr)})
+	if err != nil {
+		return badInput(fmt.Errorf("run: --format: %w", err))
 	}
 	if f.connection != "" && f.connection != "ssh" && f.connection != "local" {
 		return badInput(fmt.Errorf("run: --connection must be ssh or local, not %q", f.connection))
@@ -100,11 +101,7 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if f.planFile != "" && f.check {
 		return badInput(errors.New("run: --plan applies a saved plan: not with --check"))
 	}
-	pb, err := loadPlaybook(fs.Arg(0))
-	if err != nil {
-		return badInput(err)
-	}
-	pbSHA, err := playbookSHA(fs.Arg(0))
+	pb, pbSHA, err := loadPlaybook(fs.Arg(0))
 	if err != nil {
 		return badInput(err)
 	}
@@ -141,24 +138,14 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return badInput(err)
 	}
-	var obs runner.Observer
-	switch f.format {
-	case "json":
-		obs = views.NewJSONLines(stdout)
-	case "markdown":
-		obs = views.NewMarkdown(stdout)
-	default:
-		h := views.NewHuman(stdout, f.diff)
-		h.Verbose = f.verbose
-		humanOnTerminal(h, stderr)
-		obs = h
-	}
-	warn := warner(obs, stderr) // the view's own, before any wrapping
+	var obs runner.Observer = view
 	var rec *savedplan.Recorder
 	if f.out != "" {
-		rec = savedplan.NewRecorder(obs, fs.Arg(0), pbSHA, f.limit)
-		obs = rec
+		rec = savedplan.NewRecorder(fs.Arg(0), pbSHA, f.limit)
+		obs = recordPlan{Observer: obs, rec: rec}
 	}
+	// Connection warnings are events: under --format json they are JSON lines.
+	warn := func(msg string) { obs.Warning(runner.Warning{Msg: msg}) }
 	opts := runner.Options{
 		Check: f.check, Forks: f.forks, MaxConnecting: f.maxConnecting, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: gracefulStop,
 		Connect: runner.ConnectOptions{
@@ -177,6 +164,9 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	sum, err := runner.Run(ctx, pb, inv, opts)
 	if err != nil {
+		for _, w := range view.Unshown() { // the run never started: no view showed them
+			fmt.Fprintln(stderr, "tend: warning:", w.Msg)
+		}
 		var ie *runner.InputError
 		if errors.As(err, &ie) {
 			return badInput(err)
@@ -228,26 +218,24 @@ func isClosed(c <-chan struct{}) bool {
 	}
 }
 
-// loadPlaybook reads a playbook file, or a shipped one by name.
-func loadPlaybook(arg string) (*playbook.Playbook, error) {
+// loadPlaybook reads a playbook file, or a shipped one by name, once: it
+// returns the playbook parsed from those bytes and their hash, which binds
+// a saved plan to it.
+func loadPlaybook(arg string) (*playbook.Playbook, string, error) {
 	opts := playbook.ParseOptions{Modules: modules.Names()}
+	file, data := arg, []byte(nil)
 	if _, err := os.Stat(arg); err == nil {
-		return playbook.Load(arg, opts)
+		if data, err = os.ReadFile(arg); err != nil {
+			return nil, "", fmt.Errorf("playbook: %w", err)
+		}
+	} else if shipped, ok := playbooks.Read(arg); ok {
+		file, data = "playbooks/"+strings.TrimSuffix(arg, ".yml")+".yml", shipped
+	} else {
+		return nil, "", fmt.Errorf("run: %s: no such file, and no shipped playbook of that name (shipped: %s)", arg, strings.Join(playbooks.Names(), ", "))
 	}
-	if data, ok := playbooks.Read(arg); ok {
-		return playbook.Parse("playbooks/"+strings.TrimSuffix(arg, ".yml")+".yml", data, opts)
+	pb, err := playbook.Parse(file, data, opts)
+	if err != nil {
+		return nil, "", err
 	}
-	return nil, fmt.Errorf("run: %s: no such file, and no shipped playbook of that name (shipped: %s)", arg, strings.Join(playbooks.Names(), ", "))
-}
-
-// playbookSHA hashes the playbook's content (a file, or a shipped one), to
-// bind a saved plan to it.
-func playbookSHA(arg string) (string, error) {
-	if data, err := os.ReadFile(arg); err == nil {
-		return savedplan.HashFile(data), nil
-	}
-	if data, ok := playbooks.Read(arg); ok {
-		return savedplan.HashFile(data), nil
-	}
-	return "", fmt.Errorf("run: %s: cannot read the playbook", arg)
+	return pb, savedplan.HashFile(data), nil
 }

@@ -137,14 +137,27 @@ func TestSSHHostKeys(t *testing.T) {
 		if !strings.Contains(stdout+stderr, fp) {
 			t.Errorf("fingerprint %s not shown", fp)
 		}
+		if !strings.Contains(stdout, "host key unknown ["+l.Hosts[0].Name+"] connect") {
+			t.Errorf("the task line does not say the host key is unknown")
+		}
 		if got, _ := os.ReadFile(known); string(got) != h2line {
 			t.Errorf("known_hosts changed:\n%s", got)
 		}
 	})
 	t.Run("accept new adds one line", func(t *testing.T) {
-		_, _, code := tendRun(t, "run", "-i", inv, "--known-hosts", known, "--accept-new-host-keys", pb)
+		stdout, stderr, code := tendRun(t, "run", "-i", inv, "--known-hosts", known, "--accept-new-host-keys", "--format", "json", pb)
 		if code != 0 {
 			t.Fatalf("exit %d, want 0", code)
+		}
+		// The key recorded is a warning event on stdout, not text on stderr.
+		var events []string
+		for _, e := range parseEvents(t, stdout) {
+			if e.Event == "warning" && strings.Contains(string(e.Data), fp) {
+				events = append(events, string(e.Data))
+			}
+		}
+		if len(events) != 1 || stderr != "" {
+			t.Errorf("want one warning event naming %s, got %q; stderr %q", fp, events, stderr)
 		}
 		got, _ := os.ReadFile(known)
 		added := strings.TrimPrefix(string(got), h2line)
@@ -168,6 +181,9 @@ func TestSSHHostKeys(t *testing.T) {
 		}
 		if !strings.Contains(stdout+stderr, "MISMATCH") {
 			t.Errorf("no MISMATCH in output")
+		}
+		if !strings.Contains(stdout, "HOST KEY MISMATCH ["+l.Hosts[0].Name+"] connect") {
+			t.Errorf("the task line does not say HOST KEY MISMATCH")
 		}
 		if after, _ := os.ReadFile(known); string(after) != string(before) {
 			t.Errorf("known_hosts changed on a mismatch")

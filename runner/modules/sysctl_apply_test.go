@@ -204,7 +204,7 @@ func TestSysctlIncidentRunbook(t *testing.T) {
 	if v := valueOf(planned, "net.ipv4.tcp_tw_recycle"); v.Status != plan.ValueUnsupported || !strings.Contains(v.Note, "4.12") || !strings.Contains(v.Note, "NAT") {
 		t.Errorf("tcp_tw_recycle: %+v", v)
 	}
-	if v := valueOf(planned, "net.core.netdev_max_backlog"); v.Status != plan.ValueUnsupported || !strings.Contains(v.Note, "/proc/sys/net/core/netdev_max_backlog") {
+	if v := valueOf(planned, "net.core.netdev_max_backlog"); v.Status != plan.ValueUnsupported || !strings.Contains(v.Note, "global key") {
 		t.Errorf("netdev_max_backlog: %+v", v)
 	}
 	if v := valueOf(planned, "net.ipv4.tcp_fin_timeout"); v.Status != sysctlStatusChange || v.Before != "60" || v.After != "30" {

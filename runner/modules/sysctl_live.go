@@ -362,21 +362,24 @@ func sysctlReload(ctx context.Context, conn transport.Conn, file string, paths [
 // sysctlUnsupportedReason says why a key cannot be managed here, or "".
 func sysctlUnsupportedReason(id, procPath string, lk sysctlLive, probe *sysctlProbe) string {
 	where := "this kernel"
-	if probe.otherNetns && strings.HasPrefix(id, "net.") {
-		where = "this network namespace (" + probe.netns + ", PID 1 is in " + probe.initNetns + "; global net keys exist only in the initial one)"
+	netKey := strings.HasPrefix(id, "net.")
+	if probe.otherNetns && netKey {
+		where = "this network namespace"
 	}
 	switch lk.state {
 	case "rw":
 		return ""
 	case "missing":
-		if id == "net.ipv4.tcp_tw_recycle" {
+		switch {
+		case id == "net.ipv4.tcp_tw_recycle":
 			return "removed in Linux 4.12 (commit 4396e46187ca); before that it broke clients behind NAT. Leave it out"
-		}
-		if !probe.otherNetns && probe.initNetns == "" && strings.HasPrefix(id, "net.") {
+		case probe.otherNetns && netKey:
+			return "a global key: only PID 1's network namespace has it"
+		case probe.initNetns == "" && netKey:
 			// PID 1's namespace is unreadable (a sandbox): say both.
-			where = "this kernel, or not in this network namespace (global net keys such as net.core.netdev_max_backlog exist only in the initial one)"
+			return "no " + procPath + " on this kernel, or a global key of PID 1's network namespace"
 		}
-		return "no " + procPath + " on " + where
+		return "no " + procPath + " on this kernel"
 	case "ro":
 		return "read-only in " + where + " (mode, or /proc/sys mounted read-only)"
 	case "dir":

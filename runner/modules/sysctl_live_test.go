@@ -245,3 +245,33 @@ func TestSysctlWriteScript(t *testing.T) {
 		}
 	})
 }
+
+// The note of an unsupported key says why in a few words: it is printed
+// on the task line of every host that lacks the key.
+func TestSysctlUnsupportedReason(t *testing.T) {
+	other := &sysctlProbe{netns: "net:[2]", initNetns: "net:[1]", otherNetns: true}
+	same := &sysctlProbe{netns: "net:[1]", initNetns: "net:[1]"}
+	sandbox := &sysctlProbe{netns: "net:[2]"}
+	const backlog, path = "net.core.netdev_max_backlog", "/proc/sys/net/core/netdev_max_backlog"
+	for _, tc := range []struct {
+		name, id, state string
+		probe           *sysctlProbe
+		want            string
+	}{
+		{"writable", backlog, "rw", other, ""},
+		{"global key in a namespace", backlog, "missing", other, "a global key: only PID 1's network namespace has it"},
+		{"missing on the kernel", backlog, "missing", same, "no " + path + " on this kernel"},
+		{"PID 1 unreadable", backlog, "missing", sandbox, "no " + path + " on this kernel, or a global key of PID 1's network namespace"},
+		{"not a net key", "vm.swappiness", "missing", other, "no /proc/sys/vm/swappiness on this kernel"},
+		{"read-only in a namespace", backlog, "ro", other, "read-only in this network namespace (mode, or /proc/sys mounted read-only)"},
+		{"removed key", "net.ipv4.tcp_tw_recycle", "missing", other, "removed in Linux 4.12 (commit 4396e46187ca); before that it broke clients behind NAT. Leave it out"},
+	} {
+		p := "/proc/sys/" + strings.ReplaceAll(tc.id, ".", "/")
+		if got := sysctlUnsupportedReason(tc.id, p, sysctlLive{state: tc.state}, tc.probe); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+		if len(tc.want) > 110 {
+			t.Errorf("%s: note of %d characters: keep it short", tc.name, len(tc.want))
+		}
+	}
+}

@@ -19,7 +19,6 @@ import (
 	"sync"
 	"time"
 
-	"tend/runner"
 	"tend/runner/plan"
 	"tend/runner/transport"
 )
@@ -81,62 +80,50 @@ func Fingerprint(c plan.Change) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// HashFile returns the hex SHA-256 of a local file: the playbook's.
+// HashFile returns the hex SHA-256 of a file's content: the playbook's,
+// hashed from the very bytes that were parsed.
 func HashFile(data []byte) string {
 	s := sha256.Sum256(data)
 	return hex.EncodeToString(s[:])
 }
 
-// Recorder is an observer that passes every event on to Next and records
-// the changes a dry run shows.
+// Recorder builds a plan from what a dry run shows. It knows nothing of
+// the engine: cmd feeds it from the run's events. Safe for concurrent use.
 type Recorder struct {
-	runner.Observer
 	mu   sync.Mutex
 	plan Plan
 }
 
 // NewRecorder records into a plan of playbook (content hash sha) and limit.
-func NewRecorder(next runner.Observer, playbook, sha, limit string) *Recorder {
-	return &Recorder{Observer: next, plan: Plan{Version: Version, Playbook: playbook, PlaybookSHA256: sha,
+func NewRecorder(playbook, sha, limit string) *Recorder {
+	return &Recorder{plan: Plan{Version: Version, Playbook: playbook, PlaybookSHA256: sha,
 		Limit: limit, Created: time.Now().UTC(), Hosts: map[string][]Task{}}}
 }
 
-// TaskDone records a change the dry run would make, then passes the event on.
-func (r *Recorder) TaskDone(e runner.TaskResult) {
+// Reached notes that the dry run reached host: it is in the plan, with no
+// change unless Add gives one.
+func (r *Recorder) Reached(host string) {
 	r.mu.Lock()
-	if _, ok := r.plan.Hosts[e.Host]; !ok {
-		r.plan.Hosts[e.Host] = []Task{}
-	}
-	if e.Change.Changed() && e.Status != runner.StatusFailed && e.Status != runner.StatusUnreachable {
-		t := Task{Play: e.Play, Task: e.Task, Action: e.Change.Action, Summary: e.Change.Summary, Fingerprint: Fingerprint(e.Change)}
-		for _, f := range e.Change.Files {
-			t.Files = append(t.Files, File{Path: f.Path, BeforeSHA256: f.BeforeSHA256})
-		}
-		r.plan.Hosts[e.Host] = append(r.plan.Hosts[e.Host], t)
-	}
-	r.mu.Unlock()
-	r.Observer.TaskDone(e)
-}
-
-// BatchStarted passes the event on when Next takes it.
-func (r *Recorder) BatchStarted(e runner.BatchStart) {
-	if x, ok := r.Observer.(runner.ExecutionObserver); ok {
-		x.BatchStarted(e)
+	defer r.mu.Unlock()
+	if _, ok := r.plan.Hosts[host]; !ok {
+		r.plan.Hosts[host] = []Task{}
 	}
 }
 
-// HostStopped passes the event on when Next takes it.
-func (r *Recorder) HostStopped(e runner.HostStop) {
-	if x, ok := r.Observer.(runner.ExecutionObserver); ok {
-		x.HostStopped(e)
+// Add records a change the dry run would make on host, by task of play.
+// A change that changes nothing only marks the host reached.
+func (r *Recorder) Add(host, play, task string, c plan.Change) {
+	r.Reached(host)
+	if !c.Changed() {
+		return
 	}
-}
-
-// HostDone passes the event on when Next takes it.
-func (r *Recorder) HostDone(e runner.HostDone) {
-	if x, ok := r.Observer.(runner.ExecutionObserver); ok {
-		x.HostDone(e)
+	t := Task{Play: play, Task: task, Action: c.Action, Summary: c.Summary, Fingerprint: Fingerprint(c)}
+	for _, f := range c.Files {
+		t.Files = append(t.Files, File{Path: f.Path, BeforeSHA256: f.BeforeSHA256})
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.plan.Hosts[host] = append(r.plan.Hosts[host], t)
 }
 
 // Save writes the plan to path atomically (temp file, fsync, rename), mode 0600.
@@ -186,7 +173,8 @@ func Load(path string) (*Plan, error) {
 // ErrStale is wrapped by every refusal of Approve.
 var ErrStale = errors.New("the host changed since the plan was made; make a new plan (tend run --check --out) and review it")
 
-// Approver is the runner.Options.Approve of an applying run on p.
+// Approver is the approval hook of an applying run on p (cmd gives it to
+// the engine as its Options.Approve).
 func (p *Plan) Approver() func(ctx context.Context, host, play, task string, conn transport.Conn, c plan.Change) error {
 	var mu sync.Mutex
 	checked := map[string]error{} // host → result of its file check

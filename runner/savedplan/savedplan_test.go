@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"tend/runner"
 	"tend/runner/plan"
 )
 
@@ -51,11 +50,11 @@ func TestApprover(t *testing.T) {
 }
 
 func TestRecorderSaveLoad(t *testing.T) {
-	rec := NewRecorder(runner.NopObserver{}, "play.yml", "abc", "web*")
+	rec := NewRecorder("play.yml", "abc", "web*")
 	c := plan.Change{Action: plan.Update, Summary: "1 to change", Files: []plan.FileChange{{Path: "/etc/x.conf", BeforeSHA256: "s1", Diff: "-a\n+b\n"}}}
-	rec.TaskDone(runner.TaskResult{Host: "h1", Play: "p", Task: "t", Status: runner.StatusChanged, Change: c, DryRun: true})
-	rec.TaskDone(runner.TaskResult{Host: "h1", Play: "p", Task: "read", Status: runner.StatusOK, Change: plan.Change{Action: plan.Read}})
-	rec.TaskDone(runner.TaskResult{Host: "h2", Play: "p", Task: "t", Status: runner.StatusFailed, Change: c})
+	rec.Add("h1", "p", "t", c)
+	rec.Add("h1", "p", "read", plan.Change{Action: plan.Read})
+	rec.Reached("h2")
 	path := filepath.Join(t.TempDir(), "plan.json")
 	if err := rec.Save(path); err != nil {
 		t.Fatal(err)
