@@ -204,7 +204,7 @@ func TestEngineHandlers(t *testing.T) {
 		if m := markers(h); len(m) > 0 {
 			t.Errorf("markers left after the handler ran: %q", m)
 		}
-		if w := rec.result(t, "h1", "pending handlers", PhaseTask).Change.Warnings; len(w) != 1 || !strings.Contains(w[0], "restart b will run") {
+		if w := rec.warnings("h1", "pending handlers"); len(w) != 1 || !strings.Contains(w[0], "restart b will run") {
 			t.Errorf("warning %q, want it to say restart b will run", w)
 		}
 	})

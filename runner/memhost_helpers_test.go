@@ -166,6 +166,26 @@ type recorder struct {
 	results []TaskResult
 	batches []BatchStart
 	stops   []HostStop
+	warns   []Warning
+}
+
+func (r *recorder) Warning(e Warning) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.warns = append(r.warns, e)
+}
+
+// warnings returns host's warnings about task.
+func (r *recorder) warnings(host, task string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, w := range r.warns {
+		if w.Host == host && w.Task == task {
+			out = append(out, w.Msg)
+		}
+	}
+	return out
 }
 
 func (r *recorder) TaskDone(e TaskResult) {
