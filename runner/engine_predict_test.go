@@ -35,3 +35,27 @@ func TestEnginePredictVerify(t *testing.T) {
 		t.Errorf("changing: warnings %q, want none: the planned change is what verify checks", w)
 	}
 }
+
+// TestEngineUnmatchedHostsTerm: a hosts: term that matches nothing is
+// ignored, as in Ansible, and said: in PlayStart and as a warning.
+func TestEngineUnmatchedHostsTerm(t *testing.T) {
+	const src = `
+- hosts: h1:web*:nope
+  tasks:
+    - name: write config
+      memfile: {path: /etc/app.conf, content: "new\n"}
+`
+	f := newFleet("h1")
+	f.hosts["h1"].SetFile("/etc/app.conf", []byte("new\n"))
+	_, rec := runOn(t, f, src, Options{Check: true})
+	if len(rec.plays) != 1 || strings.Join(rec.plays[0].Unmatched, ",") != "web*,nope" {
+		t.Fatalf("plays %+v, want one whose Unmatched is [web* nope]", rec.plays)
+	}
+	var msgs []string
+	for _, w := range rec.warns {
+		msgs = append(msgs, w.Msg)
+	}
+	if want := `hosts: "nope" matched no host in the inventory; ignored`; !strings.Contains(strings.Join(msgs, "\n"), want) {
+		t.Errorf("warnings %q, want %q", msgs, want)
+	}
+}

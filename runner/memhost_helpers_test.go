@@ -167,6 +167,13 @@ type recorder struct {
 	batches []BatchStart
 	stops   []HostStop
 	warns   []Warning
+	plays   []PlayStart
+}
+
+func (r *recorder) PlayStarted(e PlayStart) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.plays = append(r.plays, e)
 }
 
 func (r *recorder) Warning(e Warning) {

@@ -98,8 +98,6 @@ type Summary struct {
 	RetryFile      string        `json:"retry_file,omitempty"`
 	RetryFileError string        `json:"retry_file_error,omitempty"`
 	Duration       time.Duration `json:"duration_ns"`
-	// Err aggregates every host's failure (go-multierror); nil on success.
-	Err error `json:"-"`
 }
 
 // InputError means the playbook, inventory or options are invalid; no host
@@ -173,7 +171,7 @@ func checkTemplates(file string, n *yaml.Node) error {
 
 // Run executes every play of pb on the hosts of inv. It returns an
 // *InputError before contacting any host when the input is invalid; per-host
-// failures are in Summary.Err, not in the returned error.
+// outcomes are in the Summary, not in the returned error.
 func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, opts Options) (*Summary, error) {
 	if err := Validate(pb); err != nil {
 		return nil, &InputError{Err: err}
@@ -191,13 +189,14 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	// serial is input, not a host failure.
 	plays := make([][]*inventory.Host, len(pb.Plays))
 	sizes := make([][]string, len(pb.Plays))
+	unmatchedTerms := make([][]string, len(pb.Plays))
 	for i, p := range pb.Plays {
 		hosts, unmatched, err := selectHosts(inv, p.Hosts, opts.Limit)
 		if err != nil {
 			return nil, &InputError{Err: fmt.Errorf("%s: hosts: %w", p.Pos, err)}
 		}
 		plays[i] = hosts
-		_ = unmatched
+		unmatchedTerms[i] = unmatched
 		if sizes[i], err = serialSizes(p, opts.ExtraVars); err != nil {
 			return nil, &InputError{Err: err}
 		}
@@ -226,7 +225,11 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 		for j, h := range plays[i] {
 			names[j] = h.Name
 		}
-		obs.PlayStarted(PlayStart{Name: p.Name, Hosts: names})
+		obs.PlayStarted(PlayStart{Name: p.Name, Hosts: names, Unmatched: unmatchedTerms[i]})
+		for _, term := range unmatchedTerms[i] {
+			// As Ansible: a term that matches nothing is ignored, with a warning.
+			obs.Warning(Warning{Play: p.Name, Msg: fmt.Sprintf("hosts: %q matched no host in the inventory; ignored", term)})
+		}
 		r.runPlay(ctx, p, plays[i], sizes[i])
 	}
 	sum := r.summary()
@@ -305,7 +308,6 @@ func (r *run) summary() *Summary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	sum := &Summary{}
-	var errs *multierror.Error
 	names := append([]string(nil), r.order...)
 	sort.Strings(names)
 	for _, n := range names {
@@ -327,19 +329,12 @@ func (r *run) summary() *Summary {
 		case s.recap.Stopped:
 			sum.Stopped = append(sum.Stopped, n)
 		}
-		if s.err != nil {
-			errs = multierror.Append(errs, s.err)
-		}
 	}
-	sum.Err = errs.ErrorOrNil()
 	if len(sum.Stopped) > 0 {
 		sum.Aborted = r.abort // "stopped early" only when it stopped something
 	}
 	return sum
 }
-
-// ErrInterrupted marks hosts stopped by Options.Stop before a task.
-var ErrInterrupted = errors.New("interrupted")
 
 // stopped reports whether a graceful stop was requested.
 func (r *run) stopped() bool {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -87,5 +86,3 @@ func stringIndex(s, sub string) int {
 
 // badInput wraps an input error for exit code 4.
 func badInput(err error) error { return &exitError{code: exitBadInput, err: err} }
-
-var errHelp = errors.New("help requested")
