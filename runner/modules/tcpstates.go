@@ -93,7 +93,7 @@ func (m *tcpStatesModule) Apply(_ context.Context, _ transport.Conn, planned pla
 //
 // The sockets come from ss when it is there ("@ss": `ss -tnHoe state all` lines,
 // filtered by port in the kernel, with their pending timer: keepalive or
-// not), else from /proc/net/tcp{,6} ("@tcp": the lines mentioning the port,
+// not; -e alone prints it too, -o says so), else from /proc/net/tcp{,6} ("@tcp": the lines mentioning the port,
 // whose tr column has the timer; $3 empty forces this). Either way the kernel
 // walks its whole socket hash table (262,144 buckets on a 24 GiB machine,
 // and every TIME_WAIT socket in it) whatever the port: ss once per address
