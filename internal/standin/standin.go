@@ -7,6 +7,7 @@
 package standin
 
 import (
+	"context"
 	"encoding/binary"
 	"flag"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -30,7 +32,7 @@ var Greeting = func() []byte {
 // Main runs the stand-in with command-line args (without the program name)
 // and returns the process exit code.
 //
-//	tend-standin-mq [-listen 127.0.0.1:61616] [-greeting=false] [-pidfile F] [-lifetime 10m]
+//	tend-standin-mq [-listen 127.0.0.1:61616] [-greeting=false] [-keepalive] [-nofile N] [-pidfile F] [-lifetime 10m]
 //	tend-standin-mq -load N [-listen ADDR] [-greeting=false]   connect N times, read the greeting, close
 func Main(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tend-standin-mq", flag.ContinueOnError)
@@ -40,14 +42,20 @@ func Main(args []string, stderr io.Writer) int {
 	pidfile := fs.String("pidfile", "", "write the process ID here once listening")
 	lifetime := fs.Duration("lifetime", 0, "exit after this long (0: never), so a stray test process ends")
 	load := fs.Int("load", 0, "client mode: connect this many times and close from the client side")
+	keepalive := fs.Bool("keepalive", false, "set SO_KEEPALIVE on accepted connections (ActiveMQ's transport.keepAlive=true; off by default, as in ActiveMQ)")
+	nofile := fs.Uint64("nofile", 0, "lower the soft RLIMIT_NOFILE to this many fds (0: leave it)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	var err error
-	if *load > 0 {
+	switch {
+	case *load > 0:
 		err = Load(*addr, *load, *greet)
-	} else {
-		err = Serve(*addr, *greet, *pidfile, *lifetime)
+	case *nofile > 0:
+		err = setNofile(*nofile)
+	}
+	if err == nil && *load == 0 {
+		err = Serve(*addr, *greet, *keepalive, *pidfile, *lifetime)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "tend-standin-mq:", err)
@@ -58,8 +66,15 @@ func Main(args []string, stderr io.Writer) int {
 
 // Serve listens on addr and holds every accepted connection open forever
 // (or until lifetime passes), reading and discarding what clients send.
-func Serve(addr string, greet bool, pidfile string, lifetime time.Duration) error {
-	ln, err := net.Listen("tcp", addr)
+// With keepalive it sets SO_KEEPALIVE on them and nothing else, as Java
+// does (the kernel's tcp_keepalive_* sysctls time the probes); without, the
+// connections have none, as ActiveMQ's by default (Go would enable it).
+func Serve(addr string, greet, keepalive bool, pidfile string, lifetime time.Duration) error {
+	lc := net.ListenConfig{KeepAlive: -1}
+	if keepalive {
+		lc.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return err
 	}
@@ -89,6 +104,20 @@ func Serve(addr string, greet bool, pidfile string, lifetime time.Duration) erro
 			_, _ = io.Copy(io.Discard, c) // until the client's FIN; never Close
 		}()
 	}
+}
+
+// setNofile lowers the soft limit on open files, so that a test reaches a
+// high share of it with a few connections.
+func setNofile(n uint64) error {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("nofile: %w", err)
+	}
+	lim.Cur = min(n, lim.Max)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return fmt.Errorf("nofile: %w", err)
+	}
+	return nil
 }
 
 // Load connects n times to addr and closes each connection; with greet it

@@ -3,6 +3,7 @@ package modules
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -69,6 +70,7 @@ func (m *tcpStatesModule) Check(ctx context.Context, conn transport.Conn) (plan.
 	}
 	r := summarizePort(sc, m.port, m.remotePort, m.states)
 	c := plan.Change{Action: plan.Read, Summary: r.summary(), Data: r.data(sc), Warnings: netnsWarnings(sc, r.Holders)}
+	c.Warnings = append(c.Warnings, r.Keepalive.warnings(m.port)...)
 	if truncated {
 		c.Warnings = append(c.Warnings, "scan output was truncated: counts may be low")
 	}
@@ -89,9 +91,10 @@ func (m *tcpStatesModule) Apply(_ context.Context, _ transport.Conn, planned pla
 // LISTEN sockets of that port: one round trip. Values only ever arrive as
 // positional parameters.
 //
-// The sockets come from ss when it is there ("@ss": `ss -tnHe state all` lines,
-// filtered by port in the kernel), else from /proc/net/tcp{,6} ("@tcp": the
-// lines mentioning the port; $3 empty forces this). Either way the kernel
+// The sockets come from ss when it is there ("@ss": `ss -tnHoe state all` lines,
+// filtered by port in the kernel, with their pending timer: keepalive or
+// not; -e alone prints it too, -o says so), else from /proc/net/tcp{,6} ("@tcp": the lines mentioning the port,
+// whose tr column has the timer; $3 empty forces this). Either way the kernel
 // walks its whole socket hash table (262,144 buckets on a 24 GiB machine,
 // and every TIME_WAIT socket in it) whatever the port: ss once per address
 // family, a read of the /proc files twice per file (the end-of-file read
@@ -102,10 +105,11 @@ func (m *tcpStatesModule) Apply(_ context.Context, _ transport.Conn, planned pla
 // It runs on every host, several times a play, so it forks little: one find
 // prints the namespaces and the socket fds of the processes in the reader's
 // namespace (picked by the shell with test -ef), grep keeps the port's, and
-// tr reads each holder's cmdline; the shell does the rest. Busybox find has
-// no -printf: readlink then, once per fd.
+// tr reads each holder's cmdline; the shell does the rest (a holder's fd
+// limit included: builtins read /proc/PID/limits). Busybox find has no
+// -printf: readlink then, once per fd.
 const tcpScanScript = `hex=$1 holders=$2 port=$3 which=${4:-all}
-if [ -n "$port" ] && tcp=$(ss -tnHe state "$which" "( sport = :$port )" 2>/dev/null); then
+if [ -n "$port" ] && tcp=$(ss -tnHoe state "$which" "( sport = :$port )" 2>/dev/null); then
   # With one state asked for, ss prints no State column: "@ssl", all LISTEN.
   fmt=ss; [ "$which" = listening ] && fmt=ssl
 else
@@ -228,8 +232,14 @@ for p in $pids; do
   IFS= read -r comm 2>/dev/null <"/proc/$p/comm"
   cmd=$(tr '\000\n' '  ' 2>/dev/null <"/proc/$p/cmdline")
   [ ${#cmd} -le 300 ] || cmd=${cmd%%"${cmd#$q}"} # %%: % is quadratic in dash
+  # Its soft fd limit: the "Max open files" line, name cut off.
+  lim=
+  while IFS= read -r l; do
+    case $l in "Max open files "*) lim=${l#Max open files }; break ;; esac
+  done 2>/dev/null <"/proc/$p/limits"
   echo "P $p $n ${ns:--} $comm"
   echo "C $p $cmd"
+  echo "L $p $lim"
 done
 `
 
@@ -298,13 +308,15 @@ type tcpReport struct {
 	// Unheld counts CLOSE_WAIT sockets no visible process holds (not yet
 	// accepted, or held by a process this user may not inspect).
 	Unheld int
+	// Keepalive says on how many of the port's connections TCP keepalive is on.
+	Keepalive keepaliveCount
 }
 
 // summarizePort counts the sockets whose local port is port (and remote
 // port remotePort, when not 0) in the selected states (nil: all), and
 // attributes CLOSE_WAIT and LISTEN sockets to their holders.
 func summarizePort(sc portScan, port, remotePort int, states []uint8) tcpReport {
-	r := tcpReport{Port: port, RemotePort: remotePort, Counts: map[uint8]int{}}
+	r := tcpReport{Port: port, RemotePort: remotePort, Counts: map[uint8]int{}, Keepalive: countKeepalive(sc, port, remotePort)}
 	selected := func(code uint8) bool { return states == nil || containsState(states, code) }
 	for _, s := range tcpStates {
 		if selected(s.code) {
@@ -373,7 +385,9 @@ func containsState(xs []uint8, x uint8) bool {
 }
 
 // data is what `register:` stores: count is the CLOSE_WAIT count, so a
-// playbook writes `when: closewait.count > closewait_threshold`.
+// playbook writes `when: closewait.count > closewait_threshold`. The main
+// holder is the first of Holders: the one with the most CLOSE_WAIT sockets,
+// else the listener with the lowest PID.
 func (r tcpReport) data(sc portScan) map[string]any {
 	states := map[string]any{}
 	for code, n := range r.Counts {
@@ -381,10 +395,12 @@ func (r tcpReport) data(sc portScan) map[string]any {
 	}
 	holders := []any{}
 	for _, h := range r.Holders {
-		holders = append(holders, map[string]any{
-			"pid": h.PID, "command": h.Comm, "cmdline": h.Cmdline, "fds": h.FDs,
+		hd := fdData(h.procInfo)
+		maps.Copy(hd, map[string]any{
+			"pid": h.PID, "command": h.Comm, "cmdline": h.Cmdline,
 			"close_wait": h.CloseWait, "listening": h.Listening, "netns": h.NetNS,
 		})
+		holders = append(holders, hd)
 	}
 	d := map[string]any{
 		"port":      r.Port,
@@ -398,10 +414,20 @@ func (r tcpReport) data(sc portScan) map[string]any {
 	if r.RemotePort != 0 {
 		d["remote_port"] = r.RemotePort
 	}
+	// The main holder's fds at top level (all 0 without a holder), so that
+	// a playbook writes `when: closewait.fd_percent > 80`.
+	var main procInfo
+	if len(r.Holders) > 0 {
+		main = r.Holders[0].procInfo
+	}
+	maps.Copy(d, fdData(main))
+	d["keepalive_on"], d["keepalive_off"], d["keepalive_unknown"] = r.Keepalive.On, r.Keepalive.Off, r.Keepalive.Unknown
 	return d
 }
 
-// summary reads like "3 CLOSE_WAIT on :61616 held by java (pid 1234, 310 fds)".
+// summary reads like "3 CLOSE_WAIT on :61616 held by java (pid 1234): 310
+// fds of 1024 (30%); listening, 12 established; keepalive on 0 of 15
+// connections".
 func (r tcpReport) summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d CLOSE_WAIT on :%d", r.CloseWait, r.Port)
@@ -411,7 +437,7 @@ func (r tcpReport) summary() string {
 	var held []string
 	for _, h := range r.Holders {
 		if h.CloseWait > 0 {
-			held = append(held, fmt.Sprintf("%s (pid %d, %d fds)", orUnknown(h.Comm), h.PID, h.FDs))
+			held = append(held, fmt.Sprintf("%s (pid %d): %s", orUnknown(h.Comm), h.PID, fdUsage(h.procInfo)))
 		}
 	}
 	if len(held) > 0 {
@@ -424,6 +450,13 @@ func (r tcpReport) summary() string {
 		b.WriteString("; nothing listens")
 	} else if n, ok := r.Counts[tcpEstablished]; ok {
 		fmt.Fprintf(&b, "; listening, %d established", n)
+	}
+	if len(held) == 0 && len(r.Holders) > 0 { // the listener's fds all the same
+		h := r.Holders[0]
+		fmt.Fprintf(&b, "; listener %s (pid %d): %s", orUnknown(h.Comm), h.PID, fdUsage(h.procInfo))
+	}
+	if k := r.Keepalive.summary(); k != "" {
+		b.WriteString("; " + k)
 	}
 	return b.String()
 }

@@ -78,6 +78,8 @@ type tcpSocket struct {
 	UID           int
 	// Inode is 0 for sockets no process holds (TIME_WAIT, not yet accepted).
 	Inode uint64
+	// Timer is the kernel's pending-timer code (timerNone, timerKeepalive...).
+	Timer uint8
 }
 
 // parseProcNetTCPLine parses one socket line of /proc/net/tcp{,6}:
@@ -105,6 +107,9 @@ func parseProcNetTCPLine(line string) (tcpSocket, error) {
 		return s, fmt.Errorf("bad state %q", f[3])
 	}
 	s.State = uint8(st)
+	if s.Timer, err = parseProcTimer(f[5]); err != nil {
+		return s, err
+	}
 	if s.UID, err = strconv.Atoi(f[7]); err != nil {
 		return s, fmt.Errorf("bad uid %q", f[7])
 	}
@@ -121,7 +126,7 @@ var ssStates = map[string]uint8{
 	"CLOSING": 0x0B,
 }
 
-// parseSSLine parses one line of `ss -tanHe`:
+// parseSSLine parses one line of `ss -tanHoe`:
 //
 //	STATE RECV-Q SEND-Q LOCAL:PORT PEER:PORT [timer:(...)] [uid:N] ino:N sk:... [<->]
 //
@@ -151,6 +156,8 @@ func parseSSLine(line string) (tcpSocket, error) {
 			if s.Inode, err = strconv.ParseUint(v, 10, 64); err != nil {
 				return s, fmt.Errorf("bad inode %q", w)
 			}
+		} else if v, ok := strings.CutPrefix(w, "timer:("); ok {
+			s.Timer = ssTimerCode(v)
 		} else if v, ok := strings.CutPrefix(w, "uid:"); ok {
 			if s.UID, err = strconv.Atoi(v); err != nil {
 				return s, fmt.Errorf("bad uid %q", w)
@@ -209,8 +216,10 @@ func parseProcAddr(s string) (netip.AddrPort, error) {
 
 // procInfo describes a process holding one of the sockets.
 type procInfo struct {
-	PID     int
-	FDs     int // open file descriptors of the process
+	PID int
+	FDs int // open file descriptors of the process
+	// FDLimit is the soft RLIMIT_NOFILE: 0 unknown, fdUnlimited unlimited.
+	FDLimit int
 	NetNS   string
 	Comm    string
 	Cmdline string
@@ -234,7 +243,8 @@ type portScan struct {
 // /proc/net/tcp{,6} lines, or a "@ss" section of `ss -tnHe state all` lines
 // ("@ssl": `state listening`, whose lines have no State column), an "@fd" section of "/proc/PID/fd socket:[INODE]"
 // lines, then tagged lines "N self|init NETNS", "P PID FDS NETNS COMM",
-// "C PID CMDLINE".
+// "C PID CMDLINE", "L PID SOFT HARD UNITS" (the "Max open files" line of
+// /proc/PID/limits without its name).
 func parseScan(out string) portScan {
 	sc := portScan{Owners: map[uint64][]int{}, Procs: map[int]*procInfo{}}
 	section := ""
@@ -317,6 +327,11 @@ func parseScan(out string) portScan {
 				ps, cmd, _ := strings.Cut(rest, " ")
 				if pid, err := strconv.Atoi(ps); err == nil {
 					proc(pid).Cmdline = strings.TrimSpace(cmd)
+				}
+			case "L":
+				ps, lim, _ := strings.Cut(rest, " ")
+				if pid, err := strconv.Atoi(ps); err == nil {
+					proc(pid).FDLimit = parseNofileSoft(lim)
 				}
 			}
 		}

@@ -100,6 +100,7 @@ var capScan = strings.Join([]string{
 	"@end",
 	"P 1234 310 net:[4026532177] java",
 	"C 1234 /usr/bin/java -Dactivemq.home=/usr/share/activemq ",
+	"L 1234       1024                 524288               files     ",
 }, "\n")
 
 func TestTCPSummarizeScan(t *testing.T) {
@@ -117,7 +118,7 @@ func TestTCPSummarizeScan(t *testing.T) {
 	if len(r.Holders) != 1 || r.Holders[0].PID != 1234 || r.Holders[0].CloseWait != 2 || !r.Holders[0].Listening || r.Holders[0].FDs != 310 {
 		t.Fatalf("holders = %+v", r.Holders)
 	}
-	want := "3 CLOSE_WAIT on :61616 held by java (pid 1234, 310 fds) (1 with no visible holder); listening, 0 established"
+	want := "3 CLOSE_WAIT on :61616 held by java (pid 1234): 310 fds of 1024 (30%) (1 with no visible holder); listening, 0 established; keepalive on 1 of 2 connections"
 	if got := r.summary(); got != want {
 		t.Errorf("summary\n got %q\nwant %q", got, want)
 	}

@@ -72,7 +72,7 @@ func TestTCPStatesCloseWaitHolder(t *testing.T) {
 	if states["close_wait"] != n || states["listen"] != 1 || c.Data["listening"] != true {
 		t.Errorf("states = %v", states)
 	}
-	want := fmt.Sprintf("5 CLOSE_WAIT on :%d held by tend-standin-mq (pid %d, ", port, pid)
+	want := fmt.Sprintf("5 CLOSE_WAIT on :%d held by tend-standin-mq (pid %d): ", port, pid)
 	if !strings.HasPrefix(c.Summary, want) {
 		t.Errorf("summary %q, want prefix %q", c.Summary, want)
 	}
