@@ -230,7 +230,9 @@ func isClosed(c <-chan struct{}) bool {
 
 // loadPlaybook reads a playbook file, or a shipped one by name.
 func loadPlaybook(arg string) (*playbook.Playbook, error) {
-	opts := playbook.ParseOptions{Modules: modules.Names()}
+	// Check: module arguments and expressions are reported along with
+	// the playbook's own problems, all at once.
+	opts := playbook.ParseOptions{Modules: modules.Names(), Check: runner.Validate}
 	if _, err := os.Stat(arg); err == nil {
 		return playbook.Load(arg, opts)
 	}
