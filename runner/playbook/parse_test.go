@@ -67,6 +67,7 @@ func TestParseErrors(t *testing.T) {
 		{"serial zero", "- hosts: a\n  serial: 0\n", []string{"serial: must be a positive count"}},
 		{"max fail range", "- hosts: a\n  max_fail_percentage: 101\n", []string{"max_fail_percentage: must be between 0 and 100"}},
 		{"merge key", "- hosts: a\n  vars:\n    base: &b {x: 1}\n    other:\n      <<: *b\n", []string{"merge keys (<<) are not supported"}},
+		{"jinja statement", "- hosts: a\n  tasks:\n    - command: \"echo {% if x %}y{% endif %}\"\n", []string{"pb.yml:3:16: Jinja statements ({% ... %}) are not supported; use a {{ expression }}, when, or a list of tasks"}},
 		{"many errors", "- hots: a\n- hosts: b\n  tasks:\n    - notfiy: x\n", []string{"pb.yml:1:3: hots", "pb.yml:4:7: tasks[0].notfiy"}},
 	}
 	for _, tt := range tests {
