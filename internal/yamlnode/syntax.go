@@ -49,8 +49,12 @@ func Parse(file string, data []byte) (root *yaml.Node, err error) {
 // yamlMsgRE splits yaml.v3's "yaml: line 7: message".
 var yamlMsgRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 
-// maxLocate bounds the input SyntaxError re-parses to find a position.
+// maxLocate bounds the input SyntaxError re-parses to find a position;
+// past linearScan bytes it bisects the problem's line instead of trying
+// every prefix of it.
 const maxLocate = 4 << 20
+
+var linearScan = 256 << 10 // a variable for tests
 
 // SyntaxError turns err, returned by yaml.v3 for data, into a *diag.Error
 // "file:line:col: malformed YAML: message" at the problem.
@@ -131,11 +135,25 @@ func locate(data []byte, msg string) (int, bool) {
 		start = ends[lo-1]
 	}
 	k := ends[lo]
-	for n := start + 1; n < ends[lo] && n-start <= 4096; n++ {
-		if same(n) {
-			k = n
-			break
+	if len(text) <= linearScan {
+		for n := start + 1; n < ends[lo]; n++ {
+			if same(n) {
+				k = n
+				break
+			}
 		}
+	} else {
+		// A large file: bisect within the line too.
+		lo, hi := start+1, ends[lo]
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if same(mid) {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		k = hi
 	}
 	off := k - 2 // the last byte of the prefix, less the added newline
 	if off < 0 {

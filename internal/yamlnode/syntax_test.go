@@ -2,6 +2,8 @@ package yamlnode
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"tend/internal/diag"
@@ -109,5 +111,23 @@ func TestParse(t *testing.T) {
 	}
 	if _, err := Parse("f.yml", []byte("a: 1\n---\nb: 2\n")); err == nil || err.Error() != "f.yml:2:1: found a second YAML document (---); the file must hold one" {
 		t.Errorf("two documents: %v", err)
+	}
+}
+
+// TestSyntaxErrorLargeFile: past the linear scan the position is bisected
+// and still exact.
+func TestSyntaxErrorLargeFile(t *testing.T) {
+	defer func(n int) { linearScan = n }(linearScan)
+	linearScan = 2 << 10
+	var b strings.Builder
+	for i := 0; b.Len() <= linearScan; i++ {
+		fmt.Fprintf(&b, "key%d: {a: 1, b: [x, y]}\n", i)
+	}
+	lines := strings.Count(b.String(), "\n")
+	b.WriteString("last:\n  - one\n  two: 2\n")
+	_, err := Parse("big.yml", []byte(b.String()))
+	want := fmt.Sprintf("big.yml:%d:3: malformed YAML: did not find expected '-' indicator", lines+3)
+	if err == nil || err.Error() != want {
+		t.Errorf("Parse error\n got: %v\nwant: %s", err, want)
 	}
 }
