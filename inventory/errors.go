@@ -7,52 +7,23 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/diag"
 	closest "tend/internal/suggest"
 )
 
 // Error is an inventory input error: malformed YAML, a structural mistake,
-// or a value rejected for safety. Every error Load returns is an *Error (or
-// wraps one), so a caller can tell bad input apart from other failures with
-// errors.As and map it to its own exit code.
-type Error struct {
-	// File is the inventory path as given to Load.
-	File string
-	// Line and Col are 1-based. Col is 0 when the YAML parser reports only
-	// a line (malformed YAML); Line is 0 when the error concerns the whole
-	// file (unreadable, empty).
-	Line, Col int
-	// Field is the dotted path of the offending key, such as
-	// "all.children.web.hosts.web1.ansible_port"; empty when the error
-	// is not about one key. Segments containing a dot are quoted.
-	Field string
-	// Msg says what is wrong, lowercase, without position.
-	Msg string
-}
-
-// Error formats the error as "inventory: FILE:LINE:COL: FIELD: message",
-// leaving out the parts that are unknown.
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("inventory: ")
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-		if e.Col > 0 {
-			fmt.Fprintf(&b, ":%d", e.Col)
-		}
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		b.WriteString(e.Field)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
+// or a value rejected for safety; the shared diag.Error, printed
+// "FILE:LINE:COL: FIELD: message" (the parts unknown left out: Col is 0
+// when only a line is known, Line is 0 when the error concerns the whole
+// file). Field is the dotted path of the offending key, such as
+// "all.children.web.hosts.web1.ansible_port"; segments containing a dot
+// are quoted. Every error Load returns is an *Error (or wraps one), so a
+// caller can tell bad input apart from other failures with errors.As.
+type Error = diag.Error
 
 // errorf builds an *Error positioned at node n.
 func (p *parser) errorf(n *yaml.Node, field, format string, args ...any) *Error {
-	e := &Error{File: p.file, Field: field, Msg: fmt.Sprintf(format, args...)}
+	e := &Error{Pos: diag.Pos{File: p.file}, Field: field, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Col = n.Line, n.Column
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"tend/internal/diag"
 )
 
 func TestLoadErrors(t *testing.T) {
@@ -14,9 +16,9 @@ func TestLoadErrors(t *testing.T) {
 		field     string
 		msg       string
 	}{
-		{"malformed YAML", "all:\n  hosts:\n    web1: {a: 1\n    web2:\n", 3, 0, "", "malformed YAML: did not find expected ',' or '}'"},
-		{"bad indentation", "all:\n  hosts:\n    web1:\n   web2:\n", 4, 0, "", "malformed YAML"},
-		{"tab indentation", "all:\n\thosts:\n", 2, 0, "", "malformed YAML"},
+		{"malformed YAML", "all:\n  hosts:\n    web1: {a: 1\n    web2:\n", 3, 11, "", "malformed YAML: did not find expected ',' or '}' in the flow mapping opened here"},
+		{"bad indentation", "all:\n  hosts:\n    web1:\n   web2:\n", 4, 4, "", "malformed YAML: did not find expected key"},
+		{"tab indentation", "all:\n\thosts:\n", 2, 1, "", "malformed YAML: found character that cannot start any token (a tab: indent with spaces)"},
 		{"empty file", "# nothing\n", 0, 0, "", "empty inventory"},
 		{"two documents", "all:\n---\nall:\n", 2, 1, "", "more than one YAML document"},
 		{"top level list", "- all\n", 1, 1, "", "must be a mapping of groups"},
@@ -144,16 +146,16 @@ func TestErrorFormat(t *testing.T) {
 		e    Error
 		want string
 	}{
-		{Error{File: "hosts.yml", Line: 12, Col: 3, Field: "all.hosts.h", Msg: "bad"}, "inventory: hosts.yml:12:3: all.hosts.h: bad"},
-		{Error{File: "hosts.yml", Line: 4, Msg: "malformed YAML: x"}, "inventory: hosts.yml:4: malformed YAML: x"},
-		{Error{File: "hosts.yml", Msg: "empty inventory"}, "inventory: hosts.yml: empty inventory"},
+		{Error{Pos: diag.Pos{File: "hosts.yml", Line: 12, Col: 3}, Field: "all.hosts.h", Msg: "bad"}, "hosts.yml:12:3: all.hosts.h: bad"},
+		{Error{Pos: diag.Pos{File: "hosts.yml", Line: 4}, Msg: "malformed YAML: x"}, "hosts.yml:4: malformed YAML: x"},
+		{Error{Pos: diag.Pos{File: "hosts.yml"}, Msg: "empty inventory"}, "hosts.yml: empty inventory"},
 	} {
 		if got := tc.e.Error(); got != tc.want {
 			t.Errorf("Error() = %q, want %q", got, tc.want)
 		}
 	}
 	_, err := Load("testdata/does-not-exist.yml")
-	if want := "inventory: testdata/does-not-exist.yml: cannot read: no such file or directory"; err == nil || err.Error() != want {
+	if want := "testdata/does-not-exist.yml: cannot read the inventory: no such file or directory"; err == nil || err.Error() != want {
 		t.Errorf("missing file: %v, want %q", err, want)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"tend/internal/diag"
 )
 
 // INI inventories are read as Ansible 2.14's ini plugin reads them:
@@ -56,7 +58,7 @@ type pendingDecl struct {
 
 // errorf builds an *Error at column col (1-based runes) of the current line.
 func (p *iniParser) errorf(col int, field, format string, args ...any) *Error {
-	return &Error{File: p.file, Line: p.line, Col: col, Field: field, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Pos: diag.Pos{File: p.file, Line: p.line, Col: col}, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
 // parse reads the file. It returns errEmptyINI when there is nothing but

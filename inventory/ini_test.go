@@ -199,7 +199,7 @@ func TestINIErrors(t *testing.T) {
 			if e.File != path || e.Line != tc.line || e.Col != tc.col || !strings.Contains(e.Msg, tc.msg) {
 				t.Errorf("got %v\nwant %s:%d:%d: ...%s", err, path, tc.line, tc.col, tc.msg)
 			}
-			if !strings.HasPrefix(err.Error(), fmt.Sprintf("inventory: %s:%d:%d: ", path, tc.line, tc.col)) {
+			if !strings.HasPrefix(err.Error(), fmt.Sprintf("%s:%d:%d: ", path, tc.line, tc.col)) {
 				t.Errorf("error text %q lacks FILE:LINE:COL", err)
 			}
 		})

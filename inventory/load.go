@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"tend/internal/diag"
 )
 
 // Load reads inventory sources and resolves them into one Inventory; see
@@ -75,7 +77,7 @@ func readError(path string, err error) *Error {
 	if errors.As(err, &pe) {
 		err = pe.Err
 	}
-	return &Error{File: path, Msg: "cannot read: " + err.Error()}
+	return &Error{Pos: diag.Pos{File: path}, Msg: "cannot read the inventory: " + err.Error()}
 }
 
 // ignoredRE is Ansible's IGNORED for files in an inventory directory
@@ -120,7 +122,7 @@ func (b *builder) loadFile(ctx context.Context, path string, st fs.FileInfo) err
 	case script && st.Mode()&0o111 != 0:
 		return b.runScript(ctx, path)
 	case script && bytes.HasPrefix(data, []byte("#!")):
-		return &Error{File: path, Line: 1, Col: 1, Msg: "starts with #! like an inventory script but is not executable (chmod +x it to run it)"}
+		return &Error{Pos: diag.Pos{File: path, Line: 1, Col: 1}, Msg: "starts with #! like an inventory script but is not executable (chmod +x it to run it)"}
 	}
 	p := &parser{file: path, b: b}
 	root, yerr := p.yamlRoot(data, "an inventory must be a mapping of groups (all: ...) or an INI file")
@@ -135,7 +137,7 @@ func (b *builder) loadFile(ctx context.Context, path string, st fs.FileInfo) err
 	case ierr == nil:
 		return nil
 	case errors.Is(ierr, errEmptyINI):
-		return &Error{File: path, Msg: "empty inventory"}
+		return &Error{Pos: diag.Pos{File: path}, Msg: "empty inventory"}
 	case yerr != nil && looksLikeYAML(path, data):
 		return yerr
 	}
@@ -175,7 +177,7 @@ func (b *builder) loadHostList(src string) error {
 			err = fmt.Errorf("host %q: ranges are not allowed in a host list", item)
 		}
 		if err != nil {
-			return &Error{File: src, Msg: "host list: " + err.Error()}
+			return &Error{Pos: diag.Pos{File: src}, Msg: "host list: " + err.Error()}
 		}
 		h := b.host(b.group("ungrouped"), names[0])
 		if port != 0 {

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
+
+	"tend/internal/diag"
 )
 
 // Dynamic inventories: an executable file is run as Ansible's script
@@ -43,7 +45,7 @@ func (b *builder) runScript(ctx context.Context, path string) error {
 	ctx, cancel := context.WithTimeout(ctx, ScriptTimeout)
 	defer cancel()
 	fail := func(format string, args ...any) error {
-		return &Error{File: path, Msg: "inventory script: " + fmt.Sprintf(format, args...)}
+		return &Error{Pos: diag.Pos{File: path}, Msg: "inventory script: " + fmt.Sprintf(format, args...)}
 	}
 	out, err := execScript(ctx, path, "--list")
 	if err != nil {

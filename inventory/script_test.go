@@ -87,7 +87,7 @@ func TestScriptErrors(t *testing.T) {
 			if !errors.As(err, &e) || e.File != path || !strings.Contains(e.Msg, tc.msg) {
 				t.Fatalf("error = %v, want *Error for %s containing %q", err, path, tc.msg)
 			}
-			if !strings.HasPrefix(err.Error(), "inventory: "+path+": inventory script: ") {
+			if !strings.HasPrefix(err.Error(), path+": inventory script: ") {
 				t.Errorf("error %q does not name the script first", err)
 			}
 		})

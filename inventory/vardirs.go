@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"tend/internal/diag"
 )
 
 // Variable directories: group_vars/NAME and host_vars/NAME beside each
@@ -149,7 +151,7 @@ func (b *builder) readVarsFile(path string, vars map[string]any) error {
 		return readError(path, err)
 	}
 	if bytes.HasPrefix(data, []byte("$ANSIBLE_VAULT;")) {
-		return &Error{File: path, Line: 1, Col: 1, Msg: "vault-encrypted files are not supported"}
+		return &Error{Pos: diag.Pos{File: path, Line: 1, Col: 1}, Msg: "vault-encrypted files are not supported"}
 	}
 	p := &parser{file: path, b: b}
 	root, err := p.yamlRoot(data, "a vars file must be a mapping of variables")

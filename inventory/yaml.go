@@ -3,57 +3,17 @@ package inventory
 import (
 	"bytes"
 	"io"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"tend/internal/yamlnode"
 )
 
-// yamlLineRE extracts the line yaml.v3 puts in its syntax errors.
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// maxScanLines bounds the prefix scan of syntaxError.
-const maxScanLines = 5000
-
-// syntaxError turns a yaml.v3 parse error into an *Error. yaml.v3 reports
-// no column, and its line is often the start of the enclosing block rather
-// than the offending line; so when the file is small enough, the line is
-// refined to the one after the longest prefix of whole lines that still
-// parses. The column stays 0 (unknown).
+// syntaxError turns a yaml.v3 parse error into an *Error at the line and
+// column of the problem.
 func (p *parser) syntaxError(data []byte, err error) error {
-	msg := err.Error()
-	e := &Error{File: p.file}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		e.Line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	if e.Line > 0 && len(lines) <= maxScanLines {
-		for j := len(lines) - 1; j >= 0; j-- {
-			if wellFormed(bytes.Join(lines[:j], nil)) {
-				e.Line = j + 1
-				break
-			}
-		}
-	}
-	e.Msg = "malformed YAML: " + strings.TrimPrefix(msg, "yaml: ")
-	return e
-}
-
-// wellFormed reports whether every YAML document in data parses.
-func wellFormed(data []byte) bool {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var n yaml.Node
-		switch err := dec.Decode(&n); err {
-		case nil:
-		case io.EOF:
-			return true
-		default:
-			return false
-		}
-	}
+	return yamlnode.SyntaxError(p.file, data, err)
 }
 
 // yamlRoot decodes data as one YAML document and returns its root

@@ -12,14 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/go-multierror"
-	"gopkg.in/yaml.v3"
 
 	"tend/inventory"
-	"tend/runner/modules"
 	"tend/runner/plan"
 	"tend/runner/playbook"
-	"tend/runner/template"
 	"tend/runner/transport"
 )
 
@@ -106,68 +102,6 @@ type InputError struct{ Err error }
 
 func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
-
-// Validate checks every task's module arguments before any host is
-// contacted, so a typo fails the run at once with its position.
-func Validate(pb *playbook.Playbook) error {
-	var errs *multierror.Error
-	check := func(tasks []*playbook.Task) {
-		for _, t := range tasks {
-			spec, ok := modules.Lookup(t.Module)
-			if !ok {
-				errs = multierror.Append(errs, &playbook.Error{Pos: t.ModulePos, Field: t.Module, Msg: "unknown module"})
-				continue
-			}
-			if _, err := spec.New(modules.Args{Node: t.Args, File: pb.File}); err != nil {
-				errs = multierror.Append(errs, err)
-			}
-			for _, f := range []struct {
-				name  string
-				conds []string
-			}{{"when", t.When}, {"changed_when", t.ChangedWhen}, {"failed_when", t.FailedWhen}, {"until", t.Until}} {
-				for _, c := range f.conds {
-					if err := template.Check(c); err != nil {
-						errs = multierror.Append(errs, &playbook.Error{Pos: t.Pos, Field: f.name, Msg: err.Error()})
-					}
-				}
-			}
-			if err := checkTemplates(pb.File, t.Args); err != nil {
-				errs = multierror.Append(errs, err)
-			}
-		}
-	}
-	for _, p := range pb.Plays {
-		check(p.Tasks)
-		check(p.Handlers)
-		check(p.Verify)
-		for _, e := range p.Serial {
-			if err := template.CheckTemplate(e); err != nil {
-				errs = multierror.Append(errs, &playbook.Error{Pos: p.Pos, Field: "serial", Msg: err.Error()})
-			}
-		}
-	}
-	return errs.ErrorOrNil()
-}
-
-// checkTemplates compiles every {{ }} in a module's arguments, so a syntax
-// error is reported with its position before any host is contacted.
-func checkTemplates(file string, n *yaml.Node) error {
-	if n == nil {
-		return nil
-	}
-	if n.Kind == yaml.ScalarNode {
-		if err := template.CheckTemplate(n.Value); err != nil {
-			return &playbook.Error{Pos: playbook.Pos{File: file, Line: n.Line, Col: n.Column}, Msg: err.Error()}
-		}
-		return nil
-	}
-	for _, c := range n.Content {
-		if err := checkTemplates(file, c); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // Run executes every play of pb on the hosts of inv. It returns an
 // *InputError before contacting any host when the input is invalid; per-host

@@ -10,8 +10,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
+
+	"tend/internal/diag"
 )
 
 // Exit codes, documented in the README and in `tend --help`.
@@ -83,10 +87,31 @@ func exitCode(err error, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "tend:", ee.err)
+			printError(stderr, ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "tend:", err)
+	printError(stderr, err)
 	return exitFailed
+}
+
+// printError prints err for the user. Several input problems (a
+// diag.List) are printed one per line, file:line:col: field: message,
+// sorted by position, at most diag.MaxShown of them, then their count.
+func printError(w io.Writer, err error) {
+	var list diag.List
+	if !errors.As(err, &list) || len(list) < 2 {
+		fmt.Fprintln(w, "tend:", err)
+		return
+	}
+	list = slices.Clone(list)
+	list.Sort()
+	for i, e := range list {
+		if i == diag.MaxShown {
+			fmt.Fprintf(w, "... and %d more\n", len(list)-i)
+			break
+		}
+		fmt.Fprintln(w, e)
+	}
+	fmt.Fprintf(w, "tend: %d errors in %s\n", len(list), strings.Join(list.Files(), ", "))
 }

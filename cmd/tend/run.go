@@ -222,7 +222,9 @@ func isClosed(c <-chan struct{}) bool {
 // returns the playbook parsed from those bytes and their hash, which binds
 // a saved plan to it.
 func loadPlaybook(arg string) (*playbook.Playbook, string, error) {
-	opts := playbook.ParseOptions{Modules: modules.Names()}
+	// Check: module arguments and expressions are reported along with
+	// the playbook's own problems, all at once.
+	opts := playbook.ParseOptions{Modules: modules.Names(), Check: runner.Validate}
 	file, data := arg, []byte(nil)
 	if _, err := os.Stat(arg); err == nil {
 		if data, err = os.ReadFile(arg); err != nil {

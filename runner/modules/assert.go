@@ -7,8 +7,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/yamlnode"
 	"tend/runner/plan"
-	"tend/runner/playbook"
 	"tend/runner/transport"
 )
 
@@ -41,7 +41,7 @@ type assertModule struct {
 
 func newAssert(a Args) (Module, error) {
 	var args assertArgs
-	if err := playbook.DecodeStrict(a.File, a.Node, &args, playbook.DecodeOptions{AllowTemplates: true}); err != nil {
+	if err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
 		return nil, err
 	}
 	if args.Msg != "" && args.FailMsg != "" {

@@ -9,8 +9,8 @@ import (
 	"github.com/kballard/go-shellquote"
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/yamlnode"
 	"tend/runner/plan"
-	"tend/runner/playbook"
 	"tend/runner/transport"
 )
 
@@ -109,7 +109,7 @@ func decodeExecArgs(a Args, module string) (execArgs, error) {
 		args.Cmd = a.Node.Value
 		return args, nil
 	}
-	err := playbook.DecodeStrict(a.File, a.Node, &args, playbook.DecodeOptions{AllowTemplates: true})
+	err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true})
 	return args, err
 }
 

@@ -5,12 +5,13 @@ package modules
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/diag"
+	"tend/internal/yamlnode"
 	"tend/runner/plan"
 	"tend/runner/transport"
 )
@@ -94,13 +95,10 @@ func Names() []string {
 	return out
 }
 
-// posErr formats a positioned argument error: file:line:col: module: msg.
+// posErr is a positioned argument error, a *diag.Error printed
+// file:line:col: module: msg.
 func posErr(file string, n *yaml.Node, module, format string, a ...any) error {
-	line, col := 0, 0
-	if n != nil {
-		line, col = n.Line, n.Column
-	}
-	return fmt.Errorf("%s:%d:%d: %s: %s", file, line, col, module, fmt.Sprintf(format, a...))
+	return diag.Errorf(yamlnode.PosOf(file, n), module, format, a...)
 }
 
 // templatedArg reports whether the mapping node's key holds an unrendered

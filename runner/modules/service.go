@@ -13,8 +13,8 @@ import (
 	"github.com/kballard/go-shellquote"
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/yamlnode"
 	"tend/runner/plan"
-	"tend/runner/playbook"
 	"tend/runner/transport"
 )
 
@@ -68,7 +68,7 @@ var serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9@._:+\\-]*$`)
 
 func newService(a Args) (Module, error) {
 	args := serviceArgs{Manager: "auto", WaitHost: "127.0.0.1", WaitTimeout: 60 * time.Second, CommandTimeout: 120 * time.Second}
-	if err := playbook.DecodeStrict(a.File, a.Node, &args, playbook.DecodeOptions{AllowTemplates: true}); err != nil {
+	if err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
 		return nil, err
 	}
 	bad := func(key, format string, v ...any) error {

@@ -10,9 +10,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/yamlnode"
 	"tend/runner/modules/sysctlconf"
 	"tend/runner/plan"
-	"tend/runner/playbook"
 	"tend/runner/transport"
 )
 
@@ -25,7 +25,7 @@ var sysctlSpec = Spec{New: newSysctl, Verifiable: true}
 type sysctlArgs struct {
 	Name       string                  `yaml:"name"`
 	Value      string                  `yaml:"value"`
-	Settings   playbook.OrderedStrings `yaml:"settings"`
+	Settings   yamlnode.OrderedStrings `yaml:"settings"`
 	File       string                  `yaml:"file"`
 	SysctlFile string                  `yaml:"sysctl_file"` // Ansible's name for file
 	Reload     *bool                   `yaml:"reload"`
@@ -50,7 +50,7 @@ const sysctlStatusChange = plan.ValueStatus("change")
 
 func newSysctl(a Args) (Module, error) {
 	var args sysctlArgs
-	if err := playbook.DecodeStrict(a.File, a.Node, &args, playbook.DecodeOptions{AllowTemplates: true}); err != nil {
+	if err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
 		return nil, err
 	}
 	fail := func(format string, v ...any) (Module, error) {

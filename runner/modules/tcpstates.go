@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"tend/internal/yamlnode"
 	"tend/runner/plan"
-	"tend/runner/playbook"
 	"tend/runner/transport"
 )
 
@@ -35,7 +35,7 @@ type tcpStatesModule struct {
 
 func newTCPStates(a Args) (Module, error) {
 	args := tcpStatesArgs{Holders: true}
-	if err := playbook.DecodeStrict(a.File, a.Node, &args, playbook.DecodeOptions{AllowTemplates: true}); err != nil {
+	if err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
 		return nil, err
 	}
 	m := &tcpStatesModule{port: args.Port, remotePort: args.RemotePort, holders: args.Holders}

@@ -11,8 +11,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/yamlnode"
 	"tend/runner/plan"
-	"tend/runner/playbook"
 	"tend/runner/transport"
 )
 
@@ -51,7 +51,7 @@ var defaultActiveStates = []string{"established", "fin-wait-1", "fin-wait-2", "s
 func newWaitFor(a Args) (Module, error) {
 	args := waitForArgs{Host: "127.0.0.1", State: "started", Timeout: 60 * time.Second, Sleep: time.Second,
 		ActiveConnectionStates: defaultActiveStates}
-	if err := playbook.DecodeStrict(a.File, a.Node, &args, playbook.DecodeOptions{AllowTemplates: true}); err != nil {
+	if err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
 		return nil, err
 	}
 	if err := checkPortArg(a, "wait_for", "port", args.Port, true); err != nil {

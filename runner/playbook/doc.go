@@ -5,10 +5,12 @@
 // contacted: malformed YAML, duplicate keys, misspelled keywords (with a
 // "did you mean"), wrong types, implicit YAML coercions (0755, yes, 1e3) and
 // Jinja statements all become an *Error carrying file:line:col. Several
-// problems in one file are returned together as Errors.
+// problems in one file are returned together as Errors, sorted. Error and
+// Errors are the shared diag.Error and diag.List.
 //
 // The package is a leaf: it does not know which modules exist (the caller
-// passes their names in ParseOptions) and does not validate module arguments;
-// each module decodes its own arguments with DecodeStrict, which applies the
-// same rules.
+// passes their names in ParseOptions) and does not validate module
+// arguments itself (ParseOptions.Check lets the caller do it in the same
+// pass); each module decodes its own arguments with yamlnode.DecodeStrict,
+// which applies the same rules.
 package playbook

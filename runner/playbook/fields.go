@@ -4,14 +4,16 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"tend/internal/yamlnode"
 )
 
 // str reads a scalar as its raw text; null is "".
 func (p *parser) str(v *yaml.Node, field string) string {
-	if isNull(v) {
+	if yamlnode.IsNull(v) {
 		return ""
 	}
-	if !p.scalar(v, field, "a string") {
+	if !p.Scalar(v, field, "a string") {
 		return ""
 	}
 	return v.Value
@@ -19,29 +21,29 @@ func (p *parser) str(v *yaml.Node, field string) string {
 
 // boolean reads true or false; anything else is reported.
 func (p *parser) boolean(v *yaml.Node, field string) bool {
-	b, _ := p.bool(v, field)
+	b, _ := p.Bool(v, field)
 	return b
 }
 
 // names reads a string or a list of strings (notify, listen, tags).
 func (p *parser) names(v *yaml.Node, field string) []string {
-	if isNull(v) {
-		p.add(v, field, "must be a name or a list of names, not null")
+	if yamlnode.IsNull(v) {
+		p.Errorf(v, field, "must be a name or a list of names, not null")
 		return nil
 	}
 	if v.Kind == yaml.MappingNode {
-		p.add(v, field, "must be a name or a list of names, not a mapping")
+		p.Errorf(v, field, "must be a name or a list of names, not a mapping")
 		return nil
 	}
 	var out []string
 	for i, item := range listItems(v) {
-		item = resolveAlias(item)
+		item = yamlnode.Resolve(item)
 		f := field
 		if v.Kind == yaml.SequenceNode {
-			f = indexPath(field, i)
+			f = yamlnode.IndexPath(field, i)
 		}
-		if item.Kind != yaml.ScalarNode || isNull(item) || strings.TrimSpace(item.Value) == "" {
-			p.add(item, f, "must be a non-empty name, not %s", kindName(item))
+		if item.Kind != yaml.ScalarNode || yamlnode.IsNull(item) || strings.TrimSpace(item.Value) == "" {
+			p.Errorf(item, f, "must be a non-empty name, not %s", yamlnode.Describe(item))
 			continue
 		}
 		out = append(out, item.Value)
@@ -52,26 +54,26 @@ func (p *parser) names(v *yaml.Node, field string) []string {
 // conditions reads when-style expressions: a string, true/false, or a list
 // of those. Bare booleans become "true" / "false".
 func (p *parser) conditions(v *yaml.Node, field string) []string {
-	if isNull(v) {
-		p.add(v, field, "must be a condition or a list of conditions, not null")
+	if yamlnode.IsNull(v) {
+		p.Errorf(v, field, "must be a condition or a list of conditions, not null")
 		return nil
 	}
 	if v.Kind == yaml.MappingNode {
-		p.add(v, field, "must be a condition or a list of conditions, not a mapping (quote an expression that contains \": \")")
+		p.Errorf(v, field, "must be a condition or a list of conditions, not a mapping (quote an expression that contains \": \")")
 		return nil
 	}
 	var out []string
 	for i, item := range listItems(v) {
-		item = resolveAlias(item)
+		item = yamlnode.Resolve(item)
 		f := field
 		if v.Kind == yaml.SequenceNode {
-			f = indexPath(field, i)
+			f = yamlnode.IndexPath(field, i)
 		}
 		switch {
-		case item.Kind == yaml.ScalarNode && item.Tag == tagBool:
-			b, ok := parseBool(item.Value)
+		case item.Kind == yaml.ScalarNode && item.Tag == yamlnode.TagBool:
+			b, ok := yamlnode.ParseBool(item.Value)
 			if !ok {
-				p.add(item, f, "must be a condition, not %s", kindName(item))
+				p.Errorf(item, f, "must be a condition, not %s", yamlnode.Describe(item))
 				continue
 			}
 			if b {
@@ -79,10 +81,10 @@ func (p *parser) conditions(v *yaml.Node, field string) []string {
 			} else {
 				out = append(out, "false")
 			}
-		case item.Kind == yaml.ScalarNode && item.Tag == tagStr && strings.TrimSpace(item.Value) != "":
+		case item.Kind == yaml.ScalarNode && item.Tag == yamlnode.TagStr && strings.TrimSpace(item.Value) != "":
 			out = append(out, strings.TrimSpace(item.Value))
 		default:
-			p.add(item, f, "must be a condition (an expression or true/false), not %s", kindName(item))
+			p.Errorf(item, f, "must be a condition (an expression or true/false), not %s", yamlnode.Describe(item))
 		}
 	}
 	return out
@@ -91,25 +93,25 @@ func (p *parser) conditions(v *yaml.Node, field string) []string {
 // vars reads a mapping of variables, decoded by DecodeValue, and its keys
 // in file order.
 func (p *parser) vars(v *yaml.Node, field string) (map[string]any, []string) {
-	if isNull(v) {
+	if yamlnode.IsNull(v) {
 		return nil, nil
 	}
 	if v.Kind != yaml.MappingNode {
-		p.add(v, field, "must be a mapping of variables, not %s", kindName(v))
+		p.Errorf(v, field, "must be a mapping of variables, not %s", yamlnode.Describe(v))
 		return nil, nil
 	}
 	out := make(map[string]any, len(v.Content)/2)
 	var names []string
 	for i := 0; i+1 < len(v.Content); i += 2 {
-		k := resolveAlias(v.Content[i])
+		k := yamlnode.Resolve(v.Content[i])
 		if k.Kind != yaml.ScalarNode || !isIdentifier(k.Value) {
-			p.add(k, field, "variable names must be identifiers (letters, digits, _), not %s", kindName(k))
+			p.Errorf(k, field, "variable names must be identifiers (letters, digits, _), not %s", yamlnode.Describe(k))
 			continue
 		}
 		if _, dup := out[k.Value]; dup {
 			continue // reported by checkDuplicates
 		}
-		out[k.Value] = decodeValue(&p.collector, v.Content[i+1], joinPath(field, k.Value), &p.budget)
+		out[k.Value] = p.Value(v.Content[i+1], yamlnode.JoinPath(field, k.Value))
 		names = append(names, k.Value)
 	}
 	return out, names
@@ -122,13 +124,13 @@ func (p *parser) checkHandlers(play *Play) {
 	named := map[string]*Task{}
 	var topicList []string
 	for i, h := range play.Handlers {
-		field := indexPath("handlers", i)
+		field := yamlnode.IndexPath("handlers", i)
 		if h.Name == "" && len(h.Listen) == 0 {
-			p.addAt(h.Pos, field, "a handler needs a name or listen, or it can never be notified")
+			p.ErrorfAt(h.Pos, field, "a handler needs a name or listen, or it can never be notified")
 		}
 		if h.Name != "" {
 			if first, dup := named[h.Name]; dup {
-				p.addAt(h.Pos, field,
+				p.ErrorfAt(h.Pos, field,
 					"handler name %q is already used by the handler at line %d", h.Name, first.Pos.Line)
 			}
 			named[h.Name] = h
@@ -144,10 +146,10 @@ func (p *parser) checkHandlers(play *Play) {
 		if n.Kind != yaml.ScalarNode || strings.Contains(n.Value, "{{") || topics[n.Value] {
 			continue
 		}
-		hint := didYouMean(n.Value, topicList)
+		hint := yamlnode.DidYouMean(n.Value, topicList)
 		if len(topicList) == 0 {
 			hint = "; the play has no handlers"
 		}
-		p.add(n, "notify", "%q matches no handler name or listen topic in this play%s", n.Value, hint)
+		p.Errorf(n, "notify", "%q matches no handler name or listen topic in this play%s", n.Value, hint)
 	}
 }

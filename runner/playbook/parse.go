@@ -1,14 +1,15 @@
 package playbook
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"tend/internal/diag"
+	"tend/internal/yamlnode"
 )
 
 // ParseOptions tells Parse what it cannot know as a leaf package.
@@ -18,6 +19,12 @@ type ParseOptions struct {
 	// these is an error with a "did you mean". Nil accepts any non-keyword
 	// key as a module name, for tools that only need the shape.
 	Modules []string
+	// Check, when set, checks what could be read of the playbook further
+	// (the runner passes its module-argument and expression checks). It
+	// runs even when Parse found problems in some plays or tasks, so that
+	// all are reported at once; the *diag.Error or diag.List it returns is
+	// merged with Parse's. Any other error it returns is returned as is.
+	Check func(*Playbook) error
 }
 
 // Load reads and parses the playbook at path; see Parse.
@@ -30,79 +37,61 @@ func Load(path string, opts ParseOptions) (*Playbook, error) {
 }
 
 // Parse parses one playbook document: a YAML list of plays. file names the
-// source in positions. Every problem found is reported, positioned, as an
-// *Error (one) or Errors (several); the returned Playbook is nil then.
+// source in positions. Every problem found is reported, positioned, as a
+// *diag.Error (one) or a diag.List (several, sorted by position); the
+// returned Playbook is nil then.
 func Parse(file string, data []byte, opts ParseOptions) (*Playbook, error) {
-	root, yerr := parseYAML(file, data)
-	if yerr != nil {
-		return nil, yerr
+	root, err := yamlnode.Parse(file, data)
+	if err != nil {
+		var e *diag.Error
+		if errors.As(err, &e) && strings.HasPrefix(e.Msg, "found a second YAML document") {
+			e.Msg = "a playbook is one YAML document; found a second one (---)"
+		}
+		return nil, err
 	}
-	d := &decoder{collector: collector{file: file}, budget: maxValueNodes}
-	c := &d.collector
-	checkDuplicates(c, root)
-	checkStatements(c, root)
-	if len(c.errs) > 0 {
-		return nil, c.err() // later messages would only echo these
+	d := yamlnode.NewDecoder(file)
+	yamlnode.CheckDuplicates(d, root)
+	checkStatements(d, root)
+	if d.Len() > 0 {
+		return nil, d.Err() // later messages would only echo these
 	}
-	p := &parser{decoder: d, modules: map[string]bool{}, acceptAny: opts.Modules == nil}
+	p := &parser{Decoder: d, modules: map[string]bool{}, acceptAny: opts.Modules == nil}
 	for _, m := range opts.Modules {
 		p.modules[m] = true
 		p.moduleNames = append(p.moduleNames, m)
 	}
 	pb := &Playbook{File: file}
 	switch {
-	case isNull(root):
-		c.add(root, "", "playbook is empty; expected a list of plays")
+	case root == nil:
+		d.ErrorfAt(diag.Pos{File: file, Line: 1, Col: 1}, "", "playbook is empty; expected a list of plays")
 	case root.Kind != yaml.SequenceNode:
-		c.add(root, "", "a playbook must be a list of plays, not %s", kindName(root))
+		d.Errorf(root, "", "a playbook must be a list of plays, not %s", yamlnode.Describe(root))
 	default:
 		for _, n := range root.Content {
-			if play := p.play(resolveAlias(n)); play != nil {
+			if play := p.play(yamlnode.Resolve(n)); play != nil {
 				pb.Plays = append(pb.Plays, play)
 			}
 		}
 		if len(root.Content) == 0 {
-			c.add(root, "", "playbook has no plays")
+			d.Errorf(root, "", "playbook has no plays")
 		}
 	}
-	if err := c.err(); err != nil {
+	if opts.Check != nil && root != nil {
+		// Checked even when the plays have problems, so that one bad
+		// task does not hide the next one's.
+		if err := opts.Check(pb); !d.Append(err) {
+			return nil, err
+		}
+	}
+	if err := d.Err(); err != nil {
 		return nil, err
 	}
 	return pb, nil
 }
 
-// parseYAML decodes exactly one YAML document into a node tree.
-func parseYAML(file string, data []byte) (root *yaml.Node, err error) {
-	defer func() {
-		// yaml.v3 has panicked on hostile input before; a bad file must
-		// never crash the runner.
-		if r := recover(); r != nil {
-			root, err = nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: fmt.Sprintf("malformed YAML: %v", r)}
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "playbook is empty; expected a list of plays"}
-		}
-		return nil, yamlError(file, err)
-	}
-	var next yaml.Node
-	if err := dec.Decode(&next); err == nil {
-		return nil, &Error{Pos: posOf(file, &next), Msg: "a playbook is one YAML document; found a second one (---)"}
-	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlError(file, err)
-	}
-	if len(doc.Content) == 0 {
-		return nil, nil
-	}
-	return doc.Content[0], nil
-}
-
 // parser holds the state of one Parse call.
 type parser struct {
-	*decoder
+	*yamlnode.Decoder
 	modules     map[string]bool
 	moduleNames []string
 	acceptAny   bool
@@ -133,16 +122,16 @@ var unsupportedPlayKeys = map[string]bool{
 
 func (p *parser) play(n *yaml.Node) *Play {
 	if n.Kind != yaml.MappingNode {
-		p.add(n, "", "a play must be a mapping, not %s", kindName(n))
+		p.Errorf(n, "", "a play must be a mapping, not %s", yamlnode.Describe(n))
 		return nil
 	}
-	play := &Play{Pos: posOf(p.file, n)}
+	play := &Play{Pos: yamlnode.PosOf(p.File(), n)}
 	p.notifies = nil
 	var hosts *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolveAlias(n.Content[i]), resolveAlias(n.Content[i+1])
+		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
-			p.add(k, "", "play keys must be strings, not %s", kindName(k))
+			p.Errorf(k, "", "play keys must be strings, not %s", yamlnode.Describe(k))
 			continue
 		}
 		switch k.Value {
@@ -179,14 +168,14 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.SecretVars = p.names(v, k.Value)
 		default:
 			if unsupportedPlayKeys[k.Value] {
-				p.add(k, k.Value, "play keyword is not supported by tend")
+				p.Errorf(k, k.Value, "play keyword is not supported by tend")
 			} else {
-				p.add(k, k.Value, "unknown play key%s", didYouMean(k.Value, playKeys))
+				p.Errorf(k, k.Value, "unknown play key%s", yamlnode.DidYouMean(k.Value, playKeys))
 			}
 		}
 	}
 	if hosts == nil {
-		p.add(n, "hosts", "a play needs hosts (a pattern such as \"all\" or \"web:&prod\")")
+		p.Errorf(n, "hosts", "a play needs hosts (a pattern such as \"all\" or \"web:&prod\")")
 	}
 	p.checkHandlers(play)
 	return play
@@ -197,22 +186,22 @@ func (p *parser) hosts(v *yaml.Node) string {
 	var parts []string
 	switch v.Kind {
 	case yaml.ScalarNode:
-		if !isNull(v) {
+		if !yamlnode.IsNull(v) {
 			parts = []string{strings.TrimSpace(v.Value)}
 		}
 	case yaml.SequenceNode:
 		for i, item := range v.Content {
-			if s := strings.TrimSpace(p.str(resolveAlias(item), indexPath("hosts", i))); s != "" {
+			if s := strings.TrimSpace(p.str(yamlnode.Resolve(item), yamlnode.IndexPath("hosts", i))); s != "" {
 				parts = append(parts, s)
 			}
 		}
 	default:
-		p.add(v, "hosts", "must be a pattern or a list of patterns, not %s", kindName(v))
+		p.Errorf(v, "hosts", "must be a pattern or a list of patterns, not %s", yamlnode.Describe(v))
 		return ""
 	}
 	joined := strings.Join(parts, ",")
 	if strings.Trim(joined, ", ") == "" {
-		p.add(v, "hosts", "must not be empty")
+		p.Errorf(v, "hosts", "must not be empty")
 	}
 	return joined
 }
@@ -226,15 +215,15 @@ func (p *parser) serial(v *yaml.Node) []string {
 	}
 	var out []string
 	for _, item := range items {
-		item = resolveAlias(item)
-		if hasTemplate(item) {
+		item = yamlnode.Resolve(item)
+		if yamlnode.HasTemplate(item) {
 			out = append(out, item.Value) // rendered and checked by the runner
 			continue
 		}
 		s := strings.TrimSuffix(item.Value, "%")
-		ok := item.Kind == yaml.ScalarNode && decimalRE.MatchString(s) && !strings.HasPrefix(s, "-") && s != "0"
+		ok := item.Kind == yaml.ScalarNode && yamlnode.IsDecimal(s) && !strings.HasPrefix(s, "-") && s != "0"
 		if !ok {
-			p.add(item, "serial", "must be a positive count (5), a percentage (\"30%%\") or a list of them, not %s", kindName(item))
+			p.Errorf(item, "serial", "must be a positive count (5), a percentage (\"30%%\") or a list of them, not %s", yamlnode.Describe(item))
 			continue
 		}
 		out = append(out, item.Value)
@@ -244,12 +233,12 @@ func (p *parser) serial(v *yaml.Node) []string {
 
 // percentage reads an integer 0..100.
 func (p *parser) percentage(v *yaml.Node, field string) *int {
-	i, ok := p.int(v, field, 64)
+	i, ok := p.Int(v, field, 64)
 	if !ok {
 		return nil
 	}
 	if i < 0 || i > 100 {
-		p.add(v, field, "must be between 0 and 100")
+		p.Errorf(v, field, "must be between 0 and 100")
 		return nil
 	}
 	pct := int(i)

@@ -20,8 +20,8 @@ func TestParseErrors(t *testing.T) {
 		src  string
 		want []string
 	}{
-		{"malformed yaml", "- hosts: all\n  tasks: [\n", []string{"pb.yml:2:1: malformed YAML: did not find expected node content"}},
-		{"tab indent", "- hosts: all\n\t tasks: []\n", []string{"pb.yml:2:1: malformed YAML"}},
+		{"malformed yaml", "- hosts: all\n  tasks: [\n", []string{"pb.yml:2:10: malformed YAML: did not find expected node content"}},
+		{"tab indent", "- hosts: all\n\t tasks: []\n", []string{"pb.yml:2:1: malformed YAML: found a tab character that violates indentation (indent with spaces)"}},
 		{"empty file", "", []string{"pb.yml:1:1: playbook is empty"}},
 		{"empty document", "---\n", []string{"playbook is empty"}},
 		{"two documents", "- hosts: a\n---\n- hosts: b\n", []string{"pb.yml:2:1: a playbook is one YAML document"}},
@@ -50,7 +50,7 @@ func TestParseErrors(t *testing.T) {
 		{"register reserved", "- hosts: a\n  tasks:\n    - command: x\n      register: not\n", []string{"register: must be a variable name"}},
 		{"jinja statement", "- hosts: a\n  tasks:\n    - command: \"{% if x %}y{% endif %}\"\n", []string{"pb.yml:3:16: Jinja statements"}},
 		{"when number", "- hosts: a\n  tasks:\n    - command: x\n      when: 5\n", []string{"pb.yml:4:13: tasks[0].when: must be a condition"}},
-		{"when mapping", "- hosts: a\n  tasks:\n    - command: x\n      when: a: b\n", []string{"malformed YAML"}},
+		{"when mapping", "- hosts: a\n  tasks:\n    - command: x\n      when: a: b\n", []string{"pb.yml:4:14: malformed YAML: mapping values are not allowed in this context"}},
 		{"check_mode yes", "- hosts: a\n  tasks:\n    - command: x\n      check_mode: yes\n", []string{`pb.yml:4:19: tasks[0].check_mode: "yes" is ambiguous in YAML; use true or false`}},
 		{"ignore_errors string", "- hosts: a\n  tasks:\n    - command: x\n      ignore_errors: \"true\"\n", []string{"ignore_errors: must be true or false"}},
 		{"timeout bad", "- hosts: a\n  tasks:\n    - command: x\n      timeout: soon\n", []string{`timeout: must be a duration like "30s"`}},
@@ -67,6 +67,7 @@ func TestParseErrors(t *testing.T) {
 		{"serial zero", "- hosts: a\n  serial: 0\n", []string{"serial: must be a positive count"}},
 		{"max fail range", "- hosts: a\n  max_fail_percentage: 101\n", []string{"max_fail_percentage: must be between 0 and 100"}},
 		{"merge key", "- hosts: a\n  vars:\n    base: &b {x: 1}\n    other:\n      <<: *b\n", []string{"merge keys (<<) are not supported"}},
+		{"jinja statement", "- hosts: a\n  tasks:\n    - command: \"echo {% if x %}y{% endif %}\"\n", []string{"pb.yml:3:16: Jinja statements ({% ... %}) are not supported; use a {{ expression }}, when, or a list of tasks"}},
 		{"many errors", "- hots: a\n- hosts: b\n  tasks:\n    - notfiy: x\n", []string{"pb.yml:1:3: hots", "pb.yml:4:7: tasks[0].notfiy"}},
 	}
 	for _, tt := range tests {
@@ -141,20 +142,20 @@ func TestParseFull(t *testing.T) {
 		got, want any
 	}{
 		{"hosts", play.Hosts, "web,db"},
-		{"pos", play.Pos, Pos{"pb.yml", 2, 3}},
+		{"pos", play.Pos, Pos{File: "pb.yml", Line: 2, Col: 3}},
 		{"serial", play.Serial, []string{"1", "50%"}},
 		{"max fail", *play.MaxFailPercentage, 0},
 		{"become", *play.Become, true},
 		{"var names", play.VarNames, []string{"mode", "flag", "big", "count", "ratio", "nothing"}},
 		{"vars", play.Vars, map[string]any{"mode": "0755", "flag": "yes", "big": "1e3", "count": 5, "ratio": 0.5, "nothing": nil}},
 		{"module fqcn", play.Tasks[0].Module, "shell"},
-		{"module pos", play.Tasks[0].ModulePos, Pos{"pb.yml", 19, 7}},
+		{"module pos", play.Tasks[0].ModulePos, Pos{File: "pb.yml", Line: 19, Col: 7}},
 		{"args scalar", play.Tasks[0].Args.Value, "ss -tan | grep -c CLOSE-WAIT"},
 		{"changed_when bool", play.Tasks[0].ChangedWhen, []string{"false"}},
 		{"check_mode", *play.Tasks[0].CheckMode, false},
 		{"timeout int", play.Tasks[0].Timeout, 30 * time.Second},
 		{"sysctl", play.Tasks[1].Module, "sysctl"},
-		{"task pos", play.Tasks[1].Pos, Pos{"pb.yml", 24, 7}},
+		{"task pos", play.Tasks[1].Pos, Pos{File: "pb.yml", Line: 24, Col: 7}},
 		{"when list", play.Tasks[1].When, []string{"closewait.count > 5", "true"}},
 		{"notify", play.Tasks[1].Notify, []string{"reload"}},
 		{"tags", play.Tasks[1].Tags, []string{"tune"}},

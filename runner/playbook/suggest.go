@@ -2,8 +2,6 @@ package playbook
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	closest "tend/internal/suggest"
 )
@@ -14,21 +12,4 @@ func sprintf(format string, args ...any) string { return fmt.Sprintf(format, arg
 // suggest returns the candidate closest to word, or "" (see suggest.Closest).
 func suggest(word string, candidates ...[]string) string {
 	return closest.Closest(word, candidates...)
-}
-
-// didYouMean formats the suffix of an unknown-name message: `; did you mean
-// "notify"?`, or the valid names when there are few and none is close.
-func didYouMean(word string, candidates ...[]string) string {
-	if s := suggest(word, candidates...); s != "" {
-		return fmt.Sprintf("; did you mean %q?", s)
-	}
-	var all []string
-	for _, list := range candidates {
-		all = append(all, list...)
-	}
-	if len(all) == 0 || len(all) > 12 {
-		return ""
-	}
-	sort.Strings(all)
-	return "; valid: " + strings.Join(all, ", ")
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"tend/internal/yamlnode"
 )
 
 // taskKeys are the task keywords tend runs or accepts; any other key of a
@@ -61,16 +63,16 @@ func canonicalModule(key string) string {
 
 // tasks reads a list of tasks (null is an empty list).
 func (p *parser) tasks(v *yaml.Node, section string, handlers bool) []*Task {
-	if isNull(v) {
+	if yamlnode.IsNull(v) {
 		return nil
 	}
 	if v.Kind != yaml.SequenceNode {
-		p.add(v, section, "%s must be a list, not %s", section, kindName(v))
+		p.Errorf(v, section, "%s must be a list, not %s", section, yamlnode.Describe(v))
 		return nil
 	}
 	out := make([]*Task, 0, len(v.Content))
 	for i, n := range v.Content {
-		if t := p.task(resolveAlias(n), indexPath(section, i), handlers); t != nil {
+		if t := p.task(yamlnode.Resolve(n), yamlnode.IndexPath(section, i), handlers); t != nil {
 			out = append(out, t)
 		}
 	}
@@ -80,25 +82,26 @@ func (p *parser) tasks(v *yaml.Node, section string, handlers bool) []*Task {
 // task reads one task: keywords plus exactly one module key.
 func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 	if n.Kind != yaml.MappingNode {
-		p.add(n, path, "a task must be a mapping, not %s", kindName(n))
+		p.Errorf(n, path, "a task must be a mapping, not %s", yamlnode.Describe(n))
 		return nil
 	}
-	t := &Task{Pos: posOf(p.file, n)}
+	t := &Task{Pos: yamlnode.PosOf(p.File(), n), Field: path, KeyPos: map[string]Pos{}}
 	var moduleKey *yaml.Node
 	badModule := false // an unknown module was reported; "no module" would repeat it
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := resolveAlias(n.Content[i]), resolveAlias(n.Content[i+1])
+		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
-			p.add(k, path, "task keys must be strings, not %s", kindName(k))
+			p.Errorf(k, path, "task keys must be strings, not %s", yamlnode.Describe(k))
 			continue
 		}
-		field := joinPath(path, k.Value)
+		field := yamlnode.JoinPath(path, k.Value)
 		if taskKeySet[k.Value] {
+			t.KeyPos[k.Value] = yamlnode.PosOf(p.File(), v)
 			p.keyword(t, k, v, field, handler)
 			continue
 		}
 		if unsupportedTaskKeys[k.Value] || strings.HasPrefix(k.Value, "with_") {
-			p.add(k, field, "task keyword is not supported by tend")
+			p.Errorf(k, field, "task keyword is not supported by tend")
 			continue
 		}
 		module, ok := p.module(k, field)
@@ -107,12 +110,12 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 			continue
 		}
 		if moduleKey != nil {
-			p.add(k, field, "a task runs exactly one module; found %q (line %d) and %q (line %d)",
+			p.Errorf(k, field, "a task runs exactly one module; found %q (line %d) and %q (line %d)",
 				moduleKey.Value, moduleKey.Line, k.Value, k.Line)
 			continue
 		}
 		moduleKey = k
-		t.Module, t.ModulePos, t.Args = module, posOf(p.file, k), v
+		t.Module, t.ModulePos, t.Args = module, yamlnode.PosOf(p.File(), k), v
 	}
 	if moduleKey == nil && badModule {
 		return nil
@@ -124,7 +127,7 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 			sort.Strings(names)
 			msg += " (one of: " + strings.Join(names, ", ") + ")"
 		}
-		p.add(n, path, "%s", msg)
+		p.Errorf(n, path, "%s", msg)
 		return nil
 	}
 	return t
@@ -143,10 +146,10 @@ func (p *parser) module(k *yaml.Node, field string) (string, bool) {
 		}
 	}
 	if name != k.Value || strings.Contains(k.Value, ".") {
-		p.add(k, field, "module %q is not supported by tend%s", k.Value, didYouMean(name, p.moduleNames))
+		p.Errorf(k, field, "module %q is not supported by tend%s", k.Value, yamlnode.DidYouMean(name, p.moduleNames))
 		return "", false
 	}
-	p.add(k, field, "unknown module or task keyword %q%s", k.Value, didYouMean(k.Value, taskKeys, p.moduleNames))
+	p.Errorf(k, field, "unknown module or task keyword %q%s", k.Value, yamlnode.DidYouMean(k.Value, taskKeys, p.moduleNames))
 	return "", false
 }
 
@@ -158,7 +161,7 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 	case "register":
 		t.Register = p.str(v, field)
 		if !isIdentifier(t.Register) {
-			p.add(v, field, "must be a variable name (letters, digits, _; not starting with a digit), not %s", kindName(v))
+			p.Errorf(v, field, "must be a variable name (letters, digits, _; not starting with a digit), not %s", yamlnode.Describe(v))
 		}
 	case "when":
 		t.When = p.conditions(v, field)
@@ -171,11 +174,11 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 	case "notify":
 		t.Notify = p.names(v, field)
 		for _, item := range listItems(v) {
-			p.notifies = append(p.notifies, resolveAlias(item))
+			p.notifies = append(p.notifies, yamlnode.Resolve(item))
 		}
 	case "listen":
 		if !handler {
-			p.add(k, field, "listen is only valid in handlers")
+			p.Errorf(k, field, "listen is only valid in handlers")
 		}
 		t.Listen = p.names(v, field)
 	case "tags":
@@ -193,18 +196,18 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 	case "become_user":
 		t.BecomeUser = p.str(v, field)
 	case "timeout":
-		t.Timeout, _ = p.duration(v, field)
+		t.Timeout, _ = p.Duration(v, field)
 	case "delay":
-		if d, ok := p.duration(v, field); ok {
+		if d, ok := p.Duration(v, field); ok {
 			if d < 0 {
-				p.add(v, field, "must not be negative")
+				p.Errorf(v, field, "must not be negative")
 			}
 			t.Delay = &d
 		}
 	case "retries":
-		if i, ok := p.int(v, field, 32); ok {
+		if i, ok := p.Int(v, field, 32); ok {
 			if i < 0 {
-				p.add(v, field, "must not be negative")
+				p.Errorf(v, field, "must not be negative")
 			}
 			n := int(i)
 			t.Retries = &n

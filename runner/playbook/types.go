@@ -1,36 +1,10 @@
 package playbook
 
 import (
-	"fmt"
 	"time"
 
 	"gopkg.in/yaml.v3"
 )
-
-// Pos is a position in a YAML file, 1-based.
-type Pos struct {
-	File string
-	Line int
-	Col  int
-}
-
-// String formats p as file:line:col.
-func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
-
-// Error is a positioned input error: file:line:col, the field, what is wrong.
-type Error struct {
-	Pos   Pos
-	Field string // the key or path of the field at fault ("tasks[2].notfiy"), may be empty
-	Msg   string
-}
-
-// Error formats e as "file:line:col: field: message".
-func (e *Error) Error() string {
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %s", e.Pos, e.Field, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.Pos, e.Msg)
-}
 
 // Playbook is a parsed playbook file: a list of plays.
 type Playbook struct {
@@ -88,6 +62,12 @@ type Task struct {
 	Module string
 	// ModulePos is where the module key stands.
 	ModulePos Pos
+	// Field is the task's path in the playbook, such as "tasks[2]" or
+	// "handlers[0]", for messages.
+	Field string
+	// KeyPos is where the value of each keyword given stands ("when",
+	// "until", ...), for messages about it.
+	KeyPos map[string]Pos
 	// Args is the module's raw argument node (a mapping or, for command and
 	// shell, a scalar free-form string); templates are rendered per host.
 	Args *yaml.Node

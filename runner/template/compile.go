@@ -16,6 +16,8 @@ import (
 	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
+
+	"tend/internal/suggest"
 )
 
 // program is one compiled expression, cached by its source text.
@@ -163,7 +165,7 @@ func (p *patcher) patchCall(node *ast.Node, n *ast.CallNode) {
 			return
 		}
 		if _, ok := methodFuncs["_m_"+name.Value]; !ok {
-			p.err = fmt.Errorf("unsupported method %q; use a filter such as | %s", name.Value, strings.ToLower(name.Value))
+			p.err = fmt.Errorf("unsupported method %q%s", name.Value, methodHint(name.Value))
 			return
 		}
 		ast.Patch(node, call("_m_"+name.Value, append([]ast.Node{callee.Node}, n.Arguments...)...))
@@ -224,4 +226,33 @@ func describe(obj, key ast.Node) string {
 		return describeKey(base, k.Value)
 	}
 	return base + "[...]"
+}
+
+// methodHint suggests what to write instead of an unsupported method: a
+// filter of that name, a close method or filter, or nothing. It never
+// names one tend does not have.
+func methodHint(name string) string {
+	var methods []string
+	for m := range methodFuncs {
+		methods = append(methods, strings.TrimPrefix(m, "_m_"))
+	}
+	if m := suggest.Closest(name, methods); m != "" {
+		return fmt.Sprintf("; did you mean .%s()?", m)
+	}
+	if _, ok := filters[strings.ToLower(name)]; ok {
+		return fmt.Sprintf("; use the filter | %s", strings.ToLower(name))
+	}
+	if f := suggest.Closest(name, mapKeys(filters)); f != "" {
+		return fmt.Sprintf("; did you mean the filter | %s?", f)
+	}
+	return ""
+}
+
+// mapKeys lists m's keys.
+func mapKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

@@ -3,6 +3,8 @@ package template
 import (
 	"fmt"
 	"strings"
+
+	"tend/internal/suggest"
 )
 
 // opWords are identifiers that act as operators, never as values.
@@ -260,6 +262,9 @@ func (r *rewriter) call(table map[string]string, what, operand string, test bool
 	r.i++
 	fn, known := table[n.text]
 	if !known {
+		if best := suggest.Closest(n.text, mapKeys(table)); best != "" {
+			return "", fmt.Errorf("unknown %s %q; did you mean %q?", what, n.text, best)
+		}
 		return "", fmt.Errorf("unknown %s %q", what, n.text)
 	}
 	args := ""

@@ -1,4 +1,4 @@
-package playbook
+package yamlnode
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ var (
 )
 
 // value decodes n into v, dispatching on v's type.
-func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	switch v.Type() {
 	case nodePtrType:
 		v.Set(reflect.ValueOf(n))
@@ -30,12 +30,12 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	}
 	if d.budget--; d.budget < 0 {
 		if d.budget == -1 {
-			d.add(n, path, "value expands to more than %d nodes (aliases)", maxValueNodes)
+			d.Errorf(n, path, "value expands to more than %d nodes (aliases)", maxValueNodes)
 		}
 		return
 	}
-	n = resolveAlias(n)
-	if isNull(n) {
+	n = Resolve(n)
+	if IsNull(n) {
 		v.SetZero()
 		return
 	}
@@ -46,13 +46,13 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	t := v.Type()
-	if d.opts.AllowTemplates && hasTemplate(n) && t.Kind() != reflect.String &&
+	if d.opts.AllowTemplates && HasTemplate(n) && t.Kind() != reflect.String &&
 		t.Kind() != reflect.Interface && !(t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String) {
 		return // decoded again once rendered
 	}
 	switch {
 	case t == durationType:
-		if dur, ok := d.duration(n, path); ok {
+		if dur, ok := d.Duration(n, path); ok {
 			v.SetInt(int64(dur))
 		}
 		return
@@ -62,22 +62,22 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 	}
 	switch t.Kind() {
 	case reflect.String:
-		if d.scalar(n, path, "a string") {
+		if d.Scalar(n, path, "a string") {
 			v.SetString(n.Value)
 		}
 	case reflect.Bool:
-		if b, ok := d.bool(n, path); ok {
+		if b, ok := d.Bool(n, path); ok {
 			v.SetBool(b)
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		if i, ok := d.int(n, path, t.Bits()); ok {
+		if i, ok := d.Int(n, path, t.Bits()); ok {
 			v.SetInt(i)
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		if i, ok := d.int(n, path, 64); ok {
+		if i, ok := d.Int(n, path, 64); ok {
 			limit := uint64(math.MaxUint64) >> (64 - t.Bits())
 			if i < 0 || uint64(i) > limit {
-				d.add(n, path, "must be a decimal integer between 0 and %d", limit)
+				d.Errorf(n, path, "must be a decimal integer between 0 and %d", limit)
 			} else {
 				v.SetUint(uint64(i))
 			}
@@ -98,93 +98,94 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		d.mapping(n, v, path)
 	case reflect.Interface:
 		if t.NumMethod() != 0 {
-			d.misuse = fmt.Errorf("playbook: DecodeStrict: %s: unsupported field type %s", path, t)
+			d.misuse = fmt.Errorf("yamlnode: DecodeStrict: %s: unsupported field type %s", path, t)
 			return
 		}
-		if val := decodeValue(&d.collector, n, path, &d.budget); val != nil {
+		if val := d.Value(n, path); val != nil {
 			v.Set(reflect.ValueOf(val))
 		}
 	default:
-		d.misuse = fmt.Errorf("playbook: DecodeStrict: %s: unsupported field type %s", path, t)
+		d.misuse = fmt.Errorf("yamlnode: DecodeStrict: %s: unsupported field type %s", path, t)
 	}
 }
 
 // wrap positions an error returned by a custom UnmarshalYAML.
-func (d *decoder) wrap(n *yaml.Node, path string, err error) {
-	switch e := err.(type) {
-	case *Error:
-		d.errs = append(d.errs, e)
-	case Errors:
-		d.errs = append(d.errs, e...)
-	default:
-		d.add(n, path, "%v", err)
+func (d *Decoder) wrap(n *yaml.Node, path string, err error) {
+	if !d.errs.Append(err) {
+		d.Errorf(n, path, "%v", err)
 	}
 }
 
-// scalar reports (and complains) whether n is a scalar.
-func (d *decoder) scalar(n *yaml.Node, path, want string) bool {
+// Scalar reports whether n is a scalar, and reports an error at the field
+// path saying it must be want ("a string") when it is not.
+func (d *Decoder) Scalar(n *yaml.Node, path, want string) bool {
 	if n.Kind != yaml.ScalarNode {
-		d.add(n, path, "must be %s, not %s", want, kindName(n))
+		d.Errorf(n, path, "must be %s, not %s", want, Describe(n))
 		return false
 	}
 	return true
 }
 
-func (d *decoder) bool(n *yaml.Node, path string) (bool, bool) {
-	if !d.scalar(n, path, "true or false") {
+// Bool reads exactly true or false; yes, no, on and off are refused as
+// ambiguous. ok is false when an error was reported.
+func (d *Decoder) Bool(n *yaml.Node, path string) (bool, bool) {
+	if !d.Scalar(n, path, "true or false") {
 		return false, false
 	}
-	if b, ok := parseBool(n.Value); ok && n.Tag == tagBool {
+	if b, ok := ParseBool(n.Value); ok && n.Tag == TagBool {
 		return b, true
 	}
 	switch n.Value {
 	case "yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF":
-		d.add(n, path, "%q is ambiguous in YAML; use true or false", n.Value)
+		d.Errorf(n, path, "%q is ambiguous in YAML; use true or false", n.Value)
 	default:
-		d.add(n, path, "must be true or false, not %s", kindName(n))
+		d.Errorf(n, path, "must be true or false, not %s", Describe(n))
 	}
 	return false, false
 }
 
-func (d *decoder) int(n *yaml.Node, path string, bits int) (int64, bool) {
-	if !d.scalar(n, path, "a decimal integer") {
+// Int reads a plain decimal integer that fits in bits; ok is false when
+// an error was reported.
+func (d *Decoder) Int(n *yaml.Node, path string, bits int) (int64, bool) {
+	if !d.Scalar(n, path, "a decimal integer") {
 		return 0, false
 	}
 	// yaml.v3 tags a decimal too large for int64 as !!float; let
 	// ParseInt report it as out of range.
-	if (n.Tag != tagInt && n.Tag != tagFloat) || !decimalRE.MatchString(n.Value) {
-		d.add(n, path, "must be a decimal integer, not %s", kindName(n))
+	if (n.Tag != TagInt && n.Tag != TagFloat) || !decimalRE.MatchString(n.Value) {
+		d.Errorf(n, path, "must be a decimal integer, not %s", Describe(n))
 		return 0, false
 	}
 	i, err := strconv.ParseInt(n.Value, 10, bits)
 	if err != nil {
-		d.add(n, path, "%s is out of range for a %d-bit integer", n.Value, bits)
+		d.Errorf(n, path, "%s is out of range for a %d-bit integer", n.Value, bits)
 		return 0, false
 	}
 	return i, true
 }
 
-func (d *decoder) float(n *yaml.Node, path string) (float64, bool) {
-	if !d.scalar(n, path, "a number") {
+func (d *Decoder) float(n *yaml.Node, path string) (float64, bool) {
+	if !d.Scalar(n, path, "a number") {
 		return 0, false
 	}
-	ok := (n.Tag == tagInt && decimalRE.MatchString(n.Value)) || (n.Tag == tagFloat && floatRE.MatchString(n.Value))
+	ok := (n.Tag == TagInt && decimalRE.MatchString(n.Value)) || (n.Tag == TagFloat && floatRE.MatchString(n.Value))
 	f, err := strconv.ParseFloat(n.Value, 64)
 	if !ok || err != nil {
-		d.add(n, path, "must be a decimal number, not %s", kindName(n))
+		d.Errorf(n, path, "must be a decimal number, not %s", Describe(n))
 		return 0, false
 	}
 	return f, true
 }
 
-// duration accepts "30s"-style Go durations and whole seconds.
-func (d *decoder) duration(n *yaml.Node, path string) (time.Duration, bool) {
-	if !d.scalar(n, path, `a duration like "30s"`) {
+// Duration reads a "30s"-style Go duration or a whole number of seconds;
+// ok is false when an error was reported.
+func (d *Decoder) Duration(n *yaml.Node, path string) (time.Duration, bool) {
+	if !d.Scalar(n, path, `a duration like "30s"`) {
 		return 0, false
 	}
 	dur, err := parseDuration(n)
 	if err != nil {
-		d.add(n, path, "%v", err)
+		d.Errorf(n, path, "%v", err)
 		return 0, false
 	}
 	return dur, true
@@ -193,7 +194,7 @@ func (d *decoder) duration(n *yaml.Node, path string) (time.Duration, bool) {
 // parseDuration reads a duration scalar: a decimal !!int is seconds,
 // anything else must parse with time.ParseDuration; negatives are refused.
 func parseDuration(n *yaml.Node) (time.Duration, error) {
-	if n.Tag == tagInt && decimalRE.MatchString(n.Value) {
+	if n.Tag == TagInt && decimalRE.MatchString(n.Value) {
 		secs, err := strconv.ParseInt(n.Value, 10, 64)
 		if err != nil || secs < 0 || secs > math.MaxInt64/int64(time.Second) {
 			return 0, fmt.Errorf("%s seconds is out of range", n.Value)
@@ -202,7 +203,7 @@ func parseDuration(n *yaml.Node) (time.Duration, error) {
 	}
 	dur, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return 0, fmt.Errorf(`must be a duration like "30s" or a whole number of seconds, not %s`, kindName(n))
+		return 0, fmt.Errorf(`must be a duration like "30s" or a whole number of seconds, not %s`, Describe(n))
 	}
 	if dur < 0 {
 		return 0, fmt.Errorf("must not be negative")
@@ -211,7 +212,7 @@ func parseDuration(n *yaml.Node) (time.Duration, error) {
 }
 
 // slice decodes a list; a single scalar is a one-element []string.
-func (d *decoder) slice(n *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) slice(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.ScalarNode && v.Type().Elem().Kind() == reflect.String {
 		s := reflect.New(v.Type().Elem()).Elem()
 		s.SetString(n.Value)
@@ -219,35 +220,35 @@ func (d *decoder) slice(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.add(n, path, "must be a list, not %s", kindName(n))
+		d.Errorf(n, path, "must be a list, not %s", Describe(n))
 		return
 	}
 	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
-		d.value(item, out.Index(i), indexPath(path, i))
+		d.value(item, out.Index(i), IndexPath(path, i))
 	}
 	v.Set(out)
 }
 
 // mapping decodes a map with string keys.
-func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	if v.Type().Key().Kind() != reflect.String {
-		d.misuse = fmt.Errorf("playbook: DecodeStrict: %s: map keys must be strings, not %s", path, v.Type().Key())
+		d.misuse = fmt.Errorf("yamlnode: DecodeStrict: %s: map keys must be strings, not %s", path, v.Type().Key())
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.add(n, path, "must be a mapping, not %s", kindName(n))
+		d.Errorf(n, path, "must be a mapping, not %s", Describe(n))
 		return
 	}
 	out := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := resolveAlias(n.Content[i])
+		k := Resolve(n.Content[i])
 		if !d.key(k, seen, path) {
 			continue
 		}
 		elem := reflect.New(v.Type().Elem()).Elem()
-		d.value(n.Content[i+1], elem, joinPath(path, k.Value))
+		d.value(n.Content[i+1], elem, JoinPath(path, k.Value))
 		key := reflect.New(v.Type().Key()).Elem()
 		key.SetString(k.Value)
 		out.SetMapIndex(key, elem)
@@ -256,19 +257,19 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 }
 
 // ordered decodes a mapping of scalars into OrderedStrings.
-func (d *decoder) ordered(n *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) ordered(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.add(n, path, "must be a mapping, not %s", kindName(n))
+		d.Errorf(n, path, "must be a mapping, not %s", Describe(n))
 		return
 	}
 	out := OrderedStrings{Values: make(map[string]string, len(n.Content)/2)}
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := resolveAlias(n.Content[i]), resolveAlias(n.Content[i+1])
+		k, val := Resolve(n.Content[i]), Resolve(n.Content[i+1])
 		if !d.key(k, seen, path) {
 			continue
 		}
-		if !d.scalar(val, joinPath(path, k.Value), "a string") {
+		if !d.Scalar(val, JoinPath(path, k.Value), "a string") {
 			continue
 		}
 		out.Keys = append(out.Keys, k.Value)

@@ -1,4 +1,4 @@
-package playbook
+package yamlnode
 
 import (
 	"strconv"
@@ -23,20 +23,22 @@ const maxValueNodes = 100_000
 //
 // yaml.v3 alone would turn 0755 into 493 and 1e3 into 1000.
 func DecodeValue(file string, n *yaml.Node) (any, error) {
-	c := &collector{file: file}
-	budget := maxValueNodes
-	v := decodeValue(c, n, "", &budget)
-	return v, c.err()
+	d := NewDecoder(file)
+	v := d.Value(n, "")
+	return v, d.Err()
 }
 
-func decodeValue(c *collector, n *yaml.Node, path string, budget *int) any {
-	if *budget--; *budget < 0 {
-		if *budget == -1 {
-			c.add(n, path, "value expands to more than %d nodes (aliases)", maxValueNodes)
+// Value decodes n by the rules of DecodeValue, collecting its problems in
+// d at the field path.
+func (d *Decoder) Value(n *yaml.Node, path string) any {
+	c := d
+	if d.budget--; d.budget < 0 {
+		if d.budget == -1 {
+			c.Errorf(n, path, "value expands to more than %d nodes (aliases)", maxValueNodes)
 		}
 		return nil
 	}
-	n = resolveAlias(n)
+	n = Resolve(n)
 	if n == nil {
 		return nil
 	}
@@ -45,77 +47,66 @@ func decodeValue(c *collector, n *yaml.Node, path string, budget *int) any {
 		if len(n.Content) == 0 {
 			return nil
 		}
-		return decodeValue(c, n.Content[0], path, budget)
+		return c.Value(n.Content[0], path)
 	case yaml.ScalarNode:
-		return scalarValue(c, n, path)
+		return c.scalarValue(n, path)
 	case yaml.SequenceNode:
 		out := make([]any, len(n.Content))
 		for i, item := range n.Content {
-			out[i] = decodeValue(c, item, indexPath(path, i), budget)
+			out[i] = c.Value(item, IndexPath(path, i))
 		}
 		return out
 	case yaml.MappingNode:
 		out := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := resolveAlias(n.Content[i])
+			k := Resolve(n.Content[i])
 			if k.Kind != yaml.ScalarNode {
-				c.add(k, path, "mapping keys must be strings, not %s", kindName(k))
+				c.Errorf(k, path, "mapping keys must be strings, not %s", Describe(k))
 				continue
 			}
 			if k.Value == "<<" && k.Tag == "!!merge" {
-				c.add(k, path, "merge keys (<<) are not supported; write the keys out")
+				c.Errorf(k, path, "merge keys (<<) are not supported; write the keys out")
 				continue
 			}
 			if _, dup := out[k.Value]; dup {
-				c.add(k, joinPath(path, k.Value), "duplicate key")
+				c.Errorf(k, JoinPath(path, k.Value), "duplicate key")
 				continue
 			}
-			out[k.Value] = decodeValue(c, n.Content[i+1], joinPath(path, k.Value), budget)
+			out[k.Value] = c.Value(n.Content[i+1], JoinPath(path, k.Value))
 		}
 		return out
 	}
-	c.add(n, path, "unsupported YAML node")
+	c.Errorf(n, path, "unsupported YAML node")
 	return nil
 }
 
 // scalarValue decodes one scalar by the rules of DecodeValue.
-func scalarValue(c *collector, n *yaml.Node, path string) any {
+func (c *Decoder) scalarValue(n *yaml.Node, path string) any {
 	switch n.Tag {
-	case tagNull:
+	case TagNull:
 		return nil
-	case tagBool:
-		if b, ok := parseBool(n.Value); ok {
+	case TagBool:
+		if b, ok := ParseBool(n.Value); ok {
 			return b
 		}
-	case tagInt:
+	case TagInt:
 		if decimalRE.MatchString(n.Value) {
 			if i, err := strconv.ParseInt(n.Value, 10, 0); err == nil {
 				return int(i)
 			}
 		}
-	case tagFloat:
+	case TagFloat:
 		if plainFloatRE.MatchString(n.Value) {
 			if f, err := strconv.ParseFloat(n.Value, 64); err == nil {
 				return f
 			}
 		}
-	case tagStr, "!!timestamp", "!!binary", "":
+	case TagStr, "!!timestamp", "!!binary", "":
 	default:
 		if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
-			c.add(n, path, "YAML tag %s is not supported", n.Tag)
+			c.Errorf(n, path, "YAML tag %s is not supported", n.Tag)
 			return nil
 		}
 	}
 	return n.Value
-}
-
-// parseBool accepts exactly true or false, in any letter case.
-func parseBool(s string) (value, ok bool) {
-	switch strings.ToLower(s) {
-	case "true":
-		return true, true
-	case "false":
-		return false, true
-	}
-	return false, false
 }

@@ -1,4 +1,4 @@
-package playbook
+package yamlnode
 
 import (
 	"fmt"
@@ -39,8 +39,8 @@ type OrderedStrings struct {
 // keeps the raw node; `any` follows DecodeValue; structs, pointers, slices
 // and maps nest. A null value leaves the field at its zero value and does
 // not satisfy `required`. Unknown keys (with a "did you mean"), duplicate
-// keys, missing required keys and type mismatches are *Error values
-// positioned in file; several are returned as Errors. A nil or null node
+// keys, missing required keys and type mismatches are *diag.Error values
+// positioned in file; several are returned as a diag.List. A nil or null node
 // decodes as an empty mapping.
 //
 // Misuse by the caller (out not a pointer to a struct, an unsupported field
@@ -48,23 +48,39 @@ type OrderedStrings struct {
 func DecodeStrict(file string, node *yaml.Node, out any, opts DecodeOptions) error {
 	rv := reflect.ValueOf(out)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("playbook: DecodeStrict needs a non-nil pointer to a struct, got %T", out)
+		return fmt.Errorf("yamlnode: DecodeStrict needs a non-nil pointer to a struct, got %T", out)
 	}
 	if _, err := fieldsOf(rv.Elem().Type()); err != nil {
 		return err
 	}
-	d := &decoder{collector: collector{file: file}, opts: opts, budget: maxValueNodes}
+	d := NewDecoder(file)
+	return d.Struct(node, out, opts)
+}
+
+// Struct is DecodeStrict with d's file, collecting d's errors: it returns
+// only a misuse by the caller; the input's problems are in d.Err.
+func (d *Decoder) Struct(node *yaml.Node, out any, opts DecodeOptions) error {
+	rv := reflect.ValueOf(out)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("yamlnode: Struct needs a non-nil pointer to a struct, got %T", out)
+	}
+	if _, err := fieldsOf(rv.Elem().Type()); err != nil {
+		return err
+	}
+	saved := d.opts
+	d.opts = opts
+	defer func() { d.opts = saved }()
 	if node != nil && node.Kind == yaml.DocumentNode && len(node.Content) > 0 {
 		node = node.Content[0]
 	}
-	if isNull(resolveAlias(node)) {
+	if IsNull(Resolve(node)) {
 		node = &yaml.Node{Kind: yaml.MappingNode, Line: lineOf(node), Column: colOf(node)}
 	}
 	d.value(node, rv.Elem(), "")
 	if d.misuse != nil {
 		return d.misuse
 	}
-	return d.err()
+	return d.Err()
 }
 
 func lineOf(n *yaml.Node) int {
@@ -125,7 +141,7 @@ func collectFields(t reflect.Type, index []int, sf *structFields) error {
 		idx := append(append([]int(nil), index...), i)
 		if opts["inline"] {
 			if f.Type.Kind() != reflect.Struct {
-				return fmt.Errorf("playbook: %s.%s: inline needs a struct field", t, f.Name)
+				return fmt.Errorf("yamlnode: %s.%s: inline needs a struct field", t, f.Name)
 			}
 			if err := collectFields(f.Type, idx, sf); err != nil {
 				return err
@@ -139,7 +155,7 @@ func collectFields(t reflect.Type, index []int, sf *structFields) error {
 			name = strings.ToLower(f.Name)
 		}
 		if _, dup := sf.byName[name]; dup {
-			return fmt.Errorf("playbook: %s: two fields use the key %q", t, name)
+			return fmt.Errorf("yamlnode: %s: two fields use the key %q", t, name)
 		}
 		fd := field{name: name, index: idx, required: opts["required"]}
 		sf.list = append(sf.list, fd)
@@ -149,18 +165,10 @@ func collectFields(t reflect.Type, index []int, sf *structFields) error {
 	return nil
 }
 
-// decoder carries one DecodeStrict call's state.
-type decoder struct {
-	collector
-	opts   DecodeOptions
-	budget int
-	misuse error // a caller bug: unsupported field type
-}
-
 // decodeStruct fills v from a mapping node.
-func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
+func (d *Decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.add(n, path, "must be a mapping, not %s", kindName(n))
+		d.Errorf(n, path, "must be a mapping, not %s", Describe(n))
 		return
 	}
 	sf, err := fieldsOf(v.Type())
@@ -171,39 +179,39 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	present := map[string]bool{}
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := resolveAlias(n.Content[i]), n.Content[i+1]
+		k, val := Resolve(n.Content[i]), n.Content[i+1]
 		if !d.key(k, seen, path) {
 			continue
 		}
 		f, ok := sf.byName[k.Value]
 		if !ok {
-			d.add(k, joinPath(path, k.Value), "unknown key%s", didYouMean(k.Value, sf.names))
+			d.Errorf(k, JoinPath(path, k.Value), "unknown key%s", DidYouMean(k.Value, sf.names))
 			continue
 		}
-		if !isNull(resolveAlias(val)) {
+		if !IsNull(Resolve(val)) {
 			present[f.name] = true
 		}
-		d.value(val, v.FieldByIndex(f.index), joinPath(path, k.Value))
+		d.value(val, v.FieldByIndex(f.index), JoinPath(path, k.Value))
 	}
 	for _, f := range sf.list {
 		if f.required && !present[f.name] {
-			d.add(n, joinPath(path, f.name), "missing required key")
+			d.Errorf(n, JoinPath(path, f.name), "missing required key")
 		}
 	}
 }
 
 // key checks one mapping key: a scalar, not a merge key, not a duplicate.
-func (d *decoder) key(k *yaml.Node, seen map[string]*yaml.Node, path string) bool {
+func (d *Decoder) key(k *yaml.Node, seen map[string]*yaml.Node, path string) bool {
 	if k.Kind != yaml.ScalarNode {
-		d.add(k, path, "mapping keys must be strings, not %s", kindName(k))
+		d.Errorf(k, path, "mapping keys must be strings, not %s", Describe(k))
 		return false
 	}
 	if k.Value == "<<" && k.Tag == "!!merge" {
-		d.add(k, path, "merge keys (<<) are not supported; write the keys out")
+		d.Errorf(k, path, "merge keys (<<) are not supported; write the keys out")
 		return false
 	}
 	if first, dup := seen[k.Value]; dup {
-		d.add(k, joinPath(path, k.Value), "duplicate key (first at line %d, again at line %d)", first.Line, k.Line)
+		d.Errorf(k, JoinPath(path, k.Value), "duplicate key (first at line %d, again at line %d)", first.Line, k.Line)
 		return false
 	}
 	seen[k.Value] = k

@@ -1,4 +1,4 @@
-package playbook
+package yamlnode
 
 import (
 	"reflect"
@@ -73,43 +73,5 @@ func TestDecodeValueAliasBomb(t *testing.T) {
 	_, err := DecodeValue("v.yml", &n)
 	if err == nil || !strings.Contains(err.Error(), "more than 100000 nodes") {
 		t.Errorf("alias bomb: err = %v", err)
-	}
-}
-
-func TestSuggest(t *testing.T) {
-	tests := []struct {
-		word string
-		want string
-	}{
-		{"notfiy", "notify"},
-		{"regster", "register"},
-		{"whn", "when"},
-		{"Notify", "notify"},
-		{"xyzzy", ""},
-		{"nam", "name"},
-	}
-	for _, tt := range tests {
-		if got := suggest(tt.word, taskKeys); got != tt.want {
-			t.Errorf("suggest(%q) = %q, want %q", tt.word, got, tt.want)
-		}
-	}
-}
-
-func TestHasStatement(t *testing.T) {
-	tests := []struct {
-		s    string
-		want bool
-	}{
-		{"{% if x %}", true},
-		{"a {{ '{%' }} b", false},
-		{"{{ x }} {% endif %}", true},
-		{"echo ${#arr[@]}", false},
-		{"plain", false},
-		{"{{ unterminated {%", true},
-	}
-	for _, tt := range tests {
-		if got := hasStatement(tt.s); got != tt.want {
-			t.Errorf("hasStatement(%q) = %v, want %v", tt.s, got, tt.want)
-		}
 	}
 }

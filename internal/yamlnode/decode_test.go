@@ -1,4 +1,4 @@
-package playbook
+package yamlnode
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"tend/internal/diag"
 )
 
 type testCommon struct {
@@ -152,9 +154,9 @@ func TestDecodeStrictErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("DecodeStrict succeeded, want %q", tt.want)
 			}
-			var pe *Error
+			var pe *diag.Error
 			if !errors.As(err, &pe) {
-				t.Errorf("error %T is not a *Error", err)
+				t.Errorf("error %T is not a *diag.Error", err)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -201,7 +203,7 @@ func TestDecodeStrictEmptyAndMisuse(t *testing.T) {
 	for _, out := range misuse {
 		n := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "c", Tag: "!!str"}, {Kind: yaml.ScalarNode, Value: "1", Tag: "!!int"}}}
 		err := DecodeStrict("m.yml", n, out, DecodeOptions{})
-		var pe *Error
+		var pe *diag.Error
 		if err == nil || errors.As(err, &pe) {
 			t.Errorf("DecodeStrict(%T) = %v, want a plain misuse error", out, err)
 		}

@@ -1,0 +1,107 @@
+package runner
+
+import (
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"tend/runner/modules"
+	"tend/runner/playbook"
+	"tend/runner/template"
+)
+
+// Validate checks every task's module arguments, expressions and
+// templates before any host is contacted, so a typo fails the run at once
+// with its position. It reports every problem, not the first per task: a
+// *playbook.Error for one, a playbook.Errors sorted by position for several.
+func Validate(pb *playbook.Playbook) error {
+	var errs playbook.Errors
+	// add keeps a positioned error's position, positions any other at
+	// the task's module, and puts the task's path before the field.
+	add := func(t *playbook.Task, err error) {
+		var found playbook.Errors
+		if !found.Append(err) {
+			found = playbook.Errors{{Pos: t.ModulePos, Field: t.Module, Msg: err.Error()}}
+		}
+		for _, e := range found {
+			e.Field = taskField(t, e.Field)
+		}
+		errs = append(errs, found...)
+	}
+	check := func(tasks []*playbook.Task) {
+		for _, t := range tasks {
+			if spec, ok := modules.Lookup(t.Module); !ok {
+				add(t, &playbook.Error{Pos: t.ModulePos, Field: t.Module, Msg: "unknown module"})
+			} else if _, err := spec.New(modules.Args{Node: t.Args, File: pb.File}); err != nil {
+				add(t, err)
+			}
+			for _, f := range []struct {
+				name  string
+				conds []string
+			}{{"when", t.When}, {"changed_when", t.ChangedWhen}, {"failed_when", t.FailedWhen}, {"until", t.Until}} {
+				for _, c := range f.conds {
+					if err := template.Check(c); err != nil {
+						pos, ok := t.KeyPos[f.name]
+						if !ok {
+							pos = t.Pos
+						}
+						add(t, &playbook.Error{Pos: pos, Field: "." + f.name, Msg: err.Error()})
+					}
+				}
+			}
+			add(t, checkTemplates(pb.File, t.Args))
+		}
+	}
+	for _, p := range pb.Plays {
+		check(p.Tasks)
+		check(p.Handlers)
+		check(p.Verify)
+		for _, e := range p.Serial {
+			if err := template.CheckTemplate(e); err != nil {
+				errs = append(errs, &playbook.Error{Pos: p.Pos, Field: "serial", Msg: err.Error()})
+			}
+		}
+	}
+	return errs.Err()
+}
+
+// taskField is the path of a field of t's module for messages:
+// "tasks[2].sysctl.reload". A field starting with "." is one of the task's
+// keywords ("tasks[2].when").
+func taskField(t *playbook.Task, field string) string {
+	prefix := t.Field
+	if prefix == "" {
+		prefix = "task " + strconv.Quote(t.DisplayName())
+	}
+	switch {
+	case strings.HasPrefix(field, "."):
+		return prefix + field
+	case field == "" || field == t.Module:
+		return prefix + "." + t.Module
+	}
+	return prefix + "." + t.Module + "." + field
+}
+
+// checkTemplates compiles every {{ }} in a module's arguments, so a syntax
+// error is reported with its position before any host is contacted.
+func checkTemplates(file string, n *yaml.Node) error {
+	var errs playbook.Errors
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n == nil {
+			return
+		}
+		if n.Kind == yaml.ScalarNode {
+			if err := template.CheckTemplate(n.Value); err != nil {
+				errs = append(errs, &playbook.Error{Pos: playbook.Pos{File: file, Line: n.Line, Col: n.Column}, Msg: err.Error()})
+			}
+			return
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(n)
+	return errs.Err()
+}
