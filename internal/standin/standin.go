@@ -8,6 +8,7 @@ package standin
 
 import (
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -59,7 +61,7 @@ func Main(args []string, stderr io.Writer) int {
 // Serve listens on addr and holds every accepted connection open forever
 // (or until lifetime passes), reading and discarding what clients send.
 func Serve(addr string, greet bool, pidfile string, lifetime time.Duration) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(addr)
 	if err != nil {
 		return err
 	}
@@ -88,6 +90,20 @@ func Serve(addr string, greet bool, pidfile string, lifetime time.Duration) erro
 			}
 			_, _ = io.Copy(io.Discard, c) // until the client's FIN; never Close
 		}()
+	}
+}
+
+// listen listens on addr, retrying for up to 10 s while the address is in
+// use: a restart script sees the old process gone once its main thread is a
+// zombie, while its other threads may still hold the listening socket.
+func listen(addr string) (net.Listener, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ln, err := net.Listen("tcp", addr)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+			return ln, err
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

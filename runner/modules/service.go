@@ -328,8 +328,10 @@ func (m *serviceModule) waitSettled(ctx context.Context, conn transport.Conn, ma
 				why = target + " accepts connections but sent no ActiveMQ greeting (OpenWire WireFormatInfo)"
 			}
 		}
-		// With wait_port the port alone decides, as in Check.
-		if why == "" && m.waitPort == 0 && (manager != "command" || m.pidfile != "" || len(m.pidCommand) > 0) {
+		// The manager must agree that the service came back; that it went
+		// away, the port alone tells when given (an init script's status
+		// may say running for a stopped service).
+		if why == "" && (m.waitPort == 0 || m.state != "stopped") && (manager != "command" || m.pidfile != "" || len(m.pidCommand) > 0) {
 			running, _, _, err := m.running(ctx, conn, manager)
 			if err != nil {
 				return "", err
