@@ -163,7 +163,7 @@ func newService(a Args) (Module, error) {
 	case "":
 	case "activemq":
 		m.greeting = true
-		if m.waitPort == 0 {
+		if m.waitPort == 0 && !templatedArg(a.Node, "wait_port") {
 			return nil, bad("greeting", "greeting needs wait_port")
 		}
 	default:

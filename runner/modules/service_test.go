@@ -65,7 +65,7 @@ func TestServiceArgs(t *testing.T) {
 		}
 	}
 	// Templates are not judged before rendering.
-	if _, err := newService(Args{Node: argsNode(t, "name: '{{ svc }}'\nstate: '{{ st }}'\nwait_port: '{{ p }}'"), File: "play.yml"}); err != nil {
+	if _, err := newService(Args{Node: argsNode(t, "name: '{{ svc }}'\nstate: '{{ st }}'\nwait_port: '{{ p }}'\ngreeting: activemq"), File: "play.yml"}); err != nil {
 		t.Errorf("templated args: %v", err)
 	}
 }
