@@ -3,10 +3,16 @@ package modules
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"tend/runner/plan"
+	"tend/runner/transport"
 )
 
 // TestProbesAreNotCounted: a stand-in that never closes keeps a CLOSE_WAIT
@@ -68,6 +74,55 @@ func TestProbesAreNotCounted(t *testing.T) {
 			d, err := newWaitForT(t, fmt.Sprintf("port: %d\nstate: drained\nactive_connection_states: [close-wait]\ntimeout: 0", port)).Check(ctx, lab.conn)
 			if err != nil || d.Data["connections"] != 2 {
 				t.Errorf("drained: %+v %v", d, err)
+			}
+		})
+	}
+}
+
+// TestProbeReportsItsConnection: the probe names its connection's local
+// address, through ss where the host has it, else through /proc/net/tcp,
+// and that address is the peer of exactly one server socket on the port.
+func TestProbeReportsItsConnection(t *testing.T) {
+	lab := newMQLab(t)
+	port := lab.port()
+	lab.start(fmt.Sprintf("mq%d", port), port, false)
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	// A PATH without ss: readlink and grep only.
+	noSS := t.TempDir()
+	for _, tool := range []string{"readlink", "grep"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skipf("no %s", tool)
+		}
+		if err := os.Symlink(p, filepath.Join(noSS, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ name, path, word string }{
+		{"ss", os.Getenv("PATH"), "probe_ss="},
+		{"proc", noSS, "probe_proc="},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := lab.conn.Run(context.Background(), transport.Command{
+				Argv: []string{"env", "PATH=" + tc.path, bash, "-c", probeConnect, "tend-probe", "127.0.0.1", strconv.Itoa(port), "0"}, Timeout: time.Minute})
+			if err != nil || !strings.Contains(string(res.Stdout), "accept=1") {
+				t.Fatalf("probe: %v %q %q", err, res.Stdout, res.Stderr)
+			}
+			out := string(res.Stdout)
+			if strings.Count(out, "probe_") != 1 || !strings.Contains(out, tc.word) {
+				t.Fatalf("probe output %q, want one %s", out, tc.word)
+			}
+			ctx := WithProbeLedger(context.Background(), NewProbeLedger())
+			recordProbes(ctx, port, out)
+			sc, _, err := scanPort(ctx, lab.conn, port, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := summarizePort(sc, port, 0, nil, probeLedgerFrom(ctx).own(port)); r.Own != 1 {
+				t.Errorf("%q names %d server sockets, want 1: %+v", out, r.Own, r)
 			}
 		})
 	}
