@@ -26,6 +26,9 @@ type hostState struct {
 	// becomeRefused remembers, per become user and password, that sudo
 	// rejected the password (or needed one): it is not tried again.
 	becomeRefused map[becomeKey]error
+	// probes records the connections tend's own port probes made on the
+	// host, for the socket counts to leave out (modules.ProbeLedger).
+	probes *modules.ProbeLedger
 }
 
 // appliedTask remembers a module that changed the host, to re-check it.
@@ -62,6 +65,10 @@ type hostPlay struct {
 // for the others to finish a task never hold the slots those need.
 func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *batch, sel selection) {
 	hp := &hostPlay{r: r, play: p, s: s, notified: map[string]bool{}, b: b, status: StatusOK}
+	if s.probes == nil {
+		s.probes = modules.NewProbeLedger()
+	}
+	ctx = modules.WithProbeLedger(ctx, s.probes)
 	defer hp.finish()
 	defer hp.unhold()
 	if !hp.hold(ctx) {

@@ -9,6 +9,7 @@ package standin
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -74,7 +75,7 @@ func Serve(addr string, greet, keepalive bool, pidfile string, lifetime time.Dur
 	if keepalive {
 		lc.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: -1, Interval: -1, Count: -1}
 	}
-	ln, err := lc.Listen(context.Background(), "tcp", addr)
+	ln, err := listen(lc, addr)
 	if err != nil {
 		return err
 	}
@@ -118,6 +119,20 @@ func setNofile(n uint64) error {
 		return fmt.Errorf("nofile: %w", err)
 	}
 	return nil
+}
+
+// listen listens on addr, retrying for up to 10 s while the address is in
+// use: a restart script sees the old process gone once its main thread is a
+// zombie, while its other threads may still hold the listening socket.
+func listen(lc net.ListenConfig, addr string) (net.Listener, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ln, err := lc.Listen(context.Background(), "tcp", addr)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+			return ln, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // Load connects n times to addr and closes each connection; with greet it

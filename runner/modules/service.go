@@ -59,8 +59,42 @@ type serviceModule struct {
 type servicePrivate struct {
 	manager string
 	running bool
+	// listening: something holds wait_port (listens or accepts), even when
+	// it does not count as running (no greeting): a restart, not a start.
+	listening bool
+	// unknown: nothing tells whether it runs (manager command, no pidfile,
+	// pid_command or wait_port).
+	unknown bool
 	pid     int
+	// evidence says what running was judged by ("systemctl is-active",
+	// "127.0.0.1:61616 accepts and greets"); byPort when wait_port judged.
+	evidence string
+	byPort   bool
+	warnings []string
 }
+
+// describe is what follows "NAME is running" or "would restart NAME":
+// " (pid 42): 127.0.0.1:61616 accepts and greets", " (systemctl is-active,
+// pid 42)".
+func (p servicePrivate) describe() string {
+	pid := ""
+	if p.pid > 0 {
+		pid = fmt.Sprintf("pid %d", p.pid)
+	}
+	switch {
+	case p.byPort && pid != "":
+		return " (" + pid + "): " + p.evidence
+	case p.byPort:
+		return ": " + p.evidence
+	case pid != "":
+		return " (" + p.evidence + ", " + pid + ")"
+	}
+	return " (" + p.evidence + ")"
+}
+
+// starts reports whether a restart only needs to start the service:
+// nothing runs (nor holds wait_port) by the evidence.
+func (p servicePrivate) starts() bool { return !p.unknown && !p.running && !p.listening }
 
 // serviceNameRE admits systemd unit and init script names; no slash, no
 // leading dash.
@@ -129,7 +163,7 @@ func newService(a Args) (Module, error) {
 	case "":
 	case "activemq":
 		m.greeting = true
-		if m.waitPort == 0 {
+		if m.waitPort == 0 && !templatedArg(a.Node, "wait_port") {
 			return nil, bad("greeting", "greeting needs wait_port")
 		}
 	default:
@@ -169,27 +203,29 @@ func (m *serviceModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 	if err != nil {
 		return plan.Change{}, err
 	}
-	c := plan.Change{Action: plan.None, Private: p, Data: map[string]any{
-		"name": m.label(), "manager": p.manager, "state": m.state, "running": p.running, "pid": p.pid}}
-	pid := ""
-	if p.pid > 0 {
-		pid = fmt.Sprintf(" (pid %d)", p.pid)
-	}
+	return m.plan(p), nil
+}
+
+// plan is the dry run of what observe saw: where it says "not running: would
+// start", Apply starts the service (restarted included).
+func (m *serviceModule) plan(p servicePrivate) plan.Change {
+	c := plan.Change{Action: plan.None, Private: p, Warnings: p.warnings, Data: map[string]any{
+		"name": m.label(), "manager": p.manager, "state": m.state, "running": p.running, "pid": p.pid, "evidence": p.evidence}}
 	switch {
-	case m.state == "restarted" && p.running:
-		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would restart %s%s", m.label(), pid)
-	case m.state == "restarted":
-		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would restart %s (not running)", m.label())
-	case m.state == "started" && p.running:
-		c.Summary = fmt.Sprintf("%s is running%s", m.label(), pid)
+	case m.state == "restarted" && p.unknown:
+		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would restart %s (%s)", m.label(), p.evidence)
+	case m.state == "restarted" && !p.starts():
+		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would restart %s%s", m.label(), p.describe())
+	case m.state != "stopped" && !p.running:
+		c.Action, c.Summary = plan.Restart, fmt.Sprintf("%s not running: would start (%s)", m.label(), p.evidence)
 	case m.state == "started":
-		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would start %s", m.label())
+		c.Summary = fmt.Sprintf("%s is running%s", m.label(), p.describe())
 	case p.running:
-		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would stop %s%s", m.label(), pid)
+		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would stop %s%s", m.label(), p.describe())
 	default:
-		c.Summary = fmt.Sprintf("%s is stopped", m.label())
+		c.Summary = fmt.Sprintf("%s is stopped (%s)", m.label(), p.evidence)
 	}
-	return c, nil
+	return c
 }
 
 // Apply runs the manager's action, then waits up to wait_timeout for the
@@ -203,6 +239,9 @@ func (m *serviceModule) Apply(ctx context.Context, conn transport.Conn, planned 
 		}
 	}
 	verb := map[string]string{"restarted": "restart", "started": "start", "stopped": "stop"}[m.state]
+	if m.state == "restarted" && p.starts() {
+		verb = "start" // not running: a start, as the dry run said
+	}
 	data := map[string]any{"name": m.label(), "manager": p.manager, "state": m.state, "old_pid": p.pid, "new_pid": 0}
 	if m.waitPort > 0 {
 		data["port"] = m.waitPort
@@ -243,8 +282,11 @@ func (m *serviceModule) Apply(ctx context.Context, conn transport.Conn, planned 
 		return plan.Change{}, err
 	}
 	data["new_pid"] = newPID
-	c.Summary = fmt.Sprintf("%s %s: pid %s -> %s", m.state, m.label(), pidText(p.pid), pidText(newPID))
-	if m.state == "restarted" {
+	c.Summary = fmt.Sprintf("%s %s: pid %s -> %s", map[string]string{"restart": "restarted", "start": "started"}[verb], m.label(), pidText(p.pid), pidText(newPID))
+	if m.state == "restarted" && verb == "start" {
+		c.Summary = fmt.Sprintf("started %s (was not running): pid %s", m.label(), pidText(newPID))
+	}
+	if verb == "restart" {
 		if p.pid > 0 && p.pid == newPID {
 			c.Warnings = append(c.Warnings, fmt.Sprintf("pid %d unchanged after restart: the process may not have restarted", newPID))
 		}
@@ -286,8 +328,11 @@ func (m *serviceModule) waitSettled(ctx context.Context, conn transport.Conn, ma
 				why = target + " accepts connections but sent no ActiveMQ greeting (OpenWire WireFormatInfo)"
 			}
 		}
-		if why == "" && (manager != "command" || m.pidfile != "" || len(m.pidCommand) > 0) {
-			running, err := m.running(ctx, conn, manager)
+		// The manager must agree that the service came back; that it went
+		// away, the port alone tells when given (an init script's status
+		// may say running for a stopped service).
+		if why == "" && (m.waitPort == 0 || m.state != "stopped") && (manager != "command" || m.pidfile != "" || len(m.pidCommand) > 0) {
+			running, _, _, err := m.running(ctx, conn, manager)
 			if err != nil {
 				return "", err
 			}

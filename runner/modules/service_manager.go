@@ -3,6 +3,8 @@ package modules
 import (
 	"context"
 	"fmt"
+	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +36,8 @@ const pidfileScript = `pid=$(head -c 64 -- "$1" 2>/dev/null | tr -dc 0-9)
 exit 0
 `
 
-// observe resolves the manager and reads whether the service runs.
+// observe resolves the manager and reads whether the service runs, what
+// said so, and its PID.
 func (m *serviceModule) observe(ctx context.Context, conn transport.Conn) (servicePrivate, error) {
 	p := servicePrivate{manager: m.manager}
 	if p.manager == "auto" {
@@ -47,19 +50,54 @@ func (m *serviceModule) observe(ctx context.Context, conn transport.Conn) (servi
 			return p, fmt.Errorf("service: %s: neither systemd nor an init script or service command found; set manager: command", m.name)
 		}
 	}
-	if p.manager == "command" && m.pidfile == "" && len(m.pidCommand) == 0 && m.waitPort > 0 {
-		// Only the port tells: one scan says whether something listens on it
-		// and which process holds the listening socket.
-		pid, listening, err := m.listener(ctx, conn)
-		p.running, p.pid = listening, pid
-		return p, err
-	}
 	var err error
-	if p.running, err = m.running(ctx, conn, p.manager); err != nil || !p.running {
-		return p, err
+	switch {
+	case m.waitPort > 0:
+		// The port (and the greeting) is the truth, not a status exit code:
+		// Debian's /etc/init.d/activemq status exits 0 printing "(stopped)".
+		var pr probeResult
+		if pr, err = probePort(ctx, conn, m.waitHost, m.waitPort, m.greeting && m.state != "stopped"); err != nil {
+			return p, err
+		}
+		p.byPort = true
+		p.running, p.listening, p.evidence = m.portEvidence(pr)
+	case p.manager == "command" && m.pidfile == "" && len(m.pidCommand) == 0:
+		p.unknown, p.evidence = true, "no pidfile, pid_command or wait_port tells whether it runs"
+		return p, nil
+	default:
+		if p.running, p.evidence, p.warnings, err = m.running(ctx, conn, p.manager); err != nil {
+			return p, err
+		}
+	}
+	if !p.running && !p.listening {
+		return p, nil
 	}
 	p.pid, err = m.findPID(ctx, conn, p.manager)
 	return p, err
+}
+
+// portEvidence reads a probe of wait_port: whether the service runs (it
+// accepts, and greets when a greeting is asked for; for state stopped any
+// connection accepted counts), whether something holds the port at all, and
+// the words that say so.
+func (m *serviceModule) portEvidence(pr probeResult) (running, held bool, evidence string) {
+	target := net.JoinHostPort(m.waitHost, strconv.Itoa(m.waitPort))
+	greet := m.greeting && m.state != "stopped"
+	switch {
+	case pr.NoBash && pr.Listening:
+		return true, true, target + " listens (no bash on the host to connect to it)"
+	case pr.NoBash:
+		return false, false, "nothing listens on " + target
+	case pr.Accepts && greet && pr.Greeting:
+		return true, true, target + " accepts and greets"
+	case pr.Accepts && greet:
+		return false, true, target + " accepts but sent no ActiveMQ greeting"
+	case pr.Accepts:
+		return true, true, target + " accepts"
+	case pr.Listening:
+		return false, true, target + " listens but does not accept connections"
+	}
+	return false, false, target + " does not accept connections"
 }
 
 // listener scans wait_port: whether a socket listens on it (in the host's
@@ -69,7 +107,7 @@ func (m *serviceModule) listener(ctx context.Context, conn transport.Conn) (pid 
 	if err != nil {
 		return 0, false, err
 	}
-	r := summarizePort(sc, m.waitPort, 0, nil)
+	r := summarizePort(sc, m.waitPort, 0, nil, nil)
 	for _, h := range r.Holders {
 		if h.Listening {
 			return h.PID, true, nil
@@ -89,32 +127,50 @@ func (m *serviceModule) actionArgv(manager, verb string) []string {
 	return m.command
 }
 
-// running asks the manager; with manager command a live PID, else a port
-// that accepts connections, means running.
-func (m *serviceModule) running(ctx context.Context, conn transport.Conn, manager string) (bool, error) {
-	var argv []string
+// statusSaysStoppedRE finds an init script's status output that says the
+// service is not running although the script exited 0.
+var statusSaysStoppedRE = regexp.MustCompile(`(?i)\b(stopped|not running|dead|inactive)\b`)
+
+// running asks the manager whether the service runs, without wait_port:
+// systemctl is-active, the init script's status exit code (LSB: 0 runs), or
+// a live PID from pidfile or pid_command. It says which evidence it used,
+// and warns when an init script's words contradict its exit code.
+func (m *serviceModule) running(ctx context.Context, conn transport.Conn, manager string) (running bool, evidence string, warnings []string, err error) {
 	switch manager {
-	case "systemd":
-		argv = []string{"systemctl", "is-active", "--quiet", m.name}
-	case "sysv":
-		argv = []string{"/bin/sh", "-c", sysvScript, "tend-service", m.name, "status"}
-	default:
-		pid, err := m.ownPID(ctx, conn)
-		if err != nil || pid > 0 || m.waitPort == 0 {
-			return pid > 0, err
+	case "systemd", "sysv":
+		argv := []string{"systemctl", "is-active", m.name}
+		if manager == "sysv" {
+			argv = []string{"/bin/sh", "-c", sysvScript, "tend-service", m.name, "status"}
 		}
-		pr, err := probePort(ctx, conn, m.waitHost, m.waitPort, false)
-		return pr.Accepts, err
+		res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: 30 * time.Second, MaxOutput: 64 << 10})
+		if err != nil {
+			return false, "", nil, fmt.Errorf("service: %s status: %w", m.name, err)
+		}
+		said := lastLine(res.Stdout, res.Stderr)
+		switch {
+		case manager == "systemd" && res.ExitCode == 0:
+			return true, "systemctl is-active", nil, nil
+		case manager == "systemd":
+			return false, "systemctl is-active: " + said, nil, nil
+		case res.ExitCode != 0:
+			return false, fmt.Sprintf("init script status exit %d", res.ExitCode), nil, nil
+		}
+		if statusSaysStoppedRE.MatchString(said) {
+			warnings = append(warnings, fmt.Sprintf("init script status exited 0 but printed %q: judged running by its exit code; set wait_port to judge by the port", said))
+		}
+		return true, "init script status exit 0", warnings, nil
 	}
-	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: 30 * time.Second, MaxOutput: 64 << 10})
-	if err != nil {
-		return false, fmt.Errorf("service: %s status: %w", m.name, err)
+	pid, from, err := m.ownPID(ctx, conn)
+	if err != nil || pid > 0 {
+		return pid > 0, from, nil, err
 	}
-	return res.ExitCode == 0, nil
+	return false, "no live pid from " + from, nil, nil
 }
 
-// ownPID reads the PID from pidfile or pid_command (0 when none is alive).
-func (m *serviceModule) ownPID(ctx context.Context, conn transport.Conn) (int, error) {
+// ownPID reads the PID from pidfile or pid_command (0 when none is alive),
+// and says where it looked ("pidfile /run/mq.pid", "pid_command").
+func (m *serviceModule) ownPID(ctx context.Context, conn transport.Conn) (pid int, from string, err error) {
+	var looked []string
 	for i, argv := range [][]string{
 		{"/bin/sh", "-c", pidfileScript, "tend-service", m.pidfile},
 		m.pidCommand,
@@ -122,24 +178,26 @@ func (m *serviceModule) ownPID(ctx context.Context, conn transport.Conn) (int, e
 		if len(argv) == 0 || argv[len(argv)-1] == "" {
 			continue
 		}
+		src := map[int]string{0: "pidfile " + m.pidfile, 1: "pid_command"}[i]
+		looked = append(looked, src)
 		// pid_command (i == 1) is the user's: a session of its own.
 		res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: 30 * time.Second, MaxOutput: 64 << 10, OwnSession: i == 1})
 		if err != nil {
-			return 0, fmt.Errorf("service: %s pid: %w", m.label(), err)
+			return 0, "", fmt.Errorf("service: %s pid: %w", m.label(), err)
 		}
 		if f := strings.Fields(string(res.Stdout)); res.ExitCode == 0 && len(f) > 0 {
 			if pid, err := strconv.Atoi(f[0]); err == nil && pid > 0 {
-				return pid, nil
+				return pid, src, nil
 			}
 		}
 	}
-	return 0, nil
+	return 0, strings.Join(looked, " or "), nil
 }
 
 // findPID tries pidfile, pid_command, systemd's MainPID, then the process
 // holding wait_port's listening socket.
 func (m *serviceModule) findPID(ctx context.Context, conn transport.Conn, manager string) (int, error) {
-	if pid, err := m.ownPID(ctx, conn); err != nil || pid > 0 {
+	if pid, _, err := m.ownPID(ctx, conn); err != nil || pid > 0 {
 		return pid, err
 	}
 	if manager == "systemd" {

@@ -65,7 +65,7 @@ func TestServiceArgs(t *testing.T) {
 		}
 	}
 	// Templates are not judged before rendering.
-	if _, err := newService(Args{Node: argsNode(t, "name: '{{ svc }}'\nstate: '{{ st }}'\nwait_port: '{{ p }}'"), File: "play.yml"}); err != nil {
+	if _, err := newService(Args{Node: argsNode(t, "name: '{{ svc }}'\nstate: '{{ st }}'\nwait_port: '{{ p }}'\ngreeting: activemq"), File: "play.yml"}); err != nil {
 		t.Errorf("templated args: %v", err)
 	}
 }
@@ -86,7 +86,7 @@ func TestServiceRestartCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if planned.Action != plan.Restart || planned.Summary != fmt.Sprintf("would restart mq (pid %d)", oldPID) {
+	if planned.Action != plan.Restart || planned.Summary != fmt.Sprintf("would restart mq (pid %d): 127.0.0.1:%d accepts and greets", oldPID, port) {
 		t.Fatalf("check = %+v", planned)
 	}
 	got, err := m.Apply(ctx, lab.conn, planned)
@@ -118,13 +118,14 @@ func TestServiceRestartCommand(t *testing.T) {
 	// plan (no Private) applies too.
 	started := newServiceT(t, serviceYAML("started", lab.serviceCommand(pidfile, "restart", port, true),
 		fmt.Sprintf("pidfile: %s\n", pidfile)))
-	if c, err := started.Check(ctx, lab.conn); err != nil || c.Action != plan.None || c.Data["pid"] != newPID {
+	if c, err := started.Check(ctx, lab.conn); err != nil || c.Action != plan.None || c.Data["pid"] != newPID ||
+		c.Summary != fmt.Sprintf("sh is running (pidfile %s, pid %d)", pidfile, newPID) {
 		t.Errorf("started: %+v %v", c, err)
 	}
 	stopped := newServiceT(t, serviceYAML("stopped", lab.serviceCommand(pidfile, "stop", port, true),
 		fmt.Sprintf("pidfile: %s\nwait_port: %d\n", pidfile, port)))
 	c, err = stopped.Check(ctx, lab.conn)
-	if err != nil || c.Action != plan.Restart || c.Summary != fmt.Sprintf("would stop sh (pid %d)", newPID) {
+	if err != nil || c.Action != plan.Restart || c.Summary != fmt.Sprintf("would stop sh (pid %d): 127.0.0.1:%d accepts", newPID, port) {
 		t.Fatalf("stopped check: %+v %v", c, err)
 	}
 	if c, err = stopped.Apply(ctx, lab.conn, plan.Change{Action: plan.Restart}); err != nil || c.Failed {

@@ -68,7 +68,7 @@ func (m *tcpStatesModule) Check(ctx context.Context, conn transport.Conn) (plan.
 	if err != nil {
 		return plan.Change{}, err
 	}
-	r := summarizePort(sc, m.port, m.remotePort, m.states)
+	r := summarizePort(sc, m.port, m.remotePort, m.states, probeLedgerFrom(ctx).own(m.port))
 	c := plan.Change{Action: plan.Read, Summary: r.summary(), Data: r.data(sc), Warnings: netnsWarnings(sc, r.Holders)}
 	c.Warnings = append(c.Warnings, r.Keepalive.warnings(m.port)...)
 	if truncated {
@@ -310,13 +310,17 @@ type tcpReport struct {
 	Unheld int
 	// Keepalive says on how many of the port's connections TCP keepalive is on.
 	Keepalive keepaliveCount
+	// Own counts the sockets of tend's own probe connections, left out of
+	// every other field (see probes.go).
+	Own int
 }
 
 // summarizePort counts the sockets whose local port is port (and remote
 // port remotePort, when not 0) in the selected states (nil: all), and
-// attributes CLOSE_WAIT and LISTEN sockets to their holders.
-func summarizePort(sc portScan, port, remotePort int, states []uint8) tcpReport {
-	r := tcpReport{Port: port, RemotePort: remotePort, Counts: map[uint8]int{}, Keepalive: countKeepalive(sc, port, remotePort)}
+// attributes CLOSE_WAIT and LISTEN sockets to their holders. Sockets own
+// reports (tend's own probes; own may be nil) are only counted in Own.
+func summarizePort(sc portScan, port, remotePort int, states []uint8, own func(tcpSocket) bool) tcpReport {
+	r := tcpReport{Port: port, RemotePort: remotePort, Counts: map[uint8]int{}, Keepalive: countKeepalive(sc, port, remotePort, own)}
 	selected := func(code uint8) bool { return states == nil || containsState(states, code) }
 	for _, s := range tcpStates {
 		if selected(s.code) {
@@ -345,6 +349,10 @@ func summarizePort(sc portScan, port, remotePort int, states []uint8) tcpReport 
 			}
 		}
 		if remotePort != 0 && int(s.Remote.Port()) != remotePort {
+			continue
+		}
+		if own != nil && own(s) {
+			r.Own++
 			continue
 		}
 		if selected(s.State) {
@@ -403,13 +411,14 @@ func (r tcpReport) data(sc portScan) map[string]any {
 		holders = append(holders, hd)
 	}
 	d := map[string]any{
-		"port":      r.Port,
-		"count":     r.CloseWait,
-		"states":    states,
-		"holders":   holders,
-		"listening": r.Listening,
-		"unheld":    r.Unheld,
-		"netns":     map[string]any{"self": sc.SelfNS, "init": sc.InitNS},
+		"port":       r.Port,
+		"count":      r.CloseWait,
+		"states":     states,
+		"holders":    holders,
+		"listening":  r.Listening,
+		"unheld":     r.Unheld,
+		"own_probes": r.Own,
+		"netns":      map[string]any{"self": sc.SelfNS, "init": sc.InitNS},
 	}
 	if r.RemotePort != 0 {
 		d["remote_port"] = r.RemotePort
@@ -445,6 +454,9 @@ func (r tcpReport) summary() string {
 	}
 	if r.Unheld > 0 && r.CloseWait > 0 {
 		fmt.Fprintf(&b, " (%d with no visible holder)", r.Unheld)
+	}
+	if r.Own > 0 {
+		fmt.Fprintf(&b, " (left out: %s of tend's own probes)", plural(r.Own, "socket"))
 	}
 	if !r.Listening {
 		b.WriteString("; nothing listens")

@@ -123,11 +123,11 @@ func (k keepaliveCount) total() int { return k.On + k.Off + k.Unknown }
 // SO_KEEPALIVE). A client of the port on this host has the port as its
 // remote port and is not counted; LISTEN, TIME-WAIT and the closing states
 // have no keepalive to speak of.
-func countKeepalive(sc portScan, port, remotePort int) keepaliveCount {
+func countKeepalive(sc portScan, port, remotePort int, own func(tcpSocket) bool) keepaliveCount {
 	var k keepaliveCount
 	for _, s := range sc.Sockets {
 		if int(s.Local.Port()) != port || remotePort != 0 && int(s.Remote.Port()) != remotePort ||
-			s.State != tcpEstablished && s.State != tcpCloseWait || s.Inode == 0 {
+			s.State != tcpEstablished && s.State != tcpCloseWait || s.Inode == 0 || own != nil && own(s) {
 			continue
 		}
 		switch s.Timer {

@@ -139,7 +139,7 @@ func TestTCPKeepaliveCount(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := summarizePort(tc.sc, 58427, tc.remotePort, nil)
+			r := summarizePort(tc.sc, 58427, tc.remotePort, nil, nil)
 			if r.Keepalive != tc.want {
 				t.Fatalf("keepalive %+v, want %+v", r.Keepalive, tc.want)
 			}
@@ -162,7 +162,7 @@ func TestTCPKeepaliveCount(t *testing.T) {
 // (most CLOSE_WAIT), and a listener with no CLOSE_WAIT still shows its fds.
 func TestTCPMainHolderFDs(t *testing.T) {
 	sc := parseScan(capScan)
-	d := summarizePort(sc, 61616, 0, nil).data(sc)
+	d := summarizePort(sc, 61616, 0, nil, nil).data(sc)
 	if d["fds"] != 310 || d["fd_limit"] != 1024 || d["fd_percent"] != 30 {
 		t.Errorf("top level: fds %v, fd_limit %v, fd_percent %v", d["fds"], d["fd_limit"], d["fd_percent"])
 	}
@@ -172,14 +172,14 @@ func TestTCPMainHolderFDs(t *testing.T) {
 	}
 	listener := parseScan(strings.Join([]string{"@tcp", capListen4, "@end", "@fd", "/proc/7/fd socket:[93746]", "@end",
 		"P 7 900 - java", "L 7 1000 4096 files"}, "\n"))
-	r := summarizePort(listener, 61616, 0, nil)
+	r := summarizePort(listener, 61616, 0, nil, nil)
 	if s := r.summary(); s != "0 CLOSE_WAIT on :61616; listening, 0 established; listener java (pid 7): 900 fds of 1000 (90%)" {
 		t.Errorf("summary %q", s)
 	}
 	if d := r.data(listener); d["fd_percent"] != 90 {
 		t.Errorf("listener fd_percent %v", d["fd_percent"])
 	}
-	if d := summarizePort(listener, 8080, 0, nil).data(listener); d["fds"] != 0 || d["fd_limit"] != 0 || d["fd_percent"] != 0 {
+	if d := summarizePort(listener, 8080, 0, nil, nil).data(listener); d["fds"] != 0 || d["fd_limit"] != 0 || d["fd_percent"] != 0 {
 		t.Errorf("no holder: %v", d)
 	}
 }
@@ -234,7 +234,7 @@ func TestTCPStatesKeepaliveAndFDs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k := countKeepalive(viaProc, port, 0); k.On != on || k.Off != off || k.Unknown != 0 || viaProc.Source != "tcp" {
+		if k := countKeepalive(viaProc, port, 0, nil); k.On != on || k.Off != off || k.Unknown != 0 || viaProc.Source != "tcp" {
 			t.Errorf("keepalive %v: /proc/net/tcp says %+v (source %s)", keepalive, k, viaProc.Source)
 		}
 	}

@@ -111,7 +111,7 @@ func TestTCPSummarizeScan(t *testing.T) {
 	if got := sc.Owners[99524]; len(got) != 1 || got[0] != 1234 {
 		t.Errorf("owners of 99524 = %v (duplicates must collapse)", got)
 	}
-	r := summarizePort(sc, 61616, 0, nil)
+	r := summarizePort(sc, 61616, 0, nil, nil)
 	if r.CloseWait != 3 || r.Unheld != 1 || !r.Listening || r.Counts[tcpListen] != 1 || r.Counts[0x05] != 0 {
 		t.Fatalf("report = %+v", r)
 	}
@@ -134,7 +134,7 @@ func TestTCPSummarizeScan(t *testing.T) {
 	}
 
 	// A remote port filter and a state filter.
-	r = summarizePort(sc, 61616, 40682, []uint8{tcpCloseWait})
+	r = summarizePort(sc, 61616, 40682, []uint8{tcpCloseWait}, nil)
 	if r.CloseWait != 1 || len(r.Counts) != 1 || !r.Listening {
 		t.Errorf("filtered report = %+v", r)
 	}
@@ -142,7 +142,7 @@ func TestTCPSummarizeScan(t *testing.T) {
 		t.Errorf("filtered summary %q", s)
 	}
 	// Nothing on another port.
-	if r := summarizePort(sc, 8080, 0, nil); r.CloseWait != 0 || r.Listening || r.summary() != "0 CLOSE_WAIT on :8080; nothing listens" {
+	if r := summarizePort(sc, 8080, 0, nil, nil); r.CloseWait != 0 || r.Listening || r.summary() != "0 CLOSE_WAIT on :8080; nothing listens" {
 		t.Errorf("8080: %+v %q", r, r.summary())
 	}
 }

@@ -93,7 +93,7 @@ func TestTCPStatesCloseWaitHolder(t *testing.T) {
 		if err1 != nil || err2 != nil {
 			t.Fatal(err1, err2)
 		}
-		a, b := summarizePort(viaSS, port, 0, nil), summarizePort(viaProc, port, 0, nil)
+		a, b := summarizePort(viaSS, port, 0, nil, nil), summarizePort(viaProc, port, 0, nil, nil)
 		if fmt.Sprint(a.Counts, a.CloseWait, a.Listening, a.Holders) != fmt.Sprint(b.Counts, b.CloseWait, b.Listening, b.Holders) ||
 			viaSS.BadLines != 0 || viaProc.BadLines != 0 || len(viaSS.Sockets) < n+1 || viaSS.Source != "ss" || viaProc.Source != "tcp" {
 			t.Errorf("holders %v: %s says %+v (%d bad lines), %s %+v (%d bad lines)", holders, viaSS.Source, a, viaSS.BadLines, viaProc.Source, b, viaProc.BadLines)
@@ -105,7 +105,7 @@ func TestTCPStatesCloseWaitHolder(t *testing.T) {
 	if lerr != nil {
 		t.Fatal(lerr)
 	}
-	lr := summarizePort(ls, port, 0, nil)
+	lr := summarizePort(ls, port, 0, nil, nil)
 	if ls.Source != "ssl" || len(ls.Sockets) != 1 || ls.Sockets[0].State != tcpListen || !lr.Listening ||
 		len(lr.Holders) != 1 || lr.Holders[0].PID != pid || !lr.Holders[0].Listening {
 		t.Errorf("listeners only (%s): sockets %+v holders %+v, want the LISTEN socket held by %d", ls.Source, ls.Sockets, lr.Holders, pid)

@@ -96,7 +96,7 @@ func (m *waitForModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 				return plan.Change{}, err
 			}
 			conns = 0
-			for code, n := range summarizePort(sc, m.port, 0, m.active).Counts {
+			for code, n := range summarizePort(sc, m.port, 0, m.active, probeLedgerFrom(ctx).own(m.port)).Counts {
 				if code != tcpListen {
 					conns += n
 				}
@@ -158,11 +158,26 @@ LC_ALL=C timeout 3 bash -c "$5" tend-probe "$1" "$2" "$4" 2>/dev/null
 exit 0
 `
 
-// probeConnect connects with bash's /dev/tcp and reads at most 512 bytes
-// for up to 2 s, byte by byte in the C locale (NUL bytes are dropped by
-// read, the magic is kept).
+// probeConnect connects with bash's /dev/tcp, prints the connection's local
+// address (probe_ss= or probe_proc=, for ProbeLedger), and reads at most 512
+// bytes for up to 2 s, byte by byte in the C locale (NUL bytes are dropped
+// by read, the magic is kept).
 const probeConnect = `{ exec 3<>"/dev/tcp/$1/$2"; } 2>/dev/null || { echo accept=0; exit 0; }
 echo accept=1
+# The connection's local address and port, so that tend's socket counts can
+# leave it out (see probes.go): the line holding its socket's inode.
+ino=$(readlink "/proc/$$/fd/3" 2>/dev/null); ino=${ino#socket:[}; ino=${ino%]}
+found=
+if [[ -n $ino ]] && command -v ss >/dev/null 2>&1; then
+  while read -r _ _ _ local _ rest; do
+    [[ " $rest " == *" ino:$ino "* ]] && { echo "probe_ss=$local"; found=1; break; }
+  done < <(ss -tnHe state connected "( dport = :$2 )" 2>/dev/null)
+fi
+if [[ -n $ino && -z $found ]]; then
+  while read -r _ local _ _ _ _ _ _ _ i _; do
+    [[ $i == "$ino" ]] && { echo "probe_proc=$local"; break; }
+  done < <(grep -h -F " $ino " /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+fi
 [ "$3" = 1 ] || exit 0
 buf=
 for ((i = 0; i < 512; i++)); do
@@ -186,6 +201,7 @@ func probePort(ctx context.Context, conn transport.Conn, host string, port int, 
 	if err != nil {
 		return probeResult{}, fmt.Errorf("probe %s:%d: %w", host, port, err)
 	}
+	recordProbes(ctx, port, string(res.Stdout))
 	r := parseProbe(string(res.Stdout))
 	if r.NoBash {
 		r.Accepts = r.Listening
@@ -204,7 +220,7 @@ const pollPortScript = `command -v bash >/dev/null 2>&1 || { echo nobash=1; exit
 exec bash -c '
 LC_ALL=C
 clock() { if [[ -n ${EPOCHREALTIME-} ]]; then local t=${EPOCHREALTIME//[.,]/}; now=$((10#$t / 1000)); else now=$((SECONDS * 1000)); fi; }
-clock; end=$((now + $6)); polls=0
+clock; end=$((now + $6)); polls=0 probes= nprobes=0
 while :; do
   polls=$((polls + 1)) listen=0 accept=0 greeting=0
   # ss asked for listeners only (not -l: that adds closed sockets) does not
@@ -216,12 +232,16 @@ while :; do
   case $listen:$1 in 0:127.*|0:::1|0:localhost) ;; *) out=$(timeout 3 bash -c "$8" tend-probe "$1" "$2" "$4" 2>/dev/null) ;; esac
   [[ $out == *accept=1* ]] && accept=1
   [[ $out == *greeting=1* ]] && greeting=1
+  # Every connection a probe made, for ProbeLedger (at most 100 listed).
+  set -f
+  for w in $out; do [[ $w == probe_* && $nprobes -lt 100 ]] && probes+=" $w" nprobes=$((nprobes + 1)); done
+  set +f
   if [[ $5 == 1 ]]; then [[ $accept == 1 && ( $4 != 1 || $greeting == 1 ) ]] && break
   else [[ $accept == 0 ]] && break; fi
   clock; (( now >= end )) && break
   sleep "$7"
 done
-echo "listen=$listen accept=$accept greeting=$greeting polls=$polls"
+echo "listen=$listen accept=$accept greeting=$greeting polls=$polls$probes"
 ' tend-poll "$@"
 `
 
@@ -243,12 +263,13 @@ func waitPort(ctx context.Context, conn transport.Conn, host string, port int, g
 			strconv.FormatFloat(interval.Seconds(), 'f', 3, 64), probeConnect},
 		// Each probe is bounded (timeout 3 and read -t 2): the loop ends
 		// within timeout plus one probe.
-		Timeout: timeout + 15*time.Second, MaxOutput: 4096,
+		Timeout: timeout + 15*time.Second, MaxOutput: 16 << 10,
 	})
 	if err != nil {
 		return probeResult{}, false, fmt.Errorf("wait for %s:%d: %w", host, port, err)
 	}
 	out := string(res.Stdout)
+	recordProbes(ctx, port, out)
 	if strings.Contains(out, "nobash=1") || !strings.Contains(out, "polls=") {
 		// No bash (or the loop did not run): poll probe by probe from here.
 		deadline := time.Now().Add(timeout)
