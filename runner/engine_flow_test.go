@@ -58,6 +58,14 @@ func TestEngineUnreachableFailedStopped(t *testing.T) {
 	if !reflect.DeepEqual(sum.Unreachable, []string{"h1", "h3"}) || !reflect.DeepEqual(sum.Failed, []string{"h2"}) || len(sum.Stopped) > 0 {
 		t.Errorf("unreachable %v failed %v stopped %v, want [h1 h3] [h2] []", sum.Unreachable, sum.Failed, sum.Stopped)
 	}
+	// Err: one line per host that did not succeed, sorted; h4 succeeded.
+	if err := sum.Err(); err == nil {
+		t.Error("Err() is nil with three hosts out of the run")
+	} else if lines := strings.Split(err.Error(), "\n"); len(lines) != 4 || lines[0] != "3 hosts did not succeed:" ||
+		!strings.HasPrefix(lines[1], "  host h1: task \"connect\"") || !strings.HasPrefix(lines[2], "  host h2: task \"step two\"") ||
+		!strings.HasPrefix(lines[3], "  host h3: task \"step two\"") {
+		t.Errorf("Err() =\n%s\nwant a count line, then h1, h2, h3 one per line", err)
+	}
 	if r := rec.result(t, "h1", "connect", PhaseTask); r.Status != StatusUnreachable || !strings.Contains(r.Error, "connection refused") {
 		t.Errorf("h1: connect %s %q, want unreachable with the cause", r.Status, r.Error)
 	}

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/hashicorp/go-multierror"
 
 	"tend/inventory"
 	"tend/runner/plan"
@@ -94,6 +96,33 @@ type Summary struct {
 	RetryFile      string        `json:"retry_file,omitempty"`
 	RetryFileError string        `json:"retry_file_error,omitempty"`
 	Duration       time.Duration `json:"duration_ns"`
+	// errs holds each host's first failure, in host order (Err).
+	errs []error
+}
+
+// Err aggregates the failure of every host that failed, was unreachable or
+// was refused for its key (go-multierror), one line per host sorted by
+// name, for the last lines of a run's log: nil when none did. Hosts stopped
+// early did not fail and are not in it.
+func (s *Summary) Err() error {
+	if len(s.errs) == 0 {
+		return nil
+	}
+	return &multierror.Error{Errors: s.errs, ErrorFormat: func(errs []error) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d %s did not succeed:", len(errs), plural(len(errs), "host", "hosts"))
+		for _, e := range errs {
+			b.WriteString("\n  " + e.Error())
+		}
+		return b.String()
+	}}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // InputError means the playbook, inventory or options are invalid; no host
@@ -262,6 +291,9 @@ func (r *run) summary() *Summary {
 			sum.Failed = append(sum.Failed, n)
 		case s.recap.Stopped:
 			sum.Stopped = append(sum.Stopped, n)
+		}
+		if s.err != nil { // redacted: the error may quote a secret the views hide
+			sum.errs = append(sum.errs, errors.New(r.red.str(s.err.Error())))
 		}
 	}
 	if len(sum.Stopped) > 0 {

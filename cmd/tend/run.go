@@ -198,11 +198,11 @@ func outcome(ctx context.Context, sum *runner.Summary, detailed bool) error {
 	case ctx.Err() != nil || isClosed(gracefulStop):
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: see the recap for what each host changed")}
 	case len(sum.Failed) > 0:
-		return &exitError{code: exitFailed}
+		return &exitError{code: exitFailed, err: sum.Err()}
 	case len(sum.HostKeyUnknown) > 0:
-		return &exitError{code: exitHostKeyUnknown}
+		return &exitError{code: exitHostKeyUnknown, err: sum.Err()}
 	case len(sum.Unreachable) > 0:
-		return &exitError{code: exitUnreachable}
+		return &exitError{code: exitUnreachable, err: sum.Err()}
 	case detailed && sum.Changed:
 		return &exitError{code: exitChanged}
 	}
