@@ -66,7 +66,7 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 		return
 	}
 	if s.conn == nil {
-		conn, err := r.connectSlot(ctx, s)
+		conn, err := r.opts.Connector.Connect(ctx, s.host)
 		if err != nil {
 			hp.unreachable("connect", err)
 			return
@@ -132,17 +132,6 @@ func (hp *hostPlay) resumePending(ctx context.Context) {
 func (hp *hostPlay) warn(task, msg string) {
 	hp.r.obs.TaskDone(TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: task, Phase: PhaseTask, Status: StatusOK,
 		Change: plan.Change{Action: plan.None, Warnings: []string{msg}}})
-}
-
-// connectSlot opens the host's connection once a dial slot is free.
-func (r *run) connectSlot(ctx context.Context, s *hostState) (transport.Conn, error) {
-	select {
-	case r.dials <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-r.dials }()
-	return r.opts.Connector.Connect(ctx, s.host)
 }
 
 func (hp *hostPlay) isNotified(h *playbook.Task) bool {

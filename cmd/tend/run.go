@@ -14,6 +14,7 @@ import (
 	"tend/inventory"
 	"tend/playbooks"
 	"tend/runner"
+	"tend/runner/connect"
 	"tend/runner/modules"
 	"tend/runner/playbook"
 	"tend/runner/savedplan"
@@ -55,9 +56,9 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.BoolVarP(&f.check, "check", "C", false, "dry run: change nothing, show what would change (diffs, live values, restarts)")
 	fs.BoolVarP(&f.diff, "diff", "D", false, "show file diffs and live value changes when applying too")
 	fs.IntVarP(&f.forks, "forks", "f", runner.DefaultForks, "how many hosts run at once (a play's serial: batches run within this)")
-	fs.IntVar(&f.maxConnecting, "max-connecting", runner.DefaultMaxConnecting, "how many SSH handshakes run at once; the --timeout deadline starts when one begins")
+	fs.IntVar(&f.maxConnecting, "max-connecting", connect.DefaultMaxConnecting, "how many SSH handshakes run at once; the --timeout deadline starts when one begins")
 	fs.StringArrayVarP(&f.extraVars, "extra-vars", "e", nil, "variable KEY=VALUE, @FILE.yml, or a JSON/YAML map; repeatable; wins over every other variable")
-	fs.StringVarP(&f.connection, "connection", "c", "", "force the connection for every host: ssh or local")
+	fs.StringVarP(&f.connection, "connection", "c", "", "force the connection for every host: "+strings.Join(connect.Types(), " or "))
 	fs.StringVarP(&f.user, "user", "u", "", "remote user when the inventory gives none (default root)")
 	fs.StringVar(&f.privateKey, "private-key", "", "SSH identity file when the inventory gives none")
 	fs.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
@@ -91,8 +92,10 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if f.format != "text" && f.format != "json" && f.format != "markdown" {
 		return badInput(fmt.Errorf("run: --format must be text, json or markdown, not %q", f.format))
 	}
-	if f.connection != "" && f.connection != "ssh" && f.connection != "local" {
-		return badInput(fmt.Errorf("run: --connection must be ssh or local, not %q", f.connection))
+	if f.connection != "" {
+		if err := connect.CheckType(f.connection); err != nil {
+			return badInput(fmt.Errorf("run: --connection: %w", err))
+		}
 	}
 	if f.out != "" && !f.check {
 		return badInput(errors.New("run: --out saves a dry run: use it with --check"))
@@ -159,14 +162,13 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		rec = savedplan.NewRecorder(obs, fs.Arg(0), pbSHA, f.limit)
 		obs = rec
 	}
+	conn, err := f.connector(fs, inv.Hosts(), warn)
+	if err != nil {
+		return badInput(err)
+	}
 	opts := runner.Options{
-		Check: f.check, Forks: f.forks, MaxConnecting: f.maxConnecting, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: gracefulStop,
-		Connect: runner.ConnectOptions{
-			Connection: f.connection, User: f.user, PrivateKey: f.privateKey,
-			KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNew, Timeout: explicitTimeout(fs, f.connectTimeout),
-			SSHConfig: f.sshConfig,
-			Warn:      warn,
-		},
+		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: gracefulStop,
+		Connector: conn,
 	}
 	if saved != nil {
 		opts.Approve = saved.Approver()
