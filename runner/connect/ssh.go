@@ -123,8 +123,8 @@ func (s *SSH) dial(ctx context.Context, h *inventory.Host) (transport.Conn, erro
 // targetKeyHint and hopKeyHint say how a user gives a key to a target and
 // to a jump host (the command line and inventory apply to targets only).
 const (
-	targetKeyHint = "give one with --private-key, ansible_ssh_private_key_file, or IdentityFile in ssh_config, or load one into a running ssh-agent (ssh-add)"
-	hopKeyHint    = "give one with IdentityFile in ssh_config (Host block of the jump host), or load one into a running ssh-agent (ssh-add)"
+	targetKeyHint = "give one with --private-key, ansible_ssh_private_key_file or IdentityFile in ssh_config, or load one into a running ssh-agent (ssh-add)"
+	hopKeyHint    = "give the jump host one with IdentityFile in its ssh_config Host block, or load one into a running ssh-agent (ssh-add)"
 )
 
 // defaultIdentities lists the usual ~/.ssh/id_* files that exist, as

@@ -137,7 +137,7 @@ func (s *SSH) keys(cfg *transport.SSHConfig, st sshconfig.Settings, tok sshconfi
 		return fmt.Errorf("ssh_config %s: no IdentityFile exists (%s)", st.Where["identityfile"], missing[0])
 	}
 	cfg.KeyFiles = defaultIdentities()
-	cfg.UseAgent = !st.IdentitiesOnly && os.Getenv("SSH_AUTH_SOCK") != ""
+	cfg.UseAgent = !st.IdentitiesOnly // with no agent, transport says so
 	if len(cfg.KeyFiles) == 0 && st.IdentitiesOnly {
 		return fmt.Errorf("ssh_config %s: IdentitiesOnly yes and no IdentityFile: no key to offer (the agent is not used)", st.Where["identitiesonly"])
 	}
