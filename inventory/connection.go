@@ -56,11 +56,9 @@ func (h *Host) PrivateKeyFile() string {
 	return h.str("ansible_ssh_private_key_file", "ansible_private_key_file")
 }
 
-// Connection returns ansible_connection: "ssh" (the default) or "local".
-// Load refuses any other value.
+// Connection returns ansible_connection as set, or "" for the caller's
+// default. Load checks that it is a name; which names exist is the
+// connector's to say (package runner/connect), not the inventory's.
 func (h *Host) Connection() string {
-	if s := h.str("ansible_connection"); s != "" {
-		return s
-	}
-	return "ssh"
+	return h.str("ansible_connection")
 }

@@ -54,7 +54,8 @@
 // identifiers, and unsafe connection values: a host name, ansible_host or
 // ansible_user that starts with "-" or holds whitespace, control
 // characters, shell or pattern syntax, an ansible_port outside 1..65535,
-// or an ansible_connection other than ssh or local. A failing inventory
+// or an ansible_connection that is not a name (which connection types
+// exist is for package runner/connect to say). A failing inventory
 // script is named with its exit status, stderr, or the line and column of
 // its bad JSON.
 //

@@ -62,7 +62,7 @@ func TestLoadErrors(t *testing.T) {
 		{"port octal-looking", "all:\n  vars:\n    ansible_ssh_port: 022\n", 3, 23, "all.vars.ansible_ssh_port", "leading zero reads as octal"},
 		{"port a word", "all:\n  vars:\n    ansible_port: ssh\n", 3, 19, "all.vars.ansible_port", `port "ssh" must be`},
 		{"port in key", "all:\n  hosts:\n    h:99999:\n", 3, 5, "all.hosts.h:99999", `host "h:99999": port 99999 must be`},
-		{"connection", "all:\n  children:\n    g:\n      vars:\n        ansible_connection: paramiko\n", 5, 29, "all.children.g.vars.ansible_connection", `ansible_connection "paramiko" is not supported (want ssh or local)`},
+		{"connection", "all:\n  children:\n    g:\n      vars:\n        ansible_connection: ssh -J b\n", 5, 29, "all.children.g.vars.ansible_connection", `ansible_connection "ssh -J b" must be a connection name (letters, digits, "_", "-" and ".")`},
 		{"user not a string", "all:\n  vars:\n    ansible_user: 1000\n", 3, 19, "all.vars.ansible_user", "ansible_user must be a string, not a number"},
 		{"templated host", "all:\n  hosts:\n    h:\n      ansible_host: \"{{ inventory_hostname }}.lan\"\n", 4, 21, "all.hosts.h.ansible_host", "is a template"},
 		{"key file", "all:\n  vars:\n    ansible_ssh_private_key_file: \"/k\\n\"\n", 3, 35, "all.vars.ansible_ssh_private_key_file", "without control characters"},

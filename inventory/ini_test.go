@@ -184,7 +184,7 @@ func TestINIErrors(t *testing.T) {
 		{"unsafe host chars", "h;id\n", 1, 1, `contains ';'`},
 		{"unsafe user", "[web:vars]\nansible_user=$(id)\n[web]\nw\n", 2, 14, "ansible_user"},
 		{"refused literal", "[web]\nw1 size=1e3\n", 2, 9, "reads as the float 1000"},
-		{"connection", "[web:vars]\nansible_connection=winrm\n[web]\nw\n", 2, 20, "not supported"},
+		{"connection", "[web:vars]\nansible_connection=-oProxyCommand=x\n[web]\nw\n", 2, 20, "must be a connection name"},
 		{"bad group name", "[web@dc]\nw\n", 1, 2, `group name "web@dc"`},
 		{"duplicate host var", "[web]\nw1 a=1 b=2 a=3\n", 2, 12, `variable "a" is set twice on this line (first at column 4)`},
 		{"duplicate group var", "[web]\nw1\n[web:vars]\nx=1\n[web:vars]\n  x = 2\n", 6, 3, `variable "x" of group "web" is set twice (first at line 4:1)`},

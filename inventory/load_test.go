@@ -144,15 +144,19 @@ all:
       ansible_private_key_file: /k
     local:
       ansible_connection: local
+    docker:
+      ansible_connection: community.docker.docker
 `)
 	for _, tc := range []struct {
 		host, addr, user, key, conn string
 		port                        int
 	}{
-		{"plain", "plain", "fleet", "", "ssh", 0},
+		{"plain", "plain", "fleet", "", "", 0},
 		{"full", "192.0.2.7", "admin", "~/.ssh/fleet", "ssh", 2200},
-		{"legacy", "legacy.example.com", "old", "/k", "ssh", 2201},
+		{"legacy", "legacy.example.com", "old", "/k", "", 2201},
 		{"local", "local", "fleet", "", "local", 0},
+		// A name tend has no connector for is the connector's to refuse.
+		{"docker", "docker", "fleet", "", "community.docker.docker", 0},
 	} {
 		h, _ := inv.Host(tc.host)
 		got := []any{h.Address(), h.User(), h.PrivateKeyFile(), h.Connection(), h.Port()}

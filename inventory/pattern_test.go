@@ -107,7 +107,7 @@ func TestSelectLocalhost(t *testing.T) {
 	// An inventory that lists localhost uses its own entry.
 	inv = mustLoad(t, "all:\n  hosts:\n    localhost:\n")
 	hs, _, _ := inv.Select("localhost")
-	if len(hs) != 1 || hs[0].Connection() != "ssh" {
+	if len(hs) != 1 || hs[0].Connection() != "" {
 		t.Errorf("listed localhost: %+v", hs)
 	}
 }

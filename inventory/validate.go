@@ -63,6 +63,8 @@ var connectionVars = []string{
 	"ansible_private_key_file", "ansible_ssh_private_key_file", "ansible_group_priority",
 }
 
+var connNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+
 var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // checkVarName refuses variable names a template could never reach
@@ -88,8 +90,10 @@ func checkVar(name string, v any) error {
 		_, err := portValue(v)
 		return err
 	case "ansible_connection":
-		if s, ok := v.(string); !ok || (s != "ssh" && s != "local") {
-			return fmt.Errorf("ansible_connection %v is not supported (want ssh or local)", quoteAny(v))
+		// Which connection types exist is the connector's to say; here only
+		// that the value is a name (ssh, local, community.docker.docker).
+		if s, ok := v.(string); !ok || !connNameRE.MatchString(s) {
+			return fmt.Errorf(`ansible_connection %v must be a connection name (letters, digits, "_", "-" and ".")`, quoteAny(v))
 		}
 	case "ansible_private_key_file", "ansible_ssh_private_key_file":
 		s, ok := v.(string)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"tend/inventory"
+	"tend/runner/connect"
 	"tend/runner/modules"
 	"tend/runner/playbook"
 )
@@ -45,7 +46,7 @@ func TestEventOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := &orderLog{}
-	if _, err := Run(context.Background(), pb, inventory.Implicit(), Options{Observer: log}); err != nil {
+	if _, err := Run(context.Background(), pb, inventory.Implicit(), Options{Observer: log, Connector: connect.Local{}}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{

@@ -77,7 +77,7 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 	}
 	r.obs.HostStarted(HostStart{Host: s.host.Name, Play: p.Name})
 	if s.conn == nil {
-		conn, err := r.connectSlot(ctx, s)
+		conn, err := r.opts.Connector.Connect(ctx, s.host)
 		if err != nil {
 			hp.unreachable("connect", err)
 			return
@@ -145,17 +145,6 @@ func (hp *hostPlay) resumePending(ctx context.Context) {
 // warn reports a non-fatal note about the host's run of task.
 func (hp *hostPlay) warn(task, msg string) {
 	hp.r.obs.Warning(Warning{Host: hp.s.host.Name, Play: hp.play.Name, Task: task, Msg: msg})
-}
-
-// connectSlot opens the host's connection once a dial slot is free.
-func (r *run) connectSlot(ctx context.Context, s *hostState) (transport.Conn, error) {
-	select {
-	case r.dials <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-r.dials }()
-	return r.opts.Connector.Connect(ctx, s.host)
 }
 
 func (hp *hostPlay) isNotified(h *playbook.Task) bool {

@@ -21,12 +21,6 @@ import (
 	"tend/runner/transport"
 )
 
-// DefaultMaxConnecting is how many SSH handshakes run at once by default:
-// enough to hide network latency, few enough that a 500-host run does not
-// starve its own handshakes of CPU (each costs ~0.1 s of CPU on the two
-// ends; 200 at once on 2 cores made healthy hosts time out).
-const DefaultMaxConnecting = 32
-
 // DefaultForks is how many hosts run at once unless told otherwise: large
 // enough that a 500-host fleet is not serialised (Ansible's 5 is a common
 // complaint), small enough that the SSH handshakes of a wave do not
@@ -59,14 +53,8 @@ type Options struct {
 	// (secrets redacted). An error refuses it: the task fails with that
 	// error, nothing of it is changed, and the host stops.
 	Approve func(ctx context.Context, host, play, task string, conn transport.Conn, c plan.Change) error
-	// MaxConnecting bounds the connections being set up at once (TCP dial
-	// and SSH handshake), independently of Forks (default
-	// DefaultMaxConnecting). The handshake deadline starts when a slot is free.
-	MaxConnecting int
-	// Connect settings shared by every host (used when Connector is nil).
-	Connect ConnectOptions
-	// Connector opens each host's connection; nil builds the SSH/local one
-	// from Connect.
+	// Connector opens each host's connection (required): cmd builds it
+	// from the command line with package runner/connect.
 	Connector Connector
 	// Observer receives events; nil means none.
 	Observer Observer
@@ -142,12 +130,9 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	if opts.Forks <= 0 {
 		opts.Forks = DefaultForks
 	}
-	if opts.MaxConnecting <= 0 {
-		opts.MaxConnecting = DefaultMaxConnecting
-	}
 	red := newRedactor(opts.Become.Password) // every event is redacted before the observer sees it
 	obs := newSerialObserver(redactObserver(opts.Observer, red))
-	r := &run{opts: opts, pb: pb, obs: obs, red: red, hosts: map[string]*hostState{}, forks: make(chan struct{}, opts.Forks), dials: make(chan struct{}, opts.MaxConnecting)}
+	r := &run{opts: opts, pb: pb, obs: obs, red: red, hosts: map[string]*hostState{}, forks: make(chan struct{}, opts.Forks)}
 	// Resolve every play's hosts and batch sizes first: a bad pattern or
 	// serial is input, not a host failure.
 	plays := make([][]*inventory.Host, len(pb.Plays))
@@ -165,12 +150,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 		}
 	}
 	if opts.Connector == nil {
-		setup, err := newSSHSetup(opts.Connect) // ssh_config is input too
-		if err != nil {
-			return nil, &InputError{Err: err}
-		}
-		opts.Connector = &defaultConnector{o: opts.Connect, s: setup}
-		r.opts.Connector = opts.Connector
+		return nil, errors.New("runner: Options.Connector is nil: nothing can reach the hosts")
 	}
 	start := time.Now()
 	obs.RunStarted(RunStart{Schema: EventSchema, Playbook: pb.File, Check: opts.Check})
@@ -229,10 +209,6 @@ type run struct {
 	pb    *playbook.Playbook
 	obs   *serialObserver
 	forks chan struct{} // a slot per host running at once (Options.Forks)
-	// dials bounds the SSH handshakes in flight (Options.MaxConnecting):
-	// hundreds at once only queue for CPU until their deadlines fire and
-	// healthy hosts are reported unreachable.
-	dials chan struct{}
 	// abort, once set, is why the run stopped early: no later batch or
 	// play starts. Only the goroutine running the plays touches it.
 	abort string

@@ -44,6 +44,7 @@ import (
 	"tend/inventory"
 	"tend/playbooks"
 	"tend/runner"
+	"tend/runner/connect"
 	"tend/runner/modules"
 	"tend/runner/playbook"
 	"tend/runner/transport"
@@ -243,8 +244,12 @@ func runMode(ctx context.Context, in *inventory.Inventory, nhosts int, check boo
 	}
 	o := &observer{start: time.Now(), tasks: map[string]*taskStat{}, firstDone: map[string]time.Duration{},
 		firstDur: map[string]time.Duration{}, lastDone: map[string]time.Duration{}, errs: map[string]int{}}
-	sum, err := runner.Run(ctx, pb, in, runner.Options{Check: check, Forks: forks, ExtraVars: ev, Observer: o,
-		Connect: runner.ConnectOptions{KnownHosts: knownHostsFlag(), Timeout: 10 * time.Second}})
+	ssh, err := connect.NewSSH(connect.SSHOptions{KnownHosts: knownHostsFlag(), Timeout: 10 * time.Second})
+	if err != nil {
+		fatal(err)
+	}
+	connector := &connect.ByHost{By: map[string]connect.Connector{"ssh": ssh, "local": connect.Local{}}}
+	sum, err := runner.Run(ctx, pb, in, runner.Options{Check: check, Forks: forks, ExtraVars: ev, Observer: o, Connector: connector})
 	if err != nil {
 		fatal(err)
 	}

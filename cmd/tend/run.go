@@ -14,6 +14,7 @@ import (
 	"tend/inventory"
 	"tend/playbooks"
 	"tend/runner"
+	"tend/runner/connect"
 	"tend/runner/modules"
 	"tend/runner/playbook"
 	"tend/runner/savedplan"
@@ -55,9 +56,9 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.BoolVarP(&f.check, "check", "C", false, "dry run: change nothing, show what would change (diffs, live values, restarts)")
 	fs.BoolVarP(&f.diff, "diff", "D", false, "show file diffs and live value changes when applying too")
 	fs.IntVarP(&f.forks, "forks", "f", runner.DefaultForks, "how many hosts run at once (a play's serial: batches run within this)")
-	fs.IntVar(&f.maxConnecting, "max-connecting", runner.DefaultMaxConnecting, "how many SSH handshakes run at once; the --timeout deadline starts when one begins")
+	fs.IntVar(&f.maxConnecting, "max-connecting", connect.DefaultMaxConnecting, "how many SSH handshakes run at once; the --timeout deadline starts when one begins")
 	fs.StringArrayVarP(&f.extraVars, "extra-vars", "e", nil, "variable KEY=VALUE, @FILE.yml, or a JSON/YAML map; repeatable; wins over every other variable")
-	fs.StringVarP(&f.connection, "connection", "c", "", "force the connection for every host: ssh or local")
+	fs.StringVarP(&f.connection, "connection", "c", "", "force the connection for every host: "+strings.Join(connect.Types(), " or "))
 	fs.StringVarP(&f.user, "user", "u", "", "remote user when the inventory gives none (default root)")
 	fs.StringVar(&f.privateKey, "private-key", "", "SSH identity file when the inventory gives none")
 	fs.StringVar(&f.knownHosts, "known-hosts", "", "known_hosts file (default ~/.ssh/known_hosts)")
@@ -92,8 +93,10 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return badInput(fmt.Errorf("run: --format: %w", err))
 	}
-	if f.connection != "" && f.connection != "ssh" && f.connection != "local" {
-		return badInput(fmt.Errorf("run: --connection must be ssh or local, not %q", f.connection))
+	if f.connection != "" {
+		if err := connect.CheckType(f.connection); err != nil {
+			return badInput(fmt.Errorf("run: --connection: %w", err))
+		}
 	}
 	if f.out != "" && !f.check {
 		return badInput(errors.New("run: --out saves a dry run: use it with --check"))
@@ -146,14 +149,14 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	// Connection warnings are events: under --format json they are JSON lines.
 	warn := func(msg string) { obs.Warning(runner.Warning{Msg: msg}) }
+	conn, err := f.connector(fs, inv.Hosts(), warn)
+	if err != nil {
+		printUnshown(view, stderr)
+		return badInput(err)
+	}
 	opts := runner.Options{
-		Check: f.check, Forks: f.forks, MaxConnecting: f.maxConnecting, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: gracefulStop,
-		Connect: runner.ConnectOptions{
-			Connection: f.connection, User: f.user, PrivateKey: f.privateKey,
-			KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNew, Timeout: explicitTimeout(fs, f.connectTimeout),
-			SSHConfig: f.sshConfig,
-			Warn:      warn,
-		},
+		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: gracefulStop,
+		Connector: conn,
 	}
 	if saved != nil {
 		opts.Approve = saved.Approver()
@@ -164,9 +167,7 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	sum, err := runner.Run(ctx, pb, inv, opts)
 	if err != nil {
-		for _, w := range view.Unshown() { // the run never started: no view showed them
-			fmt.Fprintln(stderr, "tend: warning:", w.Msg)
-		}
+		printUnshown(view, stderr)
 		var ie *runner.InputError
 		if errors.As(err, &ie) {
 			return badInput(err)
@@ -240,4 +241,12 @@ func loadPlaybook(arg string) (*playbook.Playbook, string, error) {
 		return nil, "", err
 	}
 	return pb, savedplan.HashFile(data), nil
+}
+
+// printUnshown prints the warnings a view held for a run that never
+// started (bad input found after they were given): no view showed them.
+func printUnshown(view *views.View, stderr io.Writer) {
+	for _, w := range view.Unshown() {
+		fmt.Fprintln(stderr, "tend: warning:", w.Msg)
+	}
 }

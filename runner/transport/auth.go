@@ -11,6 +11,11 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 )
 
+// ErrNoKey means DialSSH had no key to offer the server: SSHConfig has no
+// KeyFiles, and the agent is not used, cannot be reached or holds no key.
+// The error says which; callers add how their user gives a key.
+var ErrNoKey = errors.New("no key to authenticate with")
+
 // authMethods builds the single public-key method offered to the server.
 // With KeyFiles only those keys are offered (an encrypted one through the
 // agent when the agent holds it); otherwise, with UseAgent, the agent's keys.
@@ -49,17 +54,17 @@ func authMethods(c SSHConfig) ([]ssh.AuthMethod, func(), error) {
 			return nil, closeAgent, fmt.Errorf("transport: ssh key %s: %w", f, err)
 		}
 	}
-	if needAgent {
-		sock := os.Getenv("SSH_AUTH_SOCK")
-		if sock != "" {
-			nc, err := net.Dial("unix", sock)
-			if err != nil && len(encrypted) > 0 {
-				return nil, closeAgent, fmt.Errorf("transport: ssh agent: %w", err)
-			}
-			if err == nil {
-				ag = agent.NewClient(nc)
-				closeAgent = func() { nc.Close() }
-			}
+	sock := os.Getenv("SSH_AUTH_SOCK")
+	var agentErr error // why the agent could not be reached
+	if needAgent && sock != "" {
+		nc, err := net.Dial("unix", sock)
+		if err != nil && len(encrypted) > 0 {
+			return nil, closeAgent, fmt.Errorf("transport: ssh agent: %w", err)
+		}
+		agentErr = err
+		if err == nil {
+			ag = agent.NewClient(nc)
+			closeAgent = func() { nc.Close() }
 		}
 	}
 	if ag != nil {
@@ -84,7 +89,18 @@ func authMethods(c SSHConfig) ([]ssh.AuthMethod, func(), error) {
 	}
 	if len(signers) == 0 {
 		closeAgent()
-		return nil, func() {}, errors.New("transport: ssh: no key to authenticate with (set KeyFiles or UseAgent with a loaded agent)")
+		var why string
+		switch {
+		case !c.UseAgent:
+			why = "no identity file, and the agent is not used"
+		case sock == "":
+			why = "no identity file, and no agent (SSH_AUTH_SOCK is not set)"
+		case agentErr != nil:
+			why = fmt.Sprintf("no identity file, and the agent at %s cannot be reached (%v)", sock, agentErr)
+		default:
+			why = fmt.Sprintf("no identity file, and the agent at %s holds no key", sock)
+		}
+		return nil, func() {}, fmt.Errorf("transport: ssh: %w: %s", ErrNoKey, why)
 	}
 	return []ssh.AuthMethod{ssh.PublicKeys(signers...)}, closeAgent, nil
 }

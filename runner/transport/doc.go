@@ -1,7 +1,7 @@
 // Package transport runs commands and edits files on one host, over SSH or
 // locally, behind a single interface so that every module works the same on
-// both. It knows nothing of inventories or playbooks: the runner turns a host
-// into a dial target.
+// both. It knows nothing of inventories or playbooks: package runner/connect
+// turns a host into a dial target.
 //
 // Two implementations of [Conn] exist: [Local], which runs commands on this
 // machine without a shell, and [DialSSH], which carries every command of a

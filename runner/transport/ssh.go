@@ -14,8 +14,9 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// SSHConfig says how to reach one host over SSH. The runner builds it from
-// the inventory; this package never reads inventories or ssh_config.
+// SSHConfig says how to reach one host over SSH. Package runner/connect
+// builds it from the inventory, the command line and ssh_config; this
+// package never reads inventories or ssh_config.
 type SSHConfig struct {
 	// Host is the address to dial and the name checked in known_hosts
 	// ([Host]:Port form when Port is not 22).

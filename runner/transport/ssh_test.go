@@ -182,11 +182,38 @@ func TestSSHAuth(t *testing.T) {
 		}
 	})
 	t.Run("NoKey", func(t *testing.T) {
-		t.Setenv("SSH_AUTH_SOCK", "")
-		cfg := testConfig(s, cl, kh)
-		cfg.KeyFiles, cfg.UseAgent = nil, true
-		if _, err := DialSSH(context.Background(), cfg); err == nil || IsUnreachable(err) {
-			t.Fatalf("want an error, got %v", err)
+		// Without a key the error says why no agent key was offered (the
+		// caller adds how its user gives a key), before the server is dialed.
+		const pre = "transport: ssh: no key to authenticate with: no identity file, and "
+		gone := filepath.Join(t.TempDir(), "gone.sock")
+		for _, tc := range []struct {
+			name, sock string
+			useAgent   bool
+			want       string
+		}{
+			{"agent not used", os.Getenv("SSH_AUTH_SOCK"), false, pre + "the agent is not used"},
+			{"no agent", "", true, pre + "no agent (SSH_AUTH_SOCK is not set)"},
+			{"agent gone", gone, true, pre + "the agent at " + gone + " cannot be reached (dial unix " + gone + ": connect: no such file or directory)"},
+			{"agent empty", "", true, ""}, // filled below: an agent holding nothing
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if tc.name == "agent empty" {
+					startAgent(t)
+					tc.sock = os.Getenv("SSH_AUTH_SOCK")
+					tc.want = pre + "the agent at " + tc.sock + " holds no key"
+				}
+				t.Setenv("SSH_AUTH_SOCK", tc.sock)
+				s.AuthAttempts.Store(0)
+				cfg := testConfig(s, cl, kh)
+				cfg.KeyFiles, cfg.UseAgent = nil, tc.useAgent
+				_, err := DialSSH(context.Background(), cfg)
+				if err == nil || err.Error() != tc.want || !errors.Is(err, ErrNoKey) {
+					t.Fatalf("got  %v\nwant %s (ErrNoKey)", err, tc.want)
+				}
+				if n := s.AuthAttempts.Load(); n != 0 {
+					t.Errorf("%d authentication attempts, want none", n)
+				}
+			})
 		}
 	})
 }

@@ -1,15 +1,15 @@
-package runner
+package connect
 
 import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,8 +17,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"tend/inventory"
-	"tend/runner/modules"
-	"tend/runner/playbook"
+	"tend/runner/transport"
 )
 
 // TestHandshakesAreBounded points 12 hosts at a listener that accepts,
@@ -70,32 +69,32 @@ func TestHandshakesAreBounded(t *testing.T) {
 	if err := os.WriteFile(keyPath, pem.EncodeToMemory(block), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var inv strings.Builder
-	inv.WriteString("all:\n  hosts:\n")
-	for i := 1; i <= 12; i++ {
-		fmt.Fprintf(&inv, "    h%d: {ansible_host: 127.0.0.1, ansible_port: %d}\n", i, port)
-	}
-	invPath := filepath.Join(dir, "hosts.yml")
-	if err := os.WriteFile(invPath, []byte(inv.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	in, err := inventory.Load(invPath)
+	s, err := NewSSH(SSHOptions{MaxConnecting: 3, Timeout: 300 * time.Millisecond,
+		KnownHosts: filepath.Join(dir, "known_hosts"), PrivateKey: keyPath, SSHConfig: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pb, err := playbook.Parse("play.yml", []byte("- hosts: all\n  tasks:\n    - command: 'true'\n"), playbook.ParseOptions{Modules: modules.Names()})
-	if err != nil {
-		t.Fatal(err)
+	defer s.Close()
+	var wg sync.WaitGroup
+	errs := make([]error, 12)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := &inventory.Host{Name: fmt.Sprintf("h%d", i+1), Vars: map[string]any{"ansible_host": "127.0.0.1", "ansible_port": port}}
+			c, err := s.Connect(context.Background(), h)
+			if c != nil {
+				c.Close()
+			}
+			errs[i] = err
+		}()
 	}
-	sum, err := Run(context.Background(), pb, in, Options{
-		Forks: 12, MaxConnecting: 3,
-		Connect: ConnectOptions{Timeout: 300 * time.Millisecond, KnownHosts: filepath.Join(dir, "known_hosts"), PrivateKey: keyPath, SSHConfig: "none"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sum.Unreachable) != 12 {
-		t.Errorf("unreachable %v, want all 12 hosts", sum.Unreachable)
+	wg.Wait()
+	for i, err := range errs {
+		var u *transport.UnreachableError
+		if !errors.As(err, &u) {
+			t.Errorf("h%d: %v, want unreachable", i+1, err)
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()

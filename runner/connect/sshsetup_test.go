@@ -1,4 +1,4 @@
-package runner
+package connect
 
 import (
 	"os"
@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"tend/inventory"
-	"tend/runner/sshconfig"
+	"tend/runner/connect/sshconfig"
 	"tend/runner/transport"
 )
 
-// setupWith parses conf (with $DIR replaced) into an sshSetup; HOME is an
+// setupWith parses conf (with $DIR replaced) into an SSH connector; HOME is an
 // empty directory so no default identity is found.
-func setupWith(t *testing.T, o ConnectOptions, conf string) (*sshSetup, string, *[]string) {
+func setupWith(t *testing.T, o SSHOptions, conf string) (*SSH, string, *[]string) {
 	t.Helper()
 	dir := t.TempDir()
 	t.Setenv("HOME", t.TempDir())
@@ -32,7 +32,7 @@ func setupWith(t *testing.T, o ConnectOptions, conf string) (*sshSetup, string, 
 		t.Fatal(err)
 	}
 	o.SSHConfig = path
-	s, err := newSSHSetup(o)
+	s, err := NewSSH(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,19 +83,19 @@ func summarize(c transport.SSHConfig, jump string) got {
 func TestSSHPrecedence(t *testing.T) {
 	inv := map[string]any{"ansible_host": "10.2.2.2", "ansible_port": 22, "ansible_user": "invuser",
 		"ansible_ssh_private_key_file": "/inv/key"}
-	cli := ConnectOptions{User: "cliuser", PrivateKey: "/cli/key", KnownHosts: "/cli/kh", Timeout: 9 * time.Second}
+	cli := SSHOptions{User: "cliuser", PrivateKey: "/cli/key", KnownHosts: "/cli/kh", Timeout: 9 * time.Second}
 	for _, tc := range []struct {
 		name string
 		host string
 		vars map[string]any
-		o    ConnectOptions
+		o    SSHOptions
 		want func(dir string) got
 	}{
-		{"ssh_config over defaults", "web", nil, ConnectOptions{}, func(d string) got {
+		{"ssh_config over defaults", "web", nil, SSHOptions{}, func(d string) got {
 			return got{Host: "10.1.1.1", Port: 2222, User: "cfguser", Keys: []string{d + "/cfgkey"},
 				KnownHosts: d + "/kh_10.1.1.1", Timeout: 3 * time.Second, Keepalive: 5 * time.Second, KeepaliveMax: 2}
 		}},
-		{"inventory over ssh_config", "web", inv, ConnectOptions{}, func(d string) got {
+		{"inventory over ssh_config", "web", inv, SSHOptions{}, func(d string) got {
 			// ansible_host is dialed: the block for the inventory name gives
 			// no HostName, only what the inventory does not set.
 			return got{Host: "10.2.2.2", Port: 22, User: "invuser", Keys: []string{"/inv/key"},
@@ -109,23 +109,23 @@ func TestSSHPrecedence(t *testing.T) {
 			return got{Host: "10.2.2.2", Port: 22, User: "invuser", Keys: []string{"/inv/key"},
 				KnownHosts: "/cli/kh", Timeout: 9 * time.Second, Keepalive: 5 * time.Second, KeepaliveMax: 2}
 		}},
-		{"defaults", "other", nil, ConnectOptions{}, func(d string) got {
+		{"defaults", "other", nil, SSHOptions{}, func(d string) got {
 			return got{Host: "other", Port: 22, User: "root"}
 		}},
-		{"ansible_host is the name looked up", "alias1", map[string]any{"ansible_host": "web"}, ConnectOptions{}, func(d string) got {
+		{"ansible_host is the name looked up", "alias1", map[string]any{"ansible_host": "web"}, SSHOptions{}, func(d string) got {
 			return got{Host: "10.1.1.1", Port: 2222, User: "cfguser", Keys: []string{d + "/cfgkey"},
 				KnownHosts: d + "/kh_10.1.1.1", Timeout: 3 * time.Second, Keepalive: 5 * time.Second, KeepaliveMax: 2}
 		}},
-		{"StrictHostKeyChecking yes", "strict", nil, ConnectOptions{}, func(d string) got {
+		{"StrictHostKeyChecking yes", "strict", nil, SSHOptions{}, func(d string) got {
 			return got{Host: "strict", Port: 22, User: "root"}
 		}},
-		{"--accept-new-host-keys over StrictHostKeyChecking yes", "strict", nil, ConnectOptions{AcceptNewHostKeys: true}, func(d string) got {
+		{"--accept-new-host-keys over StrictHostKeyChecking yes", "strict", nil, SSHOptions{AcceptNewHostKeys: true}, func(d string) got {
 			return got{Host: "strict", Port: 22, User: "root", AcceptNew: true}
 		}},
-		{"StrictHostKeyChecking no is accept-new", "lax", nil, ConnectOptions{}, func(d string) got {
+		{"StrictHostKeyChecking no is accept-new", "lax", nil, SSHOptions{}, func(d string) got {
 			return got{Host: "lax", Port: 22, User: "root", AcceptNew: true}
 		}},
-		{"ProxyJump", "jumped", nil, ConnectOptions{}, func(d string) got {
+		{"ProxyJump", "jumped", nil, SSHOptions{}, func(d string) got {
 			return got{Host: "jumped", Port: 22, User: "root", Jump: "ops@bastion:2200"}
 		}},
 	} {
@@ -149,7 +149,7 @@ func TestSSHPrecedence(t *testing.T) {
 }
 
 func TestSSHTargetErrors(t *testing.T) {
-	s, _, _ := setupWith(t, ConnectOptions{}, precedenceConfig)
+	s, _, _ := setupWith(t, SSHOptions{}, precedenceConfig)
 	for host, want := range map[string]string{
 		"pc":         "ProxyCommand is not supported",
 		"missingkey": "no IdentityFile exists",
@@ -168,7 +168,7 @@ func TestSSHTargetErrors(t *testing.T) {
 func TestSSHJumpHop(t *testing.T) {
 	// -u and --private-key are the target's: a jump host gets its
 	// ProxyJump entry, its own ssh_config, then tend's defaults.
-	s, dir, _ := setupWith(t, ConnectOptions{User: "cliuser", PrivateKey: "/cli/key", KnownHosts: "/cli/kh"}, precedenceConfig)
+	s, dir, _ := setupWith(t, SSHOptions{User: "cliuser", PrivateKey: "/cli/key", KnownHosts: "/cli/kh"}, precedenceConfig)
 	for _, tc := range []struct {
 		hop  sshconfig.Hop
 		want got
@@ -212,7 +212,7 @@ func TestInventoryJump(t *testing.T) {
 			warn: "ansible_ssh_common_args: only ProxyJump (-J, -o ProxyJump=) is honoured; ignoring -o StrictHostKeyChecking=no -C"},
 		{host: "other", args: "-o 'unterminated", err: "ansible_ssh_common_args"},
 	} {
-		s, _, warns := setupWith(t, ConnectOptions{}, precedenceConfig)
+		s, _, warns := setupWith(t, SSHOptions{}, precedenceConfig)
 		vars := map[string]any{"ansible_ssh_common_args": tc.args, "ansible_ssh_extra_args": tc.extra}
 		_, jump, err := s.target(&inventory.Host{Name: tc.host, Vars: vars})
 		switch {

@@ -1,11 +1,12 @@
-package runner
+package connect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
-	"tend/runner/sshconfig"
+	"tend/runner/connect/sshconfig"
 	"tend/runner/transport"
 )
 
@@ -74,9 +75,9 @@ func (p *jumpPool) closeAll() {
 // and returns the last hop, through which the target is dialed. The first
 // hop's own ssh_config ProxyJump applies; later hops are reached through
 // the previous one, as OpenSSH does.
-func (s *sshSetup) jumpChain(ctx context.Context, spec string, depth int) (*transport.Jump, error) {
+func (s *SSH) jumpChain(ctx context.Context, spec string, depth int) (*transport.Jump, error) {
 	if depth > maxJumpDepth {
-		return nil, fmt.Errorf("runner: ProxyJump %q: more than %d nested jump hosts (a loop in ssh_config?)", spec, maxJumpDepth)
+		return nil, fmt.Errorf("connect: ProxyJump %q: more than %d nested jump hosts (a loop in ssh_config?)", spec, maxJumpDepth)
 	}
 	hops, err := sshconfig.ParseJump(spec)
 	if err != nil {
@@ -103,11 +104,14 @@ func (s *sshSetup) jumpChain(ctx context.Context, spec string, depth int) (*tran
 			// The connection outlives the host that happened to dial it.
 			return transport.DialJump(context.WithoutCancel(ctx), cfg)
 		})
+		if errors.Is(err, transport.ErrNoKey) {
+			err = fmt.Errorf("%w; %s", err, hopKeyHint)
+		}
 		if err != nil {
 			if viaName != "" {
-				return nil, fmt.Errorf("runner: jump host %s (via %s): %w", hop, viaName, err)
+				return nil, fmt.Errorf("connect: jump host %s (via %s): %w", hop, viaName, err)
 			}
-			return nil, fmt.Errorf("runner: jump host %s: %w", hop, err)
+			return nil, fmt.Errorf("connect: jump host %s: %w", hop, err)
 		}
 		via = j
 	}

@@ -3,7 +3,7 @@
 // IdentityFile, IdentitiesOnly, ProxyJump, UserKnownHostsFile,
 // StrictHostKeyChecking, ConnectTimeout and ServerAliveInterval/CountMax.
 // It is a leaf: it knows nothing of inventories or of the transport; the
-// runner decides what wins over what.
+// connect package decides what wins over what.
 //
 // Parsing (tokens, quoting, `key=value`, comments, Host patterns) is done by
 // github.com/kevinburke/ssh_config. This package adds what that library

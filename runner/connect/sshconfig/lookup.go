@@ -202,6 +202,7 @@ func (c *Config) Settings(addr string, also ...string) (Settings, error) {
 		if s.IdentitiesOnly, err = parseBool(v.v); err != nil {
 			return s, fmt.Errorf("sshconfig: %s: IdentitiesOnly: %v", v.at, err)
 		}
+		s.Where["identitiesonly"] = v.at
 	}
 	if v, ok := vals.first("connecttimeout"); ok && !strings.EqualFold(v.v, "none") {
 		if s.ConnectTimeout, err = parseTime(v.v); err != nil {

@@ -1,72 +1,17 @@
-package runner
+package connect
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"tend/inventory"
-	"tend/runner/sshconfig"
+	"tend/runner/connect/sshconfig"
 	"tend/runner/transport"
 )
-
-// sshSetup is the SSH side of one run: the options, the parsed ssh_config
-// and the jump host connections shared by every host behind them.
-type sshSetup struct {
-	o      ConnectOptions
-	cfg    *sshconfig.Config
-	jumps  jumpPool
-	warned sync.Map // messages already given to o.Warn
-}
-
-// newSSHSetup reads ssh_config (ConnectOptions.SSHConfig) once for the run.
-// With every host forced local, nothing is read.
-func newSSHSetup(o ConnectOptions) (*sshSetup, error) {
-	s := &sshSetup{o: o}
-	if o.Connection == "local" {
-		return s, nil
-	}
-	cfg, err := sshconfig.Load(o.SSHConfig, s.warnOnce)
-	if err != nil {
-		return nil, err
-	}
-	s.cfg = cfg
-	return s, nil
-}
-
-// close ends the jump host connections (after the targets' are closed).
-func (s *sshSetup) close() {
-	if s != nil {
-		s.jumps.closeAll()
-	}
-}
-
-func (s *sshSetup) warnOnce(msg string) {
-	if _, dup := s.warned.LoadOrStore(msg, true); !dup && s.o.Warn != nil {
-		s.o.Warn(msg)
-	}
-}
-
-// dial connects to h over SSH, through its jump hosts if it has any.
-func (s *sshSetup) dial(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
-	cfg, jump, err := s.target(h)
-	if err != nil {
-		return nil, err
-	}
-	if jump != "" {
-		j, err := s.jumpChain(ctx, jump, 0)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Dial = j.DialContext
-	}
-	return transport.DialSSH(ctx, cfg)
-}
 
 // target resolves how to reach h. Precedence, as with Ansible: inventory
 // variables (ansible_host, ansible_port, ansible_user,
@@ -76,7 +21,7 @@ func (s *sshSetup) dial(ctx context.Context, h *inventory.Host) (transport.Conn,
 // returns the ProxyJump list ("" for a direct connection): from the
 // inventory's ansible_ssh_common_args/extra_args if set there, else from
 // ssh_config.
-func (s *sshSetup) target(h *inventory.Host) (transport.SSHConfig, string, error) {
+func (s *SSH) target(h *inventory.Host) (transport.SSHConfig, string, error) {
 	addr := h.Address()
 	st, err := s.cfg.Settings(addr, h.Name)
 	if err != nil {
@@ -88,7 +33,7 @@ func (s *sshSetup) target(h *inventory.Host) (transport.SSHConfig, string, error
 	}
 	if jump == "" {
 		if st.ProxyCommand != "" && st.ProxyJump == "" {
-			return transport.SSHConfig{}, "", fmt.Errorf("runner: host %s: ssh_config %s: ProxyCommand is not supported (use ProxyJump)", h.Name, st.Where["proxycommand"])
+			return transport.SSHConfig{}, "", fmt.Errorf("connect: host %s: ssh_config %s: ProxyCommand is not supported (use ProxyJump)", h.Name, st.Where["proxycommand"])
 		}
 		jump = st.ProxyJump
 	}
@@ -101,10 +46,10 @@ func (s *sshSetup) target(h *inventory.Host) (transport.SSHConfig, string, error
 	cfg.User = firstNonEmpty(h.User(), s.o.User, st.User, "root")
 	tok := sshconfig.Tokens{HostName: cfg.Host, Alias: addr, Port: cfg.Port, RemoteUser: cfg.User}
 	if err := s.keys(&cfg, st, tok, firstNonEmpty(h.PrivateKeyFile(), s.o.PrivateKey)); err != nil {
-		return cfg, "", fmt.Errorf("runner: host %s: %w", h.Name, err)
+		return cfg, "", fmt.Errorf("connect: host %s: %w", h.Name, err)
 	}
 	if err := s.knownHosts(&cfg, st, tok); err != nil {
-		return cfg, "", fmt.Errorf("runner: host %s: %w", h.Name, err)
+		return cfg, "", fmt.Errorf("connect: host %s: %w", h.Name, err)
 	}
 	return cfg, jump, nil
 }
@@ -113,13 +58,13 @@ func (s *sshSetup) target(h *inventory.Host) (transport.SSHConfig, string, error
 // ssh_config; the target's inventory and -u/--private-key do not apply to
 // it (as OpenSSH applies command-line options to the destination only).
 // It also returns the hop's own ProxyJump.
-func (s *sshSetup) hop(hop sshconfig.Hop) (transport.SSHConfig, string, error) {
+func (s *SSH) hop(hop sshconfig.Hop) (transport.SSHConfig, string, error) {
 	st, err := s.cfg.Settings(hop.Host)
 	if err != nil {
 		return transport.SSHConfig{}, "", err
 	}
 	if st.ProxyCommand != "" && st.ProxyJump == "" {
-		return transport.SSHConfig{}, "", fmt.Errorf("runner: jump host %s: ssh_config %s: ProxyCommand is not supported (use ProxyJump)", hop.Host, st.Where["proxycommand"])
+		return transport.SSHConfig{}, "", fmt.Errorf("connect: jump host %s: ssh_config %s: ProxyCommand is not supported (use ProxyJump)", hop.Host, st.Where["proxycommand"])
 	}
 	cfg := s.common(st)
 	cfg.Host = firstNonEmpty(st.HostName, hop.Host)
@@ -127,17 +72,17 @@ func (s *sshSetup) hop(hop sshconfig.Hop) (transport.SSHConfig, string, error) {
 	cfg.User = firstNonEmpty(hop.User, st.User, "root")
 	tok := sshconfig.Tokens{HostName: cfg.Host, Alias: hop.Host, Port: cfg.Port, RemoteUser: cfg.User}
 	if err := s.keys(&cfg, st, tok, ""); err != nil {
-		return cfg, "", fmt.Errorf("runner: jump host %s: %w", hop.Host, err)
+		return cfg, "", fmt.Errorf("connect: jump host %s: %w", hop.Host, err)
 	}
 	if err := s.knownHosts(&cfg, st, tok); err != nil {
-		return cfg, "", fmt.Errorf("runner: jump host %s: %w", hop.Host, err)
+		return cfg, "", fmt.Errorf("connect: jump host %s: %w", hop.Host, err)
 	}
 	return cfg, st.ProxyJump, nil
 }
 
 // common fills what targets and jump hosts resolve alike: timeouts,
 // keepalives and host key policy.
-func (s *sshSetup) common(st sshconfig.Settings) transport.SSHConfig {
+func (s *SSH) common(st sshconfig.Settings) transport.SSHConfig {
 	cfg := transport.SSHConfig{Warn: s.o.Warn, AcceptNewHostKeys: s.o.AcceptNewHostKeys}
 	timeout := s.o.Timeout
 	if timeout <= 0 {
@@ -168,7 +113,7 @@ func (s *sshSetup) common(st sshconfig.Settings) transport.SSHConfig {
 // configured keys are ever offered (tend always acts as IdentitiesOnly
 // when a key is configured); with none, the agent is used unless
 // ssh_config says IdentitiesOnly yes.
-func (s *sshSetup) keys(cfg *transport.SSHConfig, st sshconfig.Settings, tok sshconfig.Tokens, key string) error {
+func (s *SSH) keys(cfg *transport.SSHConfig, st sshconfig.Settings, tok sshconfig.Tokens, key string) error {
 	if key != "" {
 		cfg.KeyFiles = []string{expandHome(key)}
 		return nil
@@ -192,14 +137,17 @@ func (s *sshSetup) keys(cfg *transport.SSHConfig, st sshconfig.Settings, tok ssh
 		return fmt.Errorf("ssh_config %s: no IdentityFile exists (%s)", st.Where["identityfile"], missing[0])
 	}
 	cfg.KeyFiles = defaultIdentities()
-	cfg.UseAgent = !st.IdentitiesOnly && os.Getenv("SSH_AUTH_SOCK") != ""
+	cfg.UseAgent = !st.IdentitiesOnly // with no agent, transport says so
+	if len(cfg.KeyFiles) == 0 && st.IdentitiesOnly {
+		return fmt.Errorf("ssh_config %s: IdentitiesOnly yes and no IdentityFile: no key to offer (the agent is not used)", st.Where["identitiesonly"])
+	}
 	return nil
 }
 
 // knownHosts sets the known_hosts file: --known-hosts, else the first of
 // ssh_config's UserKnownHostsFile ("none": no host is known), else the
 // transport's default ~/.ssh/known_hosts.
-func (s *sshSetup) knownHosts(cfg *transport.SSHConfig, st sshconfig.Settings, tok sshconfig.Tokens) error {
+func (s *SSH) knownHosts(cfg *transport.SSHConfig, st sshconfig.Settings, tok sshconfig.Tokens) error {
 	cfg.KnownHostsFile = s.o.KnownHosts
 	if cfg.KnownHostsFile != "" || len(st.UserKnownHostsFiles) == 0 {
 		return nil

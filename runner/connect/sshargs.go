@@ -1,4 +1,4 @@
-package runner
+package connect
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ var sshArgVars = []string{"ansible_ssh_common_args", "ansible_ssh_extra_args"}
 // on Ansible's ssh command line, wins over ssh_config. A ProxyCommand
 // there is an error (tend would otherwise dial the host directly); other
 // options are ignored with a warning.
-func (s *sshSetup) inventoryJump(h *inventory.Host) (string, error) {
+func (s *SSH) inventoryJump(h *inventory.Host) (string, error) {
 	jump := ""
 	for _, name := range sshArgVars {
 		v, _ := h.Vars[name].(string)
@@ -27,7 +27,7 @@ func (s *sshSetup) inventoryJump(h *inventory.Host) (string, error) {
 		}
 		words, err := shellquote.Split(v)
 		if err != nil {
-			return "", fmt.Errorf("runner: host %s: %s: %v", h.Name, name, err)
+			return "", fmt.Errorf("connect: host %s: %s: %v", h.Name, name, err)
 		}
 		var ignored []string
 		for i := 0; i < len(words); i++ {
@@ -36,7 +36,7 @@ func (s *sshSetup) inventoryJump(h *inventory.Host) (string, error) {
 			switch {
 			case w == "-J" || w == "-o":
 				if i+1 == len(words) {
-					return "", fmt.Errorf("runner: host %s: %s: %s needs a value", h.Name, name, w)
+					return "", fmt.Errorf("connect: host %s: %s: %s needs a value", h.Name, name, w)
 				}
 				i++
 				if w == "-J" {
@@ -63,7 +63,7 @@ func (s *sshSetup) inventoryJump(h *inventory.Host) (string, error) {
 				}
 			case "proxycommand":
 				if !strings.EqualFold(strings.TrimSpace(val), "none") {
-					return "", fmt.Errorf("runner: host %s: %s: ProxyCommand is not supported (use -o ProxyJump=... or -J)", h.Name, name)
+					return "", fmt.Errorf("connect: host %s: %s: ProxyCommand is not supported (use -o ProxyJump=... or -J)", h.Name, name)
 				}
 			default:
 				ignored = append(ignored, "-o "+opt)
