@@ -49,8 +49,10 @@ func TestRenderErrors(t *testing.T) {
 	tests := []struct {
 		in, want string
 	}{
-		{"{% if x %}y{% endif %}", "Jinja statements"},
-		{"a {{ count }} {% endif %}", "Jinja statements"},
+		{"{% macro m() %}x{% endmacro %}", "macros are not supported"},
+		{"a {{ count }} {% endif %}", "{% endif %} without its opening statement"},
+		{"{% if count %}y", "{% if %} needs {% endif %}"},
+		{"{% if x %}y{% endif %}", `undefined variable "x"`},
 		{"{{ count", "unterminated {{"},
 		{"{{ }}", "empty {{ }}"},
 		{"x {{ mq_prot }}", `undefined variable "mq_prot"`},

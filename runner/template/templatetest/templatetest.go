@@ -135,8 +135,8 @@ type Engine struct {
 
 // Match compares an engine's result with the oracle's outcome and explains
 // a mismatch. A whole-expression template whose value tend keeps native
-// (an int) matches Ansible's string of the same text: Ansible's
-// non-native mode turns some computed values into text.
+// (an int, or null) matches Ansible's string of the same text (or ""):
+// Ansible's non-native mode turns some computed values into text.
 func Match(e Engine, got any, gotErr error, want Outcome) (bool, string) {
 	switch {
 	case want.Err != "" && gotErr == nil:
@@ -160,7 +160,7 @@ func Match(e Engine, got any, gotErr error, want Outcome) (bool, string) {
 	if Canon(got) == Canon(want.OK) {
 		return true, ""
 	}
-	if s, ok := want.OK.(string); ok && isScalar(got) && PyStr(got) == s {
+	if s, ok := want.OK.(string); ok && (isScalar(got) && PyStr(got) == s || got == nil && s == "") {
 		return true, ""
 	}
 	return false, fmt.Sprintf("want %s, got %s", Canon(want.OK), Canon(got))
