@@ -75,7 +75,16 @@ func gonjaParse(src string) (*exec.Template, error) {
 	return t, nil
 }
 
-func gonjaRender(src string, vars map[string]any) (any, error) {
+// gonjaPanics counts templates that made gonja panic (recovered here).
+var gonjaPanics = map[string]bool{}
+
+func gonjaRender(src string, vars map[string]any) (out any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			gonjaPanics[src] = true
+			out, err = nil, fmt.Errorf("panic: %v", r)
+		}
+	}()
 	t, err := gonjaParse(src)
 	if err != nil {
 		return nil, err
@@ -155,6 +164,9 @@ func main() {
 			sort.Strings(wrong)
 			fmt.Fprintln(os.Stderr, e.name+" mismatches:\n"+strings.Join(wrong, "\n"))
 		}
+	}
+	for src := range gonjaPanics {
+		fmt.Printf("\ngonja panicked on %q\n", src)
 	}
 	fmt.Println()
 	fmt.Printf("| ns/op (compiled once, cached) | %s |\n", strings.Join(names(), " | "))

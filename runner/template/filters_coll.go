@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -207,9 +208,8 @@ func attrOf(v any, path string) (any, bool) {
 }
 
 func parseIndex(s string) (int, error) {
-	var i int
-	_, err := fmt.Sscanf(s, "%d", &i)
-	if err == nil && fmt.Sprint(i) != s {
+	i, err := strconv.Atoi(s)
+	if err == nil && strconv.Itoa(i) != s {
 		return 0, fmt.Errorf("not an index")
 	}
 	return i, err

@@ -85,7 +85,7 @@ var testFuncs = map[string]func(args ...any) (any, error){
 	"is_gt":          cmpTest("gt", func(c int) bool { return c > 0 }),
 	"is_ge":          cmpTest("ge", func(c int) bool { return c >= 0 }),
 	"is_sameas":      func(args ...any) (any, error) { return len(args) > 1 && equal(args[0], args[1]), nil },
-	"is_falsy":     func(args ...any) (any, error) { return !truthy(args[0]), nil },
+	"is_falsy":       func(args ...any) (any, error) { return !truthy(args[0]), nil },
 }
 
 // resultTest tests a registered result's boolean field (r is changed).
