@@ -12,8 +12,8 @@ import (
 )
 
 // filters maps each Jinja filter tend supports to the function it becomes:
-// x | f(a) is f(x, a). Names that expr already has with the same meaning
-// map to its builtins.
+// x | f(a) is f(x, a). The ones listed here also answer to direct calls
+// (int(x)); init adds the _f_ functions of collFilters and dataFilters.
 var filters = map[string]string{
 	"default": "default", "d": "default", "mandatory": "mandatory",
 	"int": "int", "float": "float", "string": "string", "bool": "bool",

@@ -71,8 +71,8 @@ var testFuncs = map[string]func(args ...any) (any, error){
 		return isOneOf(args[0], reflect.Slice, reflect.Array, reflect.String, reflect.Map), nil
 	},
 	"is_version":     testVersion,
-	"is_in":          func(args ...any) (any, error) { return containsArgs("in", args[0], args, 1) },
-	"is_contains":    func(args ...any) (any, error) { return containsArgs("contains", nil, args, 0) },
+	"is_in":          func(args ...any) (any, error) { return containsArgs("in", args, 1) },
+	"is_contains":    func(args ...any) (any, error) { return containsArgs("contains", args, 0) },
 	"is_subset":      func(args ...any) (any, error) { return subset(args, false) },
 	"is_superset":    func(args ...any) (any, error) { return subset(args, true) },
 	"is_odd":         intTest("odd", func(i, _ int) bool { return i%2 != 0 }),

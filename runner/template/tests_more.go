@@ -8,7 +8,7 @@ import (
 )
 
 // containsArgs is `x is in(list)` and `list is contains(x)`.
-func containsArgs(test string, _ any, args []any, needle int) (any, error) {
+func containsArgs(test string, args []any, needle int) (any, error) {
 	if err := arity(test, args, 1, 1); err != nil {
 		return nil, err
 	}
