@@ -424,4 +424,3 @@ func filterFlatten(args ...any) (any, error) {
 	}
 	return out, nil
 }
-
