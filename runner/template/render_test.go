@@ -177,7 +177,8 @@ func TestValueNode(t *testing.T) {
 // FuzzRender asserts that no template or expression text makes the
 // translator, compiler or evaluator panic.
 func FuzzRender(f *testing.F) {
-	for _, s := range []string{"{{ x | default(1) }}", "a {{ b.c[0] is defined }} d", "{{ 'a\\x41' ~ }}", "{{ x if y else z }}", "{{ {'a': [1, 2]} }}", "{% x %}"} {
+	for _, s := range []string{"{{ x | default(1) }}", "a {{ b.c[0] is defined }} d", "{{ 'a\\x41' ~ }}", "{{ x if y else z }}", "{{ {'a': [1, 2]} }}", "{% x %}",
+		"{% for x in ports if x > 1 %}{{ loop.index }}{% else %}e{% endfor %}", "{%- if a -%} {{- b -}} {%- endif %}", "{% raw %}{{ x }}{% endraw %}", "{# c #}{% set a, b = [1, 2] %}"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
