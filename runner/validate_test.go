@@ -13,7 +13,7 @@ func TestValidate(t *testing.T) {
 	tests := []struct{ name, src, want string }{
 		{"unknown module then bad args", "- hosts: all\n  tasks:\n    - frob: x\n      when: \"a ===\"\n    - sysctl:\n        bogus: 1\n        reload: maybe\n",
 			"pb.yml:3:7: tasks[0].frob: unknown module\n" +
-				"pb.yml:4:13: tasks[0].when: invalid expression \"a ===\": unexpected token Operator(\"=\")\n" +
+				"pb.yml:4:13: tasks[0].when: invalid expression \"a ===\": expected a value before \"=\"\n" +
 				"pb.yml:6:9: tasks[1].sysctl.bogus: unknown key; valid: file, name, reload, settings, state, sysctl_file, sysctl_set, value\n" +
 				"pb.yml:7:17: tasks[1].sysctl.reload: must be true or false, not \"maybe\""},
 		{"module check, template and until", "- hosts: all\n  tasks:\n    - command: \"echo {{ x | lenght }}\"\n      until: \"(x\"\n      retries: 1\n",
@@ -22,8 +22,8 @@ func TestValidate(t *testing.T) {
 		{"handlers and verify", "- hosts: all\n  handlers:\n    - name: h\n      wait_for: {port: 0}\n  verify:\n    - assert: {that: []}\n",
 			"pb.yml:4:24: handlers[0].wait_for: port must be a port between 1 and 65535, not 0\n" +
 				"pb.yml:6:22: verify[0].assert: that: no expression to check"},
-		{"one problem", "- hosts: all\n  tasks:\n    - command: x\n      failed_when: \"x ~ y\"\n",
-			"pb.yml:4:20: tasks[0].failed_when: invalid expression \"x ~ y\": the ~ operator is not supported; join strings with +"},
+		{"one problem", "- hosts: all\n  tasks:\n    - command: x\n      failed_when: \"x | lenght\"\n",
+			"pb.yml:4:20: tasks[0].failed_when: invalid expression \"x | lenght\": unknown filter \"lenght\"; did you mean \"length\"?"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/compiler"
 	"github.com/expr-lang/expr/conf"
@@ -41,12 +42,44 @@ func compile(src string) *program {
 	return actual.(*program)
 }
 
+// callables are the function tables registered with expr.
+var callables = []map[string]func(...any) (any, error){runtimeFuncs, filterFuncs, testFuncs, methodFuncs,
+	opFuncs, collFilters, dataFilters, globalFuncs}
+
+// callableNames are the names a template may call directly: Jinja's
+// globals, the filters that also answer to calls (int(x)) and expr's
+// builtins (len, filter, ...).
+var callableNames = func() map[string]string {
+	out := map[string]string{}
+	for name, fn := range globals {
+		out[name] = fn
+	}
+	for name := range filterFuncs {
+		out[name] = name
+	}
+	for _, b := range builtin.Builtins {
+		out[b.Name] = b.Name
+	}
+	return out
+}()
+
+// registered reports whether expr knows a function of that name.
+func registered(name string) bool {
+	for _, table := range callables {
+		if _, ok := table[name]; ok {
+			return true
+		}
+	}
+	_, ok := callableNames[name]
+	return ok
+}
+
 // newConfig is a fresh expr configuration: the checker caches type data in
 // it, so compilations do not share one.
 func newConfig() *conf.Config {
 	config := conf.CreateNew()
 	expr.AllowUndefinedVariables()(config)
-	for _, table := range []map[string]func(...any) (any, error){runtimeFuncs, filterFuncs, testFuncs, methodFuncs} {
+	for _, table := range callables {
 		for name, fn := range table {
 			expr.Function(name, fn)(config)
 		}
@@ -129,7 +162,7 @@ func (p *patcher) Visit(node *ast.Node) {
 	}
 	switch n := (*node).(type) {
 	case *ast.IdentifierNode:
-		if n.Value == "$env" {
+		if n.Value == "$env" || strings.HasPrefix(n.Value, "$t") {
 			return
 		}
 		p.vars[n.Value] = true
@@ -155,6 +188,14 @@ func (p *patcher) Visit(node *ast.Node) {
 func (p *patcher) patchCall(node *ast.Node, n *ast.CallNode) {
 	switch callee := n.Callee.(type) {
 	case *ast.IdentifierNode:
+		switch name := callee.Value; {
+		case name == "lookup" || name == "query" || name == "q":
+			p.patchLookup(node, n, name != "lookup")
+			return
+		case !registered(name):
+			p.err = unknownName("function", name, callableNames)
+			return
+		}
 		if guards[callee.Value] && len(n.Arguments) > 0 {
 			lenient(n.Arguments[0])
 		}
@@ -170,6 +211,27 @@ func (p *patcher) patchCall(node *ast.Node, n *ast.CallNode) {
 		}
 		ast.Patch(node, call("_m_"+name.Value, append([]ast.Node{callee.Node}, n.Arguments...)...))
 	}
+}
+
+// patchLookup turns lookup('name', terms...) into _lookup($env, asList,
+// 'name', terms...); the plugin name must be a literal tend knows, so an
+// unknown one fails at parse time.
+func (p *patcher) patchLookup(node *ast.Node, n *ast.CallNode, asList bool) {
+	if len(n.Arguments) == 0 {
+		p.err = fmt.Errorf("lookup needs a plugin name")
+		return
+	}
+	name, ok := n.Arguments[0].(*ast.StringNode)
+	if !ok {
+		p.err = fmt.Errorf("the lookup plugin name must be a quoted string")
+		return
+	}
+	if _, ok := lookupPlugins[name.Value]; !ok {
+		p.err = unknownName("lookup plugin", name.Value, lookupPlugins)
+		return
+	}
+	args := append([]ast.Node{&ast.IdentifierNode{Value: "$env"}, &ast.BoolNode{Value: asList}}, n.Arguments...)
+	ast.Patch(node, call("_lookup", args...))
 }
 
 // guards are the functions whose first argument may be undefined.

@@ -61,9 +61,14 @@ func EvalBool(expression string, vars map[string]any) (bool, error) {
 
 // unwrapTemplate returns e for a string that is exactly "{{ e }}".
 func unwrapTemplate(s string) string {
-	segs, err := parseTemplate(s)
-	if err == nil && len(segs) == 1 && segs[0].expr {
-		return segs[0].text
+	if !strings.Contains(s, "{{") {
+		return s
+	}
+	nodes, err := parseTree(s)
+	if err == nil && len(nodes) == 1 {
+		if out, ok := nodes[0].(outNode); ok {
+			return out.expr
+		}
 	}
 	return s
 }
@@ -73,27 +78,61 @@ func unwrapTemplate(s string) string {
 // and the variables of all its expressions are listed. An expression that
 // does not compile reads nothing; Check reports why.
 func Vars(expression string) []string {
-	if strings.Contains(expression, "{{") {
-		segs, err := parseTemplate(expression)
+	if isTemplate(expression) {
+		nodes, err := parseTree(expression)
 		if err != nil {
 			return nil
 		}
 		seen := map[string]bool{}
 		var out []string
-		for _, s := range segs {
-			if !s.expr {
-				continue
-			}
-			for _, v := range compile(s.text).vars {
-				if !seen[v] {
-					seen[v] = true
-					out = append(out, v)
-				}
-			}
-		}
+		treeVars(nodes, map[string]bool{}, seen, &out)
 		return sortedCopy(out)
 	}
 	return sortedCopy(compile(expression).vars)
+}
+
+// treeVars adds the variables a template's expressions read, except those
+// its own for loops and sets bind.
+func treeVars(nodes []node, bound, seen map[string]bool, out *[]string) {
+	add := func(e string) {
+		for _, v := range compile(e).vars {
+			if !bound[v] && !seen[v] {
+				seen[v] = true
+				*out = append(*out, v)
+			}
+		}
+	}
+	for _, n := range nodes {
+		switch n := n.(type) {
+		case outNode:
+			add(n.expr)
+		case *ifNode:
+			for i, c := range n.conds {
+				add(c)
+				treeVars(n.bodies[i], bound, seen, out)
+			}
+			treeVars(n.els, bound, seen, out)
+		case *forNode:
+			add(n.iter)
+			inner := map[string]bool{"loop": true}
+			for k := range bound {
+				inner[k] = true
+			}
+			for _, t := range n.targets {
+				inner[t] = true
+			}
+			if n.cond != "" {
+				treeVars([]node{outNode{n.cond}}, inner, seen, out)
+			}
+			treeVars(n.body, inner, seen, out)
+			treeVars(n.els, bound, seen, out)
+		case *setNode:
+			add(n.expr)
+			for _, t := range n.targets {
+				bound[t] = true
+			}
+		}
+	}
 }
 
 // Check compiles an expression without evaluating it, so a playbook's
@@ -102,19 +141,14 @@ func Check(expression string) error {
 	return compile(unwrapTemplate(expression)).err
 }
 
-// CheckTemplate validates every expression of a template string and
-// rejects Jinja statements, without evaluating anything.
+// CheckTemplate parses a template string and compiles every expression
+// and statement in it, without evaluating anything: an unknown filter,
+// test, function or lookup, a syntax error or an unsupported statement
+// fails here, before any host is contacted.
 func CheckTemplate(s string) error {
-	segs, err := parseTemplate(s)
-	if err != nil {
-		return err
+	if !isTemplate(s) {
+		return nil
 	}
-	for _, seg := range segs {
-		if seg.expr {
-			if err := compile(seg.text).err; err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	_, err := parseTree(s)
+	return err
 }

@@ -122,6 +122,10 @@ func TestEval(t *testing.T) {
 		{"name + '.example'", "web1.example"},
 		{"count * 2 + 1", 11},
 		{"count % 2 == 1", true},
+		{"count ~ name", "5web1"},
+		{"count // 2", 2},
+		{"count is odd", true},
+		{"name.title()", "Web1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -151,11 +155,13 @@ func TestEvalErrors(t *testing.T) {
 		{expr: "missing", undefined: "missing"},
 		{expr: "{% if x %}", want: "Jinja statements"},
 		{expr: "a {{ b }}", want: "cannot contain {{ }}"},
-		{expr: "count ~ name", want: "the ~ operator is not supported"},
-		{expr: "count // 2", want: "the // operator is not supported"},
+		{expr: "count | lenght", want: `unknown filter "lenght"; did you mean "length"?`},
+		{expr: "frob(count)", want: `unknown function "frob"`},
+		{expr: "lookup('pipe', 'id')", want: `unknown lookup plugin "pipe"`},
+		{expr: "count | combine({})", want: "combine: int"},
 		{expr: "count | frobnicate", want: `unknown filter "frobnicate"`},
-		{expr: "count is odd", want: `unknown test "odd"`},
-		{expr: "name.title()", want: `unsupported method "title"`},
+		{expr: "count is frobnicated", want: `unknown test "frobnicated"`},
+		{expr: "name.swapcase()", want: `unsupported method "swapcase"`},
 		{expr: "count >", want: "invalid expression"},
 		{expr: "(count", want: `missing ")"`},
 		{expr: "'abc", want: "unterminated string"},

@@ -12,8 +12,8 @@ import (
 )
 
 // filters maps each Jinja filter tend supports to the function it becomes:
-// x | f(a) is f(x, a). Names that expr already has with the same meaning
-// map to its builtins.
+// x | f(a) is f(x, a). The ones listed here also answer to direct calls
+// (int(x)); init adds the _f_ functions of collFilters and dataFilters.
 var filters = map[string]string{
 	"default": "default", "d": "default", "mandatory": "mandatory",
 	"int": "int", "float": "float", "string": "string", "bool": "bool",
@@ -21,12 +21,42 @@ var filters = map[string]string{
 	"ternary": "ternary", "quote": "quote", "round": "round",
 	"regex_search": "regex_search", "regex_replace": "regex_replace",
 	"regex_findall": "regex_findall", "basename": "basename", "dirname": "dirname",
-	"trim": "trim", "upper": "upper", "lower": "lower", "join": "join",
-	"first": "first", "last": "last", "min": "min", "max": "max", "abs": "abs",
-	"sort": "sort", "unique": "uniq", "reverse": "reverse", "sum": "sum",
-	"split": "split", "replace": "replace", "flatten": "flatten",
-	"to_json": "toJSON", "from_json": "fromJSON", "b64encode": "toBase64",
-	"b64decode": "fromBase64", "keys": "keys", "values": "values",
+	"join": "join",
+}
+
+// filterImpls maps each filter's function name to its Go function, for
+// map('name'); filled by init, as the tables refer to it.
+var filterImpls = map[string]func(...any) (any, error){}
+
+func init() {
+	for _, table := range []map[string]func(...any) (any, error){filterFuncs, collFilters, dataFilters} {
+		for fn, impl := range table {
+			filterImpls[fn] = impl
+			if strings.HasPrefix(fn, "_f_") {
+				filters[strings.TrimPrefix(fn, "_f_")] = fn
+			}
+		}
+	}
+}
+
+// filterByName returns the function of a filter, for map('name').
+func filterByName(name string) (func(args ...any) (any, error), error) {
+	fn, ok := filters[name]
+	if !ok {
+		return nil, unknownName("filter", name, filters)
+	}
+	if f, ok := filterImpls[fn]; ok {
+		return f, nil
+	}
+	return nil, unknownName("filter", name, filters)
+}
+
+// testByName returns the function of a test, for select('name').
+func testByName(name string) (func(args ...any) (any, error), error) {
+	if fn, ok := tests[name]; ok {
+		return testFuncs[fn], nil
+	}
+	return nil, unknownName("test", name, tests)
 }
 
 // filterFuncs implements the filters expr lacks or has with other
@@ -260,51 +290,89 @@ func shellQuote(s string) string {
 // regexCache holds compiled patterns; playbooks use few.
 var regexCache = newRegexCache()
 
-func regexArg(name string, args []any, minArgs, maxArgs int) (string, *regexp.Regexp, error) {
+func regexArg(name string, args []any, minArgs, maxArgs int) (string, *regexp.Regexp, []any, error) {
+	args, kw := splitKwargs(args)
 	if err := arity(name, args, minArgs, maxArgs); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	pat, ok := args[1].(string)
 	if !ok {
-		return "", nil, fmt.Errorf("%s: the pattern must be a string", name)
+		return "", nil, nil, fmt.Errorf("%s: the pattern must be a string", name)
+	}
+	flags := ""
+	if truthy(kw["ignorecase"]) {
+		flags += "i"
+	}
+	if truthy(kw["multiline"]) {
+		flags += "m"
+	}
+	if flags != "" {
+		pat = "(?" + flags + ")" + pat
 	}
 	re, err := regexCache.get(pat)
 	if err != nil {
-		return "", nil, fmt.Errorf("%s: %v", name, err)
+		return "", nil, nil, fmt.Errorf("%s: %v", name, err)
 	}
-	return format(args[0]), re, nil
+	return format(args[0]), re, args[2:], nil
 }
 
-// filterRegexSearch is the first match of a pattern, or null.
+// groupRef is a regex_search group argument: '\\1' or '\\g<name>'.
+var groupRef = regexp.MustCompile(`^\\(?:(\d+)|g<(\w+)>)$`)
+
+// filterRegexSearch is the first match of a pattern, or null; with group
+// arguments ('\\1', '\\g<name>'), the list of those groups of the match.
 func filterRegexSearch(args ...any) (any, error) {
-	s, re, err := regexArg("regex_search", args, 1, 1)
+	s, re, groups, err := regexArg("regex_search", args, 1, 9)
 	if err != nil {
 		return nil, err
 	}
-	if loc := re.FindStringIndex(s); loc != nil {
-		return s[loc[0]:loc[1]], nil
+	m := re.FindStringSubmatchIndex(s)
+	if m == nil {
+		return nil, nil
 	}
-	return nil, nil
+	if len(groups) == 0 {
+		return s[m[0]:m[1]], nil
+	}
+	out := []any{}
+	for _, g := range groups {
+		ref := groupRef.FindStringSubmatch(format(g))
+		if ref == nil {
+			return nil, fmt.Errorf("regex_search: unknown group argument %q (use '\\1' or '\\g<name>')", format(g))
+		}
+		i := re.SubexpIndex(ref[2])
+		if ref[1] != "" {
+			i, _ = strconv.Atoi(ref[1])
+		}
+		if i < 0 || 2*i+1 >= len(m) {
+			return nil, fmt.Errorf("regex_search: no group %s", format(g))
+		}
+		if m[2*i] < 0 {
+			out = append(out, nil)
+			continue
+		}
+		out = append(out, s[m[2*i]:m[2*i+1]])
+	}
+	return out, nil
 }
 
 // pyBackref turns Python's \1 and \g<name> into Go's ${1} and ${name}.
 var pyBackref = regexp.MustCompile(`\\(\d+)|\\g<(\w+)>`)
 
 func filterRegexReplace(args ...any) (any, error) {
-	s, re, err := regexArg("regex_replace", args, 1, 2)
+	s, re, rest, err := regexArg("regex_replace", args, 1, 2)
 	if err != nil {
 		return nil, err
 	}
 	repl := ""
-	if len(args) > 2 {
-		repl = strings.ReplaceAll(format(args[2]), "$", "$$")
+	if len(rest) > 0 {
+		repl = strings.ReplaceAll(format(rest[0]), "$", "$$")
 		repl = pyBackref.ReplaceAllString(repl, "$${$1$2}")
 	}
 	return re.ReplaceAllString(s, repl), nil
 }
 
 func filterRegexFindall(args ...any) (any, error) {
-	s, re, err := regexArg("regex_findall", args, 1, 1)
+	s, re, _, err := regexArg("regex_findall", args, 1, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,8 @@ package template
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
-
-	"tend/internal/suggest"
 )
 
 // opWords are identifiers that act as operators, never as values.
@@ -51,8 +50,10 @@ func translate(src string) (string, error) {
 
 // rewriter walks the tokens of one expression.
 type rewriter struct {
-	toks []token
-	i    int
+	toks  []token
+	i     int
+	temps int  // let-bound temporaries used by and/or
+	tuple bool // the last group read held a comma
 }
 
 func (r *rewriter) peek() (token, bool) {
@@ -74,7 +75,15 @@ func (r *rewriter) list() (string, error) {
 		if t, ok := r.peek(); !ok || t.kind == tClose {
 			break
 		}
+		kw := ""
+		if t, _ := r.peek(); t.kind == tIdent && r.i+1 < len(r.toks) && r.toks[r.i+1].kind == tOp && r.toks[r.i+1].text == "=" {
+			kw = t.text
+			r.i += 2
+		}
 		e, err := r.cond()
+		if kw != "" {
+			e = "_kw(" + strconv.Quote(kw) + ", " + e + ")"
+		}
 		if err != nil {
 			return "", err
 		}
@@ -108,46 +117,212 @@ func (r *rewriter) cond() (string, error) {
 			return "", err
 		}
 	}
-	return "((" + c + ") ? (" + x + ") : (" + y + "))", nil
+	return "(_truthy(" + c + ") ? (" + x + ") : (" + y + "))", nil
+}
+
+// item is an operand (already translated) or an operator of a flat
+// operator sequence.
+type item struct {
+	text string
+	op   bool
 }
 
 // flat reads operands and operators up to a comma, a closing bracket,
-// if/else, or the end.
+// if/else, or the end, and arranges them by Jinja's precedence.
 func (r *rewriter) flat() (string, error) {
-	var out []string
+	var items []item
 	for {
 		t, ok := r.peek()
 		if !ok || t.kind == tClose || (t.kind == tOp && t.text == ",") ||
 			(t.kind == tIdent && (t.text == "if" || t.text == "else")) {
 			break
 		}
+		operandBefore := len(items) > 0 && !items[len(items)-1].op
 		switch {
-		case t.kind == tOp && t.text == "~":
-			return "", fmt.Errorf("the ~ operator is not supported; join strings with +")
-		case t.kind == tOp && t.text == "//":
-			return "", fmt.Errorf("the // operator is not supported; use int(a / b)")
 		case t.kind == tOp && t.text == "|":
 			return "", fmt.Errorf("filter | without a value before it")
 		case t.kind == tIdent && t.text == "is":
 			return "", fmt.Errorf("test 'is' without a value before it")
+		case t.kind == tIdent && t.text == "not" && operandBefore && r.i+1 < len(r.toks) &&
+			r.toks[r.i+1].kind == tIdent && opWords[r.toks[r.i+1].text]:
+			items = append(items, item{"not " + r.toks[r.i+1].text, true})
+			r.i += 2
 		case t.kind == tIdent && opWords[t.text], t.kind == tOp && t.text != ".":
-			out = append(out, t.text)
+			items = append(items, item{t.text, true})
 			r.i++
 		default:
+			if operandBefore {
+				return "", fmt.Errorf("unexpected %q after a value", t.text)
+			}
 			a, err := r.atom()
 			if err != nil {
 				return "", err
 			}
-			out = append(out, a)
+			items = append(items, item{a, false})
 		}
 	}
-	if len(out) == 0 {
+	if len(items) == 0 {
 		if t, ok := r.peek(); ok {
 			return "", fmt.Errorf("expected a value before %q", t.text)
 		}
 		return "", fmt.Errorf("expected a value at the end")
 	}
-	return strings.Join(out, " "), nil
+	return r.emit(items)
+}
+
+// emit arranges a flat sequence by precedence. expr's own ternary and the
+// colons of slices and mapping literals (? :) split it first.
+func (r *rewriter) emit(items []item) (string, error) {
+	var parts []string
+	start := 0
+	for i, it := range items {
+		if it.op && (it.text == "?" || it.text == ":") {
+			part, err := r.emitPart(items[start:i])
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, part, it.text)
+			start = i + 1
+		}
+	}
+	last, err := r.emitPart(items[start:])
+	if err != nil {
+		return "", err
+	}
+	return strings.Join(append(parts, last), " "), nil
+}
+
+func (r *rewriter) emitPart(items []item) (string, error) {
+	if len(items) == 0 {
+		return "", nil
+	}
+	p := &precParser{items: items, r: r}
+	out, err := p.binary(1)
+	if err != nil {
+		return "", err
+	}
+	if p.i < len(items) {
+		return "", fmt.Errorf("unexpected %q", items[p.i].text)
+	}
+	return out, nil
+}
+
+// precedence of Jinja's binary operators (and expr's that pass through),
+// loosest first; `not` sits between and and the comparisons.
+var precedence = map[string]int{
+	"??": 1, "or": 2, "||": 2, "and": 3, "&&": 3,
+	"==": 5, "!=": 5, "<": 5, ">": 5, "<=": 5, ">=": 5, "in": 5, "not in": 5,
+	"matches": 5, "not matches": 5, "contains": 5, "not contains": 5,
+	"startsWith": 5, "not startsWith": 5, "endsWith": 5, "not endsWith": 5,
+	"..": 6, "+": 7, "-": 7, "~": 8, "*": 9, "/": 9, "//": 9, "%": 9, "**": 11, "^": 11,
+}
+
+// precParser is a precedence climber over one flat sequence.
+type precParser struct {
+	items []item
+	i     int
+	r     *rewriter
+}
+
+func (p *precParser) binary(minPrec int) (string, error) {
+	left, err := p.unary()
+	if err != nil {
+		return "", err
+	}
+	lastCmp := "" // right operand of the previous comparison, for chains
+	for p.i < len(p.items) {
+		it := p.items[p.i]
+		prec, ok := precedence[it.text]
+		if !it.op || !ok || prec < minPrec {
+			break
+		}
+		p.i++
+		right, err := p.binary(prec + 1)
+		if err != nil {
+			return "", err
+		}
+		if prec == 5 && lastCmp != "" { // a < b < c is a < b and b < c
+			left = "(" + left + " && " + p.combine(it.text, lastCmp, right) + ")"
+		} else {
+			left = p.combine(it.text, left, right)
+		}
+		if prec == 5 {
+			lastCmp = right
+		} else {
+			lastCmp = ""
+		}
+	}
+	return left, nil
+}
+
+func (p *precParser) unary() (string, error) {
+	if p.i >= len(p.items) {
+		return "", fmt.Errorf("expected a value at the end")
+	}
+	it := p.items[p.i]
+	if !it.op {
+		p.i++
+		return it.text, nil
+	}
+	p.i++
+	switch it.text {
+	case "not", "!":
+		x, err := p.binary(5)
+		if err != nil {
+			return "", err
+		}
+		return "!_truthy(" + x + ")", nil
+	case "-", "+":
+		x, err := p.unary()
+		if err != nil {
+			return "", err
+		}
+		return "(" + it.text + x + ")", nil
+	}
+	return "", fmt.Errorf("expected a value before %q", it.text)
+}
+
+// combine applies a binary operator. and/or follow Python: they test
+// truthiness and yield an operand; ~, //, **, % and + have Python's
+// meaning, which expr's operators lack.
+func (p *precParser) combine(op, l, r string) string {
+	switch op {
+	case "and", "&&", "or", "||":
+		p.r.temps++
+		t := fmt.Sprintf("$t%d", p.r.temps)
+		if op == "and" || op == "&&" {
+			return "(let " + t + " = " + l + "; _truthy(" + t + ") ? (" + r + ") : " + t + ")"
+		}
+		return "(let " + t + " = " + l + "; _truthy(" + t + ") ? " + t + " : (" + r + "))"
+	case "~":
+		return "_concat(" + l + ", " + r + ")"
+	case "//":
+		return "_floordiv(" + l + ", " + r + ")"
+	case "**", "^":
+		return "_pow(" + l + ", " + r + ")"
+	case "%":
+		return "_mod(" + l + ", " + r + ")"
+	case "+":
+		return "_add(" + l + ", " + r + ")"
+	}
+	return "(" + l + " " + op + " " + r + ")"
+}
+
+// topLevelComma reports whether a comma separates the tokens outside
+// any nested bracket.
+func topLevelComma(toks []token) bool {
+	depth := 0
+	for _, t := range toks {
+		switch {
+		case t.kind == tOpen:
+			depth++
+		case t.kind == tClose:
+			depth--
+		case depth == 0 && t.kind == tOp && t.text == ",":
+			return true
+		}
+	}
+	return false
 }
 
 // closers pairs each opening bracket with its closing one.
@@ -157,7 +332,9 @@ var closers = map[string]string{"(": ")", "[": "]", "{": "}"}
 func (r *rewriter) group() (string, error) {
 	open := r.toks[r.i].text
 	r.i++
+	start := r.i
 	inner, err := r.list()
+	r.tuple = topLevelComma(r.toks[start:r.i])
 	if err != nil {
 		return "", err
 	}
@@ -170,7 +347,11 @@ func (r *rewriter) group() (string, error) {
 
 // atom reads a primary value with its postfix accessors, then any filters
 // and tests applied to it.
-func (r *rewriter) atom() (string, error) {
+func (r *rewriter) atom() (string, error) { return r.operand(true) }
+
+// operand reads a primary value with its postfix accessors and, when
+// piped is set, the filters and tests applied to it.
+func (r *rewriter) operand(piped bool) (string, error) {
 	t := r.toks[r.i]
 	var s string
 	switch t.kind {
@@ -180,6 +361,9 @@ func (r *rewriter) atom() (string, error) {
 			return "", err
 		}
 		s = g
+		if t.text == "(" && r.tuple { // Python's (a, b) is a list here
+			s = "[" + g[1:len(g)-1] + "]"
+		}
 	case tOp: // "." starting a predicate member (.field)
 		r.i++
 		if n, ok := r.peek(); !ok || n.kind != tIdent {
@@ -225,14 +409,14 @@ func (r *rewriter) atom() (string, error) {
 				return "", err
 			}
 			s += g
-		case r.peekIs(tOp, "|"):
+		case piped && r.peekIs(tOp, "|"):
 			r.i++
 			f, err := r.call(filters, "filter", s, false)
 			if err != nil {
 				return "", err
 			}
 			s = f
-		case r.peekIs(tIdent, "is"):
+		case piped && r.peekIs(tIdent, "is"):
 			r.i++
 			negate := r.peekIs(tIdent, "not")
 			if negate {
@@ -252,6 +436,24 @@ func (r *rewriter) atom() (string, error) {
 	}
 }
 
+// bareArgument reports whether a test name is followed by its one
+// argument without parentheses.
+func (r *rewriter) bareArgument() bool {
+	t, ok := r.peek()
+	if !ok {
+		return false
+	}
+	switch t.kind {
+	case tNumber, tString:
+		return true
+	case tOpen:
+		return t.text != "("
+	case tIdent:
+		return !opWords[t.text] && t.text != "if" && t.text != "else" && t.text != "is"
+	}
+	return false
+}
+
 // call reads a filter or test name and its optional arguments and applies
 // the function it maps to to operand.
 func (r *rewriter) call(table map[string]string, what, operand string, test bool) (string, error) {
@@ -262,12 +464,16 @@ func (r *rewriter) call(table map[string]string, what, operand string, test bool
 	r.i++
 	fn, known := table[n.text]
 	if !known {
-		if best := suggest.Closest(n.text, mapKeys(table)); best != "" {
-			return "", fmt.Errorf("unknown %s %q; did you mean %q?", what, n.text, best)
-		}
-		return "", fmt.Errorf("unknown %s %q", what, n.text)
+		return "", unknownName(what, n.text, table)
 	}
 	args := ""
+	if test && r.bareArgument() { // x is divisibleby 3, x is in list
+		a, err := r.operand(false)
+		if err != nil {
+			return "", err
+		}
+		return fn + "(" + operand + ", " + a + ")", nil
+	}
 	if r.peekIs(tOpen, "(") {
 		g, err := r.group()
 		if err != nil {

@@ -135,7 +135,9 @@ func lexString(src string, i int) (string, int, error) {
 
 // pyEscape decodes one escape (after the backslash) the way Python string
 // literals do, returning how many bytes it used; unknown escapes such as
-// \d keep the backslash, which regular expressions rely on.
+// \d keep the backslash, which regular expressions rely on, and so do
+// digits: '\1' is a backreference for regex_replace, as in Ansible (which
+// keeps every backslash), not Python's octal escape.
 func pyEscape(s string, b *strings.Builder) (int, error) {
 	simple := map[byte]string{'\\': "\\", '\'': "'", '"': "\"", 'n': "\n", 't': "\t",
 		'r': "\r", 'a': "\a", 'b': "\b", 'f': "\f", 'v': "\v", '\n': ""}
@@ -145,15 +147,6 @@ func pyEscape(s string, b *strings.Builder) (int, error) {
 	}
 	width := map[byte]int{'x': 2, 'u': 4, 'U': 8}[s[0]]
 	if width == 0 {
-		if s[0] >= '0' && s[0] <= '7' {
-			n := 1
-			for n < 3 && n < len(s) && s[n] >= '0' && s[n] <= '7' {
-				n++
-			}
-			v, _ := strconv.ParseUint(s[:n], 8, 16)
-			b.WriteRune(rune(v))
-			return n, nil
-		}
 		b.WriteByte('\\')
 		b.WriteByte(s[0])
 		return 1, nil

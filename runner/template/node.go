@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -60,7 +59,7 @@ func (r *nodeRenderer) render(n *yaml.Node) (*yaml.Node, error) {
 	out.Alias = nil
 	switch n.Kind {
 	case yaml.ScalarNode:
-		if (n.Tag != "!!str" && n.Tag != "") || (!strings.Contains(n.Value, "{{") && !strings.Contains(n.Value, "{%")) {
+		if (n.Tag != "!!str" && n.Tag != "") || !isTemplate(n.Value) {
 			return &out, nil
 		}
 		v, err := Render(n.Value, r.vars)

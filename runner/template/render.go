@@ -7,68 +7,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 )
 
-// segment is literal text or the expression inside one {{ }}.
-type segment struct {
-	text string
-	expr bool
-}
-
-// templates caches parsed template strings.
-var templates sync.Map // string -> []segment or error
-
-// parseTemplate splits s into literal text and {{ expression }} segments,
-// rejecting Jinja statements and unterminated braces.
-func parseTemplate(s string) ([]segment, error) {
-	if cached, ok := templates.Load(s); ok {
-		if err, isErr := cached.(error); isErr {
-			return nil, err
-		}
-		return cached.([]segment), nil
-	}
-	segs, err := splitTemplate(s)
-	if err != nil {
-		templates.Store(s, err)
-		return nil, err
-	}
-	templates.Store(s, segs)
-	return segs, nil
-}
-
-func splitTemplate(s string) ([]segment, error) {
-	var segs []segment
-	for s != "" {
-		open := strings.Index(s, "{{")
-		stmt := strings.Index(s, "{%")
-		if stmt >= 0 && (open < 0 || stmt < open) {
-			return nil, fmt.Errorf("Jinja statements ({%% ... %%}) are not supported; use a {{ expression }} or a when condition")
-		}
-		if open < 0 {
-			segs = append(segs, segment{text: s})
-			break
-		}
-		if open > 0 {
-			segs = append(segs, segment{text: s[:open]})
-		}
-		end := exprEnd(s[open+2:])
-		if end < 0 {
-			return nil, fmt.Errorf("unterminated {{ in %q", s)
-		}
-		e := strings.TrimSpace(s[open+2 : open+2+end])
-		if e == "" {
-			return nil, fmt.Errorf("empty {{ }} in %q", s)
-		}
-		segs = append(segs, segment{text: e, expr: true})
-		s = s[open+2+end+2:]
-	}
-	return segs, nil
-}
-
-// exprEnd finds the "}}" closing an expression, skipping quoted strings and
-// braces the expression itself opens (map literals); -1 if none.
-func exprEnd(s string) int {
+// exprEnd finds the close sequence ("}}" or "%}") ending a tag, skipping
+// quoted strings and braces the expression itself opens (map literals);
+// -1 if none.
+func exprEnd(s, closer string) int {
 	depth := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
@@ -81,46 +25,56 @@ func exprEnd(s string) int {
 		case '{':
 			depth++
 		case '}':
-			if depth == 0 && i+1 < len(s) && s[i+1] == '}' {
-				return i
-			}
 			if depth > 0 {
 				depth--
+				continue
+			}
+			fallthrough
+		default:
+			if depth == 0 && strings.HasPrefix(s[i:], closer) {
+				return i
 			}
 		}
 	}
 	return -1
 }
 
+// isTemplate reports whether s holds template syntax at all.
+func isTemplate(s string) bool {
+	return strings.Contains(s, "{{") || strings.Contains(s, "{%") ||
+		(strings.Contains(s, "{#") && strings.Contains(s, "#}"))
+}
+
 // Render renders a template string. A string that is exactly one
 // "{{ expr }}" yields the expression's native value (an int stays an int,
-// a list a list); text mixed with expressions yields a string; a string
-// without {{ is returned unchanged. Values inside templates are not
-// rendered again.
+// a list a list), and so does a template whose statements output exactly
+// one expression and no text, as Ansible's does; text mixed with
+// expressions yields a string; a string without template syntax is
+// returned unchanged. Values inside templates are not rendered again.
 func Render(s string, vars map[string]any) (any, error) {
-	if !strings.Contains(s, "{{") && !strings.Contains(s, "{%") {
+	if !isTemplate(s) {
 		return s, nil
 	}
-	segs, err := parseTemplate(s)
+	nodes, err := parseTree(s)
 	if err != nil {
 		return nil, err
 	}
-	if len(segs) == 1 && segs[0].expr {
-		return Eval(segs[0].text, vars)
+	if vars == nil {
+		vars = map[string]any{}
 	}
-	var b strings.Builder
-	for _, seg := range segs {
-		if !seg.expr {
-			b.WriteString(seg.text)
-			continue
+	if len(nodes) == 1 {
+		if out, ok := nodes[0].(outNode); ok {
+			return Eval(out.expr, vars)
 		}
-		v, err := Eval(seg.text, vars)
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString(format(v))
 	}
-	return b.String(), nil
+	x := &executor{scope: vars}
+	if err := x.run(nodes); err != nil {
+		return nil, err
+	}
+	if x.outputs == 1 && !x.text {
+		return x.last, nil
+	}
+	return x.b.String(), nil
 }
 
 // format renders a value into text: strings as they are, null as nothing,

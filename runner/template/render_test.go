@@ -49,8 +49,10 @@ func TestRenderErrors(t *testing.T) {
 	tests := []struct {
 		in, want string
 	}{
-		{"{% if x %}y{% endif %}", "Jinja statements"},
-		{"a {{ count }} {% endif %}", "Jinja statements"},
+		{"{% macro m() %}x{% endmacro %}", "macros are not supported"},
+		{"a {{ count }} {% endif %}", "{% endif %} without its opening statement"},
+		{"{% if count %}y", "{% if %} needs {% endif %}"},
+		{"{% if x %}y{% endif %}", `undefined variable "x"`},
 		{"{{ count", "unterminated {{"},
 		{"{{ }}", "empty {{ }}"},
 		{"x {{ mq_prot }}", `undefined variable "mq_prot"`},
@@ -175,7 +177,8 @@ func TestValueNode(t *testing.T) {
 // FuzzRender asserts that no template or expression text makes the
 // translator, compiler or evaluator panic.
 func FuzzRender(f *testing.F) {
-	for _, s := range []string{"{{ x | default(1) }}", "a {{ b.c[0] is defined }} d", "{{ 'a\\x41' ~ }}", "{{ x if y else z }}", "{{ {'a': [1, 2]} }}", "{% x %}"} {
+	for _, s := range []string{"{{ x | default(1) }}", "a {{ b.c[0] is defined }} d", "{{ 'a\\x41' ~ }}", "{{ x if y else z }}", "{{ {'a': [1, 2]} }}", "{% x %}",
+		"{% for x in ports if x > 1 %}{{ loop.index }}{% else %}e{% endfor %}", "{%- if a -%} {{- b -}} {%- endif %}", "{% raw %}{{ x }}{% endraw %}", "{# c #}{% set a, b = [1, 2] %}"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

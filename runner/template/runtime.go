@@ -161,13 +161,14 @@ func member(obj, key any) (v any, found bool, err error) {
 		if i < 0 || i >= rv.Len() {
 			return nil, false, nil
 		}
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			v, found, err = nil, false, fmt.Errorf("%v", r)
+		if rv.Kind() == reflect.String {
+			return string(rv.String()[i]), true, nil
 		}
-	}()
-	return runtime.Fetch(obj, key), true, nil
+		return rv.Index(i).Interface(), true, nil
+	}
+	// Only data is readable: no struct fields, no methods, nothing that
+	// could reach Go code behind a value.
+	return nil, false, fmt.Errorf("cannot fetch %v from %s", key, typeName(obj))
 }
 
 // toIndex converts an integer of any Go type to int.

@@ -14,11 +14,18 @@ var tests = map[string]string{
 	"defined": "is_defined", "undefined": "is_undefined", "none": "is_none",
 	"string": "is_string", "number": "is_number", "integer": "is_integer",
 	"float": "is_float", "boolean": "is_boolean", "mapping": "is_mapping",
-	"sequence": "is_sequence", "iterable": "is_sequence",
+	"sequence": "is_sequence", "iterable": "is_iterable",
 	"changed": "is_changed", "failed": "is_failed", "succeeded": "is_succeeded",
 	"success": "is_succeeded", "skipped": "is_skipped",
 	"search": "is_search", "regex": "is_search", "match": "is_match",
 	"truthy": "is_truthy", "falsy": "is_falsy",
+	"failure": "is_failed", "change": "is_changed", "skip": "is_skipped",
+	"version": "is_version", "version_compare": "is_version",
+	"in": "is_in", "contains": "is_contains", "subset": "is_subset", "superset": "is_superset",
+	"odd": "is_odd", "even": "is_even", "divisibleby": "is_divisibleby",
+	"eq": "is_eq", "equalto": "is_eq", "==": "is_eq", "ne": "is_ne", "!=": "is_ne",
+	"lt": "is_lt", "<": "is_lt", "le": "is_le", "<=": "is_le",
+	"gt": "is_gt", ">": "is_gt", "ge": "is_ge", ">=": "is_ge", "sameas": "is_sameas",
 }
 
 // kindOf is v's reflect kind, Invalid for nil.
@@ -60,7 +67,25 @@ var testFuncs = map[string]func(args ...any) (any, error){
 	"is_search":    regexTest("search", ""),
 	"is_match":     regexTest("match", "^"),
 	"is_truthy":    func(args ...any) (any, error) { return truthy(args[0]), nil },
-	"is_falsy":     func(args ...any) (any, error) { return !truthy(args[0]), nil },
+	"is_iterable": func(args ...any) (any, error) {
+		return isOneOf(args[0], reflect.Slice, reflect.Array, reflect.String, reflect.Map), nil
+	},
+	"is_version":     testVersion,
+	"is_in":          func(args ...any) (any, error) { return containsArgs("in", args, 1) },
+	"is_contains":    func(args ...any) (any, error) { return containsArgs("contains", args, 0) },
+	"is_subset":      func(args ...any) (any, error) { return subset(args, false) },
+	"is_superset":    func(args ...any) (any, error) { return subset(args, true) },
+	"is_odd":         intTest("odd", func(i, _ int) bool { return i%2 != 0 }),
+	"is_even":        intTest("even", func(i, _ int) bool { return i%2 == 0 }),
+	"is_divisibleby": intTest("divisibleby", func(i, n int) bool { return n != 0 && i%n == 0 }),
+	"is_eq":          cmpTest("eq", func(c int) bool { return c == 0 }),
+	"is_ne":          cmpTest("ne", func(c int) bool { return c != 0 }),
+	"is_lt":          cmpTest("lt", func(c int) bool { return c < 0 }),
+	"is_le":          cmpTest("le", func(c int) bool { return c <= 0 }),
+	"is_gt":          cmpTest("gt", func(c int) bool { return c > 0 }),
+	"is_ge":          cmpTest("ge", func(c int) bool { return c >= 0 }),
+	"is_sameas":      func(args ...any) (any, error) { return len(args) > 1 && equal(args[0], args[1]), nil },
+	"is_falsy":       func(args ...any) (any, error) { return !truthy(args[0]), nil },
 }
 
 // resultTest tests a registered result's boolean field (r is changed).
@@ -120,6 +145,30 @@ var methodFuncs = map[string]func(args ...any) (any, error){
 			out[i] = p
 		}
 		return out
+	}),
+	"_m_items":  func(args ...any) (any, error) { return mapParts("items()", args[0], 2) },
+	"_m_keys":   func(args ...any) (any, error) { return mapParts("keys()", args[0], 0) },
+	"_m_values": func(args ...any) (any, error) { return mapParts("values()", args[0], 1) },
+	"_m_join": func(args ...any) (any, error) {
+		if len(args) != 2 {
+			return nil, fmt.Errorf("join() takes one list")
+		}
+		return filterJoin(args[1], args[0])
+	},
+	"_m_title":      strMethod(func(s string, _ []string) any { return title(s) }),
+	"_m_capitalize": strMethod(func(s string, _ []string) any { return capitalize(s) }),
+	"_m_splitlines": strMethod(func(s string, _ []string) any {
+		out := []any{}
+		for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+			out = append(out, strings.TrimSuffix(l, "\r"))
+		}
+		if s == "" {
+			return []any{}
+		}
+		return out
+	}),
+	"_m_isdigit": strMethod(func(s string, _ []string) any {
+		return s != "" && strings.Trim(s, "0123456789") == ""
 	}),
 	"_m_get": func(args ...any) (any, error) {
 		v, found, err := member(args[0], args[1])
