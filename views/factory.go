@@ -80,7 +80,18 @@ func New(name string, o Options) (*View, error) {
 			return &View{v: f.build(o)}, nil
 		}
 	}
-	return nil, fmt.Errorf("views: unknown format %q (want %s)", name, orList(Formats()))
+	return nil, CheckFormat(name)
+}
+
+// CheckFormat says whether name is a format New knows, without building a
+// view: nil, or an error listing the formats.
+func CheckFormat(name string) error {
+	for _, f := range formats {
+		if f.name == name {
+			return nil
+		}
+	}
+	return fmt.Errorf("views: unknown format %q (want %s)", name, orList(Formats()))
 }
 
 func newText(o Options) runner.Observer {

@@ -34,15 +34,29 @@ When several apply, the most severe wins: 4, 5, 1, 6, 3, 2, 0. With 1, 3 or 6 th
 stderr name each host that did not succeed and why (secrets redacted), one per line.
 `
 
-// run dispatches the subcommand. It is main without the process: testable.
+// cli is one invocation of tend: where it writes, and the channel closed on
+// the first SIGINT/SIGTERM (nil: never), on which every host finishes the
+// step it is in and starts no other.
+type cli struct {
+	stdout, stderr io.Writer
+	stop           <-chan struct{}
+}
+
+// run runs tend with no signal handling: the tests' entry point.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return (&cli{stdout: stdout, stderr: stderr}).run(ctx, args)
+}
+
+// run dispatches the subcommand. It is main without the process: testable.
+func (c *cli) run(ctx context.Context, args []string) error {
+	stdout, stderr := c.stdout, c.stderr
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return &exitError{code: exitBadInput}
 	}
 	switch args[0] {
 	case "run":
-		return runPlaybook(ctx, args[1:], stdout, stderr)
+		return c.runPlaybook(ctx, args[1:])
 	case "inventory":
 		return runInventory(ctx, args[1:], stdout, stderr)
 	case "playbooks":

@@ -2,8 +2,7 @@ package main
 
 import (
 	"fmt"
-
-	"github.com/spf13/pflag"
+	"time"
 
 	"tend/inventory"
 	"tend/runner/connect"
@@ -13,7 +12,7 @@ import (
 // gets the local or SSH one by -c or its ansible_connection. Every host's
 // connection type is checked here, and ssh_config is read here (not under
 // -c local): either failing is bad input, before any host is contacted.
-func (f *runFlags) connector(fs *pflag.FlagSet, hosts []*inventory.Host, warn func(string)) (*connect.ByHost, error) {
+func (f *runFlags) connector(timeout time.Duration, hosts []*inventory.Host, warn func(string)) (*connect.ByHost, error) {
 	by := &connect.ByHost{Force: f.connection, By: map[string]connect.Connector{"local": connect.Local{}}}
 	if err := by.Check(hosts); err != nil {
 		return nil, err
@@ -23,7 +22,7 @@ func (f *runFlags) connector(fs *pflag.FlagSet, hosts []*inventory.Host, warn fu
 	}
 	ssh, err := connect.NewSSH(connect.SSHOptions{
 		User: f.user, PrivateKey: f.privateKey, KnownHosts: f.knownHosts, AcceptNewHostKeys: f.acceptNew,
-		Timeout: explicitTimeout(fs, f.connectTimeout), SSHConfig: f.sshConfig, MaxConnecting: f.maxConnecting,
+		Timeout: timeout, SSHConfig: f.sshConfig, MaxConnecting: f.maxConnecting,
 		Warn: warn,
 	})
 	if err != nil {

@@ -47,8 +47,8 @@ func (e *exitError) Error() string {
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	ctx, sig := handleSignals(os.Stderr)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	ctx, stop, sig := handleSignals(os.Stderr)
+	err := (&cli{stdout: os.Stdout, stderr: os.Stderr, stop: stop}).run(ctx, os.Args[1:])
 	code := exitCode(err, os.Stderr)
 	if code == exitInterrupted && sig.Load() == int32(syscall.SIGTERM) {
 		code = exitTerminated
@@ -56,13 +56,13 @@ func main() {
 	os.Exit(code)
 }
 
-// gracefulStop is closed on the first SIGINT/SIGTERM: hosts finish the
-// step they are in and start no other. A second signal cancels the
-// returned context, which aborts the running commands.
-var gracefulStop = make(chan struct{})
-
-func handleSignals(stderr io.Writer) (context.Context, *atomic.Int32) {
+// handleSignals returns a stop channel closed on the first SIGINT/SIGTERM
+// (hosts finish the step they are in and start no other), a context that
+// a second signal cancels (aborting the running commands), and the last
+// signal received.
+func handleSignals(stderr io.Writer) (context.Context, <-chan struct{}, *atomic.Int32) {
 	ctx, cancel := context.WithCancel(context.Background())
+	stop := make(chan struct{})
 	var last atomic.Int32
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
@@ -70,13 +70,13 @@ func handleSignals(stderr io.Writer) (context.Context, *atomic.Int32) {
 		s := <-ch
 		last.Store(int32(s.(syscall.Signal)))
 		fmt.Fprintf(stderr, "tend: %v: finishing the current step on each host, then stopping (again to abort)\n", s)
-		close(gracefulStop)
+		close(stop)
 		s = <-ch
 		last.Store(int32(s.(syscall.Signal)))
 		fmt.Fprintf(stderr, "tend: %v: aborting\n", s)
 		cancel()
 	}()
-	return ctx, &last
+	return ctx, stop, &last
 }
 
 // exitCode maps run's error to the process exit code, printing it.

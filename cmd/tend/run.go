@@ -76,35 +76,23 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	return fs, f
 }
 
-func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, f := newRunFlags()
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, runUsage(fs))
-			return nil
-		}
-		return badInput(fmt.Errorf("run: %w (see tend run --help)", err))
+func (c *cli) runPlaybook(ctx context.Context, args []string) error {
+	stdout, stderr := c.stdout, c.stderr
+	a, err := parseRunArgs(args)
+	if err != nil {
+		return badInput(err)
 	}
-	if fs.NArg() != 1 {
-		return badInput(fmt.Errorf("run: want exactly one PLAYBOOK, got %d (see tend run --help)", fs.NArg()))
+	if a.help {
+		fs, _ := newRunFlags()
+		fmt.Fprint(stdout, runUsage(fs))
+		return nil
 	}
+	f := &a.runFlags
 	view, err := views.New(f.format, views.Options{Stdout: stdout, Stderr: stderr, ShowDiff: f.diff, Verbose: f.verbose, Progress: isTerminal(stderr)})
 	if err != nil {
 		return badInput(fmt.Errorf("run: --format: %w", err))
 	}
-	if f.connection != "" {
-		if err := connect.CheckType(f.connection); err != nil {
-			return badInput(fmt.Errorf("run: --connection: %w", err))
-		}
-	}
-	if f.out != "" && !f.check {
-		return badInput(errors.New("run: --out saves a dry run: use it with --check"))
-	}
-	if f.planFile != "" && f.check {
-		return badInput(errors.New("run: --plan applies a saved plan: not with --check"))
-	}
-	pb, pbSHA, err := loadPlaybook(fs.Arg(0))
+	pb, pbSHA, err := loadPlaybook(a.playbook)
 	if err != nil {
 		return badInput(err)
 	}
@@ -114,7 +102,7 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return badInput(err)
 		}
 		if saved.PlaybookSHA256 != pbSHA {
-			return badInput(fmt.Errorf("run: plan %s was made from another playbook (%s, sha256 %s; %s has %s): make a new plan", f.planFile, saved.Playbook, saved.PlaybookSHA256, fs.Arg(0), pbSHA))
+			return badInput(fmt.Errorf("run: plan %s was made from another playbook (%s, sha256 %s; %s has %s): make a new plan", f.planFile, saved.Playbook, saved.PlaybookSHA256, a.playbook, pbSHA))
 		}
 		if f.limit == "" {
 			f.limit = saved.Limit
@@ -129,7 +117,7 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if !f.check {
 		lock := f.lockFile
 		if lock == "" {
-			lock = defaultLockPath(fs.Arg(0), f.inventories, f.limit)
+			lock = defaultLockPath(a.playbook, f.inventories, f.limit)
 		}
 		release, err := acquireRunLock(lock)
 		if err != nil {
@@ -144,18 +132,18 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var obs runner.Observer = view
 	var rec *savedplan.Recorder
 	if f.out != "" {
-		rec = savedplan.NewRecorder(fs.Arg(0), pbSHA, f.limit)
+		rec = savedplan.NewRecorder(a.playbook, pbSHA, f.limit)
 		obs = recordPlan{Observer: obs, rec: rec}
 	}
 	// Connection warnings are events: under --format json they are JSON lines.
 	warn := func(msg string) { obs.Warning(runner.Warning{Msg: msg}) }
-	conn, err := f.connector(fs, inv.Hosts(), warn)
+	conn, err := f.connector(a.timeout, inv.Hosts(), warn)
 	if err != nil {
 		printUnshown(view, stderr)
 		return badInput(err)
 	}
 	opts := runner.Options{
-		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: gracefulStop,
+		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: c.stop,
 		Connector: conn,
 	}
 	if saved != nil {
@@ -179,24 +167,15 @@ func runPlaybook(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return err
 		}
 	}
-	return outcome(ctx, sum, f.detailedExit)
-}
-
-// explicitTimeout is --timeout when given; otherwise zero, so that
-// ssh_config's ConnectTimeout, then the 10s default, applies.
-func explicitTimeout(fs *pflag.FlagSet, d time.Duration) time.Duration {
-	if fs.Changed("timeout") {
-		return d
-	}
-	return 0
+	return outcome(ctx, c.stop, sum, f.detailedExit)
 }
 
 // outcome maps a run's summary to its exit code, most severe first.
-func outcome(ctx context.Context, sum *runner.Summary, detailed bool) error {
+func outcome(ctx context.Context, stop <-chan struct{}, sum *runner.Summary, detailed bool) error {
 	switch {
 	case len(sum.HostKeyMismatch) > 0:
 		return &exitError{code: exitHostKeyMismatch, err: fmt.Errorf("host key mismatch on %s", strings.Join(sum.HostKeyMismatch, ", "))}
-	case ctx.Err() != nil || isClosed(gracefulStop):
+	case ctx.Err() != nil || isClosed(stop):
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: see the recap for what each host changed")}
 	case len(sum.Failed) > 0:
 		return &exitError{code: exitFailed, err: sum.Err()}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"tend/runner/connect"
+	"tend/views"
+)
+
+// runArgs is the command line of `tend run`, parsed and checked for
+// consistency: nothing is read from disk and no host is contacted yet.
+type runArgs struct {
+	runFlags
+	// playbook is the PLAYBOOK argument: a path or a shipped name.
+	playbook string
+	// timeout is --timeout when given, else zero so that ssh_config's
+	// ConnectTimeout, then the 10s default, applies.
+	timeout time.Duration
+	// help is set by -h/--help: print the usage, run nothing.
+	help bool
+}
+
+// parseRunArgs parses `tend run`'s arguments. It is a pure function of
+// args, so every flag rule is table-tested without running anything; an
+// error is bad input (exit 4).
+func parseRunArgs(args []string) (runArgs, error) {
+	fs, f := newRunFlags()
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return runArgs{help: true}, nil
+		}
+		return runArgs{}, fmt.Errorf("run: %w (see tend run --help)", err)
+	}
+	a := runArgs{runFlags: *f}
+	if fs.NArg() != 1 {
+		return runArgs{}, fmt.Errorf("run: want exactly one PLAYBOOK, got %d (see tend run --help)", fs.NArg())
+	}
+	a.playbook = fs.Arg(0)
+	if fs.Changed("timeout") {
+		a.timeout = f.connectTimeout
+	}
+	if err := views.CheckFormat(f.format); err != nil {
+		return runArgs{}, fmt.Errorf("run: --format: %w", err)
+	}
+	if f.connection != "" {
+		if err := connect.CheckType(f.connection); err != nil {
+			return runArgs{}, fmt.Errorf("run: --connection: %w", err)
+		}
+	}
+	switch {
+	case f.out != "" && !f.check:
+		return runArgs{}, errors.New("run: --out saves a dry run: use it with --check")
+	case f.planFile != "" && f.check:
+		return runArgs{}, errors.New("run: --plan applies a saved plan: not with --check")
+	case f.forks < 1:
+		return runArgs{}, fmt.Errorf("run: --forks must be at least 1, not %d", f.forks)
+	case f.maxConnecting < 1:
+		return runArgs{}, fmt.Errorf("run: --max-connecting must be at least 1, not %d", f.maxConnecting)
+	case fs.Changed("timeout") && f.connectTimeout <= 0:
+		return runArgs{}, fmt.Errorf("run: --timeout must be positive, not %s", f.connectTimeout)
+	}
+	return a, nil
+}
