@@ -167,22 +167,28 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	return outcome(ctx, c.stop, sum, f.detailedExit)
+	// The text view's last lines on stderr name the hosts that did not
+	// succeed; JSON and markdown carry them in their own summary.
+	return outcome(ctx, c.stop, sum, f.detailedExit, f.format == "text")
 }
 
 // outcome maps a run's summary to its exit code, most severe first.
-func outcome(ctx context.Context, stop <-chan struct{}, sum *runner.Summary, detailed bool) error {
+func outcome(ctx context.Context, stop <-chan struct{}, sum *runner.Summary, detailed, explain bool) error {
+	var hostErrs error
+	if explain {
+		hostErrs = sum.Err()
+	}
 	switch {
 	case len(sum.HostKeyMismatch) > 0:
 		return &exitError{code: exitHostKeyMismatch, err: fmt.Errorf("host key mismatch on %s", strings.Join(sum.HostKeyMismatch, ", "))}
 	case ctx.Err() != nil || isClosed(stop):
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: see the recap for what each host changed")}
 	case len(sum.Failed) > 0:
-		return &exitError{code: exitFailed, err: sum.Err()}
+		return &exitError{code: exitFailed, err: hostErrs}
 	case len(sum.HostKeyUnknown) > 0:
-		return &exitError{code: exitHostKeyUnknown, err: sum.Err()}
+		return &exitError{code: exitHostKeyUnknown, err: hostErrs}
 	case len(sum.Unreachable) > 0:
-		return &exitError{code: exitUnreachable, err: sum.Err()}
+		return &exitError{code: exitUnreachable, err: hostErrs}
 	case detailed && sum.Changed:
 		return &exitError{code: exitChanged}
 	}
