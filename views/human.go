@@ -25,8 +25,8 @@ type Human struct {
 	Stderr io.Writer
 	// Live shows live progress on Stderr; set it only when Stderr is a
 	// terminal.
-	Live bool
-	check    bool
+	Live  bool
+	check bool
 	// noted holds "host\x00key" of the unsupported keys already shown for
 	// a host: their note is shown once per host and run, not again on the
 	// recheck or in a later play.

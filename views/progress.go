@@ -30,7 +30,7 @@ type progress struct {
 	// waiting holds each host's latest Progress, until its task ends.
 	waiting map[string]runner.Progress
 	shown   bool // the line is on screen
-	ended          bool            // RunDone: never draw again
+	ended   bool // RunDone: never draw again
 }
 
 // write writes a block to the output: the progress line is cleared first
