@@ -24,6 +24,7 @@ func (l *orderLog) BatchStarted(e BatchStart) { l.add("batch_start %d/%d", e.Bat
 func (l *orderLog) HostStarted(e HostStart)   { l.add("host_start %s %s", e.Host, e.Play) }
 func (l *orderLog) TaskStarted(e TaskStart)   { l.add("task_start %s %s %s", e.Host, e.Phase, e.Task) }
 func (l *orderLog) TaskDone(e TaskResult)     { l.add("task %s %s %s", e.Host, e.Task, e.Status) }
+func (l *orderLog) Progress(e Progress)       { l.add("progress %s %s %s", e.Host, e.Task, e.Msg) }
 func (l *orderLog) Warning(e Warning)         { l.add("warning %s %s", e.Host, e.Msg) }
 func (l *orderLog) HostStopped(e HostStop)    { l.add("host_stopped %s", e.Host) }
 func (l *orderLog) HostDone(e HostDone)       { l.add("host_done %s %s", e.Host, e.Status) }

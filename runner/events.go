@@ -166,10 +166,26 @@ type Warning struct {
 	Msg  string `json:"msg"`
 }
 
+// Progress says what a host's task is waiting for while it waits (a
+// service's port and greeting after a restart). The runner paces it: the
+// first comes a second into the wait, then at most one a second per host,
+// all between the task's TaskStart and its TaskDone; a wait shorter than a
+// second gives none.
+type Progress struct {
+	Host string `json:"host"`
+	Play string `json:"play"`
+	Task string `json:"task"`
+	// Msg is what the task waits for, in the module's words ("waiting for
+	// :61616 greeting (accepts, no greeting yet)").
+	Msg string `json:"msg"`
+	// Elapsed is how long the task has run so far.
+	Elapsed time.Duration `json:"elapsed_ns"`
+}
+
 // Observer receives the run's events: the one stream every view renders.
 // Order: RunStarted first, RunDone last; per play PlayStarted, then per
 // batch BatchStarted; per host HostStarted, TaskStarted and TaskDone per
-// task, HostDone last (HostStopped before it when the run stopped the host;
+// task (Progress between them while it waits), HostDone last (HostStopped before it when the run stopped the host;
 // a host stopped before it began has no HostStarted).
 //
 // The runner serialises its own calls: an implementation never sees two at
@@ -184,6 +200,7 @@ type Observer interface {
 	BatchStarted(BatchStart)
 	HostStarted(HostStart)
 	TaskStarted(TaskStart)
+	Progress(Progress)
 	TaskDone(TaskResult)
 	Warning(Warning)
 	HostStopped(HostStop)
@@ -210,6 +227,9 @@ func (NopObserver) HostStarted(HostStart) {}
 
 // TaskStarted does nothing.
 func (NopObserver) TaskStarted(TaskStart) {}
+
+// Progress does nothing.
+func (NopObserver) Progress(Progress) {}
 
 // TaskDone does nothing.
 func (NopObserver) TaskDone(TaskResult) {}

@@ -307,6 +307,7 @@ func (s *serialObserver) BatchStarted(e BatchStart) { s.call(func(o Observer) { 
 func (s *serialObserver) HostStarted(e HostStart)   { s.call(func(o Observer) { o.HostStarted(e) }) }
 func (s *serialObserver) TaskStarted(e TaskStart)   { s.call(func(o Observer) { o.TaskStarted(e) }) }
 func (s *serialObserver) TaskDone(e TaskResult)     { s.call(func(o Observer) { o.TaskDone(e) }) }
+func (s *serialObserver) Progress(e Progress)       { s.call(func(o Observer) { o.Progress(e) }) }
 func (s *serialObserver) Warning(e Warning)         { s.call(func(o Observer) { o.Warning(e) }) }
 func (s *serialObserver) HostStopped(e HostStop)    { s.call(func(o Observer) { o.HostStopped(e) }) }
 func (s *serialObserver) HostDone(e HostDone)       { s.call(func(o Observer) { o.HostDone(e) }) }

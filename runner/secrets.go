@@ -291,6 +291,11 @@ func (w *redactingObserver) TaskStarted(e TaskStart) {
 	w.o.TaskStarted(e)
 }
 
+func (w *redactingObserver) Progress(e Progress) {
+	e.Task, e.Msg = w.r.str(e.Task), w.r.str(e.Msg)
+	w.o.Progress(e)
+}
+
 func (w *redactingObserver) Warning(e Warning) {
 	e.Task, e.Msg = w.r.str(e.Task), w.r.str(e.Msg)
 	w.o.Warning(e)

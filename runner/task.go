@@ -19,7 +19,10 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 	start := time.Now()
 	res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: phase}
 	hp.r.obs.TaskStarted(TaskStart{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase})
-	outcome := hp.executeUntil(ctx, t, &res)
+	// What the module waits for becomes Progress events, paced (progress.go).
+	prog := newTaskProgress(realClock{}, hp.r.obs.Progress, Progress{Host: res.Host, Play: res.Play, Task: res.Task}, start)
+	outcome := hp.executeUntil(modules.WithReporter(ctx, prog.report), t, &res)
+	prog.stop()
 	res.Duration = time.Since(start)
 	if t.NoLog {
 		hideNoLog(&res)

@@ -96,7 +96,7 @@ func CheckFormat(name string) error {
 
 func newText(o Options) runner.Observer {
 	h := NewHuman(o.Stdout, o.ShowDiff)
-	h.Verbose, h.Stderr, h.Progress = o.Verbose, o.Stderr, o.Progress
+	h.Verbose, h.Stderr, h.Live = o.Verbose, o.Stderr, o.Progress
 	return h
 }
 
@@ -164,6 +164,9 @@ func (v *View) HostStarted(e runner.HostStart) { v.call(func(o runner.Observer) 
 
 // TaskStarted passes the event on.
 func (v *View) TaskStarted(e runner.TaskStart) { v.call(func(o runner.Observer) { o.TaskStarted(e) }) }
+
+// Progress passes the event on.
+func (v *View) Progress(e runner.Progress) { v.call(func(o runner.Observer) { o.Progress(e) }) }
 
 // TaskDone passes the event on.
 func (v *View) TaskDone(e runner.TaskResult) { v.call(func(o runner.Observer) { o.TaskDone(e) }) }

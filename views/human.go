@@ -20,13 +20,13 @@ type Human struct {
 	// Verbose prints the output of every command, not only of failures.
 	Verbose bool
 	// Stderr receives the warnings without a host (connections') and, when
-	// Progress is set, the live progress line (see progress.go). Nil:
-	// neither is written.
+	// Live is set, the live progress line (see progress.go). Nil: neither
+	// is written.
 	Stderr io.Writer
-	// Progress shows live progress on Stderr; set it only when Stderr is
-	// a terminal.
-	Progress bool
-	check    bool
+	// Live shows live progress on Stderr; set it only when Stderr is a
+	// terminal.
+	Live  bool
+	check bool
 	// noted holds "host\x00key" of the unsupported keys already shown for
 	// a host: their note is shown once per host and run, not again on the
 	// recheck or in a later play.
@@ -62,6 +62,7 @@ func (h *Human) PlayStarted(e runner.PlayStart) {
 
 // TaskDone prints one line for the task on the host, then its details.
 func (h *Human) TaskDone(e runner.TaskResult) {
+	h.doneWaiting(e.Host)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-12s [%s] %s", resultLabel(e), e.Host, phaseName(e))
 	if e.Change.Summary != "" && e.Status != runner.StatusSkipped {

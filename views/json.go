@@ -41,6 +41,9 @@ func (j *JSONLines) HostStarted(e runner.HostStart) { j.emit("host_start", e) }
 // TaskStarted emits {"event":"task_start"}.
 func (j *JSONLines) TaskStarted(e runner.TaskStart) { j.emit("task_start", e) }
 
+// Progress emits {"event":"progress"}: what a host's task waits for.
+func (j *JSONLines) Progress(e runner.Progress) { j.emit("progress", e) }
+
 // TaskDone emits {"event":"task"}.
 func (j *JSONLines) TaskDone(e runner.TaskResult) { j.emit("task", e) }
 

@@ -3,7 +3,9 @@ package views
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"time"
 
 	"tend/runner"
 )
@@ -25,8 +27,10 @@ type progress struct {
 	running        map[string]bool // started, not done
 	task           string          // the task started last
 	failed         map[string]bool // failed or unreachable, over the run
-	shown          bool            // the line is on screen
-	ended          bool            // RunDone: never draw again
+	// waiting holds each host's latest Progress, until its task ends.
+	waiting map[string]runner.Progress
+	shown   bool // the line is on screen
+	ended   bool // RunDone: never draw again
 }
 
 // write writes a block to the output: the progress line is cleared first
@@ -71,7 +75,12 @@ func (h *Human) clearProgress() {
 
 func (h *Human) drawProgress() {
 	p := &h.prog
-	if !h.Progress || h.Stderr == nil || p.ended || p.total == 0 {
+	if !h.Live || h.Stderr == nil || p.ended || p.total == 0 {
+		return
+	}
+	if len(p.waiting) > 0 {
+		io.WriteString(h.Stderr, clearLine+p.waitingLine(progressWidth))
+		p.shown = true
 		return
 	}
 	var b strings.Builder
@@ -90,6 +99,64 @@ func (h *Human) drawProgress() {
 	}
 	io.WriteString(h.Stderr, clearLine+clip(b.String(), progressWidth))
 	p.shown = true
+}
+
+// waitingLine is the progress line while hosts wait: the counts, short,
+// then what each waiting host waits for and for how long, in host order,
+// as many as fit in width; the others counted:
+// "1/3 done — lab1: waiting for :61616 greeting, 7s; lab2: … (+1 waiting)".
+func (p *progress) waitingLine(width int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d done", p.done, p.total)
+	if len(p.failed) > 0 {
+		fmt.Fprintf(&b, ", %d failed", len(p.failed))
+	}
+	b.WriteString(" — ")
+	hosts := make([]string, 0, len(p.waiting))
+	for n := range p.waiting {
+		hosts = append(hosts, n)
+	}
+	slices.Sort(hosts)
+	for i, n := range hosts {
+		e := p.waiting[n]
+		tail := ", " + e.Elapsed.Truncate(time.Second).String()
+		entry := n + ": " + e.Msg + tail
+		if i == 0 {
+			// The first always shows: its message is cut, not its time.
+			room := width - len([]rune(b.String())) - len([]rune(n+": "+tail))
+			b.WriteString(n + ": " + clip(e.Msg, max(room, 8)) + tail)
+			continue
+		}
+		more := ""
+		if left := len(hosts) - i - 1; left > 0 {
+			more = fmt.Sprintf(" (+%d waiting)", left)
+		}
+		if len([]rune(b.String()+"; "+entry+more)) > width {
+			fmt.Fprintf(&b, " (+%d waiting)", len(hosts)-i)
+			break
+		}
+		b.WriteString("; " + entry)
+	}
+	return clip(b.String(), width)
+}
+
+// Progress shows, on a terminal, what the host's task waits for and for
+// how long in the progress line, until the task ends.
+func (h *Human) Progress(e runner.Progress) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.prog.waiting == nil {
+		h.prog.waiting = map[string]runner.Progress{}
+	}
+	h.prog.waiting[e.Host] = e
+	h.drawProgress()
+}
+
+// doneWaiting forgets what host waited for: its task ended.
+func (h *Human) doneWaiting(host string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.prog.waiting, host)
 }
 
 // clip shortens s to n runes, marking the cut with an ellipsis.
@@ -172,6 +239,7 @@ func (h *Human) HostDone(e runner.HostDone) {
 	p := &h.prog
 	p.done++
 	delete(p.running, e.Host)
+	delete(p.waiting, e.Host)
 	if e.Status == runner.StatusFailed || e.Status == runner.StatusUnreachable {
 		if p.failed == nil {
 			p.failed = map[string]bool{}

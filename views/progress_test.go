@@ -73,7 +73,7 @@ func serialRun(h *Human) {
 func TestHumanProgressOnlyOnStderrAndNeverInsideOutput(t *testing.T) {
 	s := &screen{t: t}
 	h := NewHuman(screenWriter{s: s}, false)
-	h.Stderr, h.Progress = screenWriter{s: s, err: true}, true
+	h.Stderr, h.Live = screenWriter{s: s, err: true}, true
 	serialRun(h)
 	if s.draws == 0 {
 		t.Fatal("no progress line drawn on a terminal")

@@ -67,7 +67,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.StringVar(&f.format, "format", views.Formats()[0], "output: "+views.FormatHelp())
 	fs.BoolVar(&f.detailedExit, "detailed-exitcode", false, "exit 2 when something changed (or would change with --check)")
 	fs.DurationVar(&f.connectTimeout, "timeout", 10*time.Second, "SSH dial and handshake timeout (when not given: ssh_config ConnectTimeout if set)")
-	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the output of every command")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the output of every command, a service's restart command's too")
 	fs.StringVar(&f.lockFile, "lock-file", "", "lock taken by an applying run, so overlapping runs (cron) never interleave (default: one per user, playbook, inventory and limit, in $TMPDIR; --check takes none)")
 	fs.StringVar(&f.out, "out", "", "with --check: save the dry run as a plan file for review; apply exactly it later with --plan")
 	fs.StringVar(&f.planFile, "plan", "", "apply a plan saved by --check --out: only its changes, and a host whose state moved since (a file edited, a change that differs) is refused, untouched")

@@ -230,6 +230,8 @@ func (m *serviceModule) plan(p servicePrivate) plan.Change {
 
 // Apply runs the manager's action, then waits up to wait_timeout for the
 // service to come back (or go away). Not coming back is a failed result.
+// It tells ctx's Reporter what it runs and waits for, and keeps the
+// action's output in stdout and stderr.
 func (m *serviceModule) Apply(ctx context.Context, conn transport.Conn, planned plan.Change) (plan.Change, error) {
 	p, ok := planned.Private.(servicePrivate)
 	if !ok { // a saved plan carries no Private: look again
@@ -253,8 +255,12 @@ func (m *serviceModule) Apply(ctx context.Context, conn transport.Conn, planned 
 		return c, nil
 	}
 	argv := m.actionArgv(p.manager, verb)
+	report(ctx, map[string]string{"restart": "restarting ", "start": "starting ", "stop": "stopping "}[verb]+m.label())
 	// OwnSession: the action may start a daemon that keeps the output open.
 	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: m.commandTimeout, OwnSession: true})
+	// The action's own output, registered and shown by a verbose view.
+	data["stdout"] = strings.TrimRight(string(res.Stdout), "\n")
+	data["stderr"] = strings.TrimRight(string(res.Stderr), "\n")
 	switch {
 	case errors.Is(err, transport.ErrTimeout):
 		return fail("%s %s: %s did not finish within %s", verb, m.label(), argv[0], m.commandTimeout)
@@ -343,6 +349,7 @@ func (m *serviceModule) waitSettled(ctx context.Context, conn transport.Conn, ma
 		if why == "" || time.Now().Add(minPoll).After(deadline) {
 			return why, nil
 		}
+		report(ctx, fmt.Sprintf("waiting for %s to %s (%s)", m.label(), map[bool]string{true: "stop", false: "come back"}[m.state == "stopped"], why))
 		if err := sleepCtx(ctx, minPoll); err != nil {
 			return "", err
 		}

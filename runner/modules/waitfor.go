@@ -127,6 +127,9 @@ func (m *waitForModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 			}
 			return plan.Change{Action: plan.Read, Failed: true, Msg: msg, Data: data}, nil
 		}
+		if m.state == "drained" {
+			report(ctx, fmt.Sprintf("waiting for %s to drain (%d connections left)", portTarget(m.host, m.port), conns))
+		}
 		if err := sleepCtx(ctx, m.sleep); err != nil {
 			return plan.Change{}, err
 		}
@@ -213,7 +216,9 @@ func probePort(ctx context.Context, conn transport.Conn, host string, port int, 
 // the port is in the wanted state ($5 = 1: accepts, with the greeting when $4
 // = 1; $5 = 0: refuses) or $6 milliseconds have passed, sleeping $7 seconds
 // between probes. It prints the last probe's result and how many probes ran:
-// one SSH session for the whole wait instead of one per probe. A loopback
+// one SSH session for the whole wait instead of one per probe. While it
+// waits, it prints on stderr the state of each probe that differs from the
+// one before ("tend-wait listen=1 accept=1 greeting=0"). A loopback
 // address is only connected to once a socket listens on the port. Without bash
 // it prints nobash=1 and the caller polls probe by probe. $8 is probeConnect.
 const pollPortScript = `command -v bash >/dev/null 2>&1 || { echo nobash=1; exit 0; }
@@ -238,6 +243,10 @@ while :; do
   set +f
   if [[ $5 == 1 ]]; then [[ $accept == 1 && ( $4 != 1 || $greeting == 1 ) ]] && break
   else [[ $accept == 0 ]] && break; fi
+  # Still waiting: say so on stderr when the state changed (progress.go).
+  state="listen=$listen accept=$accept greeting=$greeting"
+  [[ $state != "${last-}" ]] && echo "tend-wait $state" >&2
+  last=$state
   clock; (( now >= end )) && break
   sleep "$7"
 done
@@ -257,14 +266,21 @@ func waitPort(ctx context.Context, conn transport.Conn, host string, port int, g
 		return r.Accepts && (!greeting || r.Greeting)
 	}
 	flag := func(b bool) string { return map[bool]string{true: "1", false: "0"}[b] }
-	res, err := conn.Run(ctx, transport.Command{
+	goal := waitGoal(host, port, greeting, accept)
+	report(ctx, "waiting for "+goal)
+	defer report(ctx, "")
+	cmd := transport.Command{
 		Argv: []string{"/bin/sh", "-c", pollPortScript, "tend-wait", host, strconv.Itoa(port), fmt.Sprintf("%04X", port),
 			flag(greeting), flag(accept), strconv.FormatInt(timeout.Milliseconds(), 10),
 			strconv.FormatFloat(interval.Seconds(), 'f', 3, 64), probeConnect},
 		// Each probe is bounded (timeout 3 and read -t 2): the loop ends
 		// within timeout plus one probe.
 		Timeout: timeout + 15*time.Second, MaxOutput: 16 << 10,
-	})
+	}
+	if tap := newWaitTap(ctx, goal, greeting, accept); tap != nil {
+		cmd.StderrTap = tap // set only when someone listens: a nil *waitTap is no nil Writer
+	}
+	res, err := conn.Run(ctx, cmd)
 	if err != nil {
 		return probeResult{}, false, fmt.Errorf("wait for %s:%d: %w", host, port, err)
 	}
@@ -278,6 +294,7 @@ func waitPort(ctx context.Context, conn transport.Conn, host string, port int, g
 			if err != nil || reached(r) || (r.NoBash && greeting && accept) || time.Now().Add(interval).After(deadline) {
 				return r, err == nil && reached(r), err
 			}
+			report(ctx, "waiting for "+goal+" ("+waitState(r, greeting, accept)+")")
 			if err := sleepCtx(ctx, interval); err != nil {
 				return r, false, err
 			}

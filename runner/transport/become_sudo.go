@@ -69,11 +69,16 @@ func newSudoExchange(m sudoMarkers, password string, cmd Command) *sudoExchange 
 // input is the stdin the transport copies to sudo.
 func (x *sudoExchange) input() io.Reader { return x.pr }
 
-// Write scans stderr until READY; it never blocks and never fails.
+// Write scans stderr until READY, then passes the command's own stderr to
+// its StderrTap; it never blocks and never fails.
 func (x *sudoExchange) Write(p []byte) (int, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.st.ready || len(x.buf) > maxSudoChatter {
+	if x.st.ready {
+		x.tap(p)
+		return len(p), nil
+	}
+	if len(x.buf) > maxSudoChatter {
 		return len(p), nil
 	}
 	x.buf = append(x.buf, p...)
@@ -85,13 +90,21 @@ func (x *sudoExchange) Write(p []byte) (int, error) {
 			x.acts <- actRefuse
 		}
 	}
-	if bytes.Contains(x.buf, []byte(x.m.ready+"\n")) {
+	if i := bytes.Index(x.buf, []byte(x.m.ready+"\n")); i >= 0 {
 		x.st.ready = true
 		x.acts <- actReady
+		x.tap(x.buf[i+len(x.m.ready)+1:])
 	} else if len(x.buf) > maxSudoChatter {
 		x.acts <- actRefuse // not sudo talking: give it no input
 	}
 	return len(p), nil
+}
+
+// tap passes what the command wrote on stderr to the caller's StderrTap.
+func (x *sudoExchange) tap(p []byte) {
+	if x.cmd.StderrTap != nil && len(p) > 0 {
+		_, _ = x.cmd.StderrTap.Write(p)
+	}
 }
 
 // feed writes to sudo's stdin what the markers call for: the password only

@@ -33,7 +33,7 @@ const maxShellStdin = 64 << 10
 
 // shellEligible says whether cmd may run in the connection's shell.
 func shellEligible(cmd Command) bool {
-	return cmd.Input == nil && cmd.StderrTap == nil && !cmd.OwnSession &&
+	return cmd.Input == nil && !cmd.OwnSession &&
 		len(cmd.Stdin) <= maxShellStdin && bytes.IndexByte(cmd.Stdin, 0) < 0
 }
 
@@ -157,7 +157,8 @@ func (c *sshConn) runInShell(ctx context.Context, sh *sshShell, cmd Command) (re
 		outc <- shellEnd{code, err}
 	}()
 	go func() {
-		_, err := copyUntilMark(stderr, sh.stderr, []byte(mark), false)
+		// A StderrTap sees stderr as it arrives, as on a session.
+		_, err := copyUntilMark(tapStderr(stderr, cmd.StderrTap), sh.stderr, []byte(mark), false)
 		errc <- shellEnd{0, err}
 	}()
 	if _, err := io.WriteString(sh.stdin, line); err != nil {
@@ -259,8 +260,9 @@ func copyUntilMark(w io.Writer, r io.Reader, mark []byte, trailer bool) ([]byte,
 			}
 			return rest, nil
 		}
-		// Keep only what could be the start of the mark.
-		if keep := len(mark) - 1; len(pending) > keep {
+		// Keep only what could be the start of the mark: the rest goes on
+		// now, so that a line a command prints arrives whole as it runs.
+		if keep := markPrefixLen(pending, mark); keep < len(pending) {
 			_, _ = w.Write(pending[:len(pending)-keep])
 			pending = append(pending[:0], pending[len(pending)-keep:]...)
 		}
@@ -271,4 +273,15 @@ func copyUntilMark(w io.Writer, r io.Reader, mark []byte, trailer bool) ([]byte,
 			return nil, err
 		}
 	}
+}
+
+// markPrefixLen is the length of the longest end of b that begins mark
+// (shorter than mark: copyUntilMark has looked for the whole mark first).
+func markPrefixLen(b, mark []byte) int {
+	for k := min(len(mark)-1, len(b)); k > 0; k-- {
+		if bytes.Equal(b[len(b)-k:], mark[:k]) {
+			return k
+		}
+	}
+	return 0
 }
