@@ -59,7 +59,11 @@ func TestProbesAreNotCounted(t *testing.T) {
 				t.Fatal(err)
 			}
 			own := c.Data["own_probes"].(int)
-			if all.Data["count"].(int) != 2+own || all.Data["own_probes"] != 0 {
+			n := all.Data["count"].(int)
+			// On the silent stand-in the probes' sockets stay; on a greeting
+			// one a probe's reset may still be on its way at the first scan
+			// and done by the second, so fewer may be left then.
+			if !greeting && n != 2+own || greeting && (n < 2 || n > 2+own) || all.Data["own_probes"] != 0 {
 				t.Errorf("without the ledger: %v CLOSE_WAIT (%v own), with it 2 and %d own", all.Data["count"], all.Data["own_probes"], own)
 			}
 			if !greeting && own == 0 {
