@@ -16,6 +16,7 @@ func builtin() map[string]Spec {
 		"service":    serviceSpec,
 		"wait_for":   waitForSpec,
 		"assert":     assertSpec,
+		"lineinfile": lineinfileSpec,
 	}
 }
 
