@@ -191,4 +191,3 @@ func MustLoadDir(t TB, dir string) []Case {
 	}
 	return cs
 }
-

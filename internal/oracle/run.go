@@ -234,4 +234,3 @@ func seed(h *lab.Host, seeds []Seed) error {
 	}
 	return nil
 }
-
