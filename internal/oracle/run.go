@@ -95,6 +95,10 @@ func (l *Lab) Run(t TB, c Case) {
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
+	initialTend, err := l.snapshot(l.tend, c)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
 	for _, run := range []struct {
 		name  string
 		check bool
@@ -116,7 +120,7 @@ func (l *Lab) Run(t TB, c Case) {
 			for _, d := range compareStates(initial, a) {
 				diffs = append(diffs, "ansible's check changed the host: "+d)
 			}
-			for _, d := range compareStates(initial, b) {
+			for _, d := range append(compareStates(initial, b), untouched(initialTend, b)...) {
 				diffs = append(diffs, "tend's check changed the host: "+d)
 			}
 		}

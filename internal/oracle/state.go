@@ -21,6 +21,9 @@ type PathState struct {
 	Owner  string // "uid:gid"
 	// Content of a regular file.
 	Content []byte
+	// Stamp is "inode:mtime:ctime" (nanoseconds): never the same on two
+	// hosts, so compared only between a host's seed and its dry run.
+	Stamp string
 }
 
 // State is a host's snapshot for a case.
@@ -44,7 +47,7 @@ const snapshotScript = `for a in "$@"; do
 	F:*)
 		if [ -L "$p" ]; then readlink -- "$p" | base64 -w0; else printf -- -; fi
 		echo
-		if [ -e "$p" ]; then stat -L -c '%F|%a|%u:%g' -- "$p"; else echo missing; fi
+		if [ -e "$p" ]; then stat -L -c '%F|%a|%u:%g|%i:%.9Y:%.9Z' -- "$p"; else echo missing; fi
 		if [ -f "$p" ]; then base64 -w0 -- "$p"; else printf -- -; fi
 		echo ;;
 	esac
@@ -110,11 +113,11 @@ func (l *Lab) snapshot(h *lab.Host, c Case) (State, error) {
 		}
 		ps := PathState{Link: strings.TrimSuffix(string(link), "\n")}
 		if f[1] != "missing" {
-			parts := strings.SplitN(f[1], "|", 3)
-			if len(parts) != 3 {
+			parts := strings.SplitN(f[1], "|", 4)
+			if len(parts) != 4 {
 				return st, fmt.Errorf("oracle: snapshot %s: bad stat line %q", h.Name, f[1])
 			}
-			ps.Exists, ps.Type, ps.Mode, ps.Owner = true, parts[0], parts[1], parts[2]
+			ps.Exists, ps.Type, ps.Mode, ps.Owner, ps.Stamp = true, parts[0], parts[1], parts[2], parts[3]
 		}
 		if ps.Content, err = dec(f[2]); err != nil {
 			return st, err
@@ -154,6 +157,19 @@ func (l *Lab) snapshot(h *lab.Host, c Case) (State, error) {
 		sort.Strings(st.Backups[b0])
 	}
 	return st, nil
+}
+
+// untouched lists the paths whose inode, mtime or ctime differ between a
+// host's snapshots a and b: a dry run must touch nothing.
+func untouched(a, b State) []string {
+	var out []string
+	for p, x := range a.Paths {
+		if y := b.Paths[p]; x.Stamp != y.Stamp {
+			out = append(out, fmt.Sprintf("%s: inode:mtime:ctime %s, was %s", p, y.Stamp, x.Stamp))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // compareStates lists how b differs from a.
