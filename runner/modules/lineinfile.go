@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -60,6 +62,9 @@ func (p pathArgs) resolve(file string, n *yaml.Node, module string) (string, err
 		return "", posErr(file, n, module, "path is required (aliases: dest, destfile, name)")
 	case len(got) > 1:
 		return "", posErr(file, n, module, "give one of %v, they are the same argument", got)
+	}
+	if !sysctlTemplated(val) && (!path.IsAbs(val) || strings.ContainsAny(val, "\n\x00")) {
+		return "", posErr(file, sysctlArgValue(n, got[0], n), module, "%s %q must be an absolute path (tend expands no ~ nor relative paths)", got[0], val)
 	}
 	return val, nil
 }

@@ -52,6 +52,7 @@ func TestLineinfile(t *testing.T) {
 		{name: "bad group in line", args: `{path: FILE, regexp: '(a)', line: '\2', backrefs: true}`, err: "invalid group reference"},
 		{name: "validate without %s", args: "{path: FILE, line: x, validate: 'true'}", err: "must contain %s"},
 		{name: "two paths", args: "{path: FILE, dest: FILE, line: x}", err: "give one of"},
+		{name: "relative path", args: "{path: etc/x, line: x}", err: "play.yml:1:8: lineinfile: path \"etc/x\" must be an absolute path"},
 		{name: "unknown key", args: "{path: FILE, line: x, insert_after: EOF}", err: "insert_after"},
 	})
 }
