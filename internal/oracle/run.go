@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"tend/internal/lab"
@@ -33,30 +32,15 @@ const Host = "target"
 // Root is the directory the harness empties on both hosts before a case.
 const Root = "/etc/oracle"
 
-var (
-	buildOnce sync.Once
-	buildBin  string
-	buildErr  error
-)
-
-// tendBinary builds cmd/tend once per test process (into a directory that
-// lives as long as the process: `go test` removes its own temp dirs, this
-// one is removed by the first Lab's cleanup being not the last, so it is
-// left in os.TempDir and named after the process).
-func tendBinary() (string, error) {
-	buildOnce.Do(func() {
-		dir := filepath.Join(os.TempDir(), "tend-oracle-bin-"+strconv.Itoa(os.Getpid()))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			buildErr = err
-			return
-		}
-		buildBin = filepath.Join(dir, "tend")
-		out, err := exec.Command("go", "build", "-o", buildBin, "tend/cmd/tend").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("oracle: build tend: %v\n%s", err, out)
-		}
-	})
-	return buildBin, buildErr
+// buildTend builds cmd/tend into dir (the Go build cache makes a second
+// build in the same test process cheap).
+func buildTend(dir string) (string, error) {
+	bin := filepath.Join(dir, "tend")
+	out, err := exec.Command("go", "build", "-o", bin, "tend/cmd/tend").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("oracle: build tend: %v\n%s", err, out)
+	}
+	return bin, nil
 }
 
 // NewLab brings up the two hosts and builds tend. It skips the test when
@@ -67,11 +51,10 @@ func NewLab(t TB) *Lab {
 	if err != nil {
 		t.Skipf("ansible-playbook not installed; differential tests skipped")
 	}
-	bin, err := tendBinary()
+	bin, err := buildTend(t.TempDir())
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(bin)) })
 	l := lab.New(t, 2, lab.WithOverlayEtc())
 	return &Lab{lab: l, ansible: l.Hosts[0], tend: l.Hosts[1], dir: t.TempDir(), tendBin: bin, ansBin: ans}
 }
