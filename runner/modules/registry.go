@@ -9,13 +9,16 @@ import (
 // module file adds its one line here.
 func builtin() map[string]Spec {
 	return map[string]Spec{
-		"command":    commandSpec,
-		"shell":      shellSpec,
-		"sysctl":     sysctlSpec,
-		"tcp_states": tcpStatesSpec,
-		"service":    serviceSpec,
-		"wait_for":   waitForSpec,
-		"assert":     assertSpec,
+		"command":     commandSpec,
+		"shell":       shellSpec,
+		"sysctl":      sysctlSpec,
+		"tcp_states":  tcpStatesSpec,
+		"service":     serviceSpec,
+		"wait_for":    waitForSpec,
+		"assert":      assertSpec,
+		"lineinfile":  lineinfileSpec,
+		"blockinfile": blockinfileSpec,
+		"replace":     replaceSpec,
 	}
 }
 

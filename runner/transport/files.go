@@ -33,6 +33,13 @@ type WriteOptions struct {
 	ExpectSHA256 string
 	// Mode is used when the file does not exist yet (default 0644).
 	Mode fs.FileMode
+	// Validate, when set, is a command (argv) run on the new content before
+	// it replaces the file, as Ansible's validate: each "%s" in its words
+	// becomes the temp file's path. A non-zero exit is a *FileError (step
+	// "validating the new content"; Stderr holds its output and "rc:N") and
+	// leaves the file untouched. It runs with stdin from /dev/null, on a
+	// session of its own (Command.OwnSession), as the write's user.
+	Validate []string
 }
 
 // ExpectAbsent, as WriteOptions.ExpectSHA256, means the plan saw no file:
@@ -209,9 +216,11 @@ func WriteFileAtomic(ctx context.Context, c Conn, path string, data []byte, opts
 	if data == nil {
 		data = []byte{} // stdin must be closed, not absent
 	}
+	args := append([]string{path, want, backup, strconv.FormatUint(uint64(mode), 8), stamp}, opts.Validate...)
 	res, err := c.Run(ctx, Command{
-		Argv:  shScript(writeScript, path, want, backup, strconv.FormatUint(uint64(mode), 8), stamp),
-		Stdin: data,
+		Argv:       shScript(writeScript, args...),
+		Stdin:      data,
+		OwnSession: len(opts.Validate) > 0,
 	})
 	if err != nil {
 		return WriteResult{}, err

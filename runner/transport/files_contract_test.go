@@ -26,6 +26,35 @@ func runFileContract(t *testing.T, newConn func(t *testing.T) Conn) {
 	t.Run("ReadOnlyDir", func(t *testing.T) { fileReadOnlyDir(t, newConn(t)) })
 	t.Run("DiskFull", func(t *testing.T) { fileDiskFull(t, newConn(t)) })
 	t.Run("NotRegular", func(t *testing.T) { fileNotRegular(t, newConn(t)) })
+	t.Run("Validate", func(t *testing.T) { fileValidate(t, newConn(t)) })
+}
+
+// fileValidate: the validate command sees the new content at the temp path
+// ("%s" inside a word too); when it fails the file, its mode and its
+// directory are as before: no temp file, no backup.
+func fileValidate(t *testing.T, c Conn) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "sshd_config")
+	mustWrite(t, p, "old\n", 0o600)
+	check := []string{"/bin/sh", "-c", `grep -q '^good$' "$1" && case $2 in --file=*) exit 0;; esac; echo "bad content in $1" >&2; exit 3`, "sh", "%s", "--file=%s"}
+	_, err := WriteFileAtomic(ctx, c, p, []byte("bad\n"), WriteOptions{Backup: true, Validate: check})
+	var fe *FileError
+	if !errors.As(err, &fe) || !strings.Contains(fe.Step, "validat") || !strings.Contains(fe.Stderr, "bad content in "+dir+"/.sshd_config.tend-tmp.") || !strings.Contains(fe.Stderr, "rc:3") {
+		t.Fatalf("write of invalid content: %v, want a validate *FileError naming the temp file and rc:3", err)
+	}
+	mustContent(t, p, "old\n")
+	if tmps, backups := leftovers(t, dir); len(tmps)+len(backups) > 0 {
+		t.Errorf("left behind: %v %v", tmps, backups)
+	}
+	res, err := WriteFileAtomic(ctx, c, p, []byte("good\n"), WriteOptions{Backup: true, Validate: check})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContent(t, p, "good\n")
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o600 || res.BackupPath == "" {
+		t.Errorf("mode %v backup %q, want 0600 and a backup", fi.Mode().Perm(), res.BackupPath)
+	}
 }
 
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }

@@ -33,7 +33,9 @@ printf '%s\n%s\n%s' "$l" "$s" "$t"`
 
 // writeScript replaces the (symlink-resolved) file $1 with stdin.
 // $2 expected sha256 or "absent" or empty; $3 backup 1/0; $4 octal mode
-// for a new file; $5 backup timestamp. Prints: in-place flag, target,
+// for a new file; $5 backup timestamp; $6... a validate command, run on the
+// temp file before it replaces the target (each "%s" in its words becomes
+// the temp file's path). Prints: in-place flag, target,
 // backup path. On any failure the temp file (and an unneeded backup) is
 // removed and the original is left as it was.
 const writeScript = `LC_ALL=C; export LC_ALL
@@ -77,6 +79,25 @@ else
 	chmod "$mode" -- "$tmp" || exit 90
 fi
 sync -- "$tmp" 2>/dev/null || sync || exit 92
+if [ $# -gt 5 ]; then
+	shift 5
+	n=$#
+	while [ "$n" -gt 0 ]; do
+		a=$1 r=
+		shift
+		while :; do
+			case $a in
+			*%s*) r=$r${a%%"%s"*}$tmp a=${a#*"%s"} ;;
+			*) r=$r$a; break ;;
+			esac
+		done
+		set -- "$@" "$r"
+		n=$((n-1))
+	done
+	"$@" </dev/null >&2
+	rc=$?
+	if [ "$rc" != 0 ]; then echo "rc:$rc" >&2; exit 95; fi
+fi
 inplace=0
 if [ "$e" = 1 ] && mountpoint -q -- "$t" 2>/dev/null; then
 	inplace=1
@@ -118,5 +139,6 @@ var scriptSteps = map[int]string{
 	92: "syncing the temp file",
 	93: "renaming the temp file over the target (mv)",
 	94: "rewriting the bind-mounted target in place",
+	95: "validating the new content (validate)",
 	99: "interrupted",
 }

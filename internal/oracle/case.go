@@ -1,0 +1,193 @@
+package oracle
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// Case is one differential test.
+type Case struct {
+	// Name is the case file's name without .txtar.
+	Name string
+	// Playbook is the YAML both tools run (hosts: all; one host, "target").
+	Playbook string
+	// Seeds are written on both hosts before the first run.
+	Seeds []Seed
+	// Compare lists the paths whose state is compared after every run:
+	// existence, symlink target, type, mode, owner and group, and the
+	// content of regular files byte for byte.
+	Compare []string
+	// CompareDirs lists directories whose entry names are compared (backup
+	// files left out: see Backups).
+	CompareDirs []string
+	// Backups lists files of which both tools must have kept a backup
+	// holding the same content after the apply.
+	Backups []string
+	// ExtraVars are passed to both tools as -e KEY=VALUE.
+	ExtraVars []string
+}
+
+// Seed is a file (or symlink) set up before a case runs.
+type Seed struct {
+	Path    string
+	Content []byte
+	Mode    fs.FileMode // default 0644
+	Link    string      // when set, Path is a symlink to Link (Content unused)
+}
+
+// LoadCase reads a case file. Its comment section holds one directive a
+// line (blank lines and lines starting with # are ignored):
+//
+//	compare PATH...          compare these paths after every run
+//	compare-dir DIR...       compare the entry names of these directories
+//	backup PATH...           both tools must have backed PATH up
+//	mode PATH OCTAL          the seed's mode (default 0644)
+//	crlf PATH                the seed's line endings become CRLF
+//	no-final-newline PATH    the seed's last newline is dropped
+//	link PATH TARGET         PATH is seeded as a symlink to TARGET
+//	extra-var KEY=VALUE      passed to both tools with -e
+//
+// Its files are "playbook.yml" and the seeds, named by absolute path.
+func LoadCase(file string) (Case, error) {
+	a, err := txtar.ParseFile(file)
+	if err != nil {
+		return Case{}, fmt.Errorf("oracle: %w", err)
+	}
+	c := Case{Name: strings.TrimSuffix(filepath.Base(file), ".txtar")}
+	seeds := map[string]*Seed{}
+	var order []string
+	for _, f := range a.Files {
+		switch {
+		case f.Name == "playbook.yml":
+			c.Playbook = string(f.Data)
+		case path.IsAbs(f.Name):
+			seeds[f.Name] = &Seed{Path: f.Name, Content: f.Data, Mode: 0o644}
+			order = append(order, f.Name)
+		default:
+			return c, fmt.Errorf("oracle: %s: file %q: want playbook.yml or an absolute path", file, f.Name)
+		}
+	}
+	if c.Playbook == "" {
+		return c, fmt.Errorf("oracle: %s: no playbook.yml", file)
+	}
+	for i, line := range strings.Split(string(a.Comment), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || strings.HasPrefix(fields[0], "#") {
+			continue
+		}
+		bad := func(format string, v ...any) error {
+			return fmt.Errorf("oracle: %s:%d: %s: %s", file, i+1, fields[0], fmt.Sprintf(format, v...))
+		}
+		args := fields[1:]
+		seed := func() (*Seed, error) {
+			if len(args) == 0 || seeds[args[0]] == nil {
+				return nil, bad("no seed file %q in the archive", strings.Join(args, " "))
+			}
+			return seeds[args[0]], nil
+		}
+		switch fields[0] {
+		case "compare":
+			c.Compare = append(c.Compare, args...)
+		case "compare-dir":
+			c.CompareDirs = append(c.CompareDirs, args...)
+		case "backup":
+			c.Backups = append(c.Backups, args...)
+		case "extra-var":
+			c.ExtraVars = append(c.ExtraVars, args...)
+		case "mode":
+			s, err := seed()
+			if err != nil {
+				return c, err
+			}
+			if len(args) != 2 {
+				return c, bad("want PATH OCTAL")
+			}
+			m, err := strconv.ParseUint(args[1], 8, 32)
+			if err != nil {
+				return c, bad("mode %q: %v", args[1], err)
+			}
+			s.Mode = fs.FileMode(m)
+		case "crlf":
+			s, err := seed()
+			if err != nil {
+				return c, err
+			}
+			s.Content = []byte(strings.ReplaceAll(string(s.Content), "\n", "\r\n"))
+		case "no-final-newline":
+			s, err := seed()
+			if err != nil {
+				return c, err
+			}
+			s.Content = []byte(strings.TrimSuffix(strings.TrimSuffix(string(s.Content), "\n"), "\r"))
+		case "link":
+			if len(args) != 2 || !path.IsAbs(args[0]) {
+				return c, bad("want PATH TARGET")
+			}
+			seeds[args[0]] = &Seed{Path: args[0], Link: args[1]}
+			order = append(order, args[0])
+		default:
+			return c, bad("unknown directive")
+		}
+		for _, p := range args {
+			if fields[0] != "extra-var" && fields[0] != "mode" && fields[0] != "link" && !path.IsAbs(p) {
+				return c, bad("%q is not an absolute path", p)
+			}
+		}
+	}
+	for _, p := range order {
+		c.Seeds = append(c.Seeds, *seeds[p])
+	}
+	if len(c.Compare)+len(c.CompareDirs) == 0 {
+		return c, fmt.Errorf("oracle: %s: nothing to compare (add a compare directive)", file)
+	}
+	return c, nil
+}
+
+// LoadDir loads every *.txtar case in dir, sorted by name.
+func LoadDir(dir string) ([]Case, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.txtar"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []Case
+	for _, n := range names {
+		c, err := LoadCase(n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("oracle: no *.txtar cases in %s", dir)
+	}
+	return out, nil
+}
+
+// TB is the part of testing.TB the harness uses.
+type TB interface {
+	Helper()
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	Cleanup(func())
+	TempDir() string
+}
+
+// MustLoadDir is LoadDir failing the test on error.
+func MustLoadDir(t TB, dir string) []Case {
+	t.Helper()
+	cs, err := LoadDir(dir)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return cs
+}

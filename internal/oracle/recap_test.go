@@ -1,0 +1,106 @@
+package oracle
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const ansibleOut = `
+PLAY [Harden sshd] *************************************************************
+
+TASK [Disable root login] ******************************************************
+changed: [target]
+
+TASK [Skip me] *****************************************************************
+skipping: [target]
+
+TASK [Broken] ******************************************************************
+fatal: [target]: FAILED! => {"changed": false, "msg": "failed to validate"}
+...ignoring
+
+RUNNING HANDLER [restart sshd] *************************************************
+ok: [target]
+
+PLAY RECAP *********************************************************************
+other                      : ok=9    changed=9    unreachable=0    failed=0    skipped=0    rescued=0    ignored=0
+target                     : ok=3    changed=1    unreachable=0    failed=0    skipped=1    rescued=0    ignored=1
+`
+
+const tendOut = `{"event":"run_start","data":{"schema":1}}
+{"event":"play_start","data":{"name":"p","hosts":["target"]}}
+{"event":"task","data":{"host":"target","task":"Disable root login","phase":"task","status":"changed"}}
+{"event":"task","data":{"host":"target","task":"Skip me","phase":"task","status":"skipped"}}
+{"event":"task","data":{"host":"target","task":"Broken","phase":"task","status":"failed","ignored":true}}
+{"event":"task","data":{"host":"target","task":"restart sshd","phase":"handler","status":"ok"}}
+{"event":"task","data":{"host":"target","task":"Disable root login","phase":"recheck","status":"ok"}}
+{"event":"summary","data":{"hosts":[{"host":"target","ok":2,"changed":1,"failed":0,"skipped":1,"unreachable":0,"ignored":1}]}}`
+
+// The two parsers read the same run the same way: per-task statuses and
+// the recap in Ansible's terms (tend's recheck left out, its ok made to
+// count changed and ignored tasks as Ansible's does).
+func TestParseBothTools(t *testing.T) {
+	a, err := ParseAnsible(ansibleOut, Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ParseTend(tendOut, Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Outcome{
+		Recap: Recap{OK: 3, Changed: 1, Skipped: 1, Ignored: 1},
+		Tasks: []TaskResult{{"Disable root login", "changed", false}, {"Skip me", "skipped", false},
+			{"Broken", "failed", true}, {"restart sshd", "ok", false}},
+	}
+	if !reflect.DeepEqual(a, want) {
+		t.Errorf("ansible: %+v\nwant %+v", a, want)
+	}
+	if !reflect.DeepEqual(b, want) {
+		t.Errorf("tend: %+v\nwant %+v", b, want)
+	}
+	if d := compareOutcomes(a, b); len(d) > 0 {
+		t.Errorf("compareOutcomes: %v", d)
+	}
+	b.Tasks[0].Status = "ok"
+	if d := compareOutcomes(a, b); len(d) != 1 || !strings.Contains(d[0], "task 1") {
+		t.Errorf("compareOutcomes missed a task difference: %v", d)
+	}
+	if _, err := ParseAnsible("PLAY [x]\n", Host); err == nil {
+		t.Error("no recap: want an error")
+	}
+}
+
+func TestBackupNames(t *testing.T) {
+	for name, want := range map[string]bool{
+		"sshd_config.tend-backup.20261206T235959.123456789":   true,
+		"sshd_config.tend-backup.20261206T235959.123456789.1": true,
+		"sshd_config.12345.2026-12-06@23:59:59~":              true,
+		"sshd_config":                                         false,
+		"sshd_config.d":                                       false,
+		"other.12345.2026-12-06@23:59:59~":                    false,
+	} {
+		if got := backupOf(name, "sshd_config"); got != want {
+			t.Errorf("backupOf(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestLoadCaseDirectives(t *testing.T) {
+	cs, err := LoadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.Name == "lineinfile-create-crlf-symlink" {
+			for _, s := range c.Seeds {
+				if s.Path == "/etc/oracle/win/settings.ini" && string(s.Content) != "[main]\r\nretries=3\r\nname=app" {
+					t.Errorf("crlf + no-final-newline seed: %q", s.Content)
+				}
+				if s.Path == "/etc/oracle/link/current.conf" && s.Link != "real.conf" {
+					t.Errorf("link seed: %+v", s)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package oracle
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"tend/internal/lab"
+)
+
+// Lab is a pair of identical lab hosts: Ansible runs on one, tend on the
+// other. Each has a private /etc (lab.WithOverlayEtc).
+type Lab struct {
+	lab     *lab.Lab
+	ansible *lab.Host
+	tend    *lab.Host
+	dir     string
+	tendBin string
+	ansBin  string
+}
+
+// Host is the inventory name both tools know their host by.
+const Host = "target"
+
+// Root is the directory the harness empties on both hosts before a case.
+const Root = "/etc/oracle"
+
+// buildTend builds cmd/tend into dir (the Go build cache makes a second
+// build in the same test process cheap).
+func buildTend(dir string) (string, error) {
+	bin := filepath.Join(dir, "tend")
+	out, err := exec.Command("go", "build", "-o", bin, "tend/cmd/tend").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("oracle: build tend: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// NewLab brings up the two hosts and builds tend. It skips the test when
+// ansible-playbook is not installed.
+func NewLab(t TB) *Lab {
+	t.Helper()
+	ans, err := exec.LookPath("ansible-playbook")
+	if err != nil {
+		t.Skipf("ansible-playbook not installed; differential tests skipped")
+	}
+	bin, err := buildTend(t.TempDir())
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	l := lab.New(t, 2, lab.WithOverlayEtc())
+	return &Lab{lab: l, ansible: l.Hosts[0], tend: l.Hosts[1], dir: t.TempDir(), tendBin: bin, ansBin: ans}
+}
+
+// Run runs the case: seeds both hosts, then a check run, an apply and a
+// second apply by each tool, comparing after each. A difference is a test
+// error naming the run, the path or the task.
+func (l *Lab) Run(t TB, c Case) {
+	t.Helper()
+	dir := t.TempDir()
+	pb := filepath.Join(dir, "playbook.yml")
+	if err := os.WriteFile(pb, []byte(c.Playbook), 0o644); err != nil {
+		t.Fatalf("%v", err)
+	}
+	for _, h := range []*lab.Host{l.ansible, l.tend} {
+		if err := seed(h, c.Seeds); err != nil {
+			t.Fatalf("%v", err)
+		}
+	}
+	initial, err := l.snapshot(l.ansible, c)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	initialTend, err := l.snapshot(l.tend, c)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	for _, run := range []struct {
+		name  string
+		check bool
+	}{{"check", true}, {"apply", false}, {"second apply", false}} {
+		ans, ansOut := l.runAnsible(t, dir, pb, c, run.check)
+		tnd, tndOut := l.runTend(t, dir, pb, c, run.check)
+		diffs := compareOutcomes(ans, tnd)
+		a, err := l.snapshot(l.ansible, c)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		b, err := l.snapshot(l.tend, c)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		diffs = append(diffs, compareStates(a, b)...)
+		if run.check {
+			// Both dry runs must have left every file as seeded.
+			for _, d := range compareStates(initial, a) {
+				diffs = append(diffs, "ansible's check changed the host: "+d)
+			}
+			for _, d := range append(compareStates(initial, b), untouched(initialTend, b)...) {
+				diffs = append(diffs, "tend's check changed the host: "+d)
+			}
+		}
+		if run.name == "apply" {
+			diffs = append(diffs, l.compareBackups(c, a, b)...)
+		}
+		if len(diffs) > 0 {
+			t.Errorf("%s: %s: tend differs from ansible-playbook:\n  %s\n--- ansible-playbook output\n%s\n--- tend output\n%s",
+				c.Name, run.name, strings.Join(diffs, "\n  "), ansOut, tndOut)
+			return
+		}
+	}
+}
+
+// runAnsible runs ansible-playbook on the Ansible host.
+func (l *Lab) runAnsible(t TB, dir, pb string, c Case, check bool) (Outcome, string) {
+	t.Helper()
+	inv := filepath.Join(dir, "ansible-inventory.ini")
+	writeInventory(t, inv, l.ansible, l.lab.ClientKey)
+	cfg := filepath.Join(dir, "ansible.cfg")
+	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
+		t.Fatalf("%v", err)
+	}
+	args := []string{"-i", inv, pb}
+	if check {
+		args = append(args, "--check")
+	}
+	for _, v := range c.ExtraVars {
+		args = append(args, "-e", v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, l.ansBin, args...)
+	home := filepath.Join(dir, "home")
+	cmd.Env = append(os.Environ(), "HOME="+home, "ANSIBLE_CONFIG="+cfg,
+		"ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, "ansible-local"),
+		"ANSIBLE_PIPELINING=True", "ANSIBLE_NOCOLOR=1", "ANSIBLE_FORCE_COLOR=0",
+		"ANSIBLE_RETRY_FILES_ENABLED=False", "ANSIBLE_DEPRECATION_WARNINGS=False",
+		"ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3", "ANSIBLE_STDOUT_CALLBACK=default",
+		"ANSIBLE_HOST_KEY_CHECKING=True",
+		// The lab's known_hosts, strictly; no ControlPersist master left behind.
+		"ANSIBLE_SSH_ARGS=-o ControlMaster=no -o ControlPersist=no -o UserKnownHostsFile="+l.lab.KnownHosts+
+			" -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=10")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	o, perr := ParseAnsible(out.String(), Host)
+	if perr != nil {
+		t.Fatalf("ansible-playbook %s: %v (%v)\n%s", strings.Join(args, " "), perr, err, out.String())
+	}
+	return o, out.String()
+}
+
+// runTend runs tend on the tend host.
+func (l *Lab) runTend(t TB, dir, pb string, c Case, check bool) (Outcome, string) {
+	t.Helper()
+	inv := filepath.Join(dir, "tend-inventory.ini")
+	writeInventory(t, inv, l.tend, l.lab.ClientKey)
+	args := []string{"run", pb, "-i", inv, "--known-hosts", l.lab.KnownHosts, "--format", "json",
+		"--lock-file", filepath.Join(dir, "tend.lock")}
+	if check {
+		args = append(args, "--check")
+	}
+	for _, v := range c.ExtraVars {
+		args = append(args, "-e", v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, l.tendBin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	o, perr := ParseTend(stdout.String(), Host)
+	if perr != nil {
+		t.Fatalf("tend %s: %v (%v)\n%s\n%s", strings.Join(args, " "), perr, err, stdout.String(), stderr.String())
+	}
+	return o, stdout.String() + stderr.String()
+}
+
+func writeInventory(t TB, p string, h *lab.Host, key string) {
+	t.Helper()
+	inv := fmt.Sprintf("%s ansible_host=%s ansible_port=%d ansible_user=root ansible_ssh_private_key_file=%s\n", Host, h.Addr, h.Port, key)
+	if err := os.WriteFile(p, []byte(inv), 0o644); err != nil {
+		t.Fatalf("%v", err)
+	}
+}
+
+// seedScript empties Root, then writes each seed: $1 path, $2 mode (or
+// "link"), $3 base64 content or link target, repeated.
+const seedScript = `set -e
+rm -rf -- "$0"
+while [ $# -gt 0 ]; do
+	mkdir -p -- "$(dirname -- "$1")"
+	rm -f -- "$1"
+	if [ "$2" = link ]; then
+		ln -s -- "$3" "$1"
+	else
+		printf '%s' "$3" | base64 -d > "$1"
+		chmod "$2" -- "$1"
+	fi
+	shift 3
+done`
+
+func seed(h *lab.Host, seeds []Seed) error {
+	argv := []string{"/bin/sh", "-c", seedScript, Root}
+	for _, s := range seeds {
+		if s.Link != "" {
+			argv = append(argv, s.Path, "link", s.Link)
+			continue
+		}
+		argv = append(argv, s.Path, strconv.FormatUint(uint64(s.Mode.Perm()), 8), base64.StdEncoding.EncodeToString(s.Content))
+	}
+	if _, _, err := h.Exec(context.Background(), argv...); err != nil {
+		return fmt.Errorf("oracle: seed %s: %w", h.Name, err)
+	}
+	return nil
+}
