@@ -16,6 +16,8 @@ func builtin() map[string]Spec {
 		"service":    serviceSpec,
 		"wait_for":   waitForSpec,
 		"assert":     assertSpec,
+		"file":       fileSpec,
+		"stat":       statSpec,
 	}
 }
 
