@@ -26,7 +26,8 @@ const fsEntryFields = 16
 // OP's tag then its answer, all NUL-terminated:
 //
 //	lstat P, stat P   "absent" | "ok" ENTRY   (stat follows symlinks; a dangling one is "dangling" ENTRY)
-//	tree P            ENTRY... "." : every entry under P, not following symlinks (errors on stderr)
+//	tree P            ENTRY... "." : every entry under P, not following symlinks below P (errors on stderr)
+//	maxdepth N        later trees stop N levels below their top ("" for no limit); no answer
 //	real P            "ok" RESOLVED | "err"   (readlink -f)
 //	dirlinks P        (LINK RESOLVED)... "." : symlinks under P to directories, resolved ("" when it cannot be)
 //	missing P         the components of P that do not exist, deepest first, then ""
@@ -40,7 +41,7 @@ const fsEntryFields = 16
 //
 // GNU find (-printf) is needed. Unknown operations exit 81.
 const fsProbeScript = `LC_ALL=C; export LC_ALL
-F='` + fsEntryFormat + `'
+F='` + fsEntryFormat + `' md=
 while [ $# -ge 2 ]; do
 	op=$1 a=$2; shift 2
 	printf '%s\0' "$op"
@@ -53,8 +54,10 @@ while [ $# -ge 2 ]; do
 			if [ -L "$a" ] && [ ! -e "$a" ]; then printf 'dangling\0'; o=-P; else printf 'ok\0'; fi
 		else printf 'ok\0'; fi
 		find $o "$a" -maxdepth 0 -printf "$F" || exit 84 ;;
+	maxdepth) md=$a ;;
 	tree)
-		find -P "$a" -mindepth 1 -printf "$F"
+		if [ -n "$md" ]; then find -H "$a" -mindepth 1 -maxdepth "$md" -printf "$F"
+		else find -H "$a" -mindepth 1 -printf "$F"; fi
 		printf '.\0' ;;
 	real)
 		if r=$(readlink -f -- "$a"); then printf 'ok\0%s\0' "$r"; else printf 'err\0'; fi ;;
@@ -99,6 +102,7 @@ type fsEntry struct {
 	Blocks              int64  // 512-byte blocks allocated
 	LinkTarget          string // symlink text (%l), "" otherwise
 	Path                string
+	checksum            string // set by find's get_checksum
 }
 
 func parseFSEntry(f []string) (fsEntry, error) {
@@ -302,6 +306,7 @@ func parseFSProbe(out []byte, ops []fsOp) ([]fsAnswer, error) {
 			if a.value, ok = next(); !ok {
 				return nil, short
 			}
+		case "maxdepth":
 		case "cat":
 			if a.status, ok = next(); !ok {
 				return nil, short

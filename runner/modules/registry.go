@@ -18,6 +18,7 @@ func builtin() map[string]Spec {
 		"assert":     assertSpec,
 		"file":       fileSpec,
 		"stat":       statSpec,
+		"find":       findSpec,
 	}
 }
 
