@@ -19,6 +19,7 @@ func builtin() map[string]Spec {
 		"file":       fileSpec,
 		"stat":       statSpec,
 		"find":       findSpec,
+		"copy":       copySpec,
 	}
 }
 
