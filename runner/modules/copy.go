@@ -159,6 +159,7 @@ type copyState struct {
 	newMode uint32 // mode of a new file
 	steps   []fsStep
 	changes []attrChange
+	warning string
 }
 
 // Check reads dest (followed), its directory and the owner and group asked
@@ -203,7 +204,9 @@ func (m *copyModule) inspect(ctx context.Context, conn transport.Conn) (*copySta
 		}
 	}
 	if ans[1].status != "ok" || ans[1].entry.Type != 'd' {
-		return nil, fmt.Errorf("destination directory %s does not exist", path.Dir(st.dest))
+		// A dry run may come before the task that makes the directory: say
+		// so; the write itself fails if it is still missing then.
+		st.warning = fmt.Sprintf("destination directory %s does not exist now: an earlier task must create it", path.Dir(st.dest))
 	}
 	st.sha = transport.ExpectAbsent
 	switch {
@@ -260,6 +263,9 @@ func (m *copyModule) change(st *copyState) plan.Change {
 		}
 	}
 	c.Files = []plan.FileChange{fc}
+	if st.warning != "" {
+		c.Warnings = append(c.Warnings, st.warning)
+	}
 	for _, ch := range st.changes {
 		c.Values = append(c.Values, plan.ValueChange{Key: ch.attr, Before: ch.before, After: ch.after, Status: sysctlStatusChange})
 	}

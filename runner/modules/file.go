@@ -117,6 +117,8 @@ type fileState struct {
 	changes []attrChange
 	what    []string // what would be done, for the summary
 	deleted *treeCount
+	// srcMissing says why a link cannot be made yet (src absent, no force).
+	srcMissing string
 }
 
 // treeCount is what deleting a path removes.
@@ -320,11 +322,10 @@ func (m *fileModule) planDirectory(st *fileState, followed fsAnswer, extra []fsA
 }
 
 func (m *fileModule) planLink(st *fileState, state string, src fsAnswer, ids hostIDs) error {
-	if src.status == "absent" && !m.force {
-		if state == "hard" {
-			return fmt.Errorf("src %s does not exist", m.src)
-		}
-		return fmt.Errorf("src %s does not exist (force: true makes the link anyway)", m.linkSrcPath())
+	if src.status == "absent" && !m.force && state == "link" {
+		// A dry run may come before the task that makes src: planned with
+		// a warning; Apply refuses while it is still missing.
+		st.srcMissing = fmt.Sprintf("src %s does not exist (force: true makes the link anyway)", m.linkSrcPath())
 	}
 	op := "symlink"
 	if state == "hard" {
@@ -369,6 +370,7 @@ func (m *fileModule) planLink(st *fileState, state string, src fsAnswer, ids hos
 			kind = "hard link to "
 		}
 		st.changes = append(st.changes, attrChange{m.path, "state", before, kind + m.src})
+		st.what = append(st.what, "make it a "+kind+m.src)
 	}
 	// Owner and group of the link itself; a mode goes to the target (a
 	// symlink has none), when it exists.

@@ -32,6 +32,9 @@ func (m *fileModule) change(st *fileState) plan.Change {
 		return c
 	}
 	c.Action = plan.Update
+	if st.srcMissing != "" {
+		c.Warnings = append(c.Warnings, st.srcMissing+": an earlier task must create it")
+	}
 	if n := st.deleted; n != nil {
 		what := entryKind(st.entry.Type)
 		if st.entry.Type == 'l' {
@@ -70,7 +73,7 @@ func (m *fileModule) change(st *fileState) plan.Change {
 	var parts []string
 	parts = append(parts, st.what...)
 	if n := len(st.changes); n > 0 && len(st.what) == 0 {
-		parts = append(parts, fmt.Sprintf("%s to change", pluralize(int64(n), "attribute")))
+		parts = append(parts, fmt.Sprintf("change %s", pluralize(int64(n), "attribute")))
 	}
 	if len(parts) == 0 {
 		parts = []string{"change"}
@@ -100,6 +103,10 @@ func (m *fileModule) Apply(ctx context.Context, conn transport.Conn, planned pla
 		}
 	}
 	c := m.change(st)
+	if st.srcMissing != "" {
+		c.Failed, c.Msg = true, fmt.Sprintf("file: %s: %s", m.path, st.srcMissing)
+		return c, nil
+	}
 	if err := fsChange(ctx, conn, st.steps); err != nil {
 		c.Failed, c.Msg = true, fmt.Sprintf("file: %s: %v", m.path, err)
 		return c, nil

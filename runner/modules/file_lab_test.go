@@ -103,8 +103,15 @@ func TestLabFile(t *testing.T) {
 		if _, err := newFileT(t, "path: "+filepath.Join(d, "a")+"\nsrc: b\nstate: link").Check(context.Background(), l.conn); err == nil || !strings.Contains(err.Error(), "force") {
 			t.Errorf("file in the way: %v", err)
 		}
-		if _, err := newFileT(t, "path: "+filepath.Join(d, "l2")+"\nsrc: nope\nstate: link").Check(context.Background(), l.conn); err == nil || !strings.Contains(err.Error(), "does not exist") {
-			t.Errorf("missing src: %v", err)
+		// A missing src: planned with a warning (an earlier task may make
+		// it), refused when applied.
+		m := newFileT(t, "path: "+filepath.Join(d, "l2")+"\nsrc: nope\nstate: link")
+		dry, err := m.Check(context.Background(), l.conn)
+		if err != nil || len(dry.Warnings) != 1 || !strings.Contains(dry.Warnings[0], "does not exist") {
+			t.Errorf("missing src: %v %q", err, dry.Warnings)
+		}
+		if got, err := m.Apply(context.Background(), l.conn, dry); err != nil || !got.Failed || exists(filepath.Join(d, "l2")) {
+			t.Errorf("missing src applied: %v %+v", err, got)
 		}
 	})
 
