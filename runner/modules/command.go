@@ -3,6 +3,7 @@ package modules
 import (
 	"context"
 	"fmt"
+	"path"
 	"regexp"
 	"strings"
 
@@ -22,16 +23,23 @@ var shellSpec = Spec{New: newShell, RendersOwnArgs: true}
 
 // execArgs is the mapping form of command and shell.
 type execArgs struct {
-	Cmd   string   `yaml:"cmd"`
-	Argv  []string `yaml:"argv"`
-	Chdir string   `yaml:"chdir"`
-	Stdin string   `yaml:"stdin"`
+	Cmd             string   `yaml:"cmd"`
+	Argv            []string `yaml:"argv"`
+	Chdir           string   `yaml:"chdir"`
+	Stdin           string   `yaml:"stdin"`
+	StdinAddNewline *bool    `yaml:"stdin_add_newline"`
+	Creates         string   `yaml:"creates"`
+	Removes         string   `yaml:"removes"`
+	Executable      string   `yaml:"executable"`
 }
 
 // execModule runs one argv and reports its output; it is both command and shell.
 type execModule struct {
 	argv  []string
 	stdin []byte
+	// creates and removes are shell patterns (relative ones under chdir):
+	// the command is skipped when one matches (creates) or none does (removes).
+	creates, removes string
 }
 
 var (
@@ -68,6 +76,9 @@ func newCommand(a Args) (Module, error) {
 	if len(words) == 0 {
 		return nil, posErr(a.File, a.Node, "command", "nothing to run: give a command line or argv")
 	}
+	if args.Executable != "" {
+		return nil, posErr(a.File, argNode(a.Node, "executable"), "command", "executable chooses the shell of the shell module; command runs its program without one")
+	}
 	return finishExec(a, "command", args, words)
 }
 
@@ -82,6 +93,17 @@ func newShell(a Args) (Module, error) {
 	if len(args.Argv) > 0 {
 		return nil, posErr(a.File, a.Node, "shell", "argv is for command; shell takes a script string")
 	}
+	shell := "/bin/sh"
+	if args.Executable != "" {
+		sh, err := renderString(a, args.Executable)
+		if err != nil {
+			return nil, posErr(a.File, argNode(a.Node, "executable"), "shell", "executable: %v", err)
+		}
+		if !templated(sh) && !strings.HasPrefix(sh, "/") {
+			return nil, posErr(a.File, argNode(a.Node, "executable"), "shell", "executable %q must be an absolute path (e.g. /bin/bash)", sh)
+		}
+		shell = sh
+	}
 	if strings.TrimSpace(args.Cmd) == "" {
 		return nil, posErr(a.File, a.Node, "shell", "empty script")
 	}
@@ -89,7 +111,7 @@ func newShell(a Args) (Module, error) {
 	if err != nil {
 		return nil, posErr(a.File, a.Node, "shell", "%v", err)
 	}
-	words := []string{"/bin/sh", "-c", script, "sh"}
+	words := []string{shell, "-c", script, "sh"}
 	for _, e := range exprs {
 		v, err := renderString(a, "{{"+e+"}}")
 		if err != nil {
@@ -115,19 +137,42 @@ func decodeExecArgs(a Args, module string) (execArgs, error) {
 
 func finishExec(a Args, module string, args execArgs, words []string) (Module, error) {
 	m := &execModule{argv: words}
+	dir := ""
 	if args.Chdir != "" {
-		dir, err := renderString(a, args.Chdir)
-		if err != nil {
-			return nil, posErr(a.File, a.Node, module, "chdir: %v", err)
+		var err error
+		if dir, err = renderString(a, args.Chdir); err != nil {
+			return nil, posErr(a.File, argNode(a.Node, "chdir"), module, "chdir: %v", err)
 		}
 		m.argv = append([]string{"/bin/sh", "-c", `cd -- "$1" && shift && exec "$@"`, "sh", dir}, words...)
 	}
 	if args.Stdin != "" {
 		in, err := renderString(a, args.Stdin)
 		if err != nil {
-			return nil, posErr(a.File, a.Node, module, "stdin: %v", err)
+			return nil, posErr(a.File, argNode(a.Node, "stdin"), module, "stdin: %v", err)
+		}
+		if args.StdinAddNewline == nil || *args.StdinAddNewline {
+			in += "\n" // Ansible's default
 		}
 		m.stdin = []byte(in)
+	}
+	for _, c := range []struct {
+		key, val string
+		dest     *string
+	}{{"creates", args.Creates, &m.creates}, {"removes", args.Removes, &m.removes}} {
+		if c.val == "" {
+			continue
+		}
+		p, err := renderString(a, c.val)
+		if err != nil {
+			return nil, posErr(a.File, argNode(a.Node, c.key), module, "%s: %v", c.key, err)
+		}
+		if strings.ContainsRune(p, 0) {
+			return nil, posErr(a.File, argNode(a.Node, c.key), module, "%s: a path cannot hold a NUL byte", c.key)
+		}
+		if dir != "" && !strings.HasPrefix(p, "/") {
+			p = path.Join(dir, p)
+		}
+		*c.dest = p
 	}
 	return m, nil
 }
@@ -219,8 +264,33 @@ func parameterizeShell(script string) (string, []string, error) {
 	return out.String(), exprs, nil
 }
 
-// Check cannot predict a command's effect: it says the command would run.
+// Check cannot predict a command's effect: it says the command would run,
+// unless creates or removes says it has nothing to do (one remote command).
 func (m *execModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
+	if m.creates != "" || m.removes != "" {
+		var ops []fsOp
+		if m.creates != "" {
+			ops = append(ops, fsOp{"glob", m.creates})
+		}
+		if m.removes != "" {
+			ops = append(ops, fsOp{"glob", m.removes})
+		}
+		ans, _, err := fsProbe(ctx, conn, ops)
+		if err != nil {
+			return plan.Change{}, fmt.Errorf("creates/removes: %w", err)
+		}
+		skip := func(why string) (plan.Change, error) {
+			return plan.Change{Action: plan.None, Summary: why, Data: map[string]any{
+				"rc": 0, "stdout": why, "stderr": "", "stdout_lines": []any{why}, "stderr_lines": []any{}, "cmd": m.argv,
+			}}, nil
+		}
+		if m.creates != "" && ans[0].value == "1" {
+			return skip(fmt.Sprintf("skipped, since %s exists", m.creates))
+		}
+		if m.removes != "" && ans[len(ans)-1].value != "1" {
+			return skip(fmt.Sprintf("skipped, since %s does not exist", m.removes))
+		}
+	}
 	return plan.Change{Action: plan.Run, Summary: "would run: " + shellquote.Join(m.argv...)}, nil
 }
 

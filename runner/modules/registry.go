@@ -19,6 +19,10 @@ func builtin() map[string]Spec {
 		"lineinfile":  lineinfileSpec,
 		"blockinfile": blockinfileSpec,
 		"replace":     replaceSpec,
+		"file":        fileSpec,
+		"stat":        statSpec,
+		"find":        findSpec,
+		"copy":        copySpec,
 	}
 }
 

@@ -31,6 +31,10 @@ type sysctlArgs struct {
 	Reload     *bool                   `yaml:"reload"`
 	State      string                  `yaml:"state"`
 	SysctlSet  *bool                   `yaml:"sysctl_set"`
+	// IgnoreErrors is Ansible's ignoreerrors: sysctl -e -p, so keys this
+	// kernel lacks raise no complaint. tend never fails on them anyway: such
+	// a key is reported unsupported and skipped, with or without it.
+	IgnoreErrors bool `yaml:"ignoreerrors"`
 }
 
 // sysctlModule is one validated sysctl task.
@@ -40,6 +44,9 @@ type sysctlModule struct {
 	absent  []string             // state: absent
 	reload  bool                 // run sysctl -p FILE after writing it
 	liveSet bool                 // write live values (sysctl_set)
+	// ignoreErrors runs sysctl -e -p: unknown keys already in the file are
+	// not complained about (ignoreerrors).
+	ignoreErrors bool
 }
 
 const defaultSysctlFile = "/etc/sysctl.conf"
@@ -56,7 +63,7 @@ func newSysctl(a Args) (Module, error) {
 	fail := func(format string, v ...any) (Module, error) {
 		return nil, posErr(a.File, a.Node, "sysctl", format, v...)
 	}
-	m := &sysctlModule{file: defaultSysctlFile, reload: true, liveSet: true}
+	m := &sysctlModule{file: defaultSysctlFile, reload: true, liveSet: true, ignoreErrors: args.IgnoreErrors}
 	switch {
 	case args.File != "" && args.SysctlFile != "":
 		return fail("give file or sysctl_file, not both")
@@ -313,7 +320,11 @@ func (m *sysctlModule) inspect(ctx context.Context, conn transport.Conn) (*sysct
 	for i, p := range others {
 		if probe.others[i] == "missing" {
 			l := otherLine[p]
-			st.warnings = append(st.warnings, fmt.Sprintf("%s:%d: %s: no %s on this host; sysctl -p will report it (not a key this task sets)", m.file, l.Num, l.Key, p))
+			reload := "sysctl -p will report it"
+			if m.ignoreErrors {
+				reload = "sysctl -e -p ignores it (ignoreerrors)"
+			}
+			st.warnings = append(st.warnings, fmt.Sprintf("%s:%d: %s: no %s on this host; %s (not a key this task sets)", m.file, l.Num, l.Key, p, reload))
 		}
 	}
 	for _, b := range sysctlconf.BadLines(st.content) {

@@ -111,7 +111,7 @@ func (m *sysctlModule) Apply(ctx context.Context, conn transport.Conn, planned p
 	var readErr error
 	switch {
 	case m.reload && (st.fileChanged() || (!m.liveSet && liveDiffers)):
-		r, err := sysctlReload(ctx, conn, m.file, paths)
+		r, err := sysctlReload(ctx, conn, m.file, m.ignoreErrors, paths)
 		if err != nil {
 			return plan.Change{}, err
 		}

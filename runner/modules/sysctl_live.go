@@ -139,11 +139,12 @@ printf 'read\0'
 if [ "$b" = 1 ]; then probe v "$#" "$@"; else probe v 0; fi`
 
 // sysctlReloadScript runs sysctl -p FILE ($1; /sbin is not on every user's
-// PATH), its messages on stderr, prints "rc\0STATUS\0", then probes ($2
-// MODE, $3 N, PATHS...): the values it left.
-const sysctlReloadScript = sysctlShellLib + `f=$1; shift
+// PATH; $2 "-e" makes it ignore unknown keys, as ignoreerrors asks), its
+// messages on stderr, prints "rc\0STATUS\0", then probes ($3 MODE, $4 N,
+// PATHS...): the values it left.
+const sysctlReloadScript = sysctlShellLib + `f=$1 e=$2; shift 2
 PATH="$PATH:/sbin:/usr/sbin"
-sysctl -p "$f" >/dev/null
+if [ "$e" = -e ]; then sysctl -e -p "$f" >/dev/null; else sysctl -p "$f" >/dev/null; fi
 printf 'rc\0%s\0' "$?"
 probe "$@"`
 
@@ -333,9 +334,14 @@ type sysctlReloaded struct {
 	readErr  error
 }
 
-// sysctlReload runs sysctl -p file and then reads paths back, in one command.
-func sysctlReload(ctx context.Context, conn transport.Conn, file string, paths []string) (sysctlReloaded, error) {
-	argv := append([]string{"/bin/sh", "-c", sysctlReloadScript, "sh", file}, sysctlProbeArgs(false, paths, nil)...)
+// sysctlReload runs sysctl -p file (-e with ignoreUnknown) and then reads
+// paths back, in one command.
+func sysctlReload(ctx context.Context, conn transport.Conn, file string, ignoreUnknown bool, paths []string) (sysctlReloaded, error) {
+	e := "-"
+	if ignoreUnknown {
+		e = "-e"
+	}
+	argv := append([]string{"/bin/sh", "-c", sysctlReloadScript, "sh", file, e}, sysctlProbeArgs(false, paths, nil)...)
 	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: sysctlTimeout})
 	if err != nil {
 		return sysctlReloaded{}, fmt.Errorf("sysctl: sysctl -p %s: %w", file, err)

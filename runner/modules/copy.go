@@ -1,0 +1,301 @@
+package modules
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"tend/internal/yamlnode"
+	"tend/runner/plan"
+	"tend/runner/transport"
+)
+
+// copySpec writes a file on the host from inline content or a controller
+// file: Ansible's copy module, with a unified diff in check mode, an atomic
+// write (symlinks followed and kept, in place on a bind mount), a backup
+// when asked, and validate run on a temporary copy before anything changes.
+var copySpec = Spec{New: newCopy, Verifiable: true}
+
+type copyArgs struct {
+	Dest     string  `yaml:"dest"`
+	Src      string  `yaml:"src"`
+	Content  *string `yaml:"content"`
+	Mode     string  `yaml:"mode"`
+	Owner    string  `yaml:"owner"`
+	Group    string  `yaml:"group"`
+	Backup   bool    `yaml:"backup"`
+	Validate string  `yaml:"validate"`
+	Force    *bool   `yaml:"force"`
+	Follow   *bool   `yaml:"follow"`
+}
+
+type copyModule struct {
+	dest     string
+	src      string // the controller file, for messages
+	content  []byte
+	attrs    fileAttrs
+	backup   bool
+	validate []string
+	force    bool
+}
+
+// copyMaxSrc bounds a controller file copy reads.
+const copyMaxSrc = transport.MaxReadFile
+
+func newCopy(a Args) (Module, error) {
+	var args copyArgs
+	if err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
+		return nil, err
+	}
+	fail := func(key, format string, v ...any) (Module, error) {
+		return nil, posErr(a.File, argNode(a.Node, key), "copy", format, v...)
+	}
+	m := &copyModule{backup: args.Backup, force: true, attrs: fileAttrs{owner: args.Owner, group: args.Group}}
+	if args.Force != nil {
+		m.force = *args.Force
+	}
+	if args.Follow != nil && !*args.Follow {
+		return fail("follow", "follow: false is not supported: tend writes through a symlink and keeps it")
+	}
+	var err error
+	if args.Dest == "" {
+		return fail("dest", "dest is required")
+	}
+	dest := args.Dest
+	if m.dest, err = checkRemotePath(a, "copy", "dest", dest); err != nil {
+		return nil, err
+	}
+	switch {
+	case args.Content != nil && args.Src != "":
+		return fail("src", "give src or content, not both")
+	case args.Content == nil && args.Src == "":
+		return fail("dest", "give src (a file beside the playbook) or content")
+	case args.Content != nil:
+		m.content = []byte(*args.Content)
+		if strings.HasSuffix(dest, "/") {
+			return fail("dest", "dest %q is a directory: content needs a file name", dest)
+		}
+	default:
+		m.src = args.Src
+		if !templated(args.Src) {
+			p, data, mode, err := readControllerFile(a.File, args.Src)
+			if err != nil {
+				return fail("src", "%v", err)
+			}
+			m.src, m.content = p, data
+			if args.Mode == "preserve" {
+				args.Mode = fmt.Sprintf("%04o", mode)
+			}
+			if strings.HasSuffix(dest, "/") && !templated(dest) {
+				m.dest = path.Join(m.dest, filepath.Base(p))
+			}
+		}
+	}
+	if args.Mode == "preserve" && args.Content != nil {
+		return fail("mode", "mode: preserve needs src")
+	}
+	if m.attrs.mode, err = modeArg(a, "copy", args.Mode); err != nil {
+		return nil, err
+	}
+	if args.Validate != "" {
+		if !strings.Contains(args.Validate, "%s") {
+			return fail("validate", "validate must contain %%s (the file to check)")
+		}
+		words, err := splitTemplated(a, args.Validate)
+		if err != nil {
+			return fail("validate", "%v", err)
+		}
+		m.validate = words
+	}
+	return m, nil
+}
+
+// readControllerFile finds src as Ansible does for a playbook: in files/
+// beside the playbook, then beside it (an absolute src as is).
+func readControllerFile(playbook, src string) (string, []byte, uint32, error) {
+	var tries []string
+	if filepath.IsAbs(src) {
+		tries = []string{src}
+	} else {
+		dir := filepath.Dir(playbook)
+		tries = []string{filepath.Join(dir, "files", src), filepath.Join(dir, src)}
+	}
+	for _, p := range tries {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if fi.IsDir() {
+			return "", nil, 0, fmt.Errorf("src %s is a directory: copying directories is not supported yet", p)
+		}
+		if fi.Size() > copyMaxSrc {
+			return "", nil, 0, fmt.Errorf("src %s is larger than %d bytes", p, copyMaxSrc)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return "", nil, 0, fmt.Errorf("src: %v", err)
+		}
+		return p, b, uint32(fi.Mode().Perm()), nil
+	}
+	return "", nil, 0, fmt.Errorf("src %q not found (looked in %s)", src, strings.Join(tries, ", "))
+}
+
+// copyState is what Check saw and plans.
+type copyState struct {
+	dest    string // the path written (dest, or dest/NAME when dest is a directory)
+	exists  bool
+	entry   fsEntry // followed
+	old     []byte
+	sha     string // of old, or transport.ExpectAbsent
+	write   bool
+	newMode uint32 // mode of a new file
+	steps   []fsStep
+	changes []attrChange
+	warning string
+}
+
+// Check reads dest (followed), its directory and the owner and group asked
+// in one remote command, and plans: a diff and old → new attributes.
+func (m *copyModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
+	st, err := m.inspect(ctx, conn)
+	if err != nil {
+		return plan.Change{}, fmt.Errorf("copy: %s: %w", m.dest, err)
+	}
+	c := m.change(st)
+	c.Private = st
+	return c, nil
+}
+
+func (m *copyModule) inspect(ctx context.Context, conn transport.Conn) (*copyState, error) {
+	if !path.IsAbs(m.dest) || strings.ContainsRune(m.dest, 0) {
+		return nil, fmt.Errorf("dest must be an absolute path")
+	}
+	st := &copyState{dest: path.Clean(m.dest)}
+	probe := func() ([]fsAnswer, hostIDs, error) {
+		ops := append([]fsOp{{"stat", st.dest}, {"stat", path.Dir(st.dest)}}, m.attrs.ops()...)
+		ops = append(ops, fsOp{"cat", st.dest})
+		ans, _, err := fsProbe(ctx, conn, ops)
+		if err != nil {
+			return nil, hostIDs{}, err
+		}
+		ids, rest, err := m.attrs.resolve(ans[2 : len(ans)-1])
+		_ = rest
+		return ans, ids, err
+	}
+	ans, ids, err := probe()
+	if err != nil {
+		return nil, err
+	}
+	if ans[0].status == "ok" && ans[0].entry.Type == 'd' {
+		if m.src == "" {
+			return nil, fmt.Errorf("is a directory: content needs a file name")
+		}
+		st.dest = path.Join(st.dest, filepath.Base(m.src))
+		if ans, ids, err = probe(); err != nil {
+			return nil, err
+		}
+	}
+	if ans[1].status != "ok" || ans[1].entry.Type != 'd' {
+		// A dry run may come before the task that makes the directory: say
+		// so; the write itself fails if it is still missing then.
+		st.warning = fmt.Sprintf("destination directory %s does not exist now: an earlier task must create it", path.Dir(st.dest))
+	}
+	st.sha = transport.ExpectAbsent
+	switch {
+	case ans[0].status == "ok" && ans[0].entry.Type != 'f':
+		return nil, fmt.Errorf("exists as a %s, not a regular file", entryKind(ans[0].entry.Type))
+	case ans[0].status == "ok":
+		cat := ans[len(ans)-1]
+		if cat.status != "ok" {
+			return nil, fmt.Errorf("cannot read the current content")
+		}
+		st.exists, st.entry, st.old = true, ans[0].entry, cat.content
+		st.entry.Path = st.dest
+		sum := sha256.Sum256(st.old)
+		st.sha = hex.EncodeToString(sum[:])
+	}
+	if st.exists && !m.force {
+		return st, nil // force: false never touches an existing file
+	}
+	st.write = !st.exists || !bytes.Equal(st.old, m.content)
+	e := st.entry
+	if !st.exists {
+		base := 0o666 &^ ids.umask
+		st.newMode = base
+		if m.attrs.mode != nil {
+			st.newMode = m.attrs.mode.apply(base, false, ids.umask)
+		}
+		e = fsEntry{Type: 'f', Mode: st.newMode, UID: -1, GID: -1, Path: st.dest}
+	}
+	st.steps, st.changes = m.attrs.attrPlan(e, ids, false)
+	if !st.exists && (st.newMode&^0o777 != 0 || st.newMode == 0) {
+		// The write sets rwx bits only, and 0 means its default.
+		st.steps = append([]fsStep{{"chmod", st.dest, fmt.Sprintf("%04o", st.newMode)}}, st.steps...)
+	}
+	if !st.exists {
+		st.changes = newAttrs(st.changes)
+		if m.attrs.mode != nil {
+			st.changes = append([]attrChange{{st.dest, "mode", "(new)", octalMode(st.newMode)}}, st.changes...)
+		}
+	}
+	return st, nil
+}
+
+// change renders the plan: the diff, and attributes old → new.
+func (m *copyModule) change(st *copyState) plan.Change {
+	c := plan.Change{Action: plan.None, Summary: st.dest + ": ok"}
+	fc := plan.FileChange{Path: st.dest, BeforeSHA256: st.sha}
+	var parts []string
+	if st.write {
+		fc.Diff = copyDiff(st.dest, st.old, st.exists, m.content)
+		if st.exists {
+			parts = append(parts, "rewrite the content")
+		} else {
+			parts = append(parts, fmt.Sprintf("create it (%s)", humanBytes(int64(len(m.content)))))
+		}
+	}
+	c.Files = []plan.FileChange{fc}
+	if st.warning != "" {
+		c.Warnings = append(c.Warnings, st.warning)
+	}
+	for _, ch := range st.changes {
+		c.Values = append(c.Values, plan.ValueChange{Key: ch.attr, Before: ch.before, After: ch.after, Status: sysctlStatusChange})
+	}
+	if len(st.changes) > 0 && st.exists {
+		parts = append(parts, fmt.Sprintf("change %s", pluralize(int64(len(st.changes)), "attribute")))
+	}
+	if st.exists && !m.force && !bytes.Equal(st.old, m.content) {
+		c.Summary = st.dest + ": exists, left as it is (force: false)"
+	}
+	if len(parts) > 0 {
+		c.Action = plan.Update
+		c.Summary = fmt.Sprintf("%s: would %s", st.dest, strings.Join(parts, ", "))
+	}
+	sum := sha1.Sum(m.content)
+	c.Data = map[string]any{"dest": st.dest, "checksum": hex.EncodeToString(sum[:]), "size": len(m.content), "state": "file"}
+	if m.src != "" {
+		c.Data["src"] = m.src
+	}
+	return c
+}
+
+// copyDiff is a unified diff of the content, or a line saying binary
+// content differs.
+func copyDiff(file string, before []byte, existed bool, after []byte) string {
+	if isBinary(before) || isBinary(after) {
+		a, b := sha256.Sum256(before), sha256.Sum256(after)
+		return fmt.Sprintf("Binary content differs: %s (sha256 %s, %d bytes) → (sha256 %s, %d bytes)\n",
+			file, hex.EncodeToString(a[:8]), len(before), hex.EncodeToString(b[:8]), len(after))
+	}
+	return sysctlDiff(file, before, existed, after)
+}
+
+func isBinary(b []byte) bool { return bytes.IndexByte(b, 0) >= 0 || !utf8.Valid(b) }

@@ -1,0 +1,49 @@
+package modules
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"tend/internal/lab"
+	"tend/runner/transport"
+)
+
+// TestLabFileModulesBecome: file, copy, stat and find through sudo (a
+// password-asking sudoer on a real sshd host) reach what only root may:
+// a root-only directory is listed, written and re-checked.
+func TestLabFileModulesBecome(t *testing.T) {
+	l := lab.New(t, 1, lab.WithOverlayEtc())
+	h := l.Hosts[0]
+	const pw = "Corr3ct-horse"
+	h.AddUser(t, lab.User{Name: "deploy", Password: pw, Sudoers: "deploy ALL=(ALL:ALL) ALL\n"})
+	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
+		Host: h.Addr, Port: h.Port, User: "deploy",
+		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
+		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	fl := &fsLab{t: t, conn: transport.Become(c, transport.BecomeOptions{Password: pw}), dir: t.TempDir()}
+	d := fl.sub("root-only")
+	if err := os.Chmod(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(fl.dir, 0o755)
+	p := filepath.Join(d, "secret.conf")
+	mustWrite(t, p, "a\n", 0o600)
+
+	fl.converge(t, newCopyT(t, "play.yml", "dest: "+p+"\ncontent: \"b\\n\"\nowner: nobody"), d)
+	if readT(t, p) != "b\n" {
+		t.Errorf("content %q", readT(t, p))
+	}
+	fl.converge(t, newFileT(t, "path: "+filepath.Join(d, "sub")+"\nstate: directory\nmode: \"0700\""), d)
+	c2, err := newFindT(t, "paths: "+d).Check(context.Background(), fl.conn)
+	if err != nil || c2.Data["matched"] != 1 {
+		t.Errorf("find under sudo: %v %+v", err, c2.Data)
+	}
+}
