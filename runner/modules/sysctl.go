@@ -31,6 +31,7 @@ type sysctlArgs struct {
 	Reload     *bool                   `yaml:"reload"`
 	State      string                  `yaml:"state"`
 	SysctlSet  *bool                   `yaml:"sysctl_set"`
+	Persist    string                  `yaml:"persist"`
 }
 
 // sysctlModule is one validated sysctl task.
@@ -40,6 +41,10 @@ type sysctlModule struct {
 	absent  []string             // state: absent
 	reload  bool                 // run sysctl -p FILE after writing it
 	liveSet bool                 // write live values (sysctl_set)
+	// strict (persist: strict) fails the task's verification on a key
+	// that reverts at boot; by default the report is a warning.
+	strict bool
+	boot   sysctlBootLayout // where the boot-time readers look
 }
 
 const defaultSysctlFile = "/etc/sysctl.conf"
@@ -56,7 +61,7 @@ func newSysctl(a Args) (Module, error) {
 	fail := func(format string, v ...any) (Module, error) {
 		return nil, posErr(a.File, a.Node, "sysctl", format, v...)
 	}
-	m := &sysctlModule{file: defaultSysctlFile, reload: true, liveSet: true}
+	m := &sysctlModule{file: defaultSysctlFile, reload: true, liveSet: true, boot: defaultSysctlBoot}
 	switch {
 	case args.File != "" && args.SysctlFile != "":
 		return fail("give file or sysctl_file, not both")
@@ -73,6 +78,15 @@ func newSysctl(a Args) (Module, error) {
 	}
 	if args.SysctlSet != nil {
 		m.liveSet = *args.SysctlSet
+	}
+	switch args.Persist {
+	case "", "warn":
+	case "strict":
+		m.strict = true
+	default:
+		if !sysctlTemplated(args.Persist) {
+			return nil, posErr(a.File, sysctlArgValue(a.Node, "persist", a.Node), "sysctl", "persist must be warn or strict, not %q", args.Persist)
+		}
 	}
 	state := args.State
 	if state == "" {
@@ -215,6 +229,7 @@ type sysctlState struct {
 	live       map[string]sysctlLive // by canonical key
 	keys       []sysctlKeyPlan       // state: present, in order
 	warnings   []string
+	boot       *sysctlBoot // what the host will hold at boot; nil without keys to set
 }
 
 // sysctlKeyPlan is the plan for one wanted key.
@@ -256,13 +271,14 @@ func (m *sysctlModule) inspect(ctx context.Context, conn transport.Conn) (*sysct
 	for _, s := range m.want {
 		ours = append(ours, sysctlconf.KeyToProcPath(s.Key))
 	}
-	content, exists, probe, err := sysctlReadProbe(ctx, conn, m.file, ours)
+	read, err := sysctlReadProbe(ctx, conn, m.file, ours, m.boot)
 	if err != nil {
 		return nil, err
 	}
-	if exists {
-		st.content, st.exists = content, true
-		sum := sha256.Sum256(content)
+	probe := read.probe
+	if read.exists {
+		st.content, st.exists = read.content, true
+		sum := sha256.Sum256(read.content)
 		st.sha = hex.EncodeToString(sum[:])
 	}
 
@@ -320,6 +336,9 @@ func (m *sysctlModule) inspect(ctx context.Context, conn transport.Conn) (*sysct
 		st.warnings = append(st.warnings, fmt.Sprintf("%s:%d: %s: %q (not a key this task sets)", m.file, b.Line, b.Reason, b.Text))
 	}
 	st.newContent, st.edits = sysctlconf.Edit(st.content, supported, m.absent)
+	if len(supported) > 0 {
+		st.boot = sysctlBootReport(read.boot, m.boot, m.file, st.newContent, st.exists || len(st.newContent) > 0, st.keys)
+	}
 	return st, nil
 }
 
