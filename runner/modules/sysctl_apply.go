@@ -353,6 +353,7 @@ func (m *sysctlModule) change(st *sysctlState) plan.Change {
 	if len(unsupported) > 0 {
 		c.Summary += fmt.Sprintf(", %d unsupported (%s)", len(unsupported), strings.Join(unsupported, ", "))
 	}
+	m.bootChange(&c, st)
 	if fileChanged {
 		n := map[sysctlconf.EditKind]int{}
 		for _, e := range st.edits {
@@ -361,7 +362,6 @@ func (m *sysctlModule) change(st *sysctlState) plan.Change {
 		c.Summary += fmt.Sprintf("; %s: %d lines changed, %d added, %d removed", m.file,
 			n[sysctlconf.Changed], n[sysctlconf.Appended], n[sysctlconf.Removed])
 	}
-	m.bootChange(&c, st)
 	c.Data = sysctlData(c, unsupported, st)
 	return c
 }
@@ -389,7 +389,7 @@ func (m *sysctlModule) bootChange(c *plan.Change, st *sysctlState) {
 		return
 	}
 	c.Failed = true
-	c.Msg = fmt.Sprintf("persist: strict: the values do not persist: %s (this task edits only %s: change those lines, or set file: to one read after them)",
+	c.Msg = fmt.Sprintf("persist: strict: the values do not persist: %s; this task edits only %s: change the files named, or give file: one read at boot after them",
 		strings.Join(b.reasons, "; "), m.file)
 }
 

@@ -171,7 +171,7 @@ func TestSysctlBootRevertsReported(t *testing.T) {
 			strings.Contains(w, "tcp_fin_timeout") || strings.Contains(w, "persist: strict") != strict {
 			t.Errorf("strict=%v warnings:\n%s", strict, w)
 		}
-		if !strings.HasSuffix(planned.Summary, ", 1 reverts at boot (net.ipv4.tcp_keepalive_time)") {
+		if !strings.Contains(planned.Summary, " ok, 1 reverts at boot (net.ipv4.tcp_keepalive_time); ") {
 			t.Errorf("summary %q", planned.Summary)
 		}
 		if v := valueOf(planned, keepalive); !strings.Contains(v.Note, "at boot: 7200 from "+root+"/etc/sysctl.d/zz-local.conf:3") {
