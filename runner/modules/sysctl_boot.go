@@ -32,9 +32,11 @@ const (
 
 // sysctlBootOrder returns the files the reader applies at boot, in order:
 // names masked (the first directory in layout order wins), sorted by file
-// name, and for procps the conf file last. The same file applied twice (the
-// module's file through a link and as the conf) acts as once, at its last
-// place. masked maps a path left out to the path that masks it.
+// name, and for procps the conf file last. The module's file may come twice
+// (procps: through the 99-sysctl.conf link and as the conf): both entries are
+// marked ours and read as the one planned content under its own name, so it
+// is never seen overriding itself. masked maps a path left out to the path
+// that masks it.
 func sysctlBootOrder(systemd bool, files []sysctlBootFile, layout sysctlBootLayout) (order []sysctlBootFile, masked map[string]string) {
 	var entries []sysctlBootFile
 	var conf *sysctlBootFile
@@ -63,19 +65,7 @@ func sysctlBootOrder(systemd bool, files []sysctlBootFile, layout sysctlBootLayo
 	if !systemd && conf != nil && conf.regular {
 		order = append(order, *conf)
 	}
-	last := -1
-	for i, f := range order {
-		if f.ours {
-			last = i
-		}
-	}
-	kept := order[:0]
-	for i, f := range order {
-		if !f.ours || i == last {
-			kept = append(kept, f)
-		}
-	}
-	return kept, masked
+	return order, masked
 }
 
 // sysctlBootSet is where a key's boot-time value comes from.

@@ -45,6 +45,8 @@ func TestSysctlBootListing(t *testing.T) {
 	writeTestFile(t, etc+"/README", "net.ipv4.tcp_keepalive_time = 1\n")
 	writeTestFile(t, etc+"/.hidden.conf", "net.ipv4.tcp_keepalive_time = 2\n")
 	writeTestFile(t, etc+"/we:ird.conf", "net.ipv4.tcp_fin_timeout = 40\n\n")
+	writeTestFile(t, etc+"/ab.conf", "net.ipv4.tcp_syn_retries = 4\n")
+	writeTestFile(t, etc+"/ab.conf:cd.conf", "net.ipv4.tcp_syn_retries = 5\n") // its grep lines would start "…/ab.conf:"
 	writeTestFile(t, etc+"/new\nline.conf", "x = 1\nnet.ipv4.tcp_syn_retries = 3\n")
 	symlink(t, "/dev/null", etc+"/mask.conf")
 	if err := os.MkdirAll(etc+"/dir.conf", 0o755); err != nil {
@@ -56,6 +58,8 @@ func TestSysctlBootListing(t *testing.T) {
 	type entry struct{ path, flags, content string }
 	want := []entry{
 		{etc + "/99-sysctl.conf", "ro", ""},
+		{etc + "/ab.conf", "r", "net.ipv4.tcp_syn_retries = 4\n"},
+		{etc + "/ab.conf:cd.conf", "r", "net.ipv4.tcp_syn_retries = 5\n"},
 		{etc + "/dir.conf", "", ""},
 		{etc + "/empty.conf", "r", ""},
 		{etc + "/mask.conf", "", ""},

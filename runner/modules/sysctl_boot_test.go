@@ -243,7 +243,7 @@ func TestSysctlBootReport(t *testing.T) {
 }
 
 // The order itself: masks by name (earlier directory wins), sorts by file
-// name across directories, procps's conf last, the module's file once.
+// name across directories, procps's conf last (a linked conf twice, as procps applies it).
 func TestSysctlBootOrder(t *testing.T) {
 	files := []sysctlBootFile{
 		bootFile("/usr/lib/sysctl.d/50-default.conf", ""),
@@ -266,7 +266,7 @@ func TestSysctlBootOrder(t *testing.T) {
 		want    string
 	}{
 		{true, "/run/sysctl.d/10-run.conf /etc/sysctl.d/50-default.conf /usr/local/lib/sysctl.d/99-protect.conf /etc/sysctl.d/99-sysctl.conf"},
-		{false, "/run/sysctl.d/10-run.conf /etc/sysctl.d/50-default.conf /usr/local/lib/sysctl.d/99-protect.conf /etc/sysctl.conf"},
+		{false, "/run/sysctl.d/10-run.conf /etc/sysctl.d/50-default.conf /usr/local/lib/sysctl.d/99-protect.conf /etc/sysctl.d/99-sysctl.conf /etc/sysctl.conf"},
 	} {
 		order, masked := sysctlBootOrder(tt.systemd, files, defaultSysctlBoot)
 		if got := names(order); got != tt.want {
