@@ -246,9 +246,10 @@ type sysctlKeyPlan struct {
 	unsupported string // why, when !supported
 }
 
-// Check reads the file and every key's live value (one command, and a
-// second one only when the file sets other keys) and plans. The plan
-// carries what it saw to Apply (Private).
+// Check reads the file, every key's live value and the boot-time sysctl.d
+// files (one command, and a second one only when the file sets other keys)
+// and plans, saying what the host will hold at boot (sysctl_boot.go). The
+// plan carries what it saw to Apply (Private).
 func (m *sysctlModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
 	st, err := m.inspect(ctx, conn)
 	if err != nil {
@@ -259,9 +260,10 @@ func (m *sysctlModule) Check(ctx context.Context, conn transport.Conn) (plan.Cha
 	return c, nil
 }
 
-// inspect gathers the host's state for the task: the file and one probe of
-// /proc/sys for our keys in one command, then, only if the file sets keys
-// this task does not, whether they exist.
+// inspect gathers the host's state for the task: the file, one probe of
+// /proc/sys for our keys and the listing of the boot-time files in one
+// command, then, only if the file sets keys this task does not, whether
+// they exist.
 func (m *sysctlModule) inspect(ctx context.Context, conn transport.Conn) (*sysctlState, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
