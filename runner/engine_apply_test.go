@@ -113,6 +113,29 @@ func TestEngineRecheckChangeDidNotHold(t *testing.T) {
 	}
 }
 
+// TestEngineRecheckJudgedFailed: a recheck whose Check finds nothing to
+// change but judges the host failed (sysctl persist: strict on a value that
+// reverts at boot) fails the host with the module's message.
+func TestEngineRecheckJudgedFailed(t *testing.T) {
+	const src = `
+- hosts: all
+  tasks:
+    - name: write config
+      memfile: {path: /etc/app.conf, content: "new\n", judge: "reverts at boot"}
+`
+	f := newFleet("h1")
+	sum, rec := runOn(t, f, src, Options{})
+	if r := rec.result(t, "h1", "write config", PhaseTask); r.Status != StatusChanged {
+		t.Errorf("write config is %s, want changed", r.Status)
+	}
+	if r := rec.result(t, "h1", "write config", PhaseRecheck); r.Status != StatusFailed || r.Error != "verification: reverts at boot" {
+		t.Errorf("recheck %s %q, want failed with the module's message", r.Status, r.Error)
+	}
+	if !reflect.DeepEqual(sum.Failed, []string{"h1"}) {
+		t.Errorf("failed hosts %v, want [h1]", sum.Failed)
+	}
+}
+
 // handlersPlay notifies "restart c" (one), "restart b" from a task that
 // changes nothing (two), then "restart a" and "restart c" again (three).
 const handlersPlay = `

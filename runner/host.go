@@ -203,6 +203,9 @@ func (hp *hostPlay) recheck(ctx context.Context) bool {
 		case c.Changed():
 			res.Status = StatusFailed
 			res.Error = "verification: the change did not hold: " + firstNonEmpty(c.Summary, string(c.Action))
+		case c.Failed: // the module judges the host wrong as it is (sysctl persist: strict)
+			res.Status = StatusFailed
+			res.Error = "verification: " + firstNonEmpty(c.Msg, c.Summary, "failed")
 		default:
 			res.Status = StatusOK
 		}

@@ -31,18 +31,21 @@ func registerMemfile() {
 	})
 }
 
-// memfile makes the file at path hold content.
-type memfile struct{ path, content string }
+// memfile makes the file at path hold content. With judge, a file that
+// already holds it is judged failed (as sysctl's persist: strict judges a
+// value that will not survive a reboot).
+type memfile struct{ path, content, judge string }
 
 func newMemfile(a modules.Args) (modules.Module, error) {
 	var args struct {
 		Path    string `yaml:"path"`
 		Content string `yaml:"content"`
+		Judge   string `yaml:"judge"`
 	}
 	if err := a.Node.Decode(&args); err != nil || args.Path == "" {
 		return nil, fmt.Errorf("%s:%d:%d: memfile: want path and content (%v)", a.File, a.Node.Line, a.Node.Column, err)
 	}
-	return &memfile{path: args.Path, content: args.Content}, nil
+	return &memfile{path: args.Path, content: args.Content, judge: args.Judge}, nil
 }
 
 // Check reads the file: no change when it already holds content.
@@ -52,7 +55,7 @@ func (m *memfile) Check(ctx context.Context, conn transport.Conn) (plan.Change, 
 		return plan.Change{}, err
 	}
 	if res.ExitCode == 0 && string(res.Stdout) == m.content {
-		return plan.Change{Action: plan.None, Summary: m.path + ": as wanted"}, nil
+		return plan.Change{Action: plan.None, Summary: m.path + ": as wanted", Failed: m.judge != "", Msg: m.judge}, nil
 	}
 	return plan.Change{Action: plan.Update, Summary: m.path + ": content differs", Files: []plan.FileChange{{Path: m.path}}}, nil
 }

@@ -14,7 +14,7 @@ func TestValidate(t *testing.T) {
 		{"unknown module then bad args", "- hosts: all\n  tasks:\n    - frob: x\n      when: \"a ===\"\n    - sysctl:\n        bogus: 1\n        reload: maybe\n",
 			"pb.yml:3:7: tasks[0].frob: unknown module\n" +
 				"pb.yml:4:13: tasks[0].when: invalid expression \"a ===\": expected a value before \"=\"\n" +
-				"pb.yml:6:9: tasks[1].sysctl.bogus: unknown key; valid: file, ignoreerrors, name, reload, settings, state, sysctl_file, sysctl_set, value\n" +
+				"pb.yml:6:9: tasks[1].sysctl.bogus: unknown key; valid: file, ignoreerrors, name, persist, reload, settings, state, sysctl_file, sysctl_set, value\n" +
 				"pb.yml:7:17: tasks[1].sysctl.reload: must be true or false, not \"maybe\""},
 		{"module check, template and until", "- hosts: all\n  tasks:\n    - command: \"echo {{ x | lenght }}\"\n      until: \"(x\"\n      retries: 1\n",
 			"pb.yml:3:16: tasks[0].command: invalid expression \"x | lenght\": unknown filter \"lenght\"; did you mean \"length\"?\n" +

@@ -34,7 +34,8 @@ type sysctlArgs struct {
 	// IgnoreErrors is Ansible's ignoreerrors: sysctl -e -p, so keys this
 	// kernel lacks raise no complaint. tend never fails on them anyway: such
 	// a key is reported unsupported and skipped, with or without it.
-	IgnoreErrors bool `yaml:"ignoreerrors"`
+	IgnoreErrors bool   `yaml:"ignoreerrors"`
+	Persist      string `yaml:"persist"`
 }
 
 // sysctlModule is one validated sysctl task.
@@ -47,6 +48,10 @@ type sysctlModule struct {
 	// ignoreErrors runs sysctl -e -p: unknown keys already in the file are
 	// not complained about (ignoreerrors).
 	ignoreErrors bool
+	// strict (persist: strict) fails the task's verification on a key
+	// that reverts at boot; by default the report is a warning.
+	strict bool
+	boot   sysctlBootLayout // where the boot-time readers look
 }
 
 const defaultSysctlFile = "/etc/sysctl.conf"
@@ -63,7 +68,7 @@ func newSysctl(a Args) (Module, error) {
 	fail := func(format string, v ...any) (Module, error) {
 		return nil, posErr(a.File, a.Node, "sysctl", format, v...)
 	}
-	m := &sysctlModule{file: defaultSysctlFile, reload: true, liveSet: true, ignoreErrors: args.IgnoreErrors}
+	m := &sysctlModule{file: defaultSysctlFile, reload: true, liveSet: true, ignoreErrors: args.IgnoreErrors, boot: defaultSysctlBoot}
 	switch {
 	case args.File != "" && args.SysctlFile != "":
 		return fail("give file or sysctl_file, not both")
@@ -80,6 +85,15 @@ func newSysctl(a Args) (Module, error) {
 	}
 	if args.SysctlSet != nil {
 		m.liveSet = *args.SysctlSet
+	}
+	switch args.Persist {
+	case "", "warn":
+	case "strict":
+		m.strict = true
+	default:
+		if !sysctlTemplated(args.Persist) {
+			return nil, posErr(a.File, sysctlArgValue(a.Node, "persist", a.Node), "sysctl", "persist must be warn or strict, not %q", args.Persist)
+		}
 	}
 	state := args.State
 	if state == "" {
@@ -222,6 +236,7 @@ type sysctlState struct {
 	live       map[string]sysctlLive // by canonical key
 	keys       []sysctlKeyPlan       // state: present, in order
 	warnings   []string
+	boot       *sysctlBoot // what the host will hold at boot; nil without keys to set
 }
 
 // sysctlKeyPlan is the plan for one wanted key.
@@ -238,9 +253,10 @@ type sysctlKeyPlan struct {
 	unsupported string // why, when !supported
 }
 
-// Check reads the file and every key's live value (one command, and a
-// second one only when the file sets other keys) and plans. The plan
-// carries what it saw to Apply (Private).
+// Check reads the file, every key's live value and the boot-time sysctl.d
+// files (one command, and a second one only when the file sets other keys)
+// and plans, saying what the host will hold at boot (sysctl_boot.go). The
+// plan carries what it saw to Apply (Private).
 func (m *sysctlModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
 	st, err := m.inspect(ctx, conn)
 	if err != nil {
@@ -251,9 +267,10 @@ func (m *sysctlModule) Check(ctx context.Context, conn transport.Conn) (plan.Cha
 	return c, nil
 }
 
-// inspect gathers the host's state for the task: the file and one probe of
-// /proc/sys for our keys in one command, then, only if the file sets keys
-// this task does not, whether they exist.
+// inspect gathers the host's state for the task: the file, one probe of
+// /proc/sys for our keys and the listing of the boot-time files in one
+// command, then, only if the file sets keys this task does not, whether
+// they exist.
 func (m *sysctlModule) inspect(ctx context.Context, conn transport.Conn) (*sysctlState, error) {
 	if err := m.validate(); err != nil {
 		return nil, err
@@ -263,13 +280,14 @@ func (m *sysctlModule) inspect(ctx context.Context, conn transport.Conn) (*sysct
 	for _, s := range m.want {
 		ours = append(ours, sysctlconf.KeyToProcPath(s.Key))
 	}
-	content, exists, probe, err := sysctlReadProbe(ctx, conn, m.file, ours)
+	read, err := sysctlReadProbe(ctx, conn, m.file, ours, m.boot)
 	if err != nil {
 		return nil, err
 	}
-	if exists {
-		st.content, st.exists = content, true
-		sum := sha256.Sum256(content)
+	probe := read.probe
+	if read.exists {
+		st.content, st.exists = read.content, true
+		sum := sha256.Sum256(read.content)
 		st.sha = hex.EncodeToString(sum[:])
 	}
 
@@ -331,6 +349,9 @@ func (m *sysctlModule) inspect(ctx context.Context, conn transport.Conn) (*sysct
 		st.warnings = append(st.warnings, fmt.Sprintf("%s:%d: %s: %q (not a key this task sets)", m.file, b.Line, b.Reason, b.Text))
 	}
 	st.newContent, st.edits = sysctlconf.Edit(st.content, supported, m.absent)
+	if len(supported) > 0 {
+		st.boot = sysctlBootReport(read.boot, m.boot, m.file, st.newContent, st.exists || len(st.newContent) > 0, st.keys)
+	}
 	return st, nil
 }
 

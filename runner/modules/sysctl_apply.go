@@ -54,7 +54,7 @@ func (m *sysctlModule) Apply(ctx context.Context, conn transport.Conn, planned p
 	fail := func(keys []string, msg string) (plan.Change, error) {
 		c.Failed, c.Msg = true, msg
 		sysctlMarkFailed(&c, keys)
-		c.Data = sysctlData(c, sysctlUnsupported(c))
+		c.Data = sysctlData(c, sysctlUnsupported(c), st)
 		return c, nil
 	}
 
@@ -128,7 +128,7 @@ func (m *sysctlModule) Apply(ctx context.Context, conn transport.Conn, planned p
 			return fail(bad, "values did not hold after apply: "+strings.Join(bad, ", "))
 		}
 	}
-	c.Data = sysctlData(c, sysctlUnsupported(c))
+	c.Data = sysctlData(c, sysctlUnsupported(c), st)
 	c.Summary = strings.Replace(c.Summary, " to change,", " changed,", 1) // done, no longer planned
 	return c, nil
 }
@@ -324,11 +324,15 @@ func (m *sysctlModule) change(st *sysctlState) plan.Change {
 				c.Action = plan.Update
 			}
 			if len(notes) > 0 {
-				v.Status, v.Note = sysctlStatusChange, strings.Join(notes, "; ")
+				v.Status = sysctlStatusChange
 				nChange++
 			} else {
 				nOK++
 			}
+			if st.boot != nil && st.boot.notes[k.id] != "" {
+				notes = append(notes, st.boot.notes[k.id])
+			}
+			v.Note = strings.Join(notes, "; ")
 		}
 		c.Values = append(c.Values, v)
 	}
@@ -349,6 +353,7 @@ func (m *sysctlModule) change(st *sysctlState) plan.Change {
 	if len(unsupported) > 0 {
 		c.Summary += fmt.Sprintf(", %d unsupported (%s)", len(unsupported), strings.Join(unsupported, ", "))
 	}
+	m.bootChange(&c, st)
 	if fileChanged {
 		n := map[sysctlconf.EditKind]int{}
 		for _, e := range st.edits {
@@ -357,8 +362,35 @@ func (m *sysctlModule) change(st *sysctlState) plan.Change {
 		c.Summary += fmt.Sprintf("; %s: %d lines changed, %d added, %d removed", m.file,
 			n[sysctlconf.Changed], n[sysctlconf.Appended], n[sysctlconf.Removed])
 	}
-	c.Data = sysctlData(c, unsupported)
+	c.Data = sysctlData(c, unsupported, st)
 	return c
+}
+
+// bootChange adds the boot-time report to the plan: its warnings, the keys
+// that revert in the summary, and, with persist: strict, the failure of a
+// task left with nothing else to change (a recheck after Apply is one), or
+// the warning that the recheck will fail.
+func (m *sysctlModule) bootChange(c *plan.Change, st *sysctlState) {
+	b := st.boot
+	if b == nil {
+		return
+	}
+	c.Warnings = append(c.Warnings, b.warnings()...)
+	if len(b.reverts) == 0 {
+		return
+	}
+	c.Summary += fmt.Sprintf(", %d reverts at boot (%s)", len(b.reverts), strings.Join(b.reverts, ", "))
+	if !m.strict {
+		return
+	}
+	if c.Action.Changes() {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("persist: strict: the recheck after apply will fail while %s reverts at boot (this task edits only %s)",
+			strings.Join(b.reverts, ", "), m.file))
+		return
+	}
+	c.Failed = true
+	c.Msg = fmt.Sprintf("persist: strict: the values do not persist: %s; this task edits only %s: change the files named, or give file: one read at boot after them",
+		strings.Join(b.reasons, "; "), m.file)
 }
 
 // fileChanged reports whether the file must be written.
@@ -367,8 +399,9 @@ func (st *sysctlState) fileChanged() bool {
 }
 
 // sysctlData is what register: stores: {changed, file, values: {key:
-// {before, after, status, note}}, unsupported: [...], backup, in_place}.
-func sysctlData(c plan.Change, unsupported []string) map[string]any {
+// {before, after, status, note}}, unsupported: [...], backup, in_place,
+// boot: {key: {value, file, line}}, boot_reader, reverts_at_boot: [...]}.
+func sysctlData(c plan.Change, unsupported []string, st *sysctlState) map[string]any {
 	values := map[string]any{}
 	for _, v := range c.Values {
 		e := map[string]any{"before": v.Before, "after": v.After, "status": string(v.Status)}
@@ -392,5 +425,6 @@ func sysctlData(c plan.Change, unsupported []string) map[string]any {
 		d["backup"] = c.Files[0].Backup
 		d["in_place"] = c.Files[0].InPlace
 	}
+	st.boot.data(d, st.keys)
 	return d
 }

@@ -193,6 +193,7 @@ func TestSysctlIncidentRunbook(t *testing.T) {
 	before := "# local settings\nnet.ipv4.tcp_fin_timeout = 60\n"
 	writeTestFile(t, file, before)
 	m := newSysctlT(t, "file: "+file+"\n"+incidentSettings)
+	m.boot = sysctlBootLayout{conf: file} // procps reads it at boot: every value persists
 
 	planned, err := m.Check(ctx, c)
 	if err != nil {
@@ -257,6 +258,10 @@ func TestSysctlIncidentRunbook(t *testing.T) {
 	}
 	if v := d["values"].(map[string]any)["net.ipv4.tcp_fin_timeout"]; !reflect.DeepEqual(v, map[string]any{"before": "60", "after": "30", "status": "change", "note": "file: 60 → 30; live: 60 → 30"}) {
 		t.Errorf("data values: %#v", v)
+	}
+	if b := d["boot"].(map[string]any)["net.ipv4.tcp_fin_timeout"]; !reflect.DeepEqual(b, map[string]any{"value": "30", "file": file, "line": 2}) ||
+		d["boot_reader"] != "procps" || len(d["reverts_at_boot"].([]string)) != 0 {
+		t.Errorf("boot data: %#v %v %v", b, d["boot_reader"], d["reverts_at_boot"])
 	}
 
 	again, err := m.Check(ctx, c)

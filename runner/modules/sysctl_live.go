@@ -97,14 +97,18 @@ probe() {
 // sysctlProbeScript is probe MODE N PATH... ($1 $2 $3...).
 const sysctlProbeScript = sysctlShellLib + `probe "$@"`
 
-// sysctlCheckScript reads the file $1 and probes ($2 MODE, $3 N, PATHS...)
-// in one command: the probe's fields, then "absent\0" or "file\0" and the
-// file's bytes to the end of the output (any bytes, NUL included: nothing
-// follows them). Like transport.ReadFile, a directory exits 82 and cat's
-// failure is its exit code with its message on stderr.
+// sysctlCheckScript reads the file $1, lists the boot-time files ($2 N, then
+// N arguments of boot: sysctl_boot_read.go) and probes (MODE, N, PATHS...)
+// in one command: the probe's fields, boot's records, then "absent\0" or
+// "file\0" and the file's bytes to the end of the output (any bytes, NUL
+// included: nothing follows them). Like transport.ReadFile, a directory
+// exits 82 and cat's failure is its exit code with its message on stderr.
 const sysctlCheckScript = `LC_ALL=C; export LC_ALL
-` + sysctlShellLib + `f=$1; shift
+` + sysctlShellLib + sysctlBootLib + `f=$1 _nb=$2; shift 2
+_j=0
+while [ "$_j" -lt "$_nb" ]; do _j=$((_j+1)); eval "_b$_j=\$1"; shift; done
 probe "$@"
+boot
 if [ ! -e "$f" ]; then printf 'absent\0'; exit 0; fi
 if [ -d "$f" ]; then exit 82; fi
 printf 'file\0'
@@ -213,40 +217,66 @@ func sysctlProbeLive(ctx context.Context, conn transport.Conn, ours, others []st
 	return p, nil
 }
 
-// sysctlReadProbe reads file and probes ours fully, in one command: what
-// transport.ReadFile and sysctlProbeLive(ours, nil, true) would return.
-// A missing file is content nil, exists false.
-func sysctlReadProbe(ctx context.Context, conn transport.Conn, file string, ours []string) ([]byte, bool, *sysctlProbe, error) {
-	argv := append([]string{"/bin/sh", "-c", sysctlCheckScript, "sh", file}, sysctlProbeArgs(true, ours, nil)...)
+// sysctlRead is what Check's one command found.
+type sysctlRead struct {
+	content []byte // nil when the file is missing
+	exists  bool
+	probe   *sysctlProbe
+	boot    *sysctlBootListing
+}
+
+// sysctlReadProbe reads file, lists the boot-time files of layout and
+// probes ours fully, in one command: what transport.ReadFile and
+// sysctlProbeLive(ours, nil, true) would return, and the listing.
+func sysctlReadProbe(ctx context.Context, conn transport.Conn, file string, ours []string, layout sysctlBootLayout) (*sysctlRead, error) {
+	boot := layout.args()
+	argv := append([]string{"/bin/sh", "-c", sysctlCheckScript, "sh", file, strconv.Itoa(len(boot))}, boot...)
+	argv = append(argv, sysctlProbeArgs(true, ours, nil)...)
 	// Reads only: no Timeout, so it runs without an exec (sshshell.go).
 	res, err := conn.Run(ctx, transport.Command{Argv: argv, MaxOutput: transport.MaxReadFile + sysctlMaxProbeOutput})
 	if err != nil {
-		return nil, false, nil, fmt.Errorf("sysctl: %w", err)
+		return nil, fmt.Errorf("sysctl: %w", err)
 	}
 	if res.ExitCode != 0 {
 		step := fmt.Sprintf("the read script (exit %d)", res.ExitCode)
 		if res.ExitCode == 82 {
 			step = "not a regular file"
 		}
-		return nil, false, nil, fmt.Errorf("sysctl: %w", &transport.FileError{Op: "read", Path: file, Step: step,
+		return nil, fmt.Errorf("sysctl: %w", &transport.FileError{Op: "read", Path: file, Step: step,
 			ExitCode: res.ExitCode, Stderr: strings.TrimSpace(string(res.Stderr))})
 	}
+	tooLarge := fmt.Errorf("sysctl: transport: read %s: larger than %d bytes", file, transport.MaxReadFile)
 	n := 2*len(ours) + 2
-	f := strings.SplitN(string(res.Stdout), "\x00", n+2)
+	f := strings.SplitN(string(res.Stdout), "\x00", n+1)
 	p, ok := parseSysctlProbe(f, len(ours), 0)
-	if !ok || len(f) != n+2 || (f[n] != "file" && (f[n] != "absent" || f[n+1] != "")) {
+	if !ok || len(f) != n+1 {
 		if res.Truncated {
-			return nil, false, nil, fmt.Errorf("sysctl: transport: read %s: larger than %d bytes", file, transport.MaxReadFile)
+			return nil, tooLarge
 		}
-		return nil, false, nil, sysctlProbeError(res)
+		return nil, sysctlProbeError(res)
 	}
-	if f[n] == "absent" {
-		return nil, false, p, nil
+	listing, rest, err := sysctlParseBoot(f[n])
+	if err != nil {
+		if res.Truncated {
+			return nil, tooLarge
+		}
+		return nil, err
 	}
-	if res.Truncated || len(f[n+1]) > transport.MaxReadFile {
-		return nil, false, nil, fmt.Errorf("sysctl: transport: read %s: larger than %d bytes", file, transport.MaxReadFile)
+	r := &sysctlRead{probe: p, boot: listing}
+	kind, content, found := strings.Cut(rest, "\x00")
+	switch {
+	case found && kind == "absent" && content == "":
+		return r, nil
+	case !found || kind != "file":
+		if res.Truncated {
+			return nil, tooLarge
+		}
+		return nil, sysctlProbeError(res)
+	case res.Truncated || len(content) > transport.MaxReadFile:
+		return nil, tooLarge
 	}
-	return []byte(f[n+1]), true, p, nil
+	r.content, r.exists = []byte(content), true
+	return r, nil
 }
 
 // sysctlMaxProbeOutput is room for the probe's fields beside the file.

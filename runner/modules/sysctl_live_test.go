@@ -156,23 +156,23 @@ func TestSysctlReadProbeFile(t *testing.T) {
 
 	sysctlShells(t, func(t *testing.T, c *sysctlShellConn) {
 		ctx := sysctlCtx(t)
-		got, exists, p, err := sysctlReadProbe(ctx, c, file, []string{key, filepath.Join(dir, "nokey")})
-		if err != nil || !exists || string(got) != content {
-			t.Fatalf("got %q %v %v, want %q", got, exists, err, content)
+		r, err := sysctlReadProbe(ctx, c, file, []string{key, filepath.Join(dir, "nokey")}, noBoot)
+		if err != nil || !r.exists || string(r.content) != content {
+			t.Fatalf("got %+v %v, want %q", r, err, content)
 		}
-		if p.keys[0] != (sysctlLive{"rw", "30"}) || p.keys[1].state != "missing" {
+		if p := r.probe; p.keys[0] != (sysctlLive{"rw", "30"}) || p.keys[1].state != "missing" {
 			t.Errorf("probe: %+v", p.keys)
 		}
 
-		got, exists, p, err = sysctlReadProbe(ctx, c, filepath.Join(dir, "none.conf"), []string{key})
-		if err != nil || exists || got != nil || p.keys[0].value != "30" {
-			t.Errorf("missing file: %q %v %v", got, exists, err)
+		r, err = sysctlReadProbe(ctx, c, filepath.Join(dir, "none.conf"), []string{key}, noBoot)
+		if err != nil || r.exists || r.content != nil || r.probe.keys[0].value != "30" {
+			t.Errorf("missing file: %+v %v", r, err)
 		}
 
 		empty := filepath.Join(dir, "empty.conf")
 		writeTestFile(t, empty, "")
-		if got, exists, _, err = sysctlReadProbe(ctx, c, empty, nil); err != nil || !exists || len(got) != 0 {
-			t.Errorf("empty file: %q %v %v", got, exists, err)
+		if r, err = sysctlReadProbe(ctx, c, empty, nil, noBoot); err != nil || !r.exists || len(r.content) != 0 {
+			t.Errorf("empty file: %+v %v", r, err)
 		}
 
 		bad := []string{dir}
@@ -182,7 +182,7 @@ func TestSysctlReadProbeFile(t *testing.T) {
 			}
 		}
 		for _, path := range bad {
-			_, _, _, err := sysctlReadProbe(ctx, c, path, []string{key})
+			_, err := sysctlReadProbe(ctx, c, path, []string{key}, noBoot)
 			_, want := transport.ReadFile(ctx, c, path)
 			var fe *transport.FileError
 			if err == nil || want == nil || err.Error() != "sysctl: "+want.Error() || !errors.As(err, &fe) {
@@ -275,3 +275,6 @@ func TestSysctlUnsupportedReason(t *testing.T) {
 		}
 	}
 }
+
+// noBoot is a boot layout with nothing in it.
+var noBoot = sysctlBootLayout{dirs: []string{"/nonexistent/sysctl.d"}, conf: "/nonexistent/sysctl.conf"}

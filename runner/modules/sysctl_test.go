@@ -68,8 +68,14 @@ func TestSysctlArgs(t *testing.T) {
 	if len(m.absent) != 1 || len(m.want) != 0 {
 		t.Errorf("absent: %+v", m)
 	}
+	if m.strict {
+		t.Errorf("persist defaults to strict")
+	}
+	if m = newSysctlT(t, "name: net.ipv4.x\nvalue: 1\npersist: strict\n"); !m.strict {
+		t.Errorf("persist: strict not taken")
+	}
 	// Validation before rendering must accept templates anywhere.
-	newSysctlT(t, "name: \"{{ key }}\"\nvalue: \"{{ v }}\"\nreload: \"{{ r }}\"\nfile: \"{{ f }}\"\n")
+	newSysctlT(t, "name: \"{{ key }}\"\nvalue: \"{{ v }}\"\nreload: \"{{ r }}\"\nfile: \"{{ f }}\"\npersist: \"{{ p }}\"\n")
 }
 
 func TestSysctlArgErrors(t *testing.T) {
@@ -88,6 +94,7 @@ func TestSysctlArgErrors(t *testing.T) {
 		{"name: net.ipv4.x\nvalue: 1\nfile: etc/sysctl.conf\n", "must be an absolute path"},
 		{"name: net.ipv4.x\nvalue: 1\nreload: yes\n", "reload"},
 		{"name: net.ipv4.x\nvalue: [1, 2]\n", "value"},
+		{"name: net.ipv4.x\nvalue: 1\npersist: always\n", `play.yml:3:10: sysctl: persist must be warn or strict, not "always"`},
 	}
 	for _, tt := range tests {
 		_, err := newSysctl(Args{Node: sysctlNode(t, tt.src), File: "play.yml"})
