@@ -25,6 +25,12 @@ func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.
 	if len(sel.tasks) == 0 && len(sel.verify) == 0 {
 		return // --tags selected nothing here: no host is contacted for this play
 	}
+	sel.tasks = withGather(p, sel.tasks)
+	r.revive() // hosts meta: clear_host_errors cleared
+	r.playHosts = make([]string, len(hosts))
+	for i, h := range hosts {
+		r.playHosts[i] = h.Name
+	}
 	var live []*hostState
 	for _, s := range r.states(hosts) {
 		if !s.dead {
@@ -47,6 +53,7 @@ func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.
 		for j, s := range members {
 			names[j] = s.host.Name
 		}
+		b.names = names
 		r.obs.BatchStarted(BatchStart{Play: p.Name, Batch: b.index, Batches: b.batches, Hosts: names})
 		var wg sync.WaitGroup
 		for _, s := range members {

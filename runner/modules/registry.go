@@ -16,6 +16,12 @@ func builtin() map[string]Spec {
 		"service":    serviceSpec,
 		"wait_for":   waitForSpec,
 		"assert":     assertSpec,
+		"setup":      setupSpec,
+		"debug":      debugSpec,
+		"set_fact":   setFactSpec,
+		"fail":       failSpec,
+		"pause":      pauseSpec,
+		"meta":       metaSpec,
 	}
 }
 
