@@ -178,13 +178,8 @@ func (hp *hostPlay) needsHostvars(t *playbook.Task) bool {
 		return v.(bool)
 	}
 	const word = "hostvars"
-	found := mentionsNode(t.Args, word) || mentionsAny(t.Vars, word) || mentionsAny(hp.play.Vars, word) ||
+	found := taskMentions(t, word) || strings.Contains(t.Name, word) || mentionsAny(hp.play.Vars, word) ||
 		mentionsAny(hp.play.Defaults, word) || mentionsAny(hp.r.opts.ExtraVars, word) || mentionsAny(hp.s.host.Vars, word)
-	for _, l := range [][]string{t.When, t.ChangedWhen, t.FailedWhen, t.Until, {t.Name}} {
-		for _, s := range l {
-			found = found || strings.Contains(s, word)
-		}
-	}
 	hp.r.mentions.Store(t, found)
 	return found
 }
@@ -242,4 +237,48 @@ func dropOmitted(n *yaml.Node) *yaml.Node {
 	c := *n
 	c.Content = keep
 	return &c
+}
+
+// playMentions reports whether any task or handler of the play, or its
+// variables, mention word.
+func playMentions(p *playbook.Play, word string) bool {
+	if mentionsAny(p.Vars, word) || mentionsAny(p.Defaults, word) {
+		return true
+	}
+	for _, list := range [][]*playbook.Task{p.Tasks, p.Handlers, p.Verify} {
+		for _, t := range list {
+			if taskMentions(t, word) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// taskMentions reports whether the task's arguments, conditions or
+// variables mention word.
+func taskMentions(t *playbook.Task, word string) bool {
+	if mentionsNode(t.Args, word) || mentionsAny(t.Vars, word) {
+		return true
+	}
+	for _, l := range [][]string{t.When, t.ChangedWhen, t.FailedWhen, t.Until} {
+		for _, s := range l {
+			if strings.Contains(s, word) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// playEnds reports whether the play has a meta: end_play task: its hosts
+// then run in lockstep, so that every host finishes the tasks before it
+// (as Ansible's linear strategy) and none runs a task after it.
+func playEnds(p *playbook.Play) bool {
+	for _, t := range p.Tasks {
+		if t.Module == "meta" && t.Args != nil && t.Args.Value == "end_play" {
+			return true
+		}
+	}
+	return false
 }

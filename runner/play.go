@@ -54,6 +54,9 @@ func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.
 			names[j] = s.host.Name
 		}
 		b.names = names
+		// hostvars reads what other hosts' earlier tasks set: every host
+		// finishes a task before any starts the next (Ansible's linear strategy).
+		b.lockstep = b.lockstep || playMentions(p, "hostvars") || playEnds(p)
 		r.obs.BatchStarted(BatchStart{Play: p.Name, Batch: b.index, Batches: b.batches, Hosts: names})
 		var wg sync.WaitGroup
 		for _, s := range members {
