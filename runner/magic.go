@@ -271,12 +271,13 @@ func taskMentions(t *playbook.Task, word string) bool {
 	return false
 }
 
-// playEnds reports whether the play has a meta: end_play task: its hosts
-// then run in lockstep, so that every host finishes the tasks before it
-// (as Ansible's linear strategy) and none runs a task after it.
-func playEnds(p *playbook.Play) bool {
+// playSteers reports whether the play has a meta task acting on every
+// host (end_play, clear_host_errors): its hosts then run in lockstep, so
+// that every host finishes the tasks before it, as with Ansible's linear
+// strategy, and none runs a task after an end_play.
+func playSteers(p *playbook.Play) bool {
 	for _, t := range p.Tasks {
-		if t.Module == "meta" && t.Args != nil && t.Args.Value == "end_play" {
+		if t.Module == "meta" && t.Args != nil && (t.Args.Value == "end_play" || t.Args.Value == "clear_host_errors") {
 			return true
 		}
 	}

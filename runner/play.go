@@ -56,7 +56,7 @@ func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.
 		b.names = names
 		// hostvars reads what other hosts' earlier tasks set: every host
 		// finishes a task before any starts the next (Ansible's linear strategy).
-		b.lockstep = b.lockstep || playMentions(p, "hostvars") || playEnds(p)
+		b.lockstep = b.lockstep || playMentions(p, "hostvars") || playSteers(p)
 		r.obs.BatchStarted(BatchStart{Play: p.Name, Batch: b.index, Batches: b.batches, Hosts: names})
 		var wg sync.WaitGroup
 		for _, s := range members {
