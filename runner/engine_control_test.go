@@ -166,6 +166,15 @@ func TestEngineControlRecaps(t *testing.T) {
       when: inventory_hostname == 'h2'
     - debug: {msg: survived}
 `, Options{}, map[string][4]int{"h1": {1, 0, 0, 1}, "h2": {0, 0, 1, 0}}},
+		{"ansible_play_hosts leaves out failed hosts", `- hosts: all
+  gather_facts: false
+  max_fail_percentage: 100 # in step: h2 has failed before h1 reads
+  tasks:
+    - fail: {}
+      when: inventory_hostname == 'h2'
+    - fail: {msg: "{{ ansible_play_hosts }}"}
+      when: ansible_play_hosts != ['h1'] or ansible_play_hosts_all != ['h1', 'h2'] or ansible_play_batch != ['h1']
+`, Options{}, map[string][4]int{"h1": {0, 0, 0, 2}, "h2": {0, 0, 1, 0}}},
 		{"clear_host_errors lets a failed host run the next play", `- hosts: all
   gather_facts: false
   tasks:
