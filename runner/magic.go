@@ -172,7 +172,7 @@ func (r *run) hostvars() map[string]any {
 // variables it sees, mention hostvars (cached per task).
 func (hp *hostPlay) needsHostvars(t *playbook.Task) bool {
 	if t == nil {
-		return true
+		return false // the engine's own lookups (tend_state_dir, become) read no hostvars
 	}
 	if v, ok := hp.r.mentions.Load(t); ok {
 		return v.(bool)
