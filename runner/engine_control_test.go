@@ -159,6 +159,13 @@ func TestEngineControlRecaps(t *testing.T) {
     - meta: end_play
     - debug: {msg: never}
 `, Options{}, map[string][4]int{"h1": {1, 0, 0, 0}, "h2": {1, 0, 0, 0}}},
+		{"end_play in a batch: later batches do not start", `- hosts: all
+  gather_facts: false
+  serial: 1
+  tasks:
+    - debug: {msg: one}
+    - meta: end_play
+`, Options{}, map[string][4]int{"h1": {1, 0, 0, 0}, "h2": {0, 0, 0, 0}}},
 		{"fail with when", `- hosts: all
   gather_facts: false
   tasks:

@@ -42,6 +42,9 @@ func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.
 		if ctx.Err() != nil || r.stopped() {
 			r.abort = "interrupted"
 		}
+		if _, ended := r.endedPlays.Load(p); ended {
+			return // meta: end_play: later batches do not start
+		}
 		if r.abort != "" {
 			for _, rest := range batches[i:] {
 				r.stopUnstarted(p, rest, r.abort, true)
