@@ -63,6 +63,7 @@ func TestEngineFactsAndMagicVars(t *testing.T) {
 		{"host names", `{{ inventory_hostname }} {{ inventory_hostname_short }} {{ group_names | join(',') }}`, "web1.example.com web1 web", Options{}, false},
 		{"groups and play hosts", `{{ groups['web'] | join(',') }} {{ groups['all'] | length }} {{ ansible_play_hosts | join(',') }} {{ play_hosts | length }} {{ ansible_play_batch | length }}`, "web1.example.com,web2 3 web1.example.com,web2 2 2", Options{}, false},
 		{"run options", `{{ 'check' if ansible_check_mode else 'apply' }} {{ ansible_limit }} {{ ansible_run_tags | join(',') }}`, "apply web all", Options{Limit: "web"}, false},
+		{"playbook_dir, verbosity, skip tags", `{{ playbook_dir | basename }} {{ ansible_verbosity }} {{ ansible_skip_tags | length }} {{ ansible_play_name }}`, "runner 1 0 p", Options{Verbosity: 1}, false},
 		{"hostvars: another host's set_fact and inventory name", `{{ hostvars['web2'].token }} {{ hostvars['web2']['inventory_hostname'] }}`, "web2-token web2", Options{}, false},
 	}
 	for _, tt := range tests {
@@ -72,7 +73,8 @@ func TestEngineFactsAndMagicVars(t *testing.T) {
 			if tt.gather {
 				gather = "true"
 			}
-			src := `- hosts: web
+			src := `- name: p
+  hosts: web
   gather_facts: ` + gather + `
   tasks:
     - set_fact:
