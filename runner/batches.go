@@ -114,6 +114,7 @@ type batch struct {
 	play           *playbook.Play
 	index, batches int // 1-based position of the batch in the play
 	size           int
+	names          []string // the batch's hosts (ansible_play_batch)
 	// lockstep makes every host finish task N before any starts task N+1
 	// (Ansible's linear strategy). It is on when any_errors_fatal or
 	// max_fail_percentage is set, so "stop after the current task" means

@@ -44,7 +44,7 @@ func TestEngineDryRunWritesNothing(t *testing.T) {
 		before[n] = h.Files()
 	}
 	sum, rec := runOn(t, f, src, Options{Check: true})
-	reads := []memhost.Matcher{memhost.Argv("cat"), memhost.Script(loadPendingScript)}
+	reads := []memhost.Matcher{memhost.Argv("cat"), memhost.Script(loadPendingScript), memhost.Script(modules.FactsScript)}
 	for _, n := range f.names {
 		h := f.hosts[n]
 		if got := h.Files(); !reflect.DeepEqual(got, before[n]) {

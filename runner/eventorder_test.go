@@ -55,6 +55,8 @@ func TestEventOrder(t *testing.T) {
 		"play_start p",
 		"batch_start 1/1",
 		"host_start localhost p",
+		"task_start localhost task Gathering Facts", // gather_facts is on by default, as Ansible's
+		"task localhost Gathering Facts ok",
 		"task_start localhost task one",
 		"task localhost one changed",
 		"task_start localhost task two",

@@ -224,15 +224,14 @@ func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
 	v := make(map[string]any, len(hp.play.Defaults)+len(hp.s.host.Vars)+len(hp.play.Vars)+8)
 	maps.Copy(v, hp.play.Defaults)
 	maps.Copy(v, hp.s.host.Vars)
+	hp.addFacts(v)
 	maps.Copy(v, hp.play.Vars)
 	if t != nil {
 		maps.Copy(v, t.Vars)
 	}
 	maps.Copy(v, hp.s.registered)
 	maps.Copy(v, hp.r.opts.ExtraVars)
-	v["inventory_hostname"] = hp.s.host.Name
-	v["group_names"] = hp.s.host.GroupNames()
-	v["ansible_check_mode"] = hp.r.opts.Check
+	hp.addMagic(v, t)
 	return v
 }
 
@@ -263,6 +262,7 @@ func (hp *hostPlay) report(res TaskResult) {
 
 func (hp *hostPlay) fail(err error) {
 	hp.counted(StatusFailed)
+	hp.r.markDown(hp.s.host.Name)
 	hp.s.dead = true
 	if hp.s.err == nil {
 		hp.s.err = err

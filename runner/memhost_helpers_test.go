@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +24,17 @@ import (
 // write is a recorded call and the host's files show what was written.
 
 var registerOnce sync.Once
+
+// factsOutput is a real host's answer to the facts command (this
+// machine's, recorded), which every in-memory host gives with its own
+// name as hostname.
+var factsOutput = func() string {
+	b, err := os.ReadFile("modules/testdata/facts/debian12-docker.txt")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 // registerMemfile adds the memfile module once per test binary.
 func registerMemfile() {
@@ -91,6 +103,9 @@ func newHost(name string) *memhost.Host {
 			}
 		}
 		return memhost.OK(out.String()), nil
+	})
+	h.Handle(memhost.Script(modules.FactsScript), func(_ context.Context, h *memhost.Host, c transport.Command) (transport.Result, error) {
+		return memhost.OK(strings.ReplaceAll(factsOutput, "@@tend:hostname\nvm", "@@tend:hostname\n"+h.Name())), nil
 	})
 	h.Handle(memhost.Script(clearPendingScript), func(_ context.Context, h *memhost.Host, c transport.Command) (transport.Result, error) {
 		a := memhost.ScriptArgs(c.Argv)

@@ -25,6 +25,12 @@ func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.
 	if len(sel.tasks) == 0 && len(sel.verify) == 0 {
 		return // --tags selected nothing here: no host is contacted for this play
 	}
+	sel.tasks = withGather(p, sel.tasks)
+	r.revive() // hosts meta: clear_host_errors cleared
+	r.playHosts = make([]string, len(hosts))
+	for i, h := range hosts {
+		r.playHosts[i] = h.Name
+	}
 	var live []*hostState
 	for _, s := range r.states(hosts) {
 		if !s.dead {
@@ -35,6 +41,9 @@ func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.
 	for i, members := range batches {
 		if ctx.Err() != nil || r.stopped() {
 			r.abort = "interrupted"
+		}
+		if _, ended := r.endedPlays.Load(p); ended {
+			return // meta: end_play: later batches do not start
 		}
 		if r.abort != "" {
 			for _, rest := range batches[i:] {
@@ -47,6 +56,10 @@ func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.
 		for j, s := range members {
 			names[j] = s.host.Name
 		}
+		b.names = names
+		// hostvars reads what other hosts' earlier tasks set: every host
+		// finishes a task before any starts the next (Ansible's linear strategy).
+		b.lockstep = b.lockstep || playMentions(p, "hostvars") || playSteers(p)
 		r.obs.BatchStarted(BatchStart{Play: p.Name, Batch: b.index, Batches: b.batches, Hosts: names})
 		var wg sync.WaitGroup
 		for _, s := range members {

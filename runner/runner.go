@@ -56,6 +56,9 @@ type Options struct {
 	// Connector opens each host's connection (required): cmd builds it
 	// from the command line with package runner/connect.
 	Connector Connector
+	// Verbosity is how many -v were given: a debug task with a higher
+	// verbosity: is skipped (as Ansible).
+	Verbosity int
 	// Observer receives events; nil means none.
 	Observer Observer
 	// Stop, when closed, ends the run gracefully: every host finishes the
@@ -132,7 +135,8 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	}
 	red := newRedactor(opts.Become.Password) // every event is redacted before the observer sees it
 	obs := newSerialObserver(redactObserver(opts.Observer, red))
-	r := &run{opts: opts, pb: pb, obs: obs, red: red, hosts: map[string]*hostState{}, forks: make(chan struct{}, opts.Forks)}
+	r := &run{opts: opts, pb: pb, inv: inv, obs: obs, red: red, hosts: map[string]*hostState{}, forks: make(chan struct{}, opts.Forks)}
+	r.facts, r.down, r.cleared = map[string]map[string]any{}, map[string]bool{}, map[string]bool{}
 	// Resolve every play's hosts and batch sizes first: a bad pattern or
 	// serial is input, not a host failure.
 	plays := make([][]*inventory.Host, len(pb.Plays))
@@ -216,6 +220,8 @@ type run struct {
 	mu    sync.Mutex
 	hosts map[string]*hostState
 	order []string
+	inv   *inventory.Inventory
+	magic // facts and what the magic variables need (magic.go)
 }
 
 // state returns the per-host state, created on first use.

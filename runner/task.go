@@ -16,6 +16,9 @@ import (
 
 // runTask runs one task on the host; false means the host must stop.
 func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) bool {
+	if cont, handled := hp.engineTask(ctx, t, phase); handled { // meta, end_play, debug above -v (control.go)
+		return cont
+	}
 	start := time.Now()
 	res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: phase}
 	hp.r.obs.TaskStarted(TaskStart{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase})
@@ -79,7 +82,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		if err != nil {
 			return failWith(fmt.Errorf("%s: %s: %w", t.ModulePos, t.Module, err))
 		}
-		node = rendered
+		node = dropOmitted(rendered)
 	}
 	mod, err := spec.New(modules.Args{
 		Node: node, File: file,
@@ -211,9 +214,12 @@ func (hp *hostPlay) moduleError(ctx context.Context, t *playbook.Task, res *Task
 
 func (hp *hostPlay) register(t *playbook.Task, data map[string]any) {
 	hp.result = data
+	hp.r.varsMu.Lock() // other hosts read it through hostvars
+	defer hp.r.varsMu.Unlock()
 	if t.Register != "" {
 		hp.s.registered[t.Register] = data
 	}
+	hp.absorb(t, data)
 }
 
 func allTrue(conds []string, vars map[string]any) (bool, error) {

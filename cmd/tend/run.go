@@ -146,6 +146,9 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) error {
 		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: c.stop,
 		Connector: conn,
 	}
+	if f.verbose {
+		opts.Verbosity = 1 // debug tasks with verbosity: 1 show
+	}
 	if saved != nil {
 		opts.Approve = saved.Approver()
 	}

@@ -23,6 +23,12 @@ func builtin() map[string]Spec {
 		"stat":        statSpec,
 		"find":        findSpec,
 		"copy":        copySpec,
+		"setup":       setupSpec,
+		"debug":       debugSpec,
+		"set_fact":    setFactSpec,
+		"fail":        failSpec,
+		"pause":       pauseSpec,
+		"meta":        metaSpec,
 	}
 }
 

@@ -84,7 +84,7 @@ func runContentCases(t *testing.T, module string, cases []contentCase) {
 				t.Fatal(err)
 			}
 			if got := readOrNil(t, p); !eqPtr(got, tc.want) {
-				t.Errorf("content %s, want %s", show(got), show(tc.want))
+				t.Errorf("content %s, want %s", showPtr(got), showPtr(tc.want))
 			}
 			// A second run changes nothing.
 			c, err := m.Check(ctx, transport.Local())
@@ -113,7 +113,7 @@ func readOrNil(t *testing.T, p string) *string {
 
 func eqPtr(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
-func show(s *string) string {
+func showPtr(s *string) string {
 	if s == nil {
 		return "(absent)"
 	}

@@ -42,8 +42,8 @@ type Play struct {
 	MaxFailPercentage *int
 	// AnyErrorsFatal aborts the whole run on the first failed host.
 	AnyErrorsFatal bool
-	// GatherFacts is accepted for Ansible compatibility and ignored: tend
-	// gathers no facts.
+	// GatherFacts: nil or true gathers the hosts' facts before the tasks
+	// (as Ansible, with the setup module's one command); false gathers none.
 	GatherFacts *bool
 	// Become runs the play's tasks with privilege escalation; nil means
 	// unset (the inventory or command line decides). Tasks may override.

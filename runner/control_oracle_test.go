@@ -1,0 +1,167 @@
+package runner
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"tend/inventory"
+	"tend/runner/connect"
+	"tend/runner/modules"
+	"tend/runner/playbook"
+)
+
+// controlPlaybooks are Ansible playbooks of the control modules, facts and
+// magic variables, written as Ansible users write them, that both tools
+// must count alike.
+var controlPlaybooks = []struct {
+	name, src string
+	check     bool
+}{
+	{"facts, debug, set_fact, hostvars", `- hosts: all
+  tasks:
+    - name: facts are variables
+      debug:
+        msg: "{{ ansible_facts.distribution }} {{ ansible_distribution_major_version }} {{ ansible_os_family }}"
+    - set_fact:
+        role_of_host: "{{ 'first' if inventory_hostname == ansible_play_hosts[0] else 'other' }}"
+    - debug:
+        var: role_of_host
+    - name: reads another host's fact
+      debug:
+        msg: "{{ hostvars['h1'].role_of_host }}"
+    - debug:
+        msg: only with -v
+        verbosity: 1
+    - fail:
+        msg: "unexpected {{ hostvars['h1'].role_of_host }}"
+      when: hostvars['h1'].role_of_host != 'first'
+`, false},
+	{"fail, meta and a second play", `- hosts: all
+  gather_facts: false
+  handlers:
+    - name: note
+      debug:
+        msg: handled
+  tasks:
+    - meta: noop
+    - set_fact:
+        x: 1
+      changed_when: true
+      notify: note
+    - meta: flush_handlers
+    - fail:
+        msg: "h2 stops here"
+      when: inventory_hostname == 'h2'
+    - meta: end_host
+      when: inventory_hostname == 'h3'
+    - debug:
+        msg: "{{ groups['all'] | length }} {{ group_names }}"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: "play two on {{ inventory_hostname_short }}"
+`, false},
+	{"clear_host_errors and end_play", `- hosts: all
+  gather_facts: false
+  tasks:
+    - fail:
+      when: inventory_hostname == 'h1'
+    - meta: clear_host_errors
+    - debug:
+        msg: before
+    - meta: end_play
+    - debug:
+        msg: never
+- hosts: all
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: "back: {{ ansible_play_hosts | length }}"
+`, false},
+	{"check mode", `- hosts: all
+  tasks:
+    - set_fact:
+        y: "{{ ansible_check_mode }}"
+    - debug:
+        var: y
+    - fail:
+      when: not ansible_check_mode
+`, true},
+}
+
+// recapRE reads a host's line of ansible-playbook's PLAY RECAP.
+var recapRE = regexp.MustCompile(`(?m)^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)\s+skipped=(\d+)`)
+
+// TestControlRecapsMatchAnsible runs each playbook with ansible-playbook
+// and with tend on the same three local hosts and compares every host's
+// ok/changed/failed/skipped (tend's ok plus changed is Ansible's ok).
+func TestControlRecapsMatchAnsible(t *testing.T) {
+	bin, err := exec.LookPath("ansible-playbook")
+	if err != nil {
+		t.Skip("ansible-playbook not installed; oracle comparison skipped")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "ansible.cfg")
+	inv := filepath.Join(dir, "hosts")
+	files := map[string]string{cfg: "", inv: "[all]\nh1 ansible_connection=local\nh2 ansible_connection=local\nh3 ansible_connection=local\n"}
+	for p, s := range files {
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range controlPlaybooks {
+		t.Run(tt.name, func(t *testing.T) {
+			pbFile := filepath.Join(dir, "pb.yml")
+			if err := os.WriteFile(pbFile, []byte(tt.src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"-i", inv, pbFile}
+			if tt.check {
+				args = append(args, "--check")
+			}
+			cmd := exec.Command(bin, args...)
+			cmd.Env = append(os.Environ(), "HOME="+dir, "ANSIBLE_CONFIG="+cfg, "ANSIBLE_LOCAL_TEMP="+dir, "ANSIBLE_NOCOLOR=1",
+				"ANSIBLE_PYTHON_INTERPRETER=auto_silent", "ANSIBLE_RETRY_FILES_ENABLED=False")
+			out, _ := cmd.CombinedOutput() // a failed host exits 2
+			want := map[string][4]int{}
+			for _, m := range recapRE.FindAllStringSubmatch(string(out), -1) {
+				var c [4]int
+				for i := range c {
+					c[i], _ = strconv.Atoi(m[i+2])
+				}
+				want[m[1]] = c
+			}
+			if len(want) != 3 {
+				t.Fatalf("no recap from ansible-playbook:\n%s", out)
+			}
+			pb, err := playbook.Parse(pbFile, []byte(tt.src), playbook.ParseOptions{Modules: modules.Names()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tinv, err := inventory.Load(inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := Run(context.Background(), pb, tinv, Options{Check: tt.check, Connector: connect.Local{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for h, w := range want {
+				got := recapOf(sum, h)
+				got[0] += got[1] // Ansible's ok counts the changed tasks too; tend's does not
+				if got != w {
+					t.Errorf("%s: tend ok/changed/failed/skipped %v, ansible-playbook %v", h, got, w)
+				}
+			}
+			if t.Failed() {
+				t.Logf("ansible-playbook:\n%s", out)
+			}
+		})
+	}
+}

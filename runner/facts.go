@@ -1,0 +1,65 @@
+package runner
+
+import (
+	"maps"
+	"strings"
+
+	"tend/runner/playbook"
+)
+
+// Facts: a play gathers them first unless it says gather_facts: false (as
+// Ansible), with the setup module's one command; setup and set_fact
+// results are stored for the host as they are registered.
+
+// gatherTask is the implicit first task of a play that gathers facts.
+func gatherTask(p *playbook.Play) *playbook.Task {
+	return &playbook.Task{Pos: p.Pos, ModulePos: p.Pos, Name: "Gathering Facts", Module: "setup", Field: "gather_facts", Tags: []string{"always"}}
+}
+
+// withGather prepends the fact-gathering task when the play gathers facts
+// and runs any task.
+func withGather(p *playbook.Play, tasks []*playbook.Task) []*playbook.Task {
+	if (p.GatherFacts != nil && !*p.GatherFacts) || len(tasks) == 0 {
+		return tasks
+	}
+	return append([]*playbook.Task{gatherTask(p)}, tasks...)
+}
+
+// absorb stores what a setup or set_fact result sets for the host: setup's
+// facts (ansible_facts, named without their ansible_ prefix) and
+// set_fact's variables (at the precedence of registered results, as
+// Ansible's non-cacheable set_fact). The caller holds r.varsMu.
+func (hp *hostPlay) absorb(t *playbook.Task, data map[string]any) {
+	set, _ := data["ansible_facts"].(map[string]any)
+	if set == nil || data["failed"] == true || data["skipped"] == true {
+		return
+	}
+	switch t.Module {
+	case "set_fact":
+		maps.Copy(hp.s.registered, set)
+	case "setup":
+		facts := hp.r.facts[hp.s.host.Name]
+		if facts == nil {
+			facts = map[string]any{}
+			hp.r.facts[hp.s.host.Name] = facts
+		}
+		for k, v := range set {
+			facts[strings.TrimPrefix(k, "ansible_")] = v
+		}
+	}
+}
+
+// addFacts puts the host's facts into v, as ansible_facts and as
+// ansible_X (Ansible's inject_facts_as_vars).
+func (hp *hostPlay) addFacts(v map[string]any) {
+	hp.r.varsMu.RLock()
+	defer hp.r.varsMu.RUnlock()
+	facts := maps.Clone(hp.r.facts[hp.s.host.Name])
+	if facts == nil {
+		facts = map[string]any{}
+	}
+	for k, x := range facts {
+		v["ansible_"+k] = x
+	}
+	v["ansible_facts"] = facts
+}

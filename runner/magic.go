@@ -1,0 +1,285 @@
+package runner
+
+import (
+	"maps"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+
+	"tend/runner/playbook"
+)
+
+// OmitToken is the value of the omit variable: a module argument whose
+// rendered value is exactly it is dropped, as if not given.
+const OmitToken = "__omit_place_holder__tend"
+
+// magic is the run-wide state behind the magic variables. Hosts run in
+// parallel: what one host's task sets (facts, registered results, a
+// failure) is written under varsMu and read by others under it.
+type magic struct {
+	varsMu sync.RWMutex
+	// facts holds each host's gathered facts, without the ansible_ prefix.
+	facts map[string]map[string]any
+	// down lists hosts that failed or became unreachable.
+	down map[string]bool
+	// playHosts are the current play's hosts (written before its hosts start).
+	playHosts []string
+
+	groupsOnce sync.Once
+	groups     map[string]any
+	// cleared lists the failed hosts meta: clear_host_errors revives for
+	// the next play; endedPlays the plays meta: end_play ended.
+	cleared    map[string]bool
+	endedPlays sync.Map
+	// mentions caches, per task, whether its scope needs hostvars.
+	mentions sync.Map
+}
+
+// markDown records that the host failed or became unreachable.
+func (r *run) markDown(host string) {
+	r.varsMu.Lock()
+	defer r.varsMu.Unlock()
+	r.down[host] = true
+}
+
+// liveOf lists the names not marked down.
+func (r *run) liveOf(names []string) []any {
+	r.varsMu.RLock()
+	defer r.varsMu.RUnlock()
+	out := make([]any, 0, len(names))
+	for _, n := range names {
+		if !r.down[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// groupVars is the groups variable: every group's hosts, by name.
+func (r *run) groupVars() map[string]any {
+	r.groupsOnce.Do(func() {
+		r.groups = map[string]any{}
+		if r.inv == nil {
+			return
+		}
+		for _, g := range r.inv.GroupNames() {
+			hosts, _, err := r.inv.Select(g)
+			names := make([]any, 0, len(hosts))
+			if err == nil {
+				for _, h := range hosts {
+					names = append(names, h.Name)
+				}
+			}
+			r.groups[g] = names
+		}
+	})
+	return r.groups
+}
+
+// addMagic sets the magic variables Ansible users expect in v.
+func (hp *hostPlay) addMagic(v map[string]any, t *playbook.Task) {
+	r, name := hp.r, hp.s.host.Name
+	short, _, _ := strings.Cut(name, ".")
+	v["inventory_hostname"], v["inventory_hostname_short"] = name, short
+	groupNames := hp.s.host.GroupNames()
+	gn := make([]any, len(groupNames))
+	for i, g := range groupNames {
+		gn[i] = g
+	}
+	v["group_names"] = gn
+	v["groups"] = r.groupVars()
+	all := make([]any, len(r.playHosts))
+	for i, h := range r.playHosts {
+		all[i] = h
+	}
+	v["ansible_play_hosts_all"] = all
+	v["ansible_play_hosts"] = r.liveOf(r.playHosts)
+	v["play_hosts"] = v["ansible_play_hosts"]
+	v["ansible_play_batch"] = r.liveOf(hp.b.names)
+	v["ansible_play_name"] = hp.play.Name
+	if r.opts.Limit != "" {
+		v["ansible_limit"] = r.opts.Limit
+	}
+	v["ansible_check_mode"] = r.opts.Check
+	v["ansible_verbosity"] = r.opts.Verbosity
+	v["ansible_run_tags"] = anyList(r.opts.Tags, "all")
+	v["ansible_skip_tags"] = anyList(r.opts.SkipTags)
+	if r.pb.File != "" {
+		if abs, err := filepath.Abs(filepath.Dir(r.pb.File)); err == nil {
+			v["playbook_dir"] = abs
+		}
+	}
+	v["omit"] = OmitToken
+	if hp.needsHostvars(t) {
+		v["hostvars"] = r.hostvars()
+	}
+}
+
+// anyList is ss as a template list, or def when ss is empty.
+func anyList(ss []string, def ...string) []any {
+	if len(ss) == 0 {
+		ss = def
+	}
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// hostvars is every inventory host's variables as this moment knows them:
+// inventory variables, gathered facts, registered results and set_fact
+// variables. Built only for tasks that mention hostvars (it costs a copy
+// per host).
+func (r *run) hostvars() map[string]any {
+	out := map[string]any{}
+	if r.inv == nil {
+		return out
+	}
+	r.mu.Lock()
+	states := maps.Clone(r.hosts)
+	r.mu.Unlock()
+	r.varsMu.RLock()
+	defer r.varsMu.RUnlock()
+	for _, h := range r.inv.Hosts() {
+		hv := maps.Clone(h.Vars)
+		if hv == nil {
+			hv = map[string]any{}
+		}
+		facts := maps.Clone(r.facts[h.Name])
+		if facts == nil {
+			facts = map[string]any{}
+		}
+		for k, x := range facts {
+			hv["ansible_"+k] = x
+		}
+		hv["ansible_facts"] = facts
+		if s := states[h.Name]; s != nil {
+			maps.Copy(hv, s.registered)
+		}
+		maps.Copy(hv, r.opts.ExtraVars)
+		short, _, _ := strings.Cut(h.Name, ".")
+		hv["inventory_hostname"], hv["inventory_hostname_short"] = h.Name, short
+		hv["group_names"] = anyList(h.GroupNames())
+		out[h.Name] = hv
+	}
+	return out
+}
+
+// needsHostvars reports whether the task, or the play and extra
+// variables it sees, mention hostvars (cached per task).
+func (hp *hostPlay) needsHostvars(t *playbook.Task) bool {
+	if t == nil {
+		return false // the engine's own lookups (tend_state_dir, become) read no hostvars
+	}
+	if v, ok := hp.r.mentions.Load(t); ok {
+		return v.(bool)
+	}
+	const word = "hostvars"
+	found := taskMentions(t, word) || strings.Contains(t.Name, word) || mentionsAny(hp.play.Vars, word) ||
+		mentionsAny(hp.play.Defaults, word) || mentionsAny(hp.r.opts.ExtraVars, word) || mentionsAny(hp.s.host.Vars, word)
+	hp.r.mentions.Store(t, found)
+	return found
+}
+
+func mentionsNode(n *yaml.Node, word string) bool {
+	if n == nil {
+		return false
+	}
+	if strings.Contains(n.Value, word) {
+		return true
+	}
+	for _, c := range n.Content {
+		if mentionsNode(c, word) {
+			return true
+		}
+	}
+	return false
+}
+
+func mentionsAny(v any, word string) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.Contains(x, word)
+	case map[string]any:
+		for _, e := range x {
+			if mentionsAny(e, word) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if mentionsAny(e, word) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dropOmitted removes the mapping entries whose value rendered to omit.
+func dropOmitted(n *yaml.Node) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return n
+	}
+	var keep []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if v := n.Content[i+1]; v.Kind == yaml.ScalarNode && v.Value == OmitToken {
+			continue
+		}
+		keep = append(keep, n.Content[i], n.Content[i+1])
+	}
+	if len(keep) == len(n.Content) {
+		return n
+	}
+	c := *n
+	c.Content = keep
+	return &c
+}
+
+// playMentions reports whether any task or handler of the play, or its
+// variables, mention word.
+func playMentions(p *playbook.Play, word string) bool {
+	if mentionsAny(p.Vars, word) || mentionsAny(p.Defaults, word) {
+		return true
+	}
+	for _, list := range [][]*playbook.Task{p.Tasks, p.Handlers, p.Verify} {
+		for _, t := range list {
+			if taskMentions(t, word) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// taskMentions reports whether the task's arguments, conditions or
+// variables mention word.
+func taskMentions(t *playbook.Task, word string) bool {
+	if mentionsNode(t.Args, word) || mentionsAny(t.Vars, word) {
+		return true
+	}
+	for _, l := range [][]string{t.When, t.ChangedWhen, t.FailedWhen, t.Until} {
+		for _, s := range l {
+			if strings.Contains(s, word) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// playSteers reports whether the play has a meta task acting on every
+// host (end_play, clear_host_errors): its hosts then run in lockstep, so
+// that every host finishes the tasks before it, as with Ansible's linear
+// strategy, and none runs a task after an end_play.
+func playSteers(p *playbook.Play) bool {
+	for _, t := range p.Tasks {
+		if t.Module == "meta" && t.Args != nil && (t.Args.Value == "end_play" || t.Args.Value == "clear_host_errors") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,227 @@
+package modules
+
+import (
+	"bufio"
+	"strconv"
+	"strings"
+)
+
+// FactsScript is the one POSIX sh command that gathers a host's facts: it
+// only reads (files under /etc and /proc, uname, ip, df, date) and prints
+// each source under a "@@tend:NAME" line; ParseFacts turns that into
+// Ansible's fact names. It takes no argument: nothing of the playbook
+// reaches it.
+const FactsScript = `LC_ALL=C; export LC_ALL
+s() { printf '\n@@tend:%s\n' "$1"; }
+s hostname; uname -n
+s fqdn; a=$(getent hosts "$(uname -n)" 2>/dev/null | awk '{print $1; exit}'); [ -n "$a" ] && getent hosts "$a" 2>/dev/null | head -n 1
+s kernel; uname -r
+s kernel_version; uname -v
+s machine; uname -m
+s system; uname -s
+s os_release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+s debian_version; cat /etc/debian_version 2>/dev/null
+s redhat_release; cat /etc/redhat-release 2>/dev/null
+s meminfo; grep -E '^(MemTotal|MemFree|SwapTotal|SwapFree):' /proc/meminfo 2>/dev/null
+s vcpus; grep -c '^processor' /proc/cpuinfo 2>/dev/null
+s nproc; nproc 2>/dev/null
+s init; cat /proc/1/comm 2>/dev/null
+s systemd_run; test -d /run/systemd/system && echo yes
+s route_get; ip -4 route get 8.8.8.8 2>/dev/null
+s proc_route; cat /proc/net/route 2>/dev/null
+s addr; ip -o -4 addr show 2>/dev/null
+s mounts; cat /proc/mounts 2>/dev/null
+s df; df -P -k 2>/dev/null
+s virt_container; systemd-detect-virt --container 2>/dev/null
+s virt_vm; systemd-detect-virt --vm 2>/dev/null
+s dockerenv; test -f /.dockerenv && echo docker; grep -oE 'docker|lxc' /proc/1/cgroup 2>/dev/null | head -n 1
+s pkg; for p in apt-get dnf yum zypper apk pacman; do command -v "$p" >/dev/null 2>&1 && echo "$p"; done
+s date; date +'%s %z %Z'
+s user; id -un; id -u; id -g
+s env; env
+`
+
+// splitSections splits FactsScript's output into its sections.
+func splitSections(out string) map[string]string {
+	secs := map[string]string{}
+	name := ""
+	var b strings.Builder
+	flush := func() {
+		if name != "" {
+			secs[name] = strings.TrimRight(b.String(), "\n")
+		}
+		b.Reset()
+	}
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if n, ok := strings.CutPrefix(line, "@@tend:"); ok {
+			flush()
+			name = n
+			continue
+		}
+		if name != "" {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(line)
+		}
+	}
+	flush()
+	for k, v := range secs {
+		secs[k] = strings.TrimLeft(v, "\n")
+	}
+	return secs
+}
+
+// distributions maps os-release ID to Ansible's distribution name and
+// os_family.
+var distributions = map[string][2]string{
+	"debian": {"Debian", "Debian"}, "ubuntu": {"Ubuntu", "Debian"}, "linuxmint": {"Linux Mint", "Debian"},
+	"raspbian": {"Debian", "Debian"}, "kali": {"Kali", "Debian"}, "pop": {"Pop!_OS", "Debian"},
+	"rhel": {"RedHat", "RedHat"}, "centos": {"CentOS", "RedHat"}, "fedora": {"Fedora", "RedHat"},
+	"rocky": {"Rocky", "RedHat"}, "almalinux": {"AlmaLinux", "RedHat"}, "ol": {"OracleLinux", "RedHat"},
+	"amzn": {"Amazon", "RedHat"}, "opensuse-leap": {"openSUSE Leap", "Suse"}, "opensuse-tumbleweed": {"openSUSE Tumbleweed", "Suse"},
+	"sles": {"SLES", "Suse"}, "alpine": {"Alpine", "Alpine"}, "arch": {"Archlinux", "Archlinux"}, "gentoo": {"Gentoo", "Gentoo"},
+}
+
+// osRelease parses /etc/os-release's KEY=value lines.
+func osRelease(s string) map[string]string {
+	out := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok || strings.HasPrefix(k, "#") {
+			continue
+		}
+		if uq, err := strconv.Unquote(v); err == nil {
+			v = uq
+		} else {
+			v = strings.Trim(v, `"'`)
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// distributionFacts sets distribution, its release, versions and os_family.
+func distributionFacts(f map[string]any, secs map[string]string) {
+	osr := osRelease(secs["os_release"])
+	id := osr["ID"]
+	name, family := osr["NAME"], ""
+	if d, ok := distributions[id]; ok {
+		name, family = d[0], d[1]
+	} else if like := strings.Fields(osr["ID_LIKE"]); len(like) > 0 {
+		if d, ok := distributions[like[0]]; ok {
+			family = d[1]
+		}
+	}
+	if name == "" {
+		name = "NA"
+	}
+	if family == "" {
+		family = name
+	}
+	version := osr["VERSION_ID"]
+	if id == "debian" {
+		if dv := strings.TrimSpace(secs["debian_version"]); dv != "" && dv[0] >= '0' && dv[0] <= '9' {
+			version = dv // Ansible reads the point release from /etc/debian_version
+		}
+	}
+	release := osr["VERSION_CODENAME"]
+	if version == "" {
+		version = "NA"
+	}
+	if release == "" {
+		release = "NA"
+	}
+	major, _, _ := strings.Cut(version, ".")
+	f["distribution"], f["os_family"] = name, family
+	f["distribution_version"], f["distribution_major_version"], f["distribution_release"] = version, major, release
+}
+
+// memFacts sets memtotal_mb, memfree_mb, swaptotal_mb, swapfree_mb.
+func memFacts(f map[string]any, s string) {
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(v)
+		if len(fields) == 0 {
+			continue
+		}
+		kb, err := strconv.Atoi(fields[0])
+		if err != nil {
+			continue
+		}
+		name := map[string]string{"MemTotal": "memtotal_mb", "MemFree": "memfree_mb", "SwapTotal": "swaptotal_mb", "SwapFree": "swapfree_mb"}[k]
+		if name != "" {
+			f[name] = kb / 1024
+		}
+	}
+}
+
+// serviceMgr is Ansible's service_mgr on Linux, from PID 1's name.
+func serviceMgr(secs map[string]string) string {
+	comm := strings.TrimSpace(secs["init"])
+	switch {
+	case comm == "systemd" || strings.TrimSpace(secs["systemd_run"]) == "yes":
+		return "systemd"
+	case comm == "runit" || comm == "runit-init":
+		return "runit"
+	case comm == "openrc-init":
+		return "openrc"
+	case comm == "" || comm == "init" || strings.HasSuffix(comm, "sh"):
+		return "sysvinit"
+	}
+	return comm
+}
+
+// virtFacts sets virtualization_type and virtualization_role.
+func virtFacts(f map[string]any, secs map[string]string) {
+	// As Ansible: container markers first (/.dockerenv, PID 1's cgroup),
+	// then what systemd-detect-virt finds.
+	typ, role := "", ""
+	for _, k := range []string{"dockerenv", "virt_container", "virt_vm"} {
+		if v, _, _ := strings.Cut(strings.TrimSpace(secs[k]), "\n"); v != "" && v != "none" {
+			typ, role = v, "guest"
+			break
+		}
+	}
+	if typ == "oracle" {
+		typ = "virtualbox"
+	}
+	if typ == "" {
+		typ, role = "NA", "NA"
+	}
+	f["virtualization_type"], f["virtualization_role"] = typ, role
+}
+
+// pkgMgr is Ansible's pkg_mgr: the first package manager found.
+func pkgMgr(s string) string {
+	for _, p := range strings.Fields(s) {
+		if p == "apt-get" {
+			return "apt"
+		}
+		return p
+	}
+	return "unknown"
+}
+
+// envFacts parses env's output (a value may span lines).
+func envFacts(s string) map[string]any {
+	out := map[string]any{}
+	last := ""
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if ok && k != "" && !strings.ContainsAny(k, " \t") {
+			out[k], last = v, k
+			continue
+		}
+		if last != "" {
+			out[last] = out[last].(string) + "\n" + line
+		}
+	}
+	return out
+}
