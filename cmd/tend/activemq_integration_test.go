@@ -31,9 +31,10 @@ import (
 // at once never share a pidfile or a KahaDB lock, and both go with the lab.
 type activeMQ struct {
 	*lab.Lab
-	h    *lab.Host
-	dir  string       // per-host directory: run/ and lib/ (removed with the lab)
-	seen map[int]bool // every broker PID seen, killed at cleanup
+	h         *lab.Host
+	dir       string       // per-host directory: run/ and lib/ (removed with the lab)
+	inventory string       // the lab's inventory file
+	seen      map[int]bool // every broker PID seen, killed at cleanup
 }
 
 // startActiveMQ brings up a one-host lab running the real broker and waits
@@ -50,7 +51,7 @@ func startActiveMQ(t *testing.T) *activeMQ {
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
 	l := lab.New(t, 1, lab.WithOverlayEtc())
-	a := &activeMQ{Lab: l, h: l.Hosts[0], dir: filepath.Join(l.Dir, "activemq"), seen: map[int]bool{}}
+	a := &activeMQ{Lab: l, h: l.Hosts[0], dir: filepath.Join(l.Dir, "activemq"), inventory: l.WriteInventory(t), seen: map[int]bool{}}
 	// Registered after the lab: runs before its teardown.
 	t.Cleanup(a.kill)
 	for _, d := range []string{"run", "lib/main", "empty"} {
@@ -269,8 +270,7 @@ func dialInNetns(ns, addr string, n int) ([]net.Conn, error) {
 // tend runs the shipped runbook on the broker's host.
 func (a *activeMQ) tend(t *testing.T, args ...string) ([]event, int) {
 	t.Helper()
-	inv := writeFile(t, a.Dir, "hosts.yml", a.InventoryYAML())
-	base := []string{"run", "mq-closewait", "-i", inv, "--known-hosts", a.KnownHosts, "--format", "json",
+	base := []string{"run", "mq-closewait", "-i", a.inventory, "--known-hosts", a.KnownHosts, "--format", "json",
 		"--lock-file", filepath.Join(a.Dir, "run.lock"), "-e", "closewait_threshold=5"}
 	stdout, _, code := tendRun(t, append(base, args...)...)
 	return parseEvents(t, stdout), code
