@@ -17,6 +17,9 @@ command -v ansible-inventory >/dev/null 2>&1 || need+=(ansible-core)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+# Debian's ActiveMQ 5.17 (it pulls OpenJDK 17; ~30 s) for the real-broker test
+# (cmd/tend/activemq_integration_test.go), which runs it inside a lab host.
+[ -x /etc/init.d/activemq ] || need+=(activemq)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -24,6 +27,11 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
 mkdir -p /run/sshd
+# The package enables no broker instance; enable `main` (nothing starts it
+# here: the test starts it inside a lab host's namespaces).
+if [ -d /etc/activemq/instances-available/main ] && [ ! -e /etc/activemq/instances-enabled/main ]; then
+  ln -s ../instances-available/main /etc/activemq/instances-enabled/main
+fi
 
 go vet ./...
 go test -count=1 -timeout 15m ./... "$@"

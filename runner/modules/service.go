@@ -167,7 +167,9 @@ func newService(a Args) (Module, error) {
 			return nil, bad("greeting", "greeting needs wait_port")
 		}
 	default:
-		return nil, bad("greeting", "unknown greeting %q (known: activemq)", args.Greeting)
+		if !hasTemplate(args.Greeting) { // rendered per host: "" or activemq then
+			return nil, bad("greeting", "unknown greeting %q (known: activemq)", args.Greeting)
+		}
 	}
 	return m, nil
 }

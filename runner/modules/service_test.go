@@ -65,8 +65,13 @@ func TestServiceArgs(t *testing.T) {
 		}
 	}
 	// Templates are not judged before rendering.
-	if _, err := newService(Args{Node: argsNode(t, "name: '{{ svc }}'\nstate: '{{ st }}'\nwait_port: '{{ p }}'\ngreeting: activemq"), File: "play.yml"}); err != nil {
-		t.Errorf("templated args: %v", err)
+	for _, src := range []string{
+		"name: '{{ svc }}'\nstate: '{{ st }}'\nwait_port: '{{ p }}'\ngreeting: activemq",
+		"name: mq\nstate: restarted\nwait_port: 61616\ngreeting: '{{ mq_greeting }}'", // "" or activemq once rendered
+	} {
+		if _, err := newService(Args{Node: argsNode(t, src), File: "play.yml"}); err != nil {
+			t.Errorf("templated args %q: %v", src, err)
+		}
 	}
 }
 
