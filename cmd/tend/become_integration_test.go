@@ -39,6 +39,7 @@ func becomeLab(t *testing.T) (*lab.Lab, func(vars ...string) string) {
 const whoamiPlay = `
 - hosts: all
   become: true
+  gather_facts: false
   tasks:
     - name: who
       command: whoami
