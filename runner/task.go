@@ -16,6 +16,9 @@ import (
 
 // runTask runs one task on the host; false means the host must stop.
 func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) bool {
+	if t.Loop != nil {
+		return hp.runLoop(ctx, t, phase)
+	}
 	start := time.Now()
 	res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: phase}
 	hp.r.obs.TaskStarted(TaskStart{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase})
@@ -127,7 +130,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		}
 		change = applied
 		if modules.IsVerifiable(spec, mod) && !change.Failed {
-			hp.applied = append(hp.applied, appliedTask{task: t, mod: mod, conn: conn})
+			hp.applied = append(hp.applied, appliedTask{task: t, item: hp.itemName, mod: mod, conn: conn})
 		}
 	}
 	res.Change = change
@@ -208,7 +211,8 @@ func (hp *hostPlay) moduleError(ctx context.Context, t *playbook.Task, res *Task
 
 func (hp *hostPlay) register(t *playbook.Task, data map[string]any) {
 	hp.result = data
-	if t.Register != "" {
+	if t.Register != "" && hp.loopScope == nil { // a loop registers its results at the end
+
 		hp.s.registered[t.Register] = data
 	}
 }
