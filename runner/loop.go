@@ -116,9 +116,6 @@ func (hp *hostPlay) runLoop(ctx context.Context, t *playbook.Task, phase Phase) 
 		res.Status = StatusOK
 		agg["msg"] = "All items completed"
 	}
-	if res.Status == StatusChanged {
-		res.Change.Summary = fmt.Sprintf("%d of %d items changed", res.Loop.Changed, len(items))
-	}
 	return hp.loopDone(t, &res, start, agg)
 }
 
