@@ -17,7 +17,7 @@ var freeFormModules = map[string]bool{"command": true, "shell": true}
 // scalar of key=value pairs (`sysctl: name=x value=1`) becomes a mapping,
 // and the args: keyword is merged in (the module's own arguments win).
 // Positions are kept: each pair points at the module's scalar.
-func (p *parser) moduleArgs(t *Task, args, extra *yaml.Node, field string) *yaml.Node {
+func (p *parser) moduleArgs(t *Task, args, extra *yaml.Node, path, field string) *yaml.Node {
 	if args != nil && args.Kind == yaml.ScalarNode && !yamlnode.IsNull(args) && !freeFormModules[t.Module] &&
 		(p.modules[t.Module] || strings.Contains(strings.Fields(args.Value + " x")[0], "=")) {
 		args = p.keyValues(args, field)
@@ -26,7 +26,7 @@ func (p *parser) moduleArgs(t *Task, args, extra *yaml.Node, field string) *yaml
 		return args
 	}
 	if extra.Kind != yaml.MappingNode {
-		p.Errorf(extra, "args", "must be a mapping of the module's arguments, not %s", yamlnode.Describe(extra))
+		p.Errorf(extra, yamlnode.JoinPath(path, "args"), "must be a mapping of the module's arguments, not %s", yamlnode.Describe(extra))
 		return args
 	}
 	merged := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: extra.Line, Column: extra.Column}

@@ -143,7 +143,7 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 		return nil
 	}
 	p.checkLoop(t, n, path)
-	t.Args = p.moduleArgs(t, t.Args, argsNode, yamlnode.JoinPath(path, moduleKey.Value))
+	t.Args = p.moduleArgs(t, t.Args, argsNode, path, yamlnode.JoinPath(path, moduleKey.Value))
 	return t
 }
 
