@@ -86,7 +86,7 @@ func TestSysctlArgErrors(t *testing.T) {
 		{"settings:\n  net.ipv4.x: \"1\\n2\"\n", "play.yml:2:15: sysctl: net.ipv4.x: value"},
 		{"settings:\n  'net.ipv4.x;id': 1\n", "not allowed in a sysctl key"},
 		{"name: net.ipv4.x\nvalue: 1\nfile: etc/sysctl.conf\n", "must be an absolute path"},
-		{"name: net.ipv4.x\nvalue: 1\nreload: yes\n", "reload"},
+		{"name: net.ipv4.x\nvalue: 1\nreload: maybe\n", "reload"},
 		{"name: net.ipv4.x\nvalue: [1, 2]\n", "value"},
 	}
 	for _, tt := range tests {
