@@ -183,6 +183,11 @@ func TestEngineLoopControl(t *testing.T) {
       until: r.rc == 0
       retries: 3
       delay: 0
+    - name: registered at the end
+      memfile: {path: "/seen{{ item }}", content: "x"}
+      loop: [1, 2]
+      when: seen is not defined
+      register: seen
 `
 	f := newFleet("h1")
 	h := f.hosts["h1"]
@@ -204,6 +209,9 @@ func TestEngineLoopControl(t *testing.T) {
 	}
 	if strings.Join(labels, ",") != "k1,k2" {
 		t.Errorf("labels %q", labels)
+	}
+	if _, ok := h.File("/seen2"); !ok {
+		t.Errorf("the second item saw the first's result under the register name; Ansible registers at the loop's end")
 	}
 	items := rec.items("h1", "wait")
 	if len(items) != 1 || items[0].Attempts != 3 || items[0].Status != StatusChanged {

@@ -106,7 +106,7 @@ func splitArgs(s string) ([]string, error) {
 				i++
 				continue
 			}
-			if c == quote && depth == 0 {
+			if c == quote {
 				quote = 0
 				continue
 			}

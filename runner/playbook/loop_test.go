@@ -54,7 +54,7 @@ func TestParseAnsibleSyntax(t *testing.T) {
     - ansible.builtin.command: echo a=b
       args:
         chdir: /tmp
-    - sysctl: name="{{ item.key }}" value='{{ item.value }}' msg="two words"
+    - sysctl: name="{{ item.key }}" value='{{ item.value }}' msg="two words" file={{ f | default('a b') }}
       become: yes
       become_method: sudo
       ignore_errors: True
@@ -69,7 +69,7 @@ func TestParseAnsibleSyntax(t *testing.T) {
 		{"service", "name=activemq state=restarted"},
 		{"service", "name=x state=started"},
 		{"command", "cmd=echo a=b chdir=/tmp"},
-		{"sysctl", "name={{ item.key }} value={{ item.value }} msg=two words"},
+		{"sysctl", "name={{ item.key }} value={{ item.value }} msg=two words file={{ f | default('a b') }}"},
 	}
 	for i, w := range want {
 		if tasks[i].Module != w.module || flat(tasks[i].Args) != w.args {
