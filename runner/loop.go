@@ -35,65 +35,32 @@ func (hp *hostPlay) runLoop(ctx context.Context, t *playbook.Task, phase Phase) 
 		return hp.loopDone(t, &res, start, map[string]any{"changed": false, "failed": true, "msg": res.Error})
 	}
 	res.Loop.Items = len(items)
-	results := make([]any, 0, len(items))
-	var firstErr string
-	for i, item := range items {
-		if i > 0 && l.Pause > 0 && !hp.sleep(ctx, l.Pause) {
-			res.Status, res.Error = StatusFailed, "interrupted during loop_control.pause"
-			break
-		}
-		scope := loopScope(l, items, i)
-		hp.loopScope = scope
-		ires := TaskResult{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase}
-		ires.Item = hp.itemLabel(t, item)
-		hp.itemName = ires.Item
-		istart := time.Now()
-		hp.result = nil
-		out := hp.executeUntil(ctx, t, &ires)
-		ires.Duration = time.Since(istart)
-		data := hp.result
-		if data == nil {
-			data = map[string]any{"changed": false, "failed": ires.Status == StatusFailed, "skipped": ires.Status == StatusSkipped}
-			if ires.Error != "" {
-				data["msg"] = ires.Error
-			}
-		}
-		data = capOutput(data)
-		maps.Copy(data, scope)
-		data["ansible_loop_var"] = l.LoopVar
-		results = append(results, data)
-		if ires.Change.Data != nil {
-			ires.Change.Data = capOutput(ires.Change.Data)
-		}
-		if t.NoLog {
-			hideNoLog(&ires)
-			ires.Item = NoLogText
-		}
-		switch ires.Status {
-		case StatusChanged:
-			res.Loop.Changed++
-			res.DryRun = res.DryRun || ires.DryRun
-			if !hp.r.opts.Check {
-				hp.s.recap.Applied = append(hp.s.recap.Applied, fmt.Sprintf("%s (item=%s): %s", res.Task, ires.Item, firstNonEmpty(ires.Change.Summary, string(ires.Change.Action))))
-			}
-		case StatusFailed:
-			res.Loop.Failed++
-			if firstErr == "" {
-				firstErr = ires.Error
-			}
-		case StatusSkipped:
-			res.Loop.Skipped++
-		case StatusOK:
-			res.Loop.OK++
-		}
-		if out == outcomeUnreachable {
-			hp.loopScope, hp.itemName = nil, ""
-			hp.r.obs.TaskDone(ires)
-			hp.unreachable(res.Task, fmt.Errorf("%s", ires.Error))
+	acc := &loopAcc{hp: hp, t: t, res: &res, results: make([]any, 0, len(items))}
+	if done, alive := hp.sysctlBatch(ctx, t, items, phase, acc); done {
+		if !alive {
 			return false
 		}
-		hp.r.obs.TaskDone(ires)
+	} else {
+		for i, item := range items {
+			if i > 0 && l.Pause > 0 && !hp.sleep(ctx, l.Pause) {
+				res.Status, res.Error = StatusFailed, "interrupted during loop_control.pause"
+				break
+			}
+			scope := loopScope(l, items, i)
+			hp.loopScope = scope
+			ires := TaskResult{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase}
+			ires.Item = hp.itemLabel(t, item)
+			hp.itemName = ires.Item
+			istart := time.Now()
+			hp.result = nil
+			out := hp.executeUntil(ctx, t, &ires)
+			ires.Duration = time.Since(istart)
+			if !acc.add(ires, hp.result, scope, out) {
+				return false
+			}
+		}
 	}
+	results, firstErr := acc.results, acc.firstErr
 	hp.loopScope, hp.itemName = nil, ""
 	agg := map[string]any{"changed": res.Loop.Changed > 0, "results": results, "skipped": false}
 	switch {
@@ -194,4 +161,61 @@ func capOutput(data map[string]any) map[string]any {
 		}
 	}
 	return out
+}
+
+// loopAcc accounts the items of a loop: their events, registered results
+// and counts.
+type loopAcc struct {
+	hp       *hostPlay
+	t        *playbook.Task
+	res      *TaskResult
+	results  []any
+	firstErr string
+}
+
+// add records one item's result (data is what it registered, nil if
+// nothing) and reports it; false when the host became unreachable.
+func (a *loopAcc) add(ires TaskResult, data map[string]any, scope map[string]any, out outcome) bool {
+	hp, t, res := a.hp, a.t, a.res
+	if data == nil {
+		data = map[string]any{"changed": false, "failed": ires.Status == StatusFailed, "skipped": ires.Status == StatusSkipped}
+		if ires.Error != "" {
+			data["msg"] = ires.Error
+		}
+	}
+	data = capOutput(data)
+	maps.Copy(data, scope)
+	data["ansible_loop_var"] = t.Loop.LoopVar
+	a.results = append(a.results, data)
+	if ires.Change.Data != nil {
+		ires.Change.Data = capOutput(ires.Change.Data)
+	}
+	if t.NoLog {
+		hideNoLog(&ires)
+		ires.Item = NoLogText
+	}
+	switch ires.Status {
+	case StatusChanged:
+		res.Loop.Changed++
+		res.DryRun = res.DryRun || ires.DryRun
+		if !hp.r.opts.Check {
+			hp.s.recap.Applied = append(hp.s.recap.Applied, fmt.Sprintf("%s (item=%s): %s", res.Task, ires.Item, firstNonEmpty(ires.Change.Summary, string(ires.Change.Action))))
+		}
+	case StatusFailed:
+		res.Loop.Failed++
+		if a.firstErr == "" {
+			a.firstErr = ires.Error
+		}
+	case StatusSkipped:
+		res.Loop.Skipped++
+	case StatusOK:
+		res.Loop.OK++
+	}
+	hp.r.obs.TaskDone(ires)
+	if out == outcomeUnreachable {
+		hp.loopScope, hp.itemName = nil, ""
+		hp.unreachable(res.Task, fmt.Errorf("%s", ires.Error))
+		return false
+	}
+	return true
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"tend/internal/lab"
+	"tend/runner"
 )
 
 // TestLoopsDifferential runs testdata/differential/loops.yml with
@@ -120,4 +121,86 @@ func flatFiles(m map[string]string) string {
 func flatCounts(m map[string]int) string {
 	return "changed=" + strconv.Itoa(m["changed"]) + " failed=" + strconv.Itoa(m["failed"]) +
 		" skipped=" + strconv.Itoa(m["skipped"]) + " ignored=" + strconv.Itoa(m["ignored"])
+}
+
+// TestSysctlLoopBatched: a sysctl loop over three keys on a lab host runs
+// as one batched task — one re-check after apply, not one per item — while
+// each item is reported and registered on its own; the end state is the
+// three live values and sysctl.conf lines; a second run changes nothing.
+func TestSysctlLoopBatched(t *testing.T) {
+	l := lab.New(t, 1)
+	inv := l.WriteInventory(t)
+	h := l.Hosts[0]
+	pb, err := filepath.Abs("testdata/differential/sysctl-loop.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keys := []string{"net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_keepalive_probes"}
+	live := func() string {
+		out, stderr, err := l.SSH(context.Background(), h, "sysctl -n "+strings.Join(keys, " "))
+		if err != nil {
+			t.Fatalf("sysctl -n: %v %s", err, stderr)
+		}
+		return strings.Join(strings.Fields(out), " ")
+	}
+	before := live()
+	run := func(args ...string) ([]event, runner.HostRecap) {
+		t.Helper()
+		stdout, _, code := runLocked(t, append([]string{"-i", inv, "--known-hosts", l.KnownHosts, "--format", "json", "-e", "dir=" + dir}, append(args, pb)...)...)
+		if code != 0 {
+			t.Fatalf("exit %d", code)
+		}
+		ev := parseEvents(t, stdout)
+		return ev, summaryOf(t, ev).Hosts[0]
+	}
+	itemStatuses := func(ev []event, phase runner.Phase) (items []string, whole int) {
+		for _, r := range eventsOf[runner.TaskResult](t, ev, "task") {
+			if r.Task != "tune TCP" || r.Phase != phase {
+				continue
+			}
+			if r.Item == "" {
+				whole++
+				continue
+			}
+			items = append(items, r.Item+"="+string(r.Status))
+		}
+		return items, whole
+	}
+
+	ev, rc := run("--check")
+	if got := live(); got != before {
+		t.Errorf("a dry run changed live values: %s → %s", before, got)
+	}
+	if items, _ := itemStatuses(ev, runner.PhaseTask); strings.Join(items, " ") != "net.ipv4.tcp_fin_timeout=changed net.ipv4.tcp_keepalive_probes=changed net.ipv4.tcp_keepalive_time=changed" || rc.Changed != 1 {
+		t.Errorf("check: items %v, recap %+v", items, rc)
+	}
+
+	ev, rc = run()
+	if got := live(); got != "31 1201 7" {
+		t.Errorf("live values %s, want 31 1201 7", got)
+	}
+	conf, _, err := l.SSH(context.Background(), h, "cat /etc/sysctl.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"net.ipv4.tcp_fin_timeout = 31", "net.ipv4.tcp_keepalive_time = 1201", "net.ipv4.tcp_keepalive_probes = 7"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("sysctl.conf lacks %q:\n%s", want, conf)
+		}
+	}
+	if items, _ := itemStatuses(ev, runner.PhaseTask); len(items) != 3 || rc.Changed != 2 { // the loop once, the handler
+		t.Errorf("apply: items %v, recap %+v", items, rc)
+	}
+	if items, whole := itemStatuses(ev, runner.PhaseRecheck); len(items) != 0 || whole != 1 {
+		t.Errorf("re-checks: per item %v, whole %d; want one re-check of the batch", items, whole)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, h.Name+".count")); string(b) != "3 net.ipv4.tcp_fin_timeout,net.ipv4.tcp_keepalive_probes,net.ipv4.tcp_keepalive_time\n" {
+		t.Errorf("registered results as the handler saw them: %q", b)
+	}
+
+	ev, rc = run()
+	if items, _ := itemStatuses(ev, runner.PhaseTask); strings.Join(items, " ") != "net.ipv4.tcp_fin_timeout=ok net.ipv4.tcp_keepalive_probes=ok net.ipv4.tcp_keepalive_time=ok" || rc.Changed != 0 {
+		t.Errorf("second apply: items %v, recap %+v", items, rc)
+	}
 }
