@@ -248,3 +248,24 @@ func TestEngineLoopBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineLoopBadExpression: a loop expression that fails names the
+// playbook's file:line:col and the keyword; the host fails, nothing runs.
+func TestEngineLoopBadExpression(t *testing.T) {
+	const src = `
+- hosts: all
+  tasks:
+    - name: bad
+      memfile: {path: "/x{{ item }}", content: "x"}
+      loop: "{{ nothere }}"
+`
+	f := newFleet("h1")
+	sum, rec := runOn(t, f, src, Options{})
+	res := rec.loopResult(t, "h1", "bad")
+	if !strings.HasPrefix(res.Error, "play.yml:6:13: loop: ") || !strings.Contains(res.Error, "nothere") || strings.Count(res.Error, "6:13") != 1 {
+		t.Errorf("error %q", res.Error)
+	}
+	if len(sum.Failed) != 1 || len(f.hosts["h1"].Files()) != 0 {
+		t.Errorf("failed %v, files %v", sum.Failed, f.hosts["h1"].Files())
+	}
+}

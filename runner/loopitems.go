@@ -29,7 +29,9 @@ const MaxLoopItems = 10_000
 // with_fileglob lists the controller's files (relative to the playbook).
 func loopItems(l *playbook.Loop, vars map[string]any, file string) ([]any, error) {
 	rendered, err := template.RenderNode(l.Value, vars)
-	if err != nil {
+	if ne := (*template.NodeError)(nil); errors.As(err, &ne) {
+		return nil, ne.Err // the caller names the position
+	} else if err != nil {
 		return nil, err
 	}
 	var items []any
