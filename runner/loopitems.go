@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -315,19 +316,64 @@ func describe(v any) string {
 	return fmt.Sprintf("%T %v", v, v)
 }
 
-// itemLabel is how an item shows in the output: a string as is, anything
-// else as JSON, at most maxLabel bytes.
+// itemLabel is how an item shows in the output, as Ansible shows it: a
+// string as is, anything else as Python prints it ({'key': 'a', 'value':
+// 1}, [1, 2], True, None), at most maxLabel bytes.
 func itemLabel(v any) string {
-	s, ok := v.(string)
-	if !ok {
-		b, err := json.Marshal(v)
-		if err != nil {
-			s = fmt.Sprint(v)
+	if s, ok := v.(string); ok {
+		return truncate(s, maxLabel)
+	}
+	var b strings.Builder
+	pyRepr(&b, v)
+	return truncate(b.String(), maxLabel)
+}
+
+// pyRepr writes v as Python's repr would (mapping keys sorted), stopping
+// once the output is past maxLabel.
+func pyRepr(b *strings.Builder, v any) {
+	if b.Len() > maxLabel {
+		return
+	}
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("None")
+	case bool:
+		b.WriteString(map[bool]string{true: "True", false: "False"}[x])
+	case string:
+		q := strings.NewReplacer(`\\`, `\\\\`, "'", `\'`, "\n", `\n`).Replace(x)
+		b.WriteString("'" + q + "'")
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			pyRepr(b, e)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			pyRepr(b, k)
+			b.WriteString(": ")
+			pyRepr(b, x[k])
+		}
+		b.WriteByte('}')
+	default:
+		if j, err := json.Marshal(x); err == nil {
+			b.Write(j)
 		} else {
-			s = string(b)
+			fmt.Fprint(b, x)
 		}
 	}
-	return truncate(s, maxLabel)
 }
 
 const maxLabel = 200
@@ -335,6 +381,9 @@ const maxLabel = 200
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) { // never cut a character in two
+		n--
 	}
 	return s[:n] + fmt.Sprintf("… (%d bytes more)", len(s)-n)
 }

@@ -130,3 +130,21 @@ func loopOf(t *testing.T, kind, value string) *playbook.Loop {
 	}
 	return &playbook.Loop{Kind: kind, Value: doc.Content[0], LoopVar: "item"}
 }
+
+// TestItemLabel: items show as Ansible shows them.
+func TestItemLabel(t *testing.T) {
+	for _, tc := range []struct {
+		v    any
+		want string
+	}{
+		{"net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_fin_timeout"},
+		{map[string]any{"value": 30, "key": "fin"}, "{'key': 'fin', 'value': 30}"},
+		{[]any{"a", 1, true, nil, 1.5}, "['a', 1, True, None, 1.5]"},
+		{[]any{"it's"}, `['it\'s']`},
+		{strings.Repeat("x", 300), strings.Repeat("x", 200) + "… (100 bytes more)"},
+	} {
+		if got := itemLabel(tc.v); got != tc.want {
+			t.Errorf("itemLabel(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}
