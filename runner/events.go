@@ -80,6 +80,21 @@ type TaskResult struct {
 	// HostKey is set on an unreachable result when the host was refused
 	// for its key: HostKeyUnknown or HostKeyMismatch.
 	HostKey string `json:"host_key,omitempty"`
+	// Item is set on the result of one item of a loop: its label (the
+	// item, or loop_control.label). Item results are not counted in the
+	// recap; the task's own result (Loop set) follows them and is.
+	Item string `json:"item,omitempty"`
+	// Loop is set on the task's own result of a loop: how its items ended.
+	Loop *LoopCounts `json:"loop,omitempty"`
+}
+
+// LoopCounts sums up the items of a loop task on one host.
+type LoopCounts struct {
+	Items   int `json:"items"`
+	OK      int `json:"ok"`
+	Changed int `json:"changed"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"`
 }
 
 // TaskResult.HostKey values.
@@ -185,7 +200,7 @@ type Progress struct {
 // Observer receives the run's events: the one stream every view renders.
 // Order: RunStarted first, RunDone last; per play PlayStarted, then per
 // batch BatchStarted; per host HostStarted, TaskStarted and TaskDone per
-// task (Progress between them while it waits), HostDone last (HostStopped before it when the run stopped the host;
+// task (Progress between them while it waits; a loop's item results, Item set, come before its TaskDone), HostDone last (HostStopped before it when the run stopped the host;
 // a host stopped before it began has no HostStarted).
 //
 // The runner serialises its own calls: an implementation never sees two at

@@ -34,6 +34,7 @@ type hostState struct {
 // appliedTask remembers a module that changed the host, to re-check it.
 type appliedTask struct {
 	task *playbook.Task
+	item string // the loop item's label, if any
 	mod  modules.Module
 	conn transport.Conn // the task's own: through sudo when it used become
 }
@@ -54,6 +55,10 @@ type hostPlay struct {
 	// result is the data the last execute registered (nil if none).
 	attempt int
 	result  map[string]any
+	// loopScope holds the current item's variables while a loop runs (nil
+	// otherwise); itemName is its label.
+	loopScope map[string]any
+	itemName  string
 	// changes counts the tasks that changed the host in this play (or
 	// would, in check mode).
 	changes int
@@ -190,7 +195,7 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 // after apply it must find nothing left to change.
 func (hp *hostPlay) recheck(ctx context.Context) bool {
 	for _, a := range hp.applied {
-		res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: a.task.DisplayName(), Module: a.task.Module, Phase: PhaseRecheck}
+		res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: a.task.DisplayName(), Module: a.task.Module, Phase: PhaseRecheck, Item: a.item}
 		hp.r.obs.TaskStarted(TaskStart{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: res.Phase})
 		c, err := a.mod.Check(ctx, a.conn)
 		res.Change = c
@@ -231,6 +236,7 @@ func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
 	}
 	maps.Copy(v, hp.s.registered)
 	maps.Copy(v, hp.r.opts.ExtraVars)
+	maps.Copy(v, hp.loopScope)
 	hp.addMagic(v, t)
 	return v
 }
@@ -243,7 +249,8 @@ func (hp *hostPlay) report(res TaskResult) {
 	case StatusChanged:
 		rc.Changed++
 		hp.changes++
-		if !hp.r.opts.Check {
+		if !hp.r.opts.Check && res.Loop == nil { // a loop listed its items
+
 			rc.Applied = append(rc.Applied, res.Task+": "+firstNonEmpty(res.Change.Summary, string(res.Change.Action)))
 		}
 	case StatusFailed:

@@ -24,7 +24,7 @@ func (hp *hostPlay) predictVerify(ctx context.Context, verify []*playbook.Task) 
 	}
 	for _, t := range verify {
 		spec, ok := modules.Lookup(t.Module)
-		if !ok || !spec.RunsInCheckMode || spec.Waits || len(t.Until) > 0 {
+		if !ok || !spec.RunsInCheckMode || spec.Waits || len(t.Until) > 0 || t.Loop != nil { // a looped step is not predicted
 			continue
 		}
 		if hp.stopReason(ctx) != "" {

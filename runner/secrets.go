@@ -127,7 +127,7 @@ func (r *redactor) strs(in []string) []string {
 // result returns e with every secret redacted, sharing nothing mutable
 // with e (registered variables keep the real values).
 func (r *redactor) result(e TaskResult) TaskResult {
-	e.Task, e.Reason, e.Error = r.str(e.Task), r.str(e.Reason), r.str(e.Error)
+	e.Task, e.Reason, e.Error, e.Item = r.str(e.Task), r.str(e.Reason), r.str(e.Error), r.str(e.Item)
 	e.Change = r.change(e.Change)
 	return e
 }

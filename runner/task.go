@@ -19,6 +19,9 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 	if cont, handled := hp.engineTask(ctx, t, phase); handled { // meta, end_play, debug above -v (control.go)
 		return cont
 	}
+	if t.Loop != nil {
+		return hp.runLoop(ctx, t, phase)
+	}
 	start := time.Now()
 	res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: phase}
 	hp.r.obs.TaskStarted(TaskStart{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase})
@@ -133,7 +136,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		}
 		change = applied
 		if modules.IsVerifiable(spec, mod) && !change.Failed {
-			hp.applied = append(hp.applied, appliedTask{task: t, mod: mod, conn: conn})
+			hp.applied = append(hp.applied, appliedTask{task: t, item: hp.itemName, mod: mod, conn: conn})
 		}
 	}
 	res.Change = change
@@ -216,7 +219,7 @@ func (hp *hostPlay) register(t *playbook.Task, data map[string]any) {
 	hp.result = data
 	hp.r.varsMu.Lock() // other hosts read it through hostvars
 	defer hp.r.varsMu.Unlock()
-	if t.Register != "" {
+	if t.Register != "" && hp.loopScope == nil { // a loop registers its results at the end
 		hp.s.registered[t.Register] = data
 	}
 	hp.absorb(t, data)

@@ -50,6 +50,9 @@ func (hp *hostPlay) executeUntil(ctx context.Context, t *playbook.Task, res *Tas
 		}
 		scope := hp.vars(t)
 		scope["result"] = data
+		if t.Register != "" {
+			scope[t.Register] = data // in a loop, registered only at its end
+		}
 		ok, err := allTrue(t.Until, scope)
 		if err != nil {
 			res.Status, res.Error = StatusFailed, fmt.Sprintf("%s: until: %v", t.Pos, err)

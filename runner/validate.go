@@ -51,6 +51,12 @@ func Validate(pb *playbook.Playbook) error {
 				}
 			}
 			add(t, checkTemplates(pb.File, t.Args))
+			if t.Loop != nil {
+				add(t, checkTemplates(pb.File, t.Loop.Value))
+				if err := template.CheckTemplate(t.Loop.Label); err != nil {
+					add(t, &playbook.Error{Pos: t.KeyPos["loop_control"], Field: ".loop_control.label", Msg: err.Error()})
+				}
+			}
 		}
 	}
 	for _, p := range pb.Plays {

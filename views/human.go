@@ -65,8 +65,8 @@ func (h *Human) TaskDone(e runner.TaskResult) {
 	h.doneWaiting(e.Host)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-12s [%s] %s", resultLabel(e), e.Host, phaseName(e))
-	if e.Change.Summary != "" && e.Status != runner.StatusSkipped {
-		fmt.Fprintf(&b, " — %s", e.Change.Summary)
+	if s := summary(e); s != "" {
+		fmt.Fprintf(&b, " — %s", s)
 	}
 	if e.Reason != "" {
 		fmt.Fprintf(&b, " (%s)", e.Reason)
@@ -107,12 +107,41 @@ func resultLabel(e runner.TaskResult) string {
 	return string(e.Status)
 }
 
-// phaseName is the task's name, prefixed by its phase outside tasks:.
+// phaseName is the task's name, prefixed by its phase outside tasks:,
+// followed by "=> (item=label)" for one item of a loop, as Ansible shows it.
 func phaseName(e runner.TaskResult) string {
+	name := e.Task
 	if e.Phase != "" && e.Phase != runner.PhaseTask {
-		return string(e.Phase) + ": " + e.Task
+		name = string(e.Phase) + ": " + e.Task
 	}
-	return e.Task
+	if e.Item != "" {
+		name += " => (item=" + e.Item + ")"
+	}
+	return name
+}
+
+// summary is what a result line says after its name: the change's
+// summary, or for a loop task how its items ended.
+func summary(e runner.TaskResult) string {
+	if l := e.Loop; l != nil {
+		parts := []string{fmt.Sprintf("%d items", l.Items)}
+		for _, c := range []struct {
+			n    int
+			word string
+		}{{l.Changed, "changed"}, {l.OK, "ok"}, {l.Failed, "failed"}, {l.Skipped, "skipped"}} {
+			if c.n > 0 {
+				if c.word == "changed" && e.DryRun {
+					c.word = "would change"
+				}
+				parts = append(parts, fmt.Sprintf("%d %s", c.n, c.word))
+			}
+		}
+		return "loop: " + strings.Join(parts, ", ")
+	}
+	if e.Change.Summary != "" && e.Status != runner.StatusSkipped {
+		return e.Change.Summary
+	}
+	return ""
 }
 
 // firstNote returns a filter that is true for an unsupported key the

@@ -99,8 +99,8 @@ func (m *Markdown) RunDone(s runner.Summary) {
 // already shown for the host, which are not shown again.
 func writeMarkdownResult(b *strings.Builder, r runner.TaskResult, noted map[string]bool) {
 	fmt.Fprintf(b, "\n- **%s** — %s", resultLabel(r), mdEscape(phaseName(r)))
-	if r.Change.Summary != "" && r.Status != runner.StatusSkipped {
-		fmt.Fprintf(b, ": %s", mdEscape(r.Change.Summary))
+	if s := summary(r); s != "" {
+		fmt.Fprintf(b, ": %s", mdEscape(s))
 	}
 	if r.Reason != "" {
 		fmt.Fprintf(b, " (%s)", mdEscape(r.Reason))

@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -126,20 +127,30 @@ func (d *Decoder) Scalar(n *yaml.Node, path, want string) bool {
 	return true
 }
 
-// Bool reads exactly true or false; yes, no, on and off are refused as
-// ambiguous. ok is false when an error was reported.
+// Bool reads a boolean as Ansible does where one is meant: true/false and
+// also yes/no, on/off, y/n, t/f, 1/0 in any letter case (the field is a
+// boolean, so nothing is ambiguous). ok is false when an error was reported.
 func (d *Decoder) Bool(n *yaml.Node, path string) (bool, bool) {
 	if !d.Scalar(n, path, "true or false") {
 		return false, false
 	}
-	if b, ok := ParseBool(n.Value); ok && n.Tag == TagBool {
-		return b, true
+	if n.Tag == TagStr || n.Tag == TagBool || n.Tag == TagInt || n.Tag == "" {
+		if b, ok := AnsibleBool(n.Value); ok {
+			return b, true
+		}
 	}
-	switch n.Value {
-	case "yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF":
-		d.Errorf(n, path, "%q is ambiguous in YAML; use true or false", n.Value)
-	default:
-		d.Errorf(n, path, "must be true or false, not %s", Describe(n))
+	d.Errorf(n, path, "must be true or false, not %s", Describe(n))
+	return false, false
+}
+
+// AnsibleBool reads the strings Ansible's boolean() takes: true, yes, on,
+// y, t, 1 and false, no, off, n, f, 0, in any letter case.
+func AnsibleBool(s string) (value, ok bool) {
+	switch strings.ToLower(s) {
+	case "true", "yes", "on", "y", "t", "1":
+		return true, true
+	case "false", "no", "off", "n", "f", "0":
+		return false, true
 	}
 	return false, false
 }

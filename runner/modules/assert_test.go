@@ -69,7 +69,7 @@ func TestAssertArgs(t *testing.T) {
 		"that: []":                     "play.yml:1:7: assert: that: no expression to check",
 		"that: ['']":                   "play.yml:1:8: assert: that: empty expression",
 		"that: a\nmsg: x\nfail_msg: y": "give msg or fail_msg, not both",
-		"that: a\nquiet: yes":          "quiet",
+		"that: a\nquiet: maybe":        "quiet",
 		"that: a\nthat_msg: x":         "that_msg",
 	} {
 		_, err := newAssert(Args{Node: argsNode(t, src), File: "play.yml"})

@@ -143,7 +143,7 @@ func TestFileStateArgErrors(t *testing.T) {
 		{"file", "path: /\nstate: absent", "play.yml:1:7: file: refusing to delete /"},
 		{"file", "path: /x\nstate: link", "play.yml:2:8: file: state: link needs src"},
 		{"file", "path: /x\ndest: /y", "play.yml:2:7: file: give path or dest, not both"},
-		{"file", "path: /x\nrecurse: yes", "play.yml:2:10: recurse: \"yes\" is ambiguous"},
+		{"file", "path: /x\nrecurse: maybe", "play.yml:2:10: recurse: must be true or false, not \"maybe\""},
 		{"stat", "path: /x\nchecksum_algorithm: crc", "play.yml:2:21: stat: checksum_algorithm must be one of"},
 		{"find", "paths: /x\nage: 2y", "play.yml:2:6: find: age \"2y\""},
 		{"find", "paths: /x\nsize: 1.5m", "play.yml:2:7: find: size \"1.5m\""},

@@ -92,7 +92,7 @@ func TestSysctlArgErrors(t *testing.T) {
 		{"settings:\n  net.ipv4.x: \"1\\n2\"\n", "play.yml:2:15: sysctl: net.ipv4.x: value"},
 		{"settings:\n  'net.ipv4.x;id': 1\n", "not allowed in a sysctl key"},
 		{"name: net.ipv4.x\nvalue: 1\nfile: etc/sysctl.conf\n", "must be an absolute path"},
-		{"name: net.ipv4.x\nvalue: 1\nreload: yes\n", "reload"},
+		{"name: net.ipv4.x\nvalue: 1\nreload: maybe\n", "reload"},
 		{"name: net.ipv4.x\nvalue: [1, 2]\n", "value"},
 		{"name: net.ipv4.x\nvalue: 1\npersist: always\n", `play.yml:3:10: sysctl: persist must be warn or strict, not "always"`},
 	}

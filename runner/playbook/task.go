@@ -15,6 +15,7 @@ var taskKeys = []string{
 	"name", "register", "when", "changed_when", "failed_when", "notify",
 	"check_mode", "ignore_errors", "timeout", "vars", "listen", "tags",
 	"retries", "until", "delay", "become", "become_user", "no_log",
+	"loop", "loop_control", "args", "become_method",
 }
 
 var taskKeySet = func() map[string]bool {
@@ -27,25 +28,28 @@ var taskKeySet = func() map[string]bool {
 
 // unsupportedTaskKeys are Ansible task keywords tend deliberately lacks.
 var unsupportedTaskKeys = map[string]bool{
-	"loop": true, "loop_control": true, "delegate_to": true, "delegate_facts": true,
+	"delegate_to": true, "delegate_facts": true,
 	"local_action": true, "action": true, "run_once": true, "environment": true,
-	"args": true, "block": true, "rescue": true, "always": true, "include_tasks": true,
+	"block": true, "rescue": true, "always": true, "include_tasks": true,
 	"import_tasks": true, "include_role": true, "import_role": true, "include": true,
 	"async": true, "poll": true, "throttle": true, "any_errors_fatal": true,
-	"debugger": true, "diff": true, "ignore_unreachable": true, "become_method": true,
+	"debugger": true, "diff": true, "ignore_unreachable": true,
 	"become_flags": true, "remote_user": true, "connection": true, "port": true,
 	"module_defaults": true, "collections": true, "vars_files": true,
 }
 
 // moduleAliases maps fully qualified collection names to tend's modules.
 var moduleAliases = map[string]string{
-	"ansible.builtin.command":  "command",
-	"ansible.builtin.shell":    "shell",
-	"ansible.builtin.service":  "service",
-	"ansible.builtin.systemd":  "service",
-	"ansible.builtin.assert":   "assert",
-	"ansible.builtin.wait_for": "wait_for",
-	"ansible.posix.sysctl":     "sysctl",
+	"ansible.builtin.command":         "command",
+	"ansible.builtin.shell":           "shell",
+	"ansible.builtin.service":         "service",
+	"ansible.builtin.systemd":         "service",
+	"ansible.builtin.systemd_service": "service",
+	"systemd":                         "service",
+	"systemd_service":                 "service",
+	"ansible.builtin.assert":          "assert",
+	"ansible.builtin.wait_for":        "wait_for",
+	"ansible.posix.sysctl":            "sysctl",
 }
 
 // canonicalModule maps an FQCN to tend's module name; other keys unchanged.
@@ -86,7 +90,7 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 		return nil
 	}
 	t := &Task{Pos: yamlnode.PosOf(p.File(), n), Field: path, KeyPos: map[string]Pos{}}
-	var moduleKey *yaml.Node
+	var moduleKey, argsNode *yaml.Node
 	badModule := false // an unknown module was reported; "no module" would repeat it
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
@@ -95,12 +99,20 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 			continue
 		}
 		field := yamlnode.JoinPath(path, k.Value)
+		if p.loopKeyword(t, k, v, field) {
+			t.KeyPos["loop"] = yamlnode.PosOf(p.File(), v)
+			continue
+		}
+		if k.Value == "args" {
+			t.KeyPos[k.Value], argsNode = yamlnode.PosOf(p.File(), v), v
+			continue
+		}
 		if taskKeySet[k.Value] {
 			t.KeyPos[k.Value] = yamlnode.PosOf(p.File(), v)
 			p.keyword(t, k, v, field, handler)
 			continue
 		}
-		if unsupportedTaskKeys[k.Value] || strings.HasPrefix(k.Value, "with_") {
+		if unsupportedTaskKeys[k.Value] {
 			p.Errorf(k, field, "task keyword is not supported by tend")
 			continue
 		}
@@ -130,6 +142,8 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 		p.Errorf(n, path, "%s", msg)
 		return nil
 	}
+	p.checkLoop(t, n, path)
+	t.Args = p.moduleArgs(t, t.Args, argsNode, path, yamlnode.JoinPath(path, moduleKey.Value))
 	return t
 }
 
@@ -214,6 +228,12 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 		}
 	case "vars":
 		t.Vars, t.VarNames = p.vars(v, field)
+	case "loop_control":
+		p.loopControl(t, v, field)
+	case "become_method":
+		if m := p.str(v, field); m != "sudo" {
+			p.Errorf(v, field, "become_method %q is not supported by tend: only sudo", m)
+		}
 	}
 }
 

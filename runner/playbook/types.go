@@ -104,6 +104,8 @@ type Task struct {
 	BecomeUser string
 	// NoLog hides the task's arguments and output from every view.
 	NoLog bool
+	// Loop, when set, runs the task once per item (loop: or with_*).
+	Loop *Loop
 }
 
 // DisplayName is the name shown in output: Name, or "module" when unnamed.

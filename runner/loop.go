@@ -1,0 +1,221 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"time"
+
+	"tend/runner/playbook"
+	"tend/runner/template"
+)
+
+// maxItemOutput caps each output string (stdout, stderr, msg) of one
+// item's result, in its event and its registered entry, so that a loop of
+// thousands of items stays bounded in memory.
+const maxItemOutput = 16 << 10
+
+// runLoop runs a looped task on the host: each item as the task would run
+// alone (when, until, changed_when, failed_when per item, with the item in
+// scope), each reported as an item result, then the task's own result
+// counted once in the recap, as Ansible counts it: failed if any item
+// failed, skipped if every item was skipped (or there were none), changed
+// if any changed. Registered, the task's result has the items' results
+// under "results". False means the host must stop.
+func (hp *hostPlay) runLoop(ctx context.Context, t *playbook.Task, phase Phase) bool {
+	start := time.Now()
+	l := t.Loop
+	res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: phase, Loop: &LoopCounts{}}
+	hp.r.obs.TaskStarted(TaskStart{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase})
+	vars := hp.vars(t)
+	hp.r.red.collect(hp.play, vars)
+	items, err := loopItems(l, vars, hp.r.pb.File)
+	if err != nil {
+		res.Status, res.Error = StatusFailed, fmt.Sprintf("%s: %s: %v", l.Pos, l.Kind, err)
+		return hp.loopDone(t, &res, start, map[string]any{"changed": false, "failed": true, "msg": res.Error})
+	}
+	res.Loop.Items = len(items)
+	acc := &loopAcc{hp: hp, t: t, res: &res, results: make([]any, 0, len(items))}
+	if done, alive := hp.sysctlBatch(ctx, t, items, phase, acc); done {
+		if !alive {
+			return false
+		}
+	} else {
+		for i, item := range items {
+			if i > 0 && l.Pause > 0 && !hp.sleep(ctx, l.Pause) {
+				res.Status, res.Error = StatusFailed, "interrupted during loop_control.pause"
+				break
+			}
+			scope := loopScope(l, items, i)
+			hp.loopScope = scope
+			ires := TaskResult{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase}
+			ires.Item = hp.itemLabel(t, item)
+			hp.itemName = ires.Item
+			istart := time.Now()
+			hp.result = nil
+			out := hp.executeUntil(ctx, t, &ires)
+			ires.Duration = time.Since(istart)
+			if !acc.add(ires, hp.result, scope, out) {
+				return false
+			}
+		}
+	}
+	results, firstErr := acc.results, acc.firstErr
+	hp.loopScope, hp.itemName = nil, ""
+	agg := map[string]any{"changed": res.Loop.Changed > 0, "results": results, "skipped": false}
+	switch {
+	case res.Status == StatusFailed: // interrupted
+		agg["failed"], agg["msg"] = true, res.Error
+	case res.Loop.Failed > 0:
+		res.Status = StatusFailed
+		res.Error = fmt.Sprintf("%d of %d items failed; first: %s", res.Loop.Failed, len(items), firstErr)
+		agg["failed"], agg["msg"] = true, "One or more items failed"
+	case len(items) == 0:
+		res.Status, res.Reason = StatusSkipped, "no items in the list"
+		agg["skipped"], agg["skipped_reason"] = true, "No items in the list"
+	case res.Loop.Skipped == len(items):
+		res.Status, res.Reason = StatusSkipped, "all items skipped"
+		agg["skipped"], agg["msg"] = true, "All items skipped"
+	case res.Loop.Changed > 0:
+		res.Status = StatusChanged
+		agg["msg"] = "All items completed"
+	default:
+		res.Status = StatusOK
+		agg["msg"] = "All items completed"
+	}
+	return hp.loopDone(t, &res, start, agg)
+}
+
+// loopDone registers the loop's result and reports it once.
+func (hp *hostPlay) loopDone(t *playbook.Task, res *TaskResult, start time.Time, agg map[string]any) bool {
+	hp.register(t, agg)
+	res.Duration = time.Since(start)
+	if t.NoLog {
+		hideNoLog(res)
+	}
+	if res.Status == StatusFailed {
+		if t.IgnoreErrors {
+			res.Ignored = true
+			hp.report(*res)
+			return true
+		}
+		hp.report(*res)
+		hp.fail(fmt.Errorf("host %s: task %q: %s", hp.s.host.Name, res.Task, res.Error))
+		return false
+	}
+	hp.report(*res)
+	return true
+}
+
+// loopScope is the variables one item adds: the loop variable, the index
+// variable, ansible_loop when extended.
+func loopScope(l *playbook.Loop, items []any, i int) map[string]any {
+	scope := map[string]any{l.LoopVar: items[i]}
+	if l.IndexVar != "" {
+		scope[l.IndexVar] = i
+	}
+	if l.Extended {
+		n := len(items)
+		ext := map[string]any{
+			"allitems": items, "index": i + 1, "index0": i, "revindex": n - i, "revindex0": n - i - 1,
+			"first": i == 0, "last": i == n-1, "length": n,
+		}
+		if i > 0 {
+			ext["previtem"] = items[i-1]
+		}
+		if i < n-1 {
+			ext["nextitem"] = items[i+1]
+		}
+		scope["ansible_loop"] = ext
+	}
+	return scope
+}
+
+// itemLabel renders loop_control.label for the current item (the item
+// itself without one); a label that fails to render shows the item.
+func (hp *hostPlay) itemLabel(t *playbook.Task, item any) string {
+	if t.Loop.Label == "" {
+		return itemLabel(item)
+	}
+	v, err := template.Render(t.Loop.Label, hp.vars(t))
+	if err != nil {
+		return itemLabel(item)
+	}
+	return itemLabel(v)
+}
+
+// capOutput returns a copy of data with its output strings capped.
+func capOutput(data map[string]any) map[string]any {
+	out := maps.Clone(data)
+	for _, k := range []string{"stdout", "stderr", "msg"} {
+		if s, ok := out[k].(string); ok && len(s) > maxItemOutput {
+			out[k] = truncate(s, maxItemOutput)
+		}
+	}
+	for _, k := range []string{"stdout_lines", "stderr_lines"} {
+		if l, ok := out[k].([]string); ok && len(l) > 1000 {
+			out[k] = l[:1000]
+		}
+		if l, ok := out[k].([]any); ok && len(l) > 1000 {
+			out[k] = l[:1000]
+		}
+	}
+	return out
+}
+
+// loopAcc accounts the items of a loop: their events, registered results
+// and counts.
+type loopAcc struct {
+	hp       *hostPlay
+	t        *playbook.Task
+	res      *TaskResult
+	results  []any
+	firstErr string
+}
+
+// add records one item's result (data is what it registered, nil if
+// nothing) and reports it; false when the host became unreachable.
+func (a *loopAcc) add(ires TaskResult, data map[string]any, scope map[string]any, out outcome) bool {
+	hp, t, res := a.hp, a.t, a.res
+	if data == nil {
+		data = map[string]any{"changed": false, "failed": ires.Status == StatusFailed, "skipped": ires.Status == StatusSkipped}
+		if ires.Error != "" {
+			data["msg"] = ires.Error
+		}
+	}
+	data = capOutput(data)
+	maps.Copy(data, scope)
+	data["ansible_loop_var"] = t.Loop.LoopVar
+	a.results = append(a.results, data)
+	if ires.Change.Data != nil {
+		ires.Change.Data = capOutput(ires.Change.Data)
+	}
+	if t.NoLog {
+		hideNoLog(&ires)
+		ires.Item = NoLogText
+	}
+	switch ires.Status {
+	case StatusChanged:
+		res.Loop.Changed++
+		res.DryRun = res.DryRun || ires.DryRun
+		if !hp.r.opts.Check {
+			hp.s.recap.Applied = append(hp.s.recap.Applied, fmt.Sprintf("%s (item=%s): %s", res.Task, ires.Item, firstNonEmpty(ires.Change.Summary, string(ires.Change.Action))))
+		}
+	case StatusFailed:
+		res.Loop.Failed++
+		if a.firstErr == "" {
+			a.firstErr = ires.Error
+		}
+	case StatusSkipped:
+		res.Loop.Skipped++
+	case StatusOK:
+		res.Loop.OK++
+	}
+	hp.r.obs.TaskDone(ires)
+	if out == outcomeUnreachable {
+		hp.loopScope, hp.itemName = nil, ""
+		hp.unreachable(res.Task, fmt.Errorf("%s", ires.Error))
+		return false
+	}
+	return true
+}
