@@ -19,8 +19,10 @@ type hostState struct {
 	host       *inventory.Host
 	conn       transport.Conn
 	registered map[string]any
-	recap      HostRecap
-	err        error
+	// included holds the variables include_vars tasks gave the host.
+	included map[string]any
+	recap    HostRecap
+	err      error
 	// dead is set when the host failed or became unreachable: later plays skip it.
 	dead bool
 	// becomeRefused remembers, per become user and password, that sudo
@@ -216,7 +218,7 @@ func (hp *hostPlay) recheck(ctx context.Context) bool {
 }
 
 // vars builds the variable scope of a task: play defaults < inventory < play vars < task <
-// registered < extra vars, plus the magic variables Ansible users expect.
+// include_vars < registered < extra vars, plus the magic variables Ansible users expect.
 func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
 	v := make(map[string]any, len(hp.play.Defaults)+len(hp.s.host.Vars)+len(hp.play.Vars)+8)
 	maps.Copy(v, hp.play.Defaults)
@@ -225,6 +227,7 @@ func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
 	if t != nil {
 		maps.Copy(v, t.Vars)
 	}
+	maps.Copy(v, hp.s.included)
 	maps.Copy(v, hp.s.registered)
 	maps.Copy(v, hp.r.opts.ExtraVars)
 	v["inventory_hostname"] = hp.s.host.Name

@@ -29,12 +29,12 @@ var taskKeySet = func() map[string]bool {
 var unsupportedTaskKeys = map[string]bool{
 	"loop": true, "loop_control": true, "delegate_to": true, "delegate_facts": true,
 	"local_action": true, "action": true, "run_once": true, "environment": true,
-	"args": true, "block": true, "rescue": true, "always": true, "include_tasks": true,
-	"import_tasks": true, "include_role": true, "import_role": true, "include": true,
+	"args": true, "block": true, "rescue": true, "always": true,
 	"async": true, "poll": true, "throttle": true, "any_errors_fatal": true,
 	"debugger": true, "diff": true, "ignore_unreachable": true, "become_method": true,
 	"become_flags": true, "remote_user": true, "connection": true, "port": true,
 	"module_defaults": true, "collections": true, "vars_files": true,
+	"import_playbook": true,
 }
 
 // moduleAliases maps fully qualified collection names to tend's modules.
@@ -72,7 +72,12 @@ func (p *parser) tasks(v *yaml.Node, section string, handlers bool) []*Task {
 	}
 	out := make([]*Task, 0, len(v.Content))
 	for i, n := range v.Content {
-		if t := p.task(yamlnode.Resolve(n), yamlnode.IndexPath(section, i), handlers); t != nil {
+		n = yamlnode.Resolve(n)
+		if key, kind := reuseKey(n); key != nil {
+			out = append(out, p.reuse(n, key, kind, yamlnode.IndexPath(section, i), handlers)...)
+			continue
+		}
+		if t := p.task(n, yamlnode.IndexPath(section, i), handlers); t != nil {
 			out = append(out, t)
 		}
 	}
