@@ -19,10 +19,8 @@ type hostState struct {
 	host       *inventory.Host
 	conn       transport.Conn
 	registered map[string]any
-	// included holds the variables include_vars tasks gave the host.
-	included map[string]any
-	recap    HostRecap
-	err      error
+	recap      HostRecap
+	err        error
 	// dead is set when the host failed or became unreachable: later plays skip it.
 	dead bool
 	// becomeRefused remembers, per become user and password, that sudo
@@ -31,6 +29,9 @@ type hostState struct {
 	// probes records the connections tend's own port probes made on the
 	// host, for the socket counts to leave out (modules.ProbeLedger).
 	probes *modules.ProbeLedger
+
+	// included holds the variables include_vars tasks gave the host.
+	included map[string]any
 }
 
 // appliedTask remembers a module that changed the host, to re-check it.

@@ -109,8 +109,14 @@ type parser struct {
 	acceptAny   bool
 	// notifies are the notify names of the current play's tasks, checked
 	// against its handlers once the play is read.
-	notifies []*yaml.Node
+	notifies []notifyRef
 	reuseState
+}
+
+// notifyRef is a notify name and the file it is in.
+type notifyRef struct {
+	node *yaml.Node
+	file string
 }
 
 // plays reads a list of plays and import_playbook entries into p.pb.

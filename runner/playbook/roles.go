@@ -187,15 +187,15 @@ func (p *parser) loadRole(ref roleRef, tasksFrom string, once bool) (tasks, hand
 	if !ok {
 		return nil, nil
 	}
+	if slices.Contains(p.roleNow, absPath(dir)) {
+		p.Errorf(ref.nameNode, ref.field, "role dependency cycle: role %q depends on itself", name)
+		return nil, nil
+	}
 	key := absPath(dir) + "\x00" + tasksFrom + "\x00" + paramKey(ref)
 	if once && p.done[key] {
 		return nil, nil
 	}
 	p.done[key] = true
-	if slices.Contains(p.roleNow, absPath(dir)) {
-		p.Errorf(ref.nameNode, ref.field, "role dependency cycle: role %q depends on itself", name)
-		return nil, nil
-	}
 	p.roleNow = append(p.roleNow, absPath(dir))
 	outer := p.role
 	defer func() {
@@ -238,7 +238,9 @@ func (p *parser) loadRole(ref roleRef, tasksFrom string, once bool) (tasks, hand
 	} else if tasksFrom != "" {
 		p.Errorf(ref.nameNode, ref.field, "role %q has no tasks file %q (looked in %s)", name, tasksFrom, filepath.Join(dir, "tasks"))
 	}
-	if f := mainFile(dir, "handlers", "main"); f != "" {
+	// A role's handlers are the play's, once, however often it runs.
+	if f := mainFile(dir, "handlers", "main"); f != "" && !p.done["handlers\x00"+absPath(dir)] {
+		p.done["handlers\x00"+absPath(dir)] = true
 		ownHandlers = p.taskFile(f, ref.nameNode, ref.field, true)
 	}
 	scope := &Task{Vars: ctx.vars, VarNames: slices.Sorted(maps.Keys(ctx.vars))}

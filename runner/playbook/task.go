@@ -179,7 +179,7 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 	case "notify":
 		t.Notify = p.names(v, field)
 		for _, item := range listItems(v) {
-			p.notifies = append(p.notifies, yamlnode.Resolve(item))
+			p.notifies = append(p.notifies, notifyRef{yamlnode.Resolve(item), p.File()})
 		}
 	case "listen":
 		if !handler {
