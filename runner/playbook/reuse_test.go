@@ -72,6 +72,9 @@ func TestReuseTree(t *testing.T) {
 	if web.Vars["common_msg"] != "from vars_files" {
 		t.Errorf("vars_files: vars %v", web.Vars)
 	}
+	if got := byName["other"].When; !slices.Equal(got, []string{"run_other | default(true)"}) {
+		t.Errorf("include when: other has %q", got)
+	}
 	if got := byName["other"].Vars["who"]; got != "include" {
 		t.Errorf("include vars: who = %v", got)
 	}
