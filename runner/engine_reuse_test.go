@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"tend/inventory"
@@ -74,5 +75,39 @@ func TestEngineRole(t *testing.T) {
 				t.Errorf("%s:%s = %q, want %q", host, path, got, content)
 			}
 		}
+	}
+}
+
+// Module arguments in an imported file are checked, and fail at run time,
+// with positions in that file, not the playbook's.
+func TestEngineImportedPositions(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	registerMemfile()
+	opts := playbook.ParseOptions{Modules: modules.Names(), Check: Validate, Render: template.Render}
+	write("pb.yml", "- hosts: all\n  tasks:\n    - import_tasks: t.yml\n")
+	write("t.yml", "- name: bad\n  memfile: {content: x}\n")
+	if _, err := playbook.Load(filepath.Join(dir, "pb.yml"), opts); err == nil || !strings.Contains(err.Error(), "t.yml:2:") || strings.Contains(err.Error(), "pb.yml") {
+		t.Errorf("parse error %v, want it in t.yml", err)
+	}
+	write("t.yml", "- name: bad\n  memfile: {path: \"{{ empty }}\", content: x}\n  vars: {empty: \"\"}\n")
+	pb, err := playbook.Load(filepath.Join(dir, "pb.yml"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Load("h1,")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	if _, err := Run(context.Background(), pb, inv, Options{Connector: newFleet("h1"), Observer: rec}); err != nil {
+		t.Fatal(err)
+	}
+	if res := rec.result(t, "h1", "bad", PhaseTask); !strings.Contains(res.Error, "t.yml:2:") || strings.Contains(res.Error, "pb.yml") {
+		t.Errorf("run-time error %q, want it in t.yml", res.Error)
 	}
 }

@@ -153,7 +153,7 @@ func TestReuseErrors(t *testing.T) {
 		{"templated from a host variable is refused too", map[string]string{"pb.yml": play("    - import_tasks: \"{{ inventory_hostname }}.yml\"\n")},
 			[]string{"pb.yml:3:21: tasks[0].import_tasks:", "inventory_hostname"}},
 		{"cycle", map[string]string{"pb.yml": play("    - import_tasks: a.yml\n"), "a.yml": "- import_tasks: b.yml\n", "b.yml": "- include_tasks: a.yml\n"},
-			[]string{"b.yml:1:18: tasks[0].include_tasks: import cycle: a.yml -> b.yml -> a.yml"}},
+			[]string{"b.yml:1:18: tasks[0].include_tasks: import cycle: a.yml -> b.yml -> a.yml$"}},
 		{"error positioned in the imported file", map[string]string{"pb.yml": play("    - import_tasks: t.yml\n"), "t.yml": "- name: x\n  command: echo\n  whne: x\n"},
 			[]string{"t.yml:3:3: tasks[0].whne: a task runs exactly one module"}},
 		{"bad yaml in the imported file", map[string]string{"pb.yml": play("    - import_tasks: t.yml\n"), "t.yml": "- name: [x\n"},
@@ -195,7 +195,12 @@ func TestReuseErrors(t *testing.T) {
 				t.Fatal("no error")
 			}
 			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
+				// A want ending in $ must end a line.
+				got := err.Error()
+				if strings.HasSuffix(w, "$") {
+					got, w = got+"\n", strings.TrimSuffix(w, "$")+"\n"
+				}
+				if !strings.Contains(got, w) {
 					t.Errorf("error\n%v\ndoes not contain\n%s", err, w)
 				}
 			}
