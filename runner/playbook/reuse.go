@@ -43,6 +43,10 @@ func (p *parser) startPlay(play *Play) {
 	p.done = map[string]bool{}
 }
 
+// maxFileSize bounds a file a playbook imports (a device or a huge file
+// named by mistake must not hang the parse).
+const maxFileSize = 16 << 20
+
 // absPath is path made absolute when possible, to compare files.
 func absPath(path string) string {
 	if a, err := filepath.Abs(path); err == nil {
@@ -76,6 +80,10 @@ func (p *parser) inFile(path string, from *yaml.Node, field string, fn func(root
 			chain = append(chain, filepath.Base(f))
 		}
 		p.Errorf(from, field, "import cycle: %s -> %s", strings.Join(chain, " -> "), filepath.Base(path))
+		return
+	}
+	if st, err := os.Stat(path); err == nil && (!st.Mode().IsRegular() || st.Size() > maxFileSize) {
+		p.Errorf(from, field, "cannot read %s: not a regular file of at most %d MiB", path, maxFileSize>>20)
 		return
 	}
 	data, err := os.ReadFile(path)
