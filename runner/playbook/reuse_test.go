@@ -279,3 +279,28 @@ func TestReuseOrderMatchesAnsible(t *testing.T) {
 		t.Errorf("tend resolved %q\nansible ran   %q", got, ran)
 	}
 }
+
+// Roles are found in roles/ beside the playbook first, then in RolesPath,
+// then beside the playbook; a dependency also beside the role needing it.
+func TestReuseRolesPath(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{
+		"play/pb.yml":                 "- hosts: all\n  roles: [a, b, c]\n",
+		"play/roles/a/tasks/main.yml": "- name: a beside\n  command: echo\n",
+		"shared/a/tasks/main.yml":     "- name: a shared\n  command: echo\n",
+		"shared/b/tasks/main.yml":     "- name: b shared\n  command: echo\n",
+		"shared/b/meta/main.yml":      "dependencies: [d]\n",
+		"shared/d/tasks/main.yml":     "- name: d beside b\n  command: echo\n",
+		"play/c/tasks/main.yml":       "- name: c in the playbook dir\n  command: echo\n",
+	})
+	opts := reuseOpts
+	opts.RolesPath = []string{filepath.Join(dir, "shared")}
+	pb, err := Load(filepath.Join(dir, "play", "pb.yml"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"a beside", "d beside b", "b shared", "c in the playbook dir"}
+	if got := taskNames(pb); !slices.Equal(got, want) {
+		t.Errorf("tasks %q, want %q", got, want)
+	}
+}
