@@ -281,16 +281,18 @@ func TestReuseOrderMatchesAnsible(t *testing.T) {
 }
 
 // Roles are found in roles/ beside the playbook first, then in RolesPath,
-// then beside the playbook; a dependency also beside the role needing it.
+// then beside the playbook; a name with a / is a path from the playbook;
+// a dependency is also looked for beside the role needing it.
 func TestReuseRolesPath(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{
-		"play/pb.yml":                 "- hosts: all\n  roles: [a, b, c]\n",
+		"play/pb.yml":                 "- hosts: all\n  roles: [a, ../vendor/b, c, e]\n",
 		"play/roles/a/tasks/main.yml": "- name: a beside\n  command: echo\n",
 		"shared/a/tasks/main.yml":     "- name: a shared\n  command: echo\n",
-		"shared/b/tasks/main.yml":     "- name: b shared\n  command: echo\n",
-		"shared/b/meta/main.yml":      "dependencies: [d]\n",
-		"shared/d/tasks/main.yml":     "- name: d beside b\n  command: echo\n",
+		"vendor/b/tasks/main.yml":     "- name: b vendored\n  command: echo\n",
+		"vendor/b/meta/main.yml":      "dependencies: [d]\n",
+		"vendor/d/tasks/main.yml":     "- name: d beside b\n  command: echo\n",
+		"shared/e/tasks/main.yml":     "- name: e shared\n  command: echo\n",
 		"play/c/tasks/main.yml":       "- name: c in the playbook dir\n  command: echo\n",
 	})
 	opts := reuseOpts
@@ -299,7 +301,7 @@ func TestReuseRolesPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"a beside", "d beside b", "b shared", "c in the playbook dir"}
+	want := []string{"a beside", "d beside b", "b vendored", "c in the playbook dir", "e shared"}
 	if got := taskNames(pb); !slices.Equal(got, want) {
 		t.Errorf("tasks %q, want %q", got, want)
 	}
