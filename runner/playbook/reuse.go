@@ -300,6 +300,14 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 			return nil
 		}
 		tasks = p.taskFile(file, fileNode, field, handler)
+		if kind != "import_tasks" {
+			// Ansible reports a dynamic include as a task of its own
+			// ("included: FILE"), counted ok: so does tend, changing nothing.
+			marker := *inc
+			marker.Module, marker.IncludeVars = "include_tasks", map[string]any{}
+			inherit(inc, tasks)
+			return append([]*Task{&marker}, tasks...)
+		}
 	}
 	inherit(inc, tasks)
 	return tasks

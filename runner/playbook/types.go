@@ -120,7 +120,9 @@ type Task struct {
 	// IncludeVars, set for an include_vars task (Module "include_vars"),
 	// holds the variables read from its files at parse time; running the
 	// task gives them to the host, above task vars and below registered
-	// variables.
+	// variables. An include_tasks task (Module "include_tasks") has an
+	// empty map: it stands before the tasks it included and is reported
+	// ok, as Ansible reports "included: FILE".
 	IncludeVars map[string]any
 }
 
