@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -92,6 +93,10 @@ func (p *parser) inFile(path string, from *yaml.Node, field string, fn func(root
 		return
 	}
 	p.recordFile(path, data)
+	if bytes.HasPrefix(data, []byte("$ANSIBLE_VAULT;")) {
+		p.Errorf(from, field, "%s is vault-encrypted: not supported by tend (decrypt it, or pass secrets with -e @FILE and secret_vars)", path)
+		return
+	}
 	outer := p.Decoder
 	p.Decoder = yamlnode.NewDecoder(path)
 	p.stack = append(p.stack, abs)

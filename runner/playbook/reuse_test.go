@@ -179,6 +179,8 @@ func TestReuseErrors(t *testing.T) {
 			[]string{"pb.yml:3:21: tasks[0].include_vars: cannot read /dev/zero: not a regular file"}},
 		{"nor a play's vars file", map[string]string{"pb.yml": "- hosts: all\n  vars_files: [/dev/zero]\n"},
 			[]string{"pb.yml:2:16: vars_files[0]: cannot read /dev/zero: not a regular file"}},
+		{"vault-encrypted vars file", map[string]string{"pb.yml": "- hosts: all\n  vars_files: [v.yml]\n", "v.yml": "$ANSIBLE_VAULT;1.1;AES256\n3061\n"},
+			[]string{"pb.yml:2:16: vars_files[0]: v.yml is vault-encrypted: not supported by tend"}},
 		{"missing include_vars", map[string]string{"pb.yml": play("    - include_vars: v.yml\n")},
 			[]string{"pb.yml:3:21: tasks[0].include_vars: vars file \"v.yml\" not found"}},
 		{"missing import_playbook", map[string]string{"pb.yml": "- import_playbook: other.yml\n"},
