@@ -274,6 +274,7 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 		if !ok {
 			return nil
 		}
+		ref.public = ref.public || kind == "import_role"
 		var handlers []*Task
 		tasks, handlers = p.loadRole(ref, tasksFrom, false)
 		// Handlers get the entry's vars, not its conditions.

@@ -69,6 +69,11 @@ func TestReuseTree(t *testing.T) {
 	if web.Defaults["common_greeting"] != "hello" || web.Defaults["port"] != 80 {
 		t.Errorf("defaults %v", web.Defaults)
 	}
+	// A role's vars/ are the play's (Ansible's default, private_role_vars
+	// off); its parameters are not.
+	if web.Vars["web_conf"] != "/etc/web.conf" || web.Vars["port"] != nil {
+		t.Errorf("role vars in the play: %v", web.Vars)
+	}
 	if web.Vars["common_msg"] != "from vars_files" {
 		t.Errorf("vars_files: vars %v", web.Vars)
 	}
@@ -304,5 +309,35 @@ func TestReuseRolesPath(t *testing.T) {
 	want := []string{"a beside", "d beside b", "b vendored", "c in the playbook dir", "e shared"}
 	if got := taskNames(pb); !slices.Equal(got, want) {
 		t.Errorf("tasks %q, want %q", got, want)
+	}
+}
+
+// include_role keeps the role's vars/ to its tasks unless public: true.
+func TestReuseIncludeRolePublic(t *testing.T) {
+	for _, tt := range []struct {
+		public string
+		want   any
+	}{{"", nil}, {"        public: true\n", "v"}} {
+		dir := t.TempDir()
+		write(t, dir, map[string]string{
+			"pb.yml":                 "- hosts: all\n  tasks:\n    - include_role:\n        name: r\n" + tt.public,
+			"roles/r/vars/main.yml":  "rv: v\n",
+			"roles/r/tasks/main.yml": "- command: echo\n",
+			"roles/r/meta/main.yml":  "dependencies: [d]\n",
+			"roles/d/vars/main.yml":  "dv: v\n",
+		})
+		pb, err := Load(filepath.Join(dir, "pb.yml"), reuseOpts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pb.Plays[0].Vars["dv"]; got != tt.want {
+			t.Errorf("public %q: the dependency's play var dv = %v, want %v", tt.public, got, tt.want)
+		}
+		if got := pb.Plays[0].Vars["rv"]; got != tt.want {
+			t.Errorf("public %q: play var rv = %v, want %v", tt.public, got, tt.want)
+		}
+		if got := pb.Plays[0].Tasks[0].Vars["rv"]; got != "v" {
+			t.Errorf("public %q: the role's task sees rv = %v", tt.public, got)
+		}
 	}
 }

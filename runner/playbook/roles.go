@@ -37,6 +37,10 @@ type roleRef struct {
 	ctl      *Task // keywords of the entry (when, tags, become...) for its tasks
 	params   map[string]any
 	names    []string
+	// public gives the role's vars/ to the whole play, as Ansible does
+	// for roles:, their dependencies and import_role (include_role only
+	// with public: true); its parameters stay the role's.
+	public bool
 }
 
 // roles reads a play's roles: list; their tasks run before the play's.
@@ -63,7 +67,7 @@ func (p *parser) roles(play *Play, v *yaml.Node) {
 // roleEntry reads one entry of roles:: a name, or a mapping with role (or
 // name), vars, task keywords, and other keys as the role's parameters.
 func (p *parser) roleEntry(n *yaml.Node, field string) (roleRef, bool) {
-	ref := roleRef{field: field, ctl: &Task{KeyPos: map[string]Pos{}}, params: map[string]any{}}
+	ref := roleRef{field: field, ctl: &Task{KeyPos: map[string]Pos{}}, params: map[string]any{}, public: true}
 	if n.Kind == yaml.ScalarNode {
 		ref.nameNode = n
 		return ref, true
@@ -124,8 +128,10 @@ func (p *parser) roleArg(arg *yaml.Node, field string) (roleRef, string, bool) {
 			if name, ok := p.fileName(v, f, "tasks_from"); ok {
 				tasksFrom = name
 			}
-		case "public", "allow_duplicates":
-			p.boolean(v, f) // tend's role vars are given to the role's tasks only
+		case "public":
+			ref.public = p.boolean(v, f)
+		case "allow_duplicates":
+			p.boolean(v, f) // import_role and include_role run the role again anyway
 		default:
 			p.Errorf(k, f, "unsupported role option (tend takes name, tasks_from, public, allow_duplicates)")
 		}
@@ -216,8 +222,19 @@ func (p *parser) loadRole(ref roleRef, tasksFrom string, once bool) (tasks, hand
 		}
 	}
 	if f := mainFile(dir, "vars", "main"); f != "" {
-		vars, _ := p.readVars(f, ref.nameNode, ref.field)
+		vars, names := p.readVars(f, ref.nameNode, ref.field)
 		maps.Copy(ctx.vars, vars)
+		if ref.public {
+			if p.cur.Vars == nil {
+				p.cur.Vars = map[string]any{}
+			}
+			for _, k := range names {
+				if _, ok := p.cur.Vars[k]; !ok {
+					p.cur.VarNames = append(p.cur.VarNames, k)
+				}
+				p.cur.Vars[k] = vars[k]
+			}
+		}
 	}
 	maps.Copy(ctx.vars, ref.params)
 	ctx.vars["role_path"] = absPath(dir)
@@ -282,6 +299,7 @@ func (p *parser) roleDeps(file string, parent roleRef) (tasks, handlers []*Task)
 				if !ok {
 					continue
 				}
+				ref.public = parent.public
 				t, h := p.loadRole(ref, "", true)
 				inherit(ref.ctl, t)
 				tasks, handlers = append(tasks, t...), append(handlers, h...)
