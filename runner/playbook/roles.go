@@ -263,6 +263,11 @@ func (p *parser) loadRole(ref roleRef, tasksFrom string, once bool) (tasks, hand
 	scope := &Task{Vars: ctx.vars, VarNames: slices.Sorted(maps.Keys(ctx.vars))}
 	inherit(scope, own)
 	inherit(scope, ownHandlers)
+	for _, h := range ownHandlers {
+		if h.Name != "" { // Ansible's "ROLE : HANDLER" notifies it too
+			h.Listen = append(h.Listen, filepath.Base(dir)+" : "+h.Name)
+		}
+	}
 	return append(tasks, own...), append(handlers, ownHandlers...)
 }
 
