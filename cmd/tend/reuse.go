@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	"tend/inventory"
-	"tend/runner/playbook"
 )
 
 // rolesPath is where roles are looked for after roles/ beside the
@@ -23,14 +22,12 @@ func rolesPath() []string {
 }
 
 // loadInventory loads the inventory sources (none: the implicit localhost)
-// with group_vars/ and host_vars/ beside the playbook too, which win over
-// the inventory's, as in Ansible.
-func loadInventory(ctx context.Context, sources []string, pb *playbook.Playbook) (*inventory.Inventory, error) {
+// with group_vars/ and host_vars/ beside the playbook file too (not beside
+// a shipped playbook), which win over the inventory's, as in Ansible.
+func loadInventory(ctx context.Context, sources []string, playbookArg string) (*inventory.Inventory, error) {
 	var dirs []string
-	if len(pb.Files) > 0 { // a playbook file, not a shipped one
-		if _, err := os.Stat(pb.File); err == nil {
-			dirs = []string{filepath.Dir(pb.File)}
-		}
+	if _, err := os.Stat(playbookArg); err == nil { // as loadPlaybook decides
+		dirs = []string{filepath.Dir(playbookArg)}
 	}
 	if len(sources) == 0 {
 		return inventory.ImplicitWithPlaybookDirs(dirs...)

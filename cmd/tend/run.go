@@ -112,7 +112,7 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) error {
 			f.limit = saved.Limit
 		}
 	}
-	inv, err := loadInventory(ctx, f.inventories, pb)
+	inv, err := loadInventory(ctx, f.inventories, a.playbook)
 	if err != nil {
 		return badInput(err)
 	}
