@@ -158,12 +158,17 @@ func (p *parser) fileName(v *yaml.Node, field, what string) (string, bool) {
 		p.Errorf(v, field, "%q is a template; %s, and no renderer was given", s, why)
 		return "", false
 	}
-	out, err := p.opts.Render(s, p.knownVars())
-	if err != nil {
-		p.Errorf(v, field, "%q: %v; %s", s, err, why)
-		return "", false
+	// A variable's value may itself be a template ("{{ env }}.yml"), as
+	// Ansible renders it: render again, a bounded number of times.
+	vars, name := p.knownVars(), s
+	for i := 0; i < 10 && strings.Contains(name, "{{"); i++ {
+		out, err := p.opts.Render(name, vars)
+		if err != nil {
+			p.Errorf(v, field, "%q: %v; %s", s, err, why)
+			return "", false
+		}
+		name = fmt.Sprint(out)
 	}
-	name := fmt.Sprint(out)
 	if strings.TrimSpace(name) == "" {
 		p.Errorf(v, field, "%q renders to an empty file name", s)
 		return "", false

@@ -223,8 +223,8 @@ func TestReuseErrors(t *testing.T) {
 func TestReuseTemplatedNames(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{
-		"pb.yml": "- hosts: all\n  vars: {flavour: a}\n  defaults: {role_name_v: r}\n  vars_files: [\"{{ flavour }}.yml\"]\n" +
-			"  roles: [\"{{ role_name_v }}\"]\n  tasks:\n    - import_tasks: \"{{ flavour }}-{{ env }}.yml\"\n",
+		"pb.yml": "- hosts: all\n  vars: {flavour: a, tasks_file: \"{{ flavour }}-{{ env }}.yml\"}\n  defaults: {role_name_v: r}\n  vars_files: [\"{{ flavour }}.yml\"]\n" +
+			"  roles: [\"{{ role_name_v }}\"]\n  tasks:\n    - import_tasks: \"{{ tasks_file }}\"\n",
 		"a.yml":                  "from_file: yes_a\n",
 		"a-prod.yml":             "- name: prod task\n  command: echo\n",
 		"roles/r/tasks/main.yml": "- name: role task\n  command: echo\n",
