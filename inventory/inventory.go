@@ -354,10 +354,21 @@ var localhostNames = []string{"localhost", "127.0.0.1", "::1"}
 // implicit localhost does not match "all"; tend's CLI documents that
 // running without -i means the local machine.)
 func Implicit() *Inventory {
+	inv, _ := ImplicitWithPlaybookDirs() // reads no file: cannot fail
+	return inv
+}
+
+// ImplicitWithPlaybookDirs is Implicit with the group_vars/ and
+// host_vars/ found in playbookDirs (the playbook's directory) applied.
+func ImplicitWithPlaybookDirs(playbookDirs ...string) (*Inventory, error) {
 	b := newBuilder()
 	h := b.host(b.group("all"), "localhost")
 	h.own["ansible_connection"] = "local"
-	return b.finish()
+	b.varDirs = playbookDirs
+	if err := b.loadVarDirs(); err != nil {
+		return nil, err
+	}
+	return b.finish(), nil
 }
 
 // Hosts returns every host in inventory order: the order in which hosts

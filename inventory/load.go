@@ -40,6 +40,14 @@ func Load(paths ...string) (*Inventory, error) {
 // Every input error is an *Error. With no paths Load returns an error; use
 // Implicit for "no inventory".
 func LoadContext(ctx context.Context, paths ...string) (*Inventory, error) {
+	return LoadPlaybookContext(ctx, nil, paths...)
+}
+
+// LoadPlaybookContext is LoadContext that also reads group_vars/ and
+// host_vars/ in each of playbookDirs (the playbook's directory), as
+// Ansible does: at each level (group_vars/all, other groups' group_vars/,
+// host_vars/) the playbook's win over the inventory's.
+func LoadPlaybookContext(ctx context.Context, playbookDirs []string, paths ...string) (*Inventory, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("inventory: no inventory file given")
 	}
@@ -65,6 +73,8 @@ func LoadContext(ctx context.Context, paths ...string) (*Inventory, error) {
 			return nil, err
 		}
 	}
+	// After the sources': resolve merges each level in varDirs order.
+	b.varDirs = append(b.varDirs, playbookDirs...)
 	if err := b.loadVarDirs(); err != nil {
 		return nil, err
 	}

@@ -29,6 +29,9 @@ type hostState struct {
 	// probes records the connections tend's own port probes made on the
 	// host, for the socket counts to leave out (modules.ProbeLedger).
 	probes *modules.ProbeLedger
+
+	// included holds the variables include_vars tasks gave the host.
+	included map[string]any
 }
 
 // appliedTask remembers a module that changed the host, to re-check it.
@@ -224,7 +227,7 @@ func (hp *hostPlay) recheck(ctx context.Context) bool {
 }
 
 // vars builds the variable scope of a task: play defaults < inventory < play vars < task <
-// registered < extra vars, plus the magic variables Ansible users expect.
+// include_vars < registered < extra vars, plus the magic variables Ansible users expect.
 func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
 	v := make(map[string]any, len(hp.play.Defaults)+len(hp.s.host.Vars)+len(hp.play.Vars)+8)
 	maps.Copy(v, hp.play.Defaults)
@@ -234,6 +237,7 @@ func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
 	if t != nil {
 		maps.Copy(v, t.Vars)
 	}
+	maps.Copy(v, hp.s.included)
 	maps.Copy(v, hp.s.registered)
 	maps.Copy(v, hp.r.opts.ExtraVars)
 	maps.Copy(v, hp.loopScope)

@@ -62,7 +62,7 @@ const (
 // execute evaluates when, builds the module, checks, applies and registers.
 func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[string]any, res *TaskResult) outcome {
 	hp.r.red.collect(hp.play, vars) // before anything of this task can be reported
-	file := hp.r.pb.File
+	file := t.Pos.File              // the task's own file: it may be imported
 	failWith := func(err error) outcome {
 		res.Status, res.Error = StatusFailed, err.Error()
 		return outcomeFailed
@@ -77,6 +77,9 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 			hp.register(t, map[string]any{"skipped": true, "changed": false})
 			return outcomeDone
 		}
+	}
+	if t.IncludeVars != nil {
+		return hp.includeVars(t, res) // includevars.go
 	}
 	spec, _ := modules.Lookup(t.Module) // Validate checked it exists
 	node := t.Args

@@ -31,9 +31,11 @@ func Validate(pb *playbook.Playbook) error {
 	}
 	check := func(tasks []*playbook.Task) {
 		for _, t := range tasks {
-			if spec, ok := modules.Lookup(t.Module); !ok {
+			if t.IncludeVars != nil {
+				// include_vars: read by the parser; hostPlay.includeVars gives them.
+			} else if spec, ok := modules.Lookup(t.Module); !ok {
 				add(t, &playbook.Error{Pos: t.ModulePos, Field: t.Module, Msg: "unknown module"})
-			} else if _, err := spec.New(modules.Args{Node: t.Args, File: pb.File}); err != nil {
+			} else if _, err := spec.New(modules.Args{Node: t.Args, File: t.Pos.File}); err != nil {
 				add(t, err)
 			}
 			for _, f := range []struct {
@@ -50,9 +52,9 @@ func Validate(pb *playbook.Playbook) error {
 					}
 				}
 			}
-			add(t, checkTemplates(pb.File, t.Args))
+			add(t, checkTemplates(t.Pos.File, t.Args))
 			if t.Loop != nil {
-				add(t, checkTemplates(pb.File, t.Loop.Value))
+				add(t, checkTemplates(t.Pos.File, t.Loop.Value))
 				if err := template.CheckTemplate(t.Loop.Label); err != nil {
 					add(t, &playbook.Error{Pos: t.KeyPos["loop_control"], Field: ".loop_control.label", Msg: err.Error()})
 				}

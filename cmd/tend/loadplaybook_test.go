@@ -28,7 +28,7 @@ func TestLoadPlaybookReadsOnce(t *testing.T) {
 	if _, err := syscall.InotifyAddWatch(fd, path, syscall.IN_OPEN|syscall.IN_CLOSE); err != nil {
 		t.Skipf("inotify: %v", err)
 	}
-	pb, sha, err := loadPlaybook(path)
+	pb, sha, err := loadPlaybook(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestLoadPlaybookReadsOnce(t *testing.T) {
 func TestLoadPlaybookShipped(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir) // no file of that name here
-	pb, sha, err := loadPlaybook("mq-closewait")
+	pb, sha, err := loadPlaybook("mq-closewait", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,13 +11,13 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"tend/inventory"
 	"tend/playbooks"
 	"tend/runner"
 	"tend/runner/connect"
 	"tend/runner/modules"
 	"tend/runner/playbook"
 	"tend/runner/savedplan"
+	"tend/runner/template"
 	"tend/views"
 )
 
@@ -92,7 +92,11 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) error {
 	if err != nil {
 		return badInput(fmt.Errorf("run: --format: %w", err))
 	}
-	pb, pbSHA, err := loadPlaybook(a.playbook)
+	extra, err := parseExtraVars(f.extraVars)
+	if err != nil {
+		return badInput(err)
+	}
+	pb, pbSHA, err := loadPlaybook(a.playbook, extra)
 	if err != nil {
 		return badInput(err)
 	}
@@ -108,11 +112,9 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) error {
 			f.limit = saved.Limit
 		}
 	}
-	inv := inventory.Implicit()
-	if len(f.inventories) > 0 {
-		if inv, err = inventory.LoadContext(ctx, f.inventories...); err != nil {
-			return badInput(err)
-		}
+	inv, err := loadInventory(ctx, f.inventories, a.playbook)
+	if err != nil {
+		return badInput(err)
 	}
 	if !f.check {
 		lock := f.lockFile
@@ -124,10 +126,6 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) error {
 			return err
 		}
 		defer release()
-	}
-	extra, err := parseExtraVars(f.extraVars)
-	if err != nil {
-		return badInput(err)
 	}
 	var obs runner.Observer = view
 	var rec *savedplan.Recorder
@@ -207,13 +205,15 @@ func isClosed(c <-chan struct{}) bool {
 	}
 }
 
-// loadPlaybook reads a playbook file, or a shipped one by name, once: it
-// returns the playbook parsed from those bytes and their hash, which binds
-// a saved plan to it.
-func loadPlaybook(arg string) (*playbook.Playbook, string, error) {
+// loadPlaybook reads a playbook file, or a shipped one by name, once, with
+// the files it imports (task files, roles, vars files): it returns the
+// playbook parsed from those bytes and their hash, which binds a saved plan
+// to them. extra (-e) may name imported files.
+func loadPlaybook(arg string, extra map[string]any) (*playbook.Playbook, string, error) {
 	// Check: module arguments and expressions are reported along with
 	// the playbook's own problems, all at once.
-	opts := playbook.ParseOptions{Modules: modules.Names(), Check: runner.Validate}
+	opts := playbook.ParseOptions{Modules: modules.Names(), Check: runner.Validate,
+		ExtraVars: extra, Render: template.Render, RolesPath: rolesPath()}
 	file, data := arg, []byte(nil)
 	if _, err := os.Stat(arg); err == nil {
 		if data, err = os.ReadFile(arg); err != nil {
@@ -228,7 +228,7 @@ func loadPlaybook(arg string) (*playbook.Playbook, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return pb, savedplan.HashFile(data), nil
+	return pb, pb.SourceHash(), nil
 }
 
 // printUnshown prints the warnings a view held for a run that never

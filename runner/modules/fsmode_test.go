@@ -24,8 +24,8 @@ func TestFileModeApply(t *testing.T) {
 		{"a-w", 0o666, false, 0o022, 0o444},
 		{"ugo+r", 0o000, false, 0o022, 0o444},
 		{"+x", 0o644, false, 0o022, 0o755},
-		{"+w", 0o444, false, 0o022, 0o644},  // the umask keeps g and o from w
-		{"=r", 0o777, false, 0o022, 0o444},  // = clears, the umask leaves r
+		{"+w", 0o444, false, 0o022, 0o644}, // the umask keeps g and o from w
+		{"=r", 0o777, false, 0o022, 0o444}, // = clears, the umask leaves r
 		{"u=rwX,g=rX,o=", 0o666, false, 0o022, 0o640},
 		{"u=rwX,g=rX,o=", 0o666, true, 0o022, 0o750},
 		{"a+X", 0o644, false, 0o022, 0o644}, // no x anywhere on a file: X adds none

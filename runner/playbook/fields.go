@@ -142,7 +142,8 @@ func (p *parser) checkHandlers(play *Play) {
 			}
 		}
 	}
-	for _, n := range p.notifies {
+	for _, ref := range p.notifies {
+		n := ref.node
 		if n.Kind != yaml.ScalarNode || strings.Contains(n.Value, "{{") || topics[n.Value] {
 			continue
 		}
@@ -150,6 +151,6 @@ func (p *parser) checkHandlers(play *Play) {
 		if len(topicList) == 0 {
 			hint = "; the play has no handlers"
 		}
-		p.Errorf(n, "notify", "%q matches no handler name or listen topic in this play%s", n.Value, hint)
+		p.ErrorfAt(yamlnode.PosOf(ref.file, n), "notify", "%q matches no handler name or listen topic in this play%s", n.Value, hint)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -25,6 +26,16 @@ type ParseOptions struct {
 	// all are reported at once; the *diag.Error or diag.List it returns is
 	// merged with Parse's. Any other error it returns is returned as is.
 	Check func(*Playbook) error
+	// ExtraVars are the run's -e variables: with the play's vars and
+	// defaults they may name the files of includes, roles and vars_files
+	// (see reuse.go), which tend resolves before contacting any host.
+	ExtraVars map[string]any
+	// Render renders a templated file name with known variables (the
+	// runner passes its template.Render). Nil refuses templated names.
+	Render func(tmpl string, vars map[string]any) (any, error)
+	// RolesPath lists further directories searched for roles, after
+	// roles/ beside the playbook (Ansible's roles_path).
+	RolesPath []string
 }
 
 // Load reads and parses the playbook at path; see Parse.
@@ -61,17 +72,18 @@ func Parse(file string, data []byte, opts ParseOptions) (*Playbook, error) {
 		p.moduleNames = append(p.moduleNames, m)
 	}
 	pb := &Playbook{File: file}
+	p.pb = pb
+	p.baseDir = filepath.Dir(file)
+	p.opts = opts
+	p.recordFile(file, data)
+	p.stack = []string{absPath(file)}
 	switch {
 	case root == nil:
 		d.ErrorfAt(diag.Pos{File: file, Line: 1, Col: 1}, "", "playbook is empty; expected a list of plays")
 	case root.Kind != yaml.SequenceNode:
 		d.Errorf(root, "", "a playbook must be a list of plays, not %s", yamlnode.Describe(root))
 	default:
-		for _, n := range root.Content {
-			if play := p.play(yamlnode.Resolve(n)); play != nil {
-				pb.Plays = append(pb.Plays, play)
-			}
-		}
+		p.plays(root)
 		if len(root.Content) == 0 {
 			d.Errorf(root, "", "playbook has no plays")
 		}
@@ -97,12 +109,34 @@ type parser struct {
 	acceptAny   bool
 	// notifies are the notify names of the current play's tasks, checked
 	// against its handlers once the play is read.
-	notifies []*yaml.Node
+	notifies []notifyRef
+	reuseState
+}
+
+// notifyRef is a notify name and the file it is in.
+type notifyRef struct {
+	node *yaml.Node
+	file string
+}
+
+// plays reads a list of plays and import_playbook entries into p.pb.
+func (p *parser) plays(root *yaml.Node) {
+	for _, n := range root.Content {
+		n = yamlnode.Resolve(n)
+		if k := importPlaybookKey(n); k != nil {
+			p.importPlaybook(n, k)
+			continue
+		}
+		if play := p.play(n); play != nil {
+			p.pb.Plays = append(p.pb.Plays, play)
+		}
+	}
 }
 
 // playKeys are the play keywords tend runs or accepts.
 var playKeys = []string{
 	"name", "hosts", "vars", "defaults", "tasks", "handlers", "verify", "serial",
+	"roles", "vars_files",
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
 	"secret_vars",
 }
@@ -110,10 +144,10 @@ var playKeys = []string{
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
 // naming them beats a "did you mean".
 var unsupportedPlayKeys = map[string]bool{
-	"roles": true, "pre_tasks": true, "post_tasks": true, "vars_files": true,
+	"pre_tasks": true, "post_tasks": true,
 	"vars_prompt": true, "environment": true, "strategy": true, "tags": true,
 	"connection": true, "remote_user": true, "port": true, "collections": true,
-	"module_defaults": true, "order": true, "import_playbook": true, "include": true,
+	"module_defaults": true, "order": true, "include": true,
 	"run_once": true, "throttle": true, "become_method": true, "become_flags": true,
 	"force_handlers": true, "check_mode": true, "diff": true, "ignore_errors": true,
 	"ignore_unreachable": true, "gather_subset": true, "gather_timeout": true,
@@ -127,7 +161,11 @@ func (p *parser) play(n *yaml.Node) *Play {
 	}
 	play := &Play{Pos: yamlnode.PosOf(p.File(), n)}
 	p.notifies = nil
+	p.startPlay(play)
 	var hosts *yaml.Node
+	// Lists of tasks are read once the play's variables are known: they
+	// may name the files to import.
+	var tasks, handlers, verify, roles, varsFiles *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
@@ -145,11 +183,15 @@ func (p *parser) play(n *yaml.Node) *Play {
 		case "defaults":
 			play.Defaults, play.DefaultNames = p.vars(v, "defaults")
 		case "tasks":
-			play.Tasks = p.tasks(v, "tasks", false)
+			tasks = v
 		case "handlers":
-			play.Handlers = p.tasks(v, "handlers", true)
+			handlers = v
 		case "verify":
-			play.Verify = p.tasks(v, "verify", false)
+			verify = v
+		case "roles":
+			roles = v
+		case "vars_files":
+			varsFiles = v
 		case "serial":
 			play.Serial = p.serial(v)
 		case "max_fail_percentage":
@@ -176,6 +218,21 @@ func (p *parser) play(n *yaml.Node) *Play {
 	}
 	if hosts == nil {
 		p.Errorf(n, "hosts", "a play needs hosts (a pattern such as \"all\" or \"web:&prod\")")
+	}
+	if varsFiles != nil {
+		p.varsFiles(play, varsFiles)
+	}
+	if roles != nil {
+		p.roles(play, roles)
+	}
+	if tasks != nil {
+		play.Tasks = append(play.Tasks, p.tasks(tasks, "tasks", false)...)
+	}
+	if handlers != nil {
+		play.Handlers = append(play.Handlers, p.tasks(handlers, "handlers", true)...)
+	}
+	if verify != nil {
+		play.Verify = p.tasks(verify, "verify", false)
 	}
 	p.checkHandlers(play)
 	return play

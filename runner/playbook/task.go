@@ -30,12 +30,12 @@ var taskKeySet = func() map[string]bool {
 var unsupportedTaskKeys = map[string]bool{
 	"delegate_to": true, "delegate_facts": true,
 	"local_action": true, "action": true, "run_once": true, "environment": true,
-	"block": true, "rescue": true, "always": true, "include_tasks": true,
-	"import_tasks": true, "include_role": true, "import_role": true, "include": true,
+	"block": true, "rescue": true, "always": true,
 	"async": true, "poll": true, "throttle": true, "any_errors_fatal": true,
 	"debugger": true, "diff": true, "ignore_unreachable": true,
 	"become_flags": true, "remote_user": true, "connection": true, "port": true,
 	"module_defaults": true, "collections": true, "vars_files": true,
+	"import_playbook": true,
 }
 
 // moduleAliases maps fully qualified collection names to tend's modules.
@@ -76,7 +76,12 @@ func (p *parser) tasks(v *yaml.Node, section string, handlers bool) []*Task {
 	}
 	out := make([]*Task, 0, len(v.Content))
 	for i, n := range v.Content {
-		if t := p.task(yamlnode.Resolve(n), yamlnode.IndexPath(section, i), handlers); t != nil {
+		n = yamlnode.Resolve(n)
+		if key, kind := reuseKey(n); key != nil {
+			out = append(out, p.reuse(n, key, kind, yamlnode.IndexPath(section, i), handlers)...)
+			continue
+		}
+		if t := p.task(n, yamlnode.IndexPath(section, i), handlers); t != nil {
 			out = append(out, t)
 		}
 	}
@@ -188,7 +193,7 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 	case "notify":
 		t.Notify = p.names(v, field)
 		for _, item := range listItems(v) {
-			p.notifies = append(p.notifies, yamlnode.Resolve(item))
+			p.notifies = append(p.notifies, notifyRef{yamlnode.Resolve(item), p.File()})
 		}
 	case "listen":
 		if !handler {

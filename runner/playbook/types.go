@@ -10,6 +10,19 @@ import (
 type Playbook struct {
 	File  string
 	Plays []*Play
+	// Files are the files read to make the playbook, in the order first
+	// read: the playbook itself, then what it imports and includes (task
+	// files, other playbooks, roles, vars files). A saved plan binds to
+	// their hashes.
+	Files []SourceFile
+}
+
+// SourceFile is one file a playbook was read from.
+type SourceFile struct {
+	// Path is the file's path as opened.
+	Path string
+	// SHA256 is the hex SHA-256 of its content.
+	SHA256 string
 }
 
 // Play runs a list of tasks on the hosts its pattern selects.
@@ -106,6 +119,13 @@ type Task struct {
 	NoLog bool
 	// Loop, when set, runs the task once per item (loop: or with_*).
 	Loop *Loop
+	// IncludeVars, set for an include_vars task (Module "include_vars"),
+	// holds the variables read from its files at parse time; running the
+	// task gives them to the host, above task vars and below registered
+	// variables. An include_tasks task (Module "include_tasks") has an
+	// empty map: it stands before the tasks it included and is reported
+	// ok, as Ansible reports "included: FILE".
+	IncludeVars map[string]any
 }
 
 // DisplayName is the name shown in output: Name, or "module" when unnamed.
