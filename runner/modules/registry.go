@@ -23,6 +23,7 @@ func builtin() map[string]Spec {
 		"stat":        statSpec,
 		"find":        findSpec,
 		"copy":        copySpec,
+		"uri":         uriSpec,
 	}
 }
 
