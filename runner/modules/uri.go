@@ -253,7 +253,7 @@ func (m *uriModule) Check(ctx context.Context, conn transport.Conn) (plan.Change
 	if m.safe() {
 		c, err := m.send(ctx, conn)
 		if err == nil {
-			c.Summary += " (a " + m.method + " only reads: sent in check mode too)"
+			c.Summary += " (a read: sent in check mode too)"
 		}
 		return c, err
 	}

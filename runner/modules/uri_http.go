@@ -50,7 +50,7 @@ func (m *uriModule) client(d Dialer) *http.Client {
 				return http.ErrUseLastResponse
 			case m.followRedirects == "safe" && !m.safe():
 				return http.ErrUseLastResponse
-			case len(via) >= uriMaxRedirects:
+			case len(via) > uriMaxRedirects: // via holds every request so far: 10 redirects followed
 				return errTooManyRedirects
 			}
 			return nil
