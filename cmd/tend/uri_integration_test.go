@@ -29,6 +29,12 @@ const uriPlay = `
         that:
           - health.status == 200
           - health.json.state == "green"
+    - name: a server that echoes the password
+      uri:
+        url: "http://127.0.0.1:{{ health_port }}/echo.txt"
+        url_username: tend
+        url_password: s3cr3t-pass
+        return_content: true
     - name: ask for a restart
       uri:
         url: "http://127.0.0.1:{{ health_port }}/restart"
@@ -46,6 +52,7 @@ func TestURIFromTheHost(t *testing.T) {
 	h := l.Hosts[0]
 	dir := t.TempDir()
 	writeFile(t, dir, "health.json", `{"state": "green"}`)
+	writeFile(t, dir, "echo.txt", "token s3cr3t-pass")
 	const port = 18161
 	srv := h.Start(t, "python3", "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, strconv.Itoa(port))
 	t.Cleanup(func() { srv.Stop() })
@@ -68,9 +75,17 @@ func TestURIFromTheHost(t *testing.T) {
 		return parseEvents(t, stdout), code
 	}
 
-	events, code := run("--check")
+	stdout, _, code := tendRun(t, "run", "-i", inv, "--known-hosts", l.KnownHosts, "--format", "json", "--check",
+		"-e", "health_port="+strconv.Itoa(port), pb)
 	if code != 0 {
 		t.Fatalf("check run: exit %d", code)
+	}
+	if strings.Contains(stdout, "s3cr3t-pass") {
+		t.Errorf("url_password shown in the output")
+	}
+	events := parseEvents(t, stdout)
+	if r := findTask(t, events, h.Name, "a server that echoes the password"); r.Change.Data["content"] != "token "+runner.Redacted {
+		t.Errorf("echoed password: %+v", r.Change.Data["content"])
 	}
 	if r := findTask(t, events, h.Name, "health endpoint"); r.Status != runner.StatusOK || r.Change.Data["status"] != float64(200) {
 		t.Errorf("health endpoint: %s %+v", r.Status, r.Change)

@@ -273,6 +273,21 @@ func (m *uriModule) Apply(ctx context.Context, conn transport.Conn, _ plan.Chang
 	return m.send(ctx, conn)
 }
 
+// Secrets are the password given as url_password or in the URL: the
+// runner hides them wherever they would appear (a server echoing them).
+func (m *uriModule) Secrets() []string {
+	var out []string
+	if m.password != "" {
+		out = append(out, m.password)
+	}
+	if m.url != nil && m.url.User != nil {
+		if p, ok := m.url.User.Password(); ok && p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // redactURL hides a password in a URL's user info.
 func redactURL(s string) string {
 	u, err := url.Parse(s)
