@@ -19,6 +19,7 @@ import (
 // and tend's SSH connection to it.
 type uriLab struct {
 	conn              transport.Conn
+	cfg               transport.SSHConfig
 	httpPort, tlsPort int
 }
 
@@ -37,11 +38,12 @@ func newURILab(t *testing.T) *uriLab {
 		_, err := fmt.Sscanf(p.Output(), "ports %d %d", &u.httpPort, &u.tlsPort)
 		return err == nil
 	})
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
+	u.cfg = transport.SSHConfig{
 		Host: h.Addr, Port: h.Port, User: "root",
 		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
 		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-	})
+	}
+	c, err := transport.DialSSH(context.Background(), u.cfg)
 	if err != nil {
 		t.Fatalf("dial lab host: %v", err)
 	}
@@ -147,6 +149,25 @@ func TestLabURI(t *testing.T) {
 		}
 		if len(posts) != 1 || posts[0].Body != `{"restart":true}` {
 			t.Errorf("server saw POSTs %+v, want one with the JSON body", posts)
+		}
+	})
+	t.Run("ForwardingForbidden", func(t *testing.T) {
+		// The key may only open streams to port 9: sshd refuses the rest.
+		restrict := `f=$HOME/.ssh/authorized_keys; cp "$f" "$f.orig" && sed -i 's/^/permitopen="127.0.0.1:9" /' "$f"`
+		if res, err := u.conn.Run(ctx, transport.Command{Argv: []string{"sh", "-c", restrict}}); err != nil || res.ExitCode != 0 {
+			t.Fatalf("restrict the key: %v %s", err, res.Stderr)
+		}
+		t.Cleanup(func() {
+			u.conn.Run(ctx, transport.Command{Argv: []string{"sh", "-c", `mv "$HOME/.ssh/authorized_keys.orig" "$HOME/.ssh/authorized_keys"`}})
+		})
+		c, err := transport.DialSSH(ctx, u.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		got, err := newURIT(t, "url: "+base+"/json").Check(ctx, c)
+		if err != nil || !got.Failed || !strings.Contains(got.Msg, "forbids TCP forwarding") {
+			t.Errorf("got %v %+v, want a failure naming the forwarding restriction", err, got)
 		}
 	})
 }

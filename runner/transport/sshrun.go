@@ -330,6 +330,10 @@ func (c *sshConn) DialContext(ctx context.Context, network, addr string) (net.Co
 	}
 	nc, err := c.client.DialContext(ctx, network, addr)
 	if err != nil {
+		var oc *ssh.OpenChannelError
+		if errors.As(err, &oc) && oc.Reason == ssh.Prohibited {
+			return nil, fmt.Errorf("transport: host %s: dial %s: %w (its sshd forbids TCP forwarding: AllowTcpForwarding, or a permitopen= restriction on the key)", c.host, addr, err)
+		}
 		return nil, fmt.Errorf("transport: host %s: dial %s: %w", c.host, addr, err)
 	}
 	return nc, nil
