@@ -60,7 +60,7 @@ func TestURIArgs(t *testing.T) {
 		{"url: http://h/\nstatus_codes: 200", `did you mean "status_code"`},
 		{"url: http://h/\nheaders: {'X-A': \"a\\nb\"}", "a value cannot hold a line break"},
 		{"url: http://h/\nuser: a\nurl_username: b", "play.yml:2:7: uri: give url_username or user, not both"},
-		{"url: http://h/\nreturn_content: yes", "ambiguous"},
+		{"url: http://h/\nreturn_content: maybe", "must be true or false"},
 	} {
 		_, err := newURI(Args{Node: argsNode(t, tc.src), File: "play.yml"})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
