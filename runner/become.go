@@ -103,6 +103,10 @@ type becomeGuard struct {
 	key becomeKey
 }
 
+// Unwrap returns the wrapped connection, so a module can reach what it
+// offers besides Run (the uri module's dialer).
+func (g *becomeGuard) Unwrap() transport.Conn { return g.Conn }
+
 // Run runs cmd unless sudo already refused this configuration.
 func (g *becomeGuard) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
 	if err := g.s.becomeRefused[g.key]; err != nil {

@@ -98,6 +98,9 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	if err != nil {
 		return failWith(err)
 	}
+	if sh, ok := mod.(modules.SecretHolder); ok {
+		hp.r.red.add(sh.Secrets()...) // a password argument (uri's url_password) is never shown
+	}
 	if t.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, t.Timeout)

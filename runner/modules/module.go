@@ -33,6 +33,13 @@ type Verifier interface {
 	Verifiable() bool
 }
 
+// SecretHolder is implemented by a module holding secret values among its
+// arguments (uri's url_password): the runner redacts them from every
+// output, as it does secret_vars.
+type SecretHolder interface {
+	Secrets() []string
+}
+
 // IsVerifiable reports whether re-running m's Check after Apply must find
 // no change left.
 func IsVerifiable(spec Spec, m Module) bool {

@@ -29,6 +29,7 @@ func builtin() map[string]Spec {
 		"fail":        failSpec,
 		"pause":       pauseSpec,
 		"meta":        metaSpec,
+		"uri":         uriSpec,
 	}
 }
 

@@ -104,6 +104,11 @@ type becomeConn struct {
 	opts BecomeOptions
 }
 
+// Unwrap returns the connection sudo runs on, for what does not run a
+// command (the uri module opens TCP streams from the host through it;
+// a stream has no user to become).
+func (b *becomeConn) Unwrap() Conn { return b.conn }
+
 // readyScript announces on stderr that sudo has started the command, then
 // becomes it.
 const readyScript = `printf '%s\n' "$1" >&2; shift; exec "$@"`

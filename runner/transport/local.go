@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os/exec"
 	"syscall"
 	"time"
@@ -25,6 +26,17 @@ const localWaitDelay = 2 * time.Second
 // errTimeoutCause marks a context ended by Command.Timeout, as opposed to
 // the caller's context.
 var errTimeoutCause = errors.New("transport: command timeout")
+
+// DialContext dials addr from this machine: with the local connection the
+// host is this machine, so its loopback is ours.
+func (localConn) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, fmt.Errorf("transport: local: %w", err)
+	}
+	return nc, nil
+}
 
 // Run executes cmd.Argv directly (no shell) in a new process group.
 func (localConn) Run(ctx context.Context, cmd Command) (Result, error) {

@@ -311,3 +311,30 @@ func (c *sshConn) Close() error {
 func isClosedErr(err error) bool {
 	return errors.Is(err, net.ErrClosed)
 }
+
+// DialContext opens a TCP stream from the host to addr ("host:port",
+// resolved by the host) over one direct-tcpip channel of the connection, as
+// `ssh -W` does: 127.0.0.1 is the host's own loopback. The uri module
+// carries its HTTP requests over it, so the host needs no HTTP client.
+func (c *sshConn) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	select {
+	case <-c.done:
+		return nil, fmt.Errorf("transport: host %s: dial %s: connection closed", c.host, addr)
+	default:
+	}
+	c.mu.Lock()
+	lost := c.lost
+	c.mu.Unlock()
+	if lost != nil {
+		return nil, &UnreachableError{Host: c.host, Err: lost}
+	}
+	nc, err := c.client.DialContext(ctx, network, addr)
+	if err != nil {
+		var oc *ssh.OpenChannelError
+		if errors.As(err, &oc) && oc.Reason == ssh.Prohibited {
+			return nil, fmt.Errorf("transport: host %s: dial %s: %w (its sshd forbids TCP forwarding: AllowTcpForwarding, or a permitopen= restriction on the key)", c.host, addr, err)
+		}
+		return nil, fmt.Errorf("transport: host %s: dial %s: %w", c.host, addr, err)
+	}
+	return nc, nil
+}

@@ -1,0 +1,126 @@
+package modules
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+// uriServerEnv, set in its environment, makes the test binary the HTTP
+// server of the uri lab tests instead of running tests: the lab starts it
+// inside a host's network namespace, listening on that host's 127.0.0.1.
+const uriServerEnv = "TEND_URI_TEST_SERVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(uriServerEnv) != "" {
+		if err := uriTestServer(); err != nil {
+			fmt.Fprintln(os.Stderr, "uri test server:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// uriRequest is one request the test server received.
+type uriRequest struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Body   string `json:"body"`
+}
+
+// uriTestServer serves plain HTTP and HTTPS (a self-signed certificate made
+// here) on ephemeral ports of 127.0.0.1, prints "ports HTTP HTTPS", and
+// serves until killed:
+//
+//	/json          a JSON body
+//	/status/N      status N
+//	/loop          redirects to itself
+//	/hang          never answers
+//	/requests      the requests received so far (JSON), itself not recorded
+func uriTestServer() error {
+	var mu sync.Mutex
+	var seen []uriRequest
+	mux := http.NewServeMux()
+	mux.HandleFunc("/json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		io.WriteString(w, `{"state": "green", "brokers": 3}`)
+	})
+	mux.HandleFunc("/status/{code}", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.PathValue("code"))
+		w.WriteHeader(code)
+	})
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	})
+	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	})
+	mux.HandleFunc("/requests", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		json.NewEncoder(w).Encode(seen)
+	})
+	record := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/requests" {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			seen = append(seen, uriRequest{r.Method, r.URL.Path, string(b)})
+			mu.Unlock()
+		}
+		mux.ServeHTTP(w, r)
+	})
+	plain, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	cert, err := selfSignedCert()
+	if err != nil {
+		return err
+	}
+	secure, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("ports %d %d\n", plain.Addr().(*net.TCPAddr).Port, secure.Addr().(*net.TCPAddr).Port)
+	errc := make(chan error, 2)
+	go func() { errc <- http.Serve(plain, record) }()
+	go func() { errc <- http.Serve(secure, record) }()
+	return <-errc
+}
+
+// selfSignedCert makes a certificate for 127.0.0.1 that no CA signed.
+func selfSignedCert() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "tend-uri-test"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
