@@ -65,10 +65,11 @@ func (h *Human) TaskDone(e runner.TaskResult) {
 	h.doneWaiting(e.Host)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-12s [%s] %s", resultLabel(e), e.Host, phaseName(e))
-	if s := summary(e); s != "" {
+	s := summary(e)
+	if s != "" {
 		fmt.Fprintf(&b, " — %s", s)
 	}
-	if e.Reason != "" {
+	if e.Reason != "" && !(s != "" && e.Change.Action == plan.Run) { // "would run: X" says it already
 		fmt.Fprintf(&b, " (%s)", e.Reason)
 	}
 	if e.Attempts > 1 {
@@ -138,7 +139,9 @@ func summary(e runner.TaskResult) string {
 		}
 		return "loop: " + strings.Join(parts, ", ")
 	}
-	if e.Change.Summary != "" && e.Status != runner.StatusSkipped {
+	// A skipped task says nothing of what it would have done, except a
+	// dry run's "would run": the reviewer reads what would be sent.
+	if e.Change.Summary != "" && (e.Status != runner.StatusSkipped || e.Change.Action == plan.Run) {
 		return e.Change.Summary
 	}
 	return ""
