@@ -34,4 +34,4 @@ if [ -d /etc/activemq/instances-available/main ] && [ ! -e /etc/activemq/instanc
 fi
 
 go vet ./...
-go test -count=1 -timeout 15m ./... "$@"
+go test -count=1 -timeout 30m ./... "$@"
