@@ -9,20 +9,22 @@ import (
 // module file adds its one line here.
 func builtin() map[string]Spec {
 	return map[string]Spec{
-		"command":     commandSpec,
-		"shell":       shellSpec,
-		"sysctl":      sysctlSpec,
-		"tcp_states":  tcpStatesSpec,
-		"service":     serviceSpec,
-		"wait_for":    waitForSpec,
-		"assert":      assertSpec,
-		"lineinfile":  lineinfileSpec,
-		"blockinfile": blockinfileSpec,
-		"replace":     replaceSpec,
-		"file":        fileSpec,
-		"stat":        statSpec,
-		"find":        findSpec,
-		"copy":        copySpec,
+		"command":         commandSpec,
+		"shell":           shellSpec,
+		"sysctl":          sysctlSpec,
+		"tcp_states":      tcpStatesSpec,
+		"service":         serviceSpec,
+		"systemd":         systemdSpec,
+		"systemd_service": systemdSpec,
+		"wait_for":        waitForSpec,
+		"assert":          assertSpec,
+		"lineinfile":      lineinfileSpec,
+		"blockinfile":     blockinfileSpec,
+		"replace":         replaceSpec,
+		"file":            fileSpec,
+		"stat":            statSpec,
+		"find":            findSpec,
+		"copy":            copySpec,
 	}
 }
 

@@ -42,7 +42,7 @@ var moduleAliases = map[string]string{
 	"ansible.builtin.command":  "command",
 	"ansible.builtin.shell":    "shell",
 	"ansible.builtin.service":  "service",
-	"ansible.builtin.systemd":  "service",
+	"ansible.builtin.systemd":  "systemd",
 	"ansible.builtin.assert":   "assert",
 	"ansible.builtin.wait_for": "wait_for",
 	"ansible.posix.sysctl":     "sysctl",
