@@ -75,7 +75,7 @@ type servicePrivate struct {
 	manager string
 	// boot is how the service starts at boot (read when enabled or masked
 	// is asked for).
-	boot serviceBoot
+	boot    serviceBoot
 	running bool
 	// listening: something holds wait_port (listens or accepts), even when
 	// it does not count as running (no greeting): a restart, not a start.
