@@ -23,14 +23,14 @@ var waitForSpec = Spec{New: newWaitFor, RunsInCheckMode: true, Waits: true}
 
 // waitForArgs are the YAML arguments of wait_for.
 type waitForArgs struct {
-	Port  int    `yaml:"port"`
+	Port int `yaml:"port"`
 	// Path is a file to wait for (present) or to go away (absent).
 	Path string `yaml:"path"`
 	// SearchRegex is a Python regexp the file's content, or the first bytes
 	// the port sends (its greeting), must match.
 	SearchRegex string `yaml:"search_regex"`
-	Host  string `yaml:"host"`
-	State string `yaml:"state"`
+	Host        string `yaml:"host"`
+	State       string `yaml:"state"`
 	// ActiveConnectionStates are the states that count as a connection for
 	// state: drained (Ansible's default list).
 	ActiveConnectionStates []string      `yaml:"active_connection_states"`
