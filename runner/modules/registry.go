@@ -15,7 +15,7 @@ func builtin() map[string]Spec {
 		"tcp_states":      tcpStatesSpec,
 		"service":         serviceSpec,
 		"systemd":         systemdSpec,
-		"systemd_service": systemdSpec,
+		"systemd_service": systemdServiceSpec,
 		"wait_for":        waitForSpec,
 		"assert":          assertSpec,
 		"lineinfile":      lineinfileSpec,

@@ -29,6 +29,9 @@ var serviceSpec = Spec{New: newService}
 // with manager systemd.
 var systemdSpec = Spec{New: func(a Args) (Module, error) { return newServiceAs(a, "systemd", "systemd") }}
 
+// systemdServiceSpec is systemdSpec under its newer name.
+var systemdServiceSpec = Spec{New: func(a Args) (Module, error) { return newServiceAs(a, "systemd_service", "systemd") }}
+
 // serviceArgs are the YAML arguments of service.
 type serviceArgs struct {
 	Name    string `yaml:"name"`

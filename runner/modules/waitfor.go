@@ -46,6 +46,7 @@ type waitForModule struct {
 	host, state, msg      string
 	path                  string
 	search                *pyRegexp
+	searchSrc             string
 	active                []uint8
 	timeout, delay, sleep time.Duration
 }

@@ -76,12 +76,16 @@ func (m *waitForModule) checkTargetArgs(a Args, args waitForArgs) error {
 	if hasTemplate(args.SearchRegex) {
 		return nil
 	}
-	// Ansible compiles search_regex with re.MULTILINE.
+	// Ansible compiles search_regex with re.MULTILINE; errors name the
+	// pattern as written.
+	if _, err := compilePyRegexp(args.SearchRegex); err != nil {
+		return bad("search_regex", "%v", err)
+	}
 	re, err := compilePyRegexp("(?m)" + args.SearchRegex)
 	if err != nil {
 		return bad("search_regex", "%v", err)
 	}
-	m.search = re
+	m.search, m.searchSrc = re, args.SearchRegex
 	return nil
 }
 
@@ -237,11 +241,8 @@ func (m *waitForModule) checkGreeting(ctx context.Context, conn transport.Conn, 
 	})
 }
 
-// searchSource is search_regex as the user wrote it (without the (?m) tend
-// adds).
-func (m *waitForModule) searchSource() string {
-	return strings.TrimPrefix(m.search.re.String(), "(?m)")
-}
+// searchSource is search_regex as the user wrote it (Python syntax).
+func (m *waitForModule) searchSource() string { return m.searchSrc }
 
 // loop runs host loops (round) until the goal is reached, the content
 // matches search_regex, or the deadline passes; a timeout is a failed

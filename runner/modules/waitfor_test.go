@@ -145,7 +145,7 @@ func TestWaitForPathArgs(t *testing.T) {
 		{"path: /tmp/x\nstate: absent\nsearch_regex: ready", "play.yml:3:15: wait_for: search_regex only applies to state present or started, not absent"},
 		{"port: 80\nstate: stopped\nsearch_regex: ready", "search_regex only applies to state present or started, not stopped"},
 		{"search_regex: ready", "play.yml:1:15: wait_for: search_regex needs path (a file's content) or port (its greeting)"},
-		{"path: /tmp/x\nsearch_regex: '(?<=a)b'", "play.yml:2:15: wait_for: regular expression"},
+		{"path: /tmp/x\nsearch_regex: '(?<=a)b'", `play.yml:2:15: wait_for: regular expression "(?<=a)b", at character 1: lookbehind`},
 		{"path: /tmp/x\nsearch_regx: a", `did you mean "search_regex"?`},
 		{"path: /tmp/x\ndelay: -1", "play.yml:2:8: delay"},
 		{"state: absent", "play.yml:1:8: wait_for: state absent needs port or path"},
