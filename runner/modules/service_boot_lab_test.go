@@ -219,6 +219,14 @@ func TestLabServiceSystemdStandIn(t *testing.T) {
 			t.Errorf("%q: systemctl calls\n got %s\nwant %s", step.args, got, step.calls)
 		}
 	}
+	// Check under systemd is one remote read: is-enabled, is-active and
+	// MainPID together.
+	counted := &countingConn{Conn: b.conn}
+	m0, _ := systemdSpec.New(Args{Node: argsNode(t, "name: web\nenabled: true\nstate: started"), File: "play.yml"})
+	if c, err := m0.Check(context.Background(), counted); err != nil || c.Action != plan.None || counted.runs.Load() != 1 {
+		t.Errorf("check: %d remote commands, want 1: %v %+v", counted.runs.Load(), err, c)
+	}
+	calls()
 	// The recheck: systemctl enable exits 0 but the unit stays disabled.
 	m, _ := systemdSpec.New(Args{Node: argsNode(t, "name: stuck\nenabled: true"), File: "play.yml"})
 	c, err := m.Check(context.Background(), b.conn)
@@ -229,3 +237,4 @@ func TestLabServiceSystemdStandIn(t *testing.T) {
 		t.Errorf("enable that does not hold: %v %+v", err, c)
 	}
 }
+

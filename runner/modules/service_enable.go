@@ -3,6 +3,7 @@ package modules
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -248,4 +249,52 @@ func (m *serviceModule) Apply(ctx context.Context, conn transport.Conn, planned 
 	}
 	c.Summary = strings.Join(done, "; ")
 	return c, nil
+}
+
+// systemdObserveScript reads in one remote command what Check needs under
+// systemd: is-enabled ($2 = 1), is-active and MainPID ($3 = 1).
+const systemdObserveScript = `if [ "$2" = 1 ]; then out=$(systemctl is-enabled "$1" 2>&1); echo "rc=$?"; printf '%s\n' "$out" | tail -n 1; fi
+echo --
+if [ "$3" = 1 ]; then out=$(systemctl is-active "$1" 2>&1); rc=$?; echo "active_rc=$rc"
+  printf 'said=%s\n' "$(printf '%s\n' "$out" | tail -n 1)"
+  [ $rc = 0 ] && systemctl show -p MainPID "$1"; fi
+exit 0
+`
+
+// observeSystemd is observe under systemd without wait_port, pidfile or
+// pid_command: one remote read for boot state, activity and PID.
+func (m *serviceModule) observeSystemd(ctx context.Context, conn transport.Conn, p servicePrivate) (servicePrivate, error) {
+	boot, state := m.enabled != nil || m.masked != nil, m.state != ""
+	if !boot && !state {
+		return p, nil
+	}
+	res, err := conn.Run(ctx, transport.Command{Argv: []string{"/bin/sh", "-c", systemdObserveScript, "tend-service", m.name,
+		m2s(boot, "1", "0"), m2s(state, "1", "0")}, Timeout: 30 * time.Second, MaxOutput: 8192})
+	if err != nil {
+		return p, fmt.Errorf("service: %s status: %w", m.name, err)
+	}
+	bootOut, stateOut, _ := strings.Cut(string(res.Stdout), "--\n")
+	if boot {
+		p.boot = parseBoot("systemd", bootOut)
+	}
+	if !state {
+		return p, nil
+	}
+	said := ""
+	for _, l := range strings.Split(stateOut, "\n") {
+		switch {
+		case l == "active_rc=0":
+			p.running = true
+		case strings.HasPrefix(l, "said="):
+			said = strings.TrimPrefix(l, "said=")
+		case strings.HasPrefix(l, "MainPID="):
+			p.pid, _ = strconv.Atoi(strings.TrimPrefix(l, "MainPID="))
+		}
+	}
+	p.evidence = "systemctl is-active"
+	if !p.running {
+		p.evidence += ": " + m2s(said == "", "(no output)", said)
+		p.pid = 0
+	}
+	return p, nil
 }
