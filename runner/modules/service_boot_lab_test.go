@@ -237,4 +237,3 @@ func TestLabServiceSystemdStandIn(t *testing.T) {
 		t.Errorf("enable that does not hold: %v %+v", err, c)
 	}
 }
-
