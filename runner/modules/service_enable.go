@@ -35,14 +35,15 @@ echo "rc=$rc"; printf '%s\n' "$out" | head -n 5
 `
 
 // sysvBootScript says which tool manages SysV boot links (update-rc.d on
-// Debian, chkconfig on Red Hat) and whether $1 is enabled: chkconfig's exit
-// code, else a start link S<nn>$1 in /etc/rc[2345].d.
+// Debian, chkconfig on Red Hat) and whether $1 is enabled: on in runlevels
+// 3 and 5 by chkconfig --list (as Ansible), else a start link S<nn>$1 in
+// /etc/rc[2345].d.
 const sysvBootScript = `if command -v update-rc.d >/dev/null 2>&1; then tool=update-rc.d
 elif command -v chkconfig >/dev/null 2>&1; then tool=chkconfig
 else tool=none; fi
 echo "tool=$tool"
 if [ "$tool" = chkconfig ]; then
-  if chkconfig "$1" >/dev/null 2>&1; then echo enabled=1; else echo enabled=0; fi
+  case $(chkconfig --list "$1" 2>&1) in *3:on*5:on*) echo enabled=1 ;; *) echo enabled=0 ;; esac
   exit 0
 fi
 s=0 k=0
@@ -103,7 +104,7 @@ func parseBoot(manager, out string) serviceBoot {
 	}
 	switch {
 	case b.tool == "chkconfig":
-		b.said = "chkconfig " + m2s(b.enabled, "on", "off")
+		b.said = "chkconfig --list: " + m2s(b.enabled, "on in runlevels 3 and 5", "not on in runlevels 3 and 5")
 	case b.enabled:
 		b.said = "a start link in /etc/rc[2345].d"
 	default:
