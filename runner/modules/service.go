@@ -341,7 +341,10 @@ func (m *serviceModule) applyState(ctx context.Context, conn transport.Conn, p s
 	data["new_pid"] = newPID
 	c.Summary = fmt.Sprintf("%s %s: pid %s -> %s", map[string]string{"restart": "restarted", "start": "started", "reload": "reloaded"}[verb], m.label(), pidText(p.pid), pidText(newPID))
 	if verb == "reload" {
-		c.Summary = fmt.Sprintf("reloaded %s (pid %s)", m.label(), pidText(newPID))
+		c.Summary = "reloaded " + m.label()
+		if newPID > 0 {
+			c.Summary += fmt.Sprintf(" (pid %d)", newPID)
+		}
 	}
 	if (m.state == "restarted" || m.state == "reloaded") && verb == "start" {
 		c.Summary = fmt.Sprintf("started %s (was not running): pid %s", m.label(), pidText(newPID))

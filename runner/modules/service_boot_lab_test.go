@@ -89,7 +89,9 @@ func (b *bootLab) run(spec Spec, args string) (check, apply plan.Change) {
 	return check, apply
 }
 
-// testInitScript is a minimal LSB init script for update-rc.d.
+// testInitScript is a minimal LSB init script for update-rc.d; it appends
+// each verb it is given to the file VERBS, and its status says running
+// while VERBS.running exists.
 const testInitScript = `#!/bin/sh
 ### BEGIN INIT INFO
 # Provides:          tendsvc
@@ -99,7 +101,12 @@ const testInitScript = `#!/bin/sh
 # Default-Stop:      0 1 6
 # Short-Description: tend test service
 ### END INIT INFO
-case $1 in status) exit 3 ;; esac
+echo "$1" >> VERBS
+case $1 in
+start) touch VERBS.running ;;
+stop) rm -f VERBS.running ;;
+status) [ -f VERBS.running ] || exit 3 ;;
+esac
 exit 0
 `
 
@@ -111,7 +118,8 @@ func TestLabServiceSysVEnabled(t *testing.T) {
 	if strings.TrimSpace(b.ssh("command -v update-rc.d || true")) == "" {
 		t.Skip("no update-rc.d on this machine")
 	}
-	b.ssh("cat > /etc/init.d/tendsvc <<'EOF'\n" + testInitScript + "EOF\nchmod 755 /etc/init.d/tendsvc")
+	verbs := filepath.Join(t.TempDir(), "verbs")
+	b.ssh("cat > /etc/init.d/tendsvc <<'EOF'\n" + strings.ReplaceAll(testInitScript, "VERBS", verbs) + "EOF\nchmod 755 /etc/init.d/tendsvc")
 	links := func() string {
 		return strings.TrimSpace(b.ssh("ls /etc/rc[0-6S].d 2>/dev/null | grep -E '^[SK][0-9][0-9]tendsvc$' | sort | tr '\\n' ' '"))
 	}
@@ -147,6 +155,19 @@ func TestLabServiceSysVEnabled(t *testing.T) {
 	// Enable again: the links exist, so no defaults, only enable.
 	if _, apply := b.run(serviceSpec, on); !strings.Contains(links(), "S01tendsvc") {
 		t.Errorf("re-enable: %q; links %q", apply.Summary, links())
+	}
+	// reloaded: a start when it does not run, a reload when it does.
+	const reload = "name: tendsvc\nmanager: sysv\nstate: reloaded"
+	check, apply = b.run(serviceSpec, reload)
+	if check.Summary != "tendsvc not running: would start (init script status exit 3)" || !strings.HasPrefix(apply.Summary, "started tendsvc (was not running)") {
+		t.Errorf("reload of a stopped service: %q -> %q", check.Summary, apply.Summary)
+	}
+	check, apply = b.run(serviceSpec, reload)
+	if check.Summary != "would reload tendsvc (init script status exit 0)" || apply.Summary != "reloaded tendsvc" {
+		t.Errorf("reload: %q -> %q", check.Summary, apply.Summary)
+	}
+	if got, _ := os.ReadFile(verbs); strings.Join(strings.Fields(string(got)), " ") != "status start status status reload status" {
+		t.Errorf("init script verbs: %q", got)
 	}
 }
 
