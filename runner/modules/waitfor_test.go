@@ -171,3 +171,22 @@ func TestWaitForPathArgs(t *testing.T) {
 		t.Errorf("search_regex is multiline, as Ansible's: %+v", m.search)
 	}
 }
+
+// TestParseWaitRound reads what the host loops print.
+func TestParseWaitRound(t *testing.T) {
+	for _, tc := range []struct {
+		out, key string
+		want     waitRound
+	}{
+		{"exists=0 polls=7 sum=\n", "exists", waitRound{polls: 7}},
+		{"exists=1 polls=1 sum=\n", "exists", waitRound{reached: true, polls: 1}},
+		{"exists=1 polls=2 sum=1_2\ncontent\nstate: ready\n", "exists", waitRound{reached: true, polls: 2, sum: "1_2", content: []byte("state: ready\n")}},
+		{"accept=1 polls=3 sum=9_4 greeting=00414d51\n", "accept", waitRound{reached: true, polls: 3, sum: "9_4", content: []byte("\x00AMQ")}},
+		{"accept=0 polls=3 sum= greeting=\n", "accept", waitRound{polls: 3}},
+	} {
+		got := parseWaitRound(tc.out, tc.key)
+		if got.reached != tc.want.reached || got.polls != tc.want.polls || got.sum != tc.want.sum || string(got.content) != string(tc.want.content) || (got.content == nil) != (tc.want.content == nil) {
+			t.Errorf("%q: got %+v, want %+v", tc.out, got, tc.want)
+		}
+	}
+}
