@@ -17,6 +17,8 @@ command -v ansible-inventory >/dev/null 2>&1 || need+=(ansible-core)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+# the service module's SysV enabled lab test (update-rc.d)
+command -v update-rc.d >/dev/null 2>&1 || need+=(init-system-helpers)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
