@@ -35,6 +35,9 @@ func (m *waitForModule) checkTargetArgs(a Args, args waitForArgs) error {
 	bad := func(key, format string, v ...any) error {
 		return posErr(a.File, argValueNode(a.Node, key), "wait_for", format, v...)
 	}
+	if v, ok := lookupArg(a.Node, "port"); ok && m.port == 0 && !hasTemplate(v.Value) {
+		return bad("port", "port must be a port between 1 and 65535, not 0")
+	}
 	if args.Delay < 0 {
 		return bad("delay", "delay must not be negative")
 	}

@@ -149,6 +149,7 @@ func TestWaitForPathArgs(t *testing.T) {
 		{"path: /tmp/x\nsearch_regx: a", `did you mean "search_regex"?`},
 		{"path: /tmp/x\ndelay: -1", "play.yml:2:8: delay"},
 		{"state: absent", "play.yml:1:8: wait_for: state absent needs port or path"},
+		{"port: 0", "play.yml:1:7: wait_for: port must be a port between 1 and 65535, not 0"},
 	} {
 		_, err := newWaitFor(Args{Node: argsNode(t, tc.src), File: "play.yml"})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
