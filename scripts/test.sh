@@ -20,6 +20,8 @@ command -v strace >/dev/null 2>&1 || need+=(strace)
 # Debian's ActiveMQ 5.17 (it pulls OpenJDK 17; ~30 s) for the real-broker test
 # (cmd/tend/activemq_integration_test.go), which runs it inside a lab host.
 [ -x /etc/init.d/activemq ] || need+=(activemq)
+# the service module's SysV enabled lab test (update-rc.d)
+command -v update-rc.d >/dev/null 2>&1 || need+=(init-system-helpers)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -82,6 +82,9 @@ type waitTap struct {
 	ctx              context.Context
 	goal             string
 	greeting, accept bool
+	// describe, when set, words a state line's rest instead of waitState
+	// (wait_for path: "exists=0").
+	describe func(rest string) string
 
 	mu  sync.Mutex
 	buf []byte
@@ -112,7 +115,11 @@ func (w *waitTap) Write(p []byte) (int, error) {
 		line := string(w.buf[:i])
 		w.buf = w.buf[i+1:]
 		if rest, ok := strings.CutPrefix(line, waitLinePrefix); ok {
-			report(w.ctx, "waiting for "+w.goal+" ("+waitState(parseProbe(rest), w.greeting, w.accept)+")")
+			if w.describe != nil {
+				report(w.ctx, "waiting for "+w.goal+" ("+w.describe(rest)+")")
+			} else {
+				report(w.ctx, "waiting for "+w.goal+" ("+waitState(parseProbe(rest), w.greeting, w.accept)+")")
+			}
 		}
 	}
 }

@@ -25,11 +25,24 @@ import (
 // through (*serviceModule).Verifiable.
 var serviceSpec = Spec{New: newService}
 
+// systemdSpec is Ansible's systemd and systemd_service: the service module
+// with manager systemd.
+var systemdSpec = Spec{New: func(a Args) (Module, error) { return newServiceAs(a, "systemd", "systemd") }}
+
+// systemdServiceSpec is systemdSpec under its newer name.
+var systemdServiceSpec = Spec{New: func(a Args) (Module, error) { return newServiceAs(a, "systemd_service", "systemd") }}
+
 // serviceArgs are the YAML arguments of service.
 type serviceArgs struct {
 	Name    string `yaml:"name"`
-	State   string `yaml:"state,required"`
+	State   string `yaml:"state"`
 	Manager string `yaml:"manager"`
+	// Enabled starts the service at boot (nil: left as it is).
+	Enabled *bool `yaml:"enabled"`
+	// Masked masks the systemd unit (nil: left as it is).
+	Masked *bool `yaml:"masked"`
+	// DaemonReload runs systemctl daemon-reload before anything else.
+	DaemonReload bool `yaml:"daemon_reload"`
 	// Command is an argv list, or a string split into words with shell
 	// quoting rules (never run through a shell).
 	Command     []string      `yaml:"command"`
@@ -53,11 +66,19 @@ type serviceModule struct {
 	waitTimeout          time.Duration
 	commandTimeout       time.Duration
 	greeting             bool
+	// enabled and masked are nil when the task leaves them as they are.
+	enabled, masked *bool
+	daemonReload    bool
+	// module is the name errors carry: service, systemd or systemd_service.
+	module string
 }
 
 // servicePrivate carries what Check saw to Apply.
 type servicePrivate struct {
 	manager string
+	// boot is how the service starts at boot (read when enabled or masked
+	// is asked for).
+	boot    serviceBoot
 	running bool
 	// listening: something holds wait_port (listens or accepts), even when
 	// it does not count as running (no greeting): a restart, not a start.
@@ -100,15 +121,20 @@ func (p servicePrivate) starts() bool { return !p.unknown && !p.running && !p.li
 // leading dash.
 var serviceNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9@._:+\\-]*$`)
 
-func newService(a Args) (Module, error) {
-	args := serviceArgs{Manager: "auto", WaitHost: "127.0.0.1", WaitTimeout: 60 * time.Second, CommandTimeout: 120 * time.Second}
+func newService(a Args) (Module, error) { return newServiceAs(a, "service", "auto") }
+
+// newServiceAs builds a service task for the module named module, whose
+// manager defaults to manager (systemd for the systemd modules).
+func newServiceAs(a Args, module, manager string) (Module, error) {
+	args := serviceArgs{Manager: manager, WaitHost: "127.0.0.1", WaitTimeout: 60 * time.Second, CommandTimeout: 120 * time.Second}
 	if err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
 		return nil, err
 	}
 	bad := func(key, format string, v ...any) error {
-		return posErr(a.File, argValueNode(a.Node, key), "service", format, v...)
+		return posErr(a.File, argValueNode(a.Node, key), module, format, v...)
 	}
-	m := &serviceModule{name: args.Name, state: args.State, manager: args.Manager, pidfile: args.PIDFile,
+	m := &serviceModule{module: module, enabled: args.Enabled, masked: args.Masked, daemonReload: args.DaemonReload,
+		name: args.Name, state: args.State, manager: args.Manager, pidfile: args.PIDFile,
 		waitPort: args.WaitPort, waitHost: args.WaitHost, waitTimeout: args.WaitTimeout, commandTimeout: args.CommandTimeout}
 	var err error
 	if m.command, err = argvArg(a, "command", args.Command); err != nil {
@@ -121,10 +147,15 @@ func newService(a Args) (Module, error) {
 		return nil, bad("name", "not a service name: %q", m.name)
 	}
 	switch m.state {
-	case "restarted", "started", "stopped":
+	case "restarted", "started", "stopped", "reloaded":
+	case "":
+		if m.enabled == nil && m.masked == nil && !m.daemonReload && !templatedArg(a.Node, "enabled") && !templatedArg(a.Node, "masked") {
+			return nil, bad("state", "%s needs state, enabled, masked or daemon_reload", module)
+		}
 	default:
 		if !hasTemplate(m.state) {
-			return nil, bad("state", "state must be restarted, started or stopped, not %q", m.state)
+			return nil, bad("state", "state must be restarted, started, stopped or reloaded, not %q%s", m.state,
+				yamlnode.DidYouMean(m.state, []string{"restarted", "started", "stopped", "reloaded"}))
 		}
 	}
 	if m.manager == "auto" && len(m.command) > 0 {
@@ -135,19 +166,37 @@ func newService(a Args) (Module, error) {
 		if len(m.command) > 0 {
 			return nil, bad("command", "command is only for manager: command")
 		}
-		if m.name == "" {
+		if m.name == "" && (m.state != "" || m.enabled != nil || m.masked != nil) {
 			return nil, bad("name", "name is required with manager %s", m.manager)
+		}
+		if m.manager == "sysv" && m.masked != nil {
+			return nil, bad("masked", "masked needs systemd, not manager sysv")
+		}
+		if m.manager == "sysv" && m.daemonReload {
+			return nil, bad("daemon_reload", "daemon_reload needs systemd, not manager sysv")
 		}
 	case "command":
 		if len(m.command) == 0 {
 			return nil, bad("command", "manager command needs a command")
+		}
+		for _, kv := range []struct {
+			key string
+			set bool
+		}{{"enabled", m.enabled != nil}, {"masked", m.masked != nil}, {"daemon_reload", m.daemonReload}} {
+			if key := kv.key; kv.set {
+				return nil, bad(key, "%s does not apply to manager command (tend cannot know how a command starts at boot); use manager systemd or sysv", key)
+			}
+		}
+		if m.state == "reloaded" {
+			return nil, bad("state", "state reloaded needs manager systemd or sysv; with manager command use restarted")
 		}
 		if m.state != "restarted" && m.pidfile == "" && len(m.pidCommand) == 0 && m.waitPort == 0 {
 			return nil, bad("state", "with manager command, state %s needs pidfile, pid_command or wait_port to tell whether it runs", m.state)
 		}
 	default:
 		if !hasTemplate(m.manager) {
-			return nil, bad("manager", "manager must be auto, systemd, sysv or command, not %q", m.manager)
+			return nil, bad("manager", "manager must be auto, systemd, sysv or command, not %q%s", m.manager,
+				yamlnode.DidYouMean(m.manager, []string{"auto", "systemd", "sysv", "command"}))
 		}
 	}
 	if m.pidfile != "" && !hasTemplate(m.pidfile) && !path.IsAbs(m.pidfile) {
@@ -189,12 +238,18 @@ func argvArg(a Args, key string, decoded []string) ([]string, error) {
 }
 
 // Verifiable reports whether re-running Check after Apply must find nothing
-// left to do: true for started and stopped, false for restarted.
-func (m *serviceModule) Verifiable() bool { return m.state != "restarted" }
+// left to do: false for restarted, reloaded and daemon_reload (always
+// changes), true otherwise.
+func (m *serviceModule) Verifiable() bool {
+	return m.state != "restarted" && m.state != "reloaded" && !m.daemonReload
+}
 
 func (m *serviceModule) label() string {
 	if m.name != "" {
 		return m.name
+	}
+	if len(m.command) == 0 {
+		return "systemd"
 	}
 	return path.Base(m.command[0])
 }
@@ -208,12 +263,15 @@ func (m *serviceModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 	return m.plan(p), nil
 }
 
-// plan is the dry run of what observe saw: where it says "not running: would
-// start", Apply starts the service (restarted included).
-func (m *serviceModule) plan(p servicePrivate) plan.Change {
+// statePlan is the dry run of the state part of what observe saw: where it
+// says "not running: would start", Apply starts the service (restarted and
+// reloaded included).
+func (m *serviceModule) statePlan(p servicePrivate) plan.Change {
 	c := plan.Change{Action: plan.None, Private: p, Warnings: p.warnings, Data: map[string]any{
 		"name": m.label(), "manager": p.manager, "state": m.state, "running": p.running, "pid": p.pid, "evidence": p.evidence}}
 	switch {
+	case m.state == "reloaded" && p.running:
+		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would reload %s%s", m.label(), p.describe())
 	case m.state == "restarted" && p.unknown:
 		c.Action, c.Summary = plan.Restart, fmt.Sprintf("would restart %s (%s)", m.label(), p.evidence)
 	case m.state == "restarted" && !p.starts():
@@ -230,20 +288,13 @@ func (m *serviceModule) plan(p servicePrivate) plan.Change {
 	return c
 }
 
-// Apply runs the manager's action, then waits up to wait_timeout for the
-// service to come back (or go away). Not coming back is a failed result.
-// It tells ctx's Reporter what it runs and waits for, and keeps the
+// applyState runs the manager's action, then waits up to wait_timeout for
+// the service to come back (or go away). Not coming back is a failed
+// result. It tells ctx's Reporter what it runs and waits for, and keeps the
 // action's output in stdout and stderr.
-func (m *serviceModule) Apply(ctx context.Context, conn transport.Conn, planned plan.Change) (plan.Change, error) {
-	p, ok := planned.Private.(servicePrivate)
-	if !ok { // a saved plan carries no Private: look again
-		var err error
-		if p, err = m.observe(ctx, conn); err != nil {
-			return plan.Change{}, err
-		}
-	}
-	verb := map[string]string{"restarted": "restart", "started": "start", "stopped": "stop"}[m.state]
-	if m.state == "restarted" && p.starts() {
+func (m *serviceModule) applyState(ctx context.Context, conn transport.Conn, p servicePrivate) (plan.Change, error) {
+	verb := map[string]string{"restarted": "restart", "started": "start", "stopped": "stop", "reloaded": "reload"}[m.state]
+	if (m.state == "restarted" || m.state == "reloaded") && p.starts() {
 		verb = "start" // not running: a start, as the dry run said
 	}
 	data := map[string]any{"name": m.label(), "manager": p.manager, "state": m.state, "old_pid": p.pid, "new_pid": 0}
@@ -257,7 +308,7 @@ func (m *serviceModule) Apply(ctx context.Context, conn transport.Conn, planned 
 		return c, nil
 	}
 	argv := m.actionArgv(p.manager, verb)
-	report(ctx, map[string]string{"restart": "restarting ", "start": "starting ", "stop": "stopping "}[verb]+m.label())
+	report(ctx, map[string]string{"restart": "restarting ", "start": "starting ", "stop": "stopping ", "reload": "reloading "}[verb]+m.label())
 	// OwnSession: the action may start a daemon that keeps the output open.
 	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: m.commandTimeout, OwnSession: true})
 	// The action's own output, registered and shown by a verbose view.
@@ -290,8 +341,14 @@ func (m *serviceModule) Apply(ctx context.Context, conn transport.Conn, planned 
 		return plan.Change{}, err
 	}
 	data["new_pid"] = newPID
-	c.Summary = fmt.Sprintf("%s %s: pid %s -> %s", map[string]string{"restart": "restarted", "start": "started"}[verb], m.label(), pidText(p.pid), pidText(newPID))
-	if m.state == "restarted" && verb == "start" {
+	c.Summary = fmt.Sprintf("%s %s: pid %s -> %s", map[string]string{"restart": "restarted", "start": "started", "reload": "reloaded"}[verb], m.label(), pidText(p.pid), pidText(newPID))
+	if verb == "reload" {
+		c.Summary = "reloaded " + m.label()
+		if newPID > 0 {
+			c.Summary += fmt.Sprintf(" (pid %d)", newPID)
+		}
+	}
+	if (m.state == "restarted" || m.state == "reloaded") && verb == "start" {
 		c.Summary = fmt.Sprintf("started %s (was not running): pid %s", m.label(), pidText(newPID))
 	}
 	if verb == "restart" {

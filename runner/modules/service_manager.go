@@ -50,7 +50,21 @@ func (m *serviceModule) observe(ctx context.Context, conn transport.Conn) (servi
 			return p, fmt.Errorf("service: %s: neither systemd nor an init script or service command found; set manager: command", m.name)
 		}
 	}
+	if p.manager != "systemd" && (m.masked != nil || m.daemonReload) {
+		return p, fmt.Errorf("service: %s: masked and daemon_reload need systemd; the host runs %s", m.label(), p.manager)
+	}
+	if p.manager == "systemd" && m.waitPort == 0 && m.pidfile == "" && len(m.pidCommand) == 0 {
+		return m.observeSystemd(ctx, conn, p)
+	}
 	var err error
+	if m.enabled != nil || m.masked != nil {
+		if p.boot, err = m.readBoot(ctx, conn, p.manager); err != nil {
+			return p, err
+		}
+	}
+	if m.state == "" {
+		return p, nil
+	}
 	switch {
 	case m.waitPort > 0:
 		// The port (and the greeting) is the truth, not a status exit code:

@@ -23,9 +23,14 @@ var waitForSpec = Spec{New: newWaitFor, RunsInCheckMode: true, Waits: true}
 
 // waitForArgs are the YAML arguments of wait_for.
 type waitForArgs struct {
-	Port  int    `yaml:"port,required"`
-	Host  string `yaml:"host"`
-	State string `yaml:"state"`
+	Port int `yaml:"port"`
+	// Path is a file to wait for (present) or to go away (absent).
+	Path string `yaml:"path"`
+	// SearchRegex is a Python regexp the file's content, or the first bytes
+	// the port sends (its greeting), must match.
+	SearchRegex string `yaml:"search_regex"`
+	Host        string `yaml:"host"`
+	State       string `yaml:"state"`
 	// ActiveConnectionStates are the states that count as a connection for
 	// state: drained (Ansible's default list).
 	ActiveConnectionStates []string      `yaml:"active_connection_states"`
@@ -39,6 +44,9 @@ type waitForArgs struct {
 type waitForModule struct {
 	port                  int
 	host, state, msg      string
+	path                  string
+	search                *pyRegexp
+	searchSrc             string
 	active                []uint8
 	timeout, delay, sleep time.Duration
 }
@@ -54,21 +62,25 @@ func newWaitFor(a Args) (Module, error) {
 	if err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
 		return nil, err
 	}
-	if err := checkPortArg(a, "wait_for", "port", args.Port, true); err != nil {
+	if err := checkPortArg(a, "wait_for", "port", args.Port, false); err != nil {
 		return nil, err
 	}
 	if err := checkHostArg(a, "wait_for", "host", args.Host); err != nil {
 		return nil, err
 	}
 	switch args.State {
-	case "started", "stopped", "drained":
+	case "started", "stopped", "drained", "present", "absent":
 	default:
 		if !hasTemplate(args.State) {
-			return nil, posErr(a.File, argValueNode(a.Node, "state"), "wait_for", "state must be started, stopped or drained, not %q", args.State)
+			return nil, posErr(a.File, argValueNode(a.Node, "state"), "wait_for", "state must be started, stopped, drained, present or absent, not %q%s",
+				args.State, yamlnode.DidYouMean(args.State, []string{"started", "stopped", "drained", "present", "absent"}))
 		}
 	}
-	m := &waitForModule{port: args.Port, host: args.Host, state: args.State, msg: args.Msg,
+	m := &waitForModule{port: args.Port, host: args.Host, state: args.State, msg: args.Msg, path: args.Path,
 		timeout: args.Timeout, delay: args.Delay, sleep: max(args.Sleep, minPoll)}
+	if err := m.checkTargetArgs(a, args); err != nil {
+		return nil, err
+	}
 	for _, s := range args.ActiveConnectionStates {
 		code, ok := parseStateName(s)
 		if !ok && !hasTemplate(s) {
@@ -86,6 +98,19 @@ func (m *waitForModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 	deadline := start.Add(m.timeout)
 	if err := sleepCtx(ctx, m.delay); err != nil {
 		return plan.Change{}, err
+	}
+	switch {
+	case m.path != "":
+		return m.checkPath(ctx, conn, start, deadline)
+	case m.port == 0:
+		// Neither port nor path: Ansible sleeps for timeout.
+		if err := sleepCtx(ctx, time.Until(deadline)); err != nil {
+			return plan.Change{}, err
+		}
+		return plan.Change{Action: plan.Read, Data: map[string]any{"elapsed": time.Since(start).Round(time.Millisecond).Seconds()},
+			Summary: fmt.Sprintf("waited %s", m.timeout)}, nil
+	case m.search != nil:
+		return m.checkGreeting(ctx, conn, start, deadline)
 	}
 	var conns int
 	for {

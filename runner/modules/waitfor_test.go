@@ -32,8 +32,8 @@ func TestWaitForArgs(t *testing.T) {
 		t.Errorf("drained: %+v", m)
 	}
 	for src, want := range map[string]string{
-		"host: x":                                        "port",
-		"port: 61616\nstate: up":                         `play.yml:2:8: wait_for: state must be started, stopped or drained, not "up"`,
+		"host: x\nport: 1\npath: /x":                     "play.yml:3:7: wait_for: port and path cannot both be given",
+		"port: 61616\nstate: up":                         `play.yml:2:8: wait_for: state must be started, stopped, drained, present or absent, not "up"`,
 		"port: 61616\nhost: 'a;id'":                      "not a host name or IP address",
 		"port: 61616\nhost: -oProxy":                     "not a host name or IP address",
 		"port: 61616\ntimeout: -1":                       "timeout",
@@ -131,5 +131,63 @@ func TestWaitForLoopsOnTheHost(t *testing.T) {
 	}
 	if e, _ := c.Data["elapsed"].(float64); e < 0.9 {
 		t.Errorf("elapsed %v s: the port opened after 1 s", e)
+	}
+}
+
+// TestWaitForPathArgs: path, search_regex, delay and sleep are checked
+// before any host is contacted, with file:line:col and a did-you-mean.
+func TestWaitForPathArgs(t *testing.T) {
+	for _, tc := range []struct{ src, want string }{
+		{"path: /tmp/x\nstate: stopped", "play.yml:2:8: wait_for: with path, state must be present (or started) or absent, not \"stopped\""},
+		{"path: /tmp/x\nstate: drained", "stopped and drained are for a port"},
+		{"path: tmp/x", `play.yml:1:7: wait_for: path must be absolute, not "tmp/x"`},
+		{"path: /tmp/x\nstate: presnt", `did you mean "present"?`},
+		{"path: /tmp/x\nstate: absent\nsearch_regex: ready", "play.yml:3:15: wait_for: search_regex only applies to state present or started, not absent"},
+		{"port: 80\nstate: stopped\nsearch_regex: ready", "search_regex only applies to state present or started, not stopped"},
+		{"search_regex: ready", "play.yml:1:15: wait_for: search_regex needs path (a file's content) or port (its greeting)"},
+		{"path: /tmp/x\nsearch_regex: '(?<=a)b'", `play.yml:2:15: wait_for: regular expression "(?<=a)b", at character 1: lookbehind`},
+		{"path: /tmp/x\nsearch_regx: a", `did you mean "search_regex"?`},
+		{"path: /tmp/x\ndelay: -1", "play.yml:2:8: delay"},
+		{"state: absent", "play.yml:1:8: wait_for: state absent needs port or path"},
+		{"port: 0", "play.yml:1:7: wait_for: port must be a port between 1 and 65535, not 0"},
+	} {
+		_, err := newWaitFor(Args{Node: argsNode(t, tc.src), File: "play.yml"})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want %q", tc.src, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ src, state string }{
+		{"path: /tmp/x", "present"},
+		{"path: /tmp/x\nstate: started", "present"},
+		{"path: /tmp/x\nstate: absent", "absent"},
+		{"port: 80\nstate: present", "started"},
+		{"port: 80\nstate: absent", "stopped"},
+		{"port: 80\nsearch_regex: '^AMQP'", "started"},
+	} {
+		if m := newWaitForT(t, tc.src); m.state != tc.state {
+			t.Errorf("%q: state %q, want %q", tc.src, m.state, tc.state)
+		}
+	}
+	if m := newWaitForT(t, "path: /x\nsearch_regex: '^ready$'"); m.search == nil || m.search.re.MatchString("x\nready\ny") != true || m.searchSource() != "^ready$" {
+		t.Errorf("search_regex is multiline, as Ansible's: %+v", m.search)
+	}
+}
+
+// TestParseWaitRound reads what the host loops print.
+func TestParseWaitRound(t *testing.T) {
+	for _, tc := range []struct {
+		out, key string
+		want     waitRound
+	}{
+		{"exists=0 polls=7 sum=\n", "exists", waitRound{polls: 7}},
+		{"exists=1 polls=1 sum=\n", "exists", waitRound{reached: true, polls: 1}},
+		{"exists=1 polls=2 sum=1_2\ncontent\nstate: ready\n", "exists", waitRound{reached: true, polls: 2, sum: "1_2", content: []byte("state: ready\n")}},
+		{"accept=1 polls=3 sum=9_4 greeting=00414d51\n", "accept", waitRound{reached: true, polls: 3, sum: "9_4", content: []byte("\x00AMQ")}},
+		{"accept=0 polls=3 sum= greeting=\n", "accept", waitRound{polls: 3}},
+	} {
+		got := parseWaitRound(tc.out, tc.key)
+		if got.reached != tc.want.reached || got.polls != tc.want.polls || got.sum != tc.want.sum || string(got.content) != string(tc.want.content) || (got.content == nil) != (tc.want.content == nil) {
+			t.Errorf("%q: got %+v, want %+v", tc.out, got, tc.want)
+		}
 	}
 }

@@ -67,7 +67,7 @@ func TestParseAnsibleSyntax(t *testing.T) {
 	want := []struct{ module, args string }{
 		{"sysctl", "name=net.ipv4.tcp_fin_timeout value=30(!!int) reload=yes"},
 		{"service", "name=activemq state=restarted"},
-		{"service", "name=x state=started"},
+		{"systemd_service", "name=x state=started"}, // its own module: service with manager systemd
 		{"command", "cmd=echo a=b chdir=/tmp"},
 		{"sysctl", "name={{ item.key }} value={{ item.value }} msg=two words file={{ f | default('a b') }}"},
 	}

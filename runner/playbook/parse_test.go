@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-var testModules = ParseOptions{Modules: []string{"command", "shell", "sysctl", "service", "assert", "wait_for"}}
+var testModules = ParseOptions{Modules: []string{"command", "shell", "sysctl", "service", "assert", "wait_for", "systemd", "systemd_service"}}
 
 // TestParseErrors holds one case per rejected input; want lists substrings
 // the error text must contain (positions included).
