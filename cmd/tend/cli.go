@@ -15,6 +15,9 @@ Usage:
   tend run PLAYBOOK [flags]     run a playbook (a path, or the name of a shipped one)
   tend playbooks [NAME]         list the shipped playbooks and their purpose, or print NAME's
                                 header (what it does, its variables)
+  tend schedule systemd|cron|kubernetes PLAYBOOK [flags]  print what runs PLAYBOOK on a schedule
+                                (see tend schedule --help)
+  tend merge FILE...            one recap from the --format json outputs of a run's shards (--shard)
   tend inventory -i INV (--list|--graph|--host H)  show hosts, groups and variables as tend resolves them
   tend version                  print the version
   tend help [run]               this help, or the flags of run
@@ -28,6 +31,8 @@ Exit codes:
   5    HOST KEY MISMATCH: a host's key differs from known_hosts (never accepted)
   6    unknown host key refused (add it, or pass --accept-new-host-keys)
   7    another applying run of this playbook holds the lock: no host was touched
+  8    --min-interval: an identical run succeeded less than that long ago (a scheduler
+       fired twice): no host was touched
   130  interrupted by SIGINT (143: SIGTERM): each host finished its current step and
        started no other; nothing is half-written. A second signal aborts at once.
 When several apply, the most severe wins: 4, 5, 1, 6, 3, 2, 0. With 1, 3 or 6 the text format's
@@ -57,6 +62,10 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "run":
 		return c.runPlaybook(ctx, args[1:])
+	case "merge":
+		return c.runMerge(ctx, args[1:])
+	case "schedule":
+		return c.runSchedule(args[1:])
 	case "inventory":
 		return runInventory(ctx, args[1:], stdout, stderr)
 	case "playbooks":
