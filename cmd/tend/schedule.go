@@ -208,6 +208,8 @@ func everyCalendar(d time.Duration) (string, error) {
 		return "", err
 	case m > 0:
 		return fmt.Sprintf("*-*-* *:00/%d:00", m), nil
+	case h == 24:
+		return "*-*-* 00:00:00", nil
 	default:
 		return fmt.Sprintf("*-*-* 00/%d:00:00", h), nil
 	}
