@@ -53,7 +53,7 @@ func TestShardGrowMovesFewHosts(t *testing.T) {
 	for n := 1; n <= 16; n++ {
 		moved := 0
 		for _, name := range names {
-			before, after := ShardOf(name, n), ShardOf(name, n+1)
+			before, after := owner(t, name, n), owner(t, name, n+1)
 			if before != after {
 				moved++
 				if after != n {
@@ -93,4 +93,22 @@ func TestParseShard(t *testing.T) {
 			t.Errorf("%s: got %+v %v", tt.in, got, err)
 		}
 	}
+}
+
+// owner is the one shard among n that owns name.
+func owner(t *testing.T, name string, n int) int {
+	t.Helper()
+	found := -1
+	for i := 0; i < n; i++ {
+		if (Shard{Index: i, Count: n}).Owns(name) {
+			if found >= 0 {
+				t.Fatalf("N=%d: %q is owned by shards %d and %d", n, name, found, i)
+			}
+			found = i
+		}
+	}
+	if found < 0 {
+		t.Fatalf("N=%d: no shard owns %q", n, name)
+	}
+	return found
 }
