@@ -35,8 +35,9 @@ Exit codes:
        fired twice): no host was touched
   130  interrupted by SIGINT (143: SIGTERM): each host finished its current step and
        started no other; nothing is half-written. A second signal aborts at once.
-When several apply, the most severe wins: 4, 5, 1, 6, 3, 2, 0. With 1, 3 or 6 the text format's
-last lines on stderr name each host that did not succeed and why (secrets redacted), one per line.
+When several apply, the most severe wins: 4, 5, 1, 6, 3, 2, 0 (7 and 8 come alone: no host is
+contacted). With 1, 3 or 6 the text format's last lines on stderr name each host that did not
+succeed and why (secrets redacted), one per line.
 `
 
 // cli is one invocation of tend: where it writes, and the channel closed on
