@@ -35,6 +35,10 @@ func TestShardsCoverEveryHostOnce(t *testing.T) {
 				t.Errorf("N=%d: shard %d holds %d of %d hosts", n, i, len(part), len(hosts))
 			}
 			for _, h := range part {
+				// The split is by name, whatever the list: the host's owner.
+				if owner(t, h.Name, n) != i {
+					t.Fatalf("N=%d: shard %d holds %q, owned by shard %d", n, i, h.Name, owner(t, h.Name, n))
+				}
 				seen[h.Name]++
 			}
 		}
