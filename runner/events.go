@@ -45,6 +45,9 @@ type RunStart struct {
 	Schema   int    `json:"schema"`
 	Playbook string `json:"playbook"`
 	Check    bool   `json:"check"`
+	// Shard is this run's --shard I/N, if any: it ran only that part of
+	// the hosts.
+	Shard string `json:"shard,omitempty"`
 }
 
 // PlayStart opens a play: its name and the hosts it selected.

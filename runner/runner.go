@@ -38,6 +38,8 @@ type Options struct {
 	ExtraVars map[string]any
 	// Limit further restricts every play's hosts (--limit).
 	Limit string
+	// Shard, after Limit, keeps only this shard's hosts (--shard I/N).
+	Shard Shard
 	// Tags and SkipTags select tasks as Ansible's --tags and --skip-tags
 	// do, special tags included (all, tagged, untagged, always, never).
 	// Empty Tags means all.
@@ -147,7 +149,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 		if err != nil {
 			return nil, &InputError{Err: fmt.Errorf("%s: hosts: %w", p.Pos, err)}
 		}
-		plays[i] = hosts
+		plays[i] = opts.Shard.filter(hosts)
 		unmatchedTerms[i] = unmatched
 		if sizes[i], err = serialSizes(p, opts.ExtraVars); err != nil {
 			return nil, &InputError{Err: err}
@@ -157,7 +159,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 		return nil, errors.New("runner: Options.Connector is nil: nothing can reach the hosts")
 	}
 	start := time.Now()
-	obs.RunStarted(RunStart{Schema: EventSchema, Playbook: pb.File, Check: opts.Check})
+	obs.RunStarted(RunStart{Schema: EventSchema, Playbook: pb.File, Check: opts.Check, Shard: opts.Shard.String()})
 	defer r.closeAll()
 	for i, p := range pb.Plays {
 		if r.abort == "" && (ctx.Err() != nil || r.stopped()) {

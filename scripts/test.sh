@@ -17,6 +17,9 @@ command -v ansible-inventory >/dev/null 2>&1 || need+=(ansible-core)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+# systemd-analyze verify checks tend schedule systemd's units (it needs no
+# running systemd: it works in a container)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # Debian's ActiveMQ 5.17 (it pulls OpenJDK 17; ~30 s) for the real-broker test
 # (cmd/tend/activemq_integration_test.go), which runs it inside a lab host.
 [ -x /etc/init.d/activemq ] || need+=(activemq)

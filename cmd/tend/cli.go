@@ -15,6 +15,9 @@ Usage:
   tend run PLAYBOOK [flags]     run a playbook (a path, or the name of a shipped one)
   tend playbooks [NAME]         list the shipped playbooks and their purpose, or print NAME's
                                 header (what it does, its variables)
+  tend schedule systemd|cron|kubernetes PLAYBOOK [flags]  print what runs PLAYBOOK on a schedule
+                                (see tend schedule --help)
+  tend merge FILE...            one recap from the --format json outputs of a run's shards (--shard)
   tend inventory -i INV (--list|--graph|--host H)  show hosts, groups and variables as tend resolves them
   tend version                  print the version
   tend help [run]               this help, or the flags of run
@@ -28,10 +31,13 @@ Exit codes:
   5    HOST KEY MISMATCH: a host's key differs from known_hosts (never accepted)
   6    unknown host key refused (add it, or pass --accept-new-host-keys)
   7    another applying run of this playbook holds the lock: no host was touched
+  8    --min-interval: an identical run succeeded less than that long ago (a scheduler
+       fired twice): no host was touched
   130  interrupted by SIGINT (143: SIGTERM): each host finished its current step and
        started no other; nothing is half-written. A second signal aborts at once.
-When several apply, the most severe wins: 4, 5, 1, 6, 3, 2, 0. With 1, 3 or 6 the text format's
-last lines on stderr name each host that did not succeed and why (secrets redacted), one per line.
+When several apply, the most severe wins: 4, 5, 1, 6, 3, 2, 0 (7 and 8 come alone: no host is
+contacted). With 1, 3 or 6 the text format's last lines on stderr name each host that did not
+succeed and why (secrets redacted), one per line.
 `
 
 // cli is one invocation of tend: where it writes, and the channel closed on
@@ -57,6 +63,10 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "run":
 		return c.runPlaybook(ctx, args[1:])
+	case "merge":
+		return c.runMerge(ctx, args[1:])
+	case "schedule":
+		return c.runSchedule(args[1:])
 	case "inventory":
 		return runInventory(ctx, args[1:], stdout, stderr)
 	case "playbooks":

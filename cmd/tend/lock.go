@@ -15,16 +15,22 @@ import (
 var lockNameUnsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 // defaultLockPath is where an applying run takes its lock: one per user,
-// playbook, inventory and limit, so overlapping cron runs of the same
+// playbook, inventory, limit and shard, so overlapping cron runs of the same
 // procedure on the same hosts never interleave, while unrelated runs
 // (another playbook, another inventory) go ahead.
-func defaultLockPath(playbook string, inventories []string, limit string) string {
+func defaultLockPath(playbook string, inventories []string, limit, shard string) string {
 	key := []string{absOr(playbook), limit}
+	if shard != "" {
+		key = append(key, "shard:"+shard)
+	}
 	for _, inv := range inventories {
 		key = append(key, absOr(inv))
 	}
 	sum := sha256.Sum256([]byte(strings.Join(key, "\x00")))
 	name := strings.TrimSuffix(filepath.Base(playbook), filepath.Ext(playbook))
+	if shard != "" {
+		name += "-shard" + strings.ReplaceAll(shard, "/", "of")
+	}
 	return filepath.Join(os.TempDir(), fmt.Sprintf("tend-%d-%s-%s.lock", os.Getuid(),
 		lockNameUnsafe.ReplaceAllString(name, "_"), hex.EncodeToString(sum[:6])))
 }

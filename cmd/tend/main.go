@@ -28,6 +28,7 @@ const (
 	exitHostKeyMismatch = 5   // a host offered a key different from known_hosts
 	exitHostKeyUnknown  = 6   // a host's key is not in known_hosts (and --accept-new-host-keys not given)
 	exitLocked          = 7   // another applying run of the same playbook holds the lock: nothing done
+	exitTooSoon         = 8   // --min-interval: an identical run succeeded too recently: nothing done
 	exitInterrupted     = 130 // SIGINT: stopped after the current step
 	exitTerminated      = 143 // SIGTERM: likewise
 )

@@ -41,6 +41,8 @@ type runFlags struct {
 	connectTimeout time.Duration
 	verbose        bool
 	lockFile       string
+	shard          string
+	minInterval    time.Duration
 	out            string
 	planFile       string
 	control        controlFlags
@@ -69,6 +71,8 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.DurationVar(&f.connectTimeout, "timeout", 10*time.Second, "SSH dial and handshake timeout (when not given: ssh_config ConnectTimeout if set)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print the output of every command, a service's restart command's too")
 	fs.StringVar(&f.lockFile, "lock-file", "", "lock taken by an applying run, so overlapping runs (cron) never interleave (default: one per user, playbook, inventory and limit, in $TMPDIR; --check takes none)")
+	fs.StringVar(&f.shard, "shard", "", "run only shard I of N (I/N, 0 <= I < N) of the selected hosts, after --limit: a stable split by host name; each shard has its own lock (see tend merge)")
+	fs.DurationVar(&f.minInterval, "min-interval", 0, "an applying run within this long of the last successful identical run (same lock) does nothing and exits 8: schedulers fire twice")
 	fs.StringVar(&f.out, "out", "", "with --check: save the dry run as a plan file for review; apply exactly it later with --plan")
 	fs.StringVar(&f.planFile, "plan", "", "apply a plan saved by --check --out: only its changes, and a host whose state moved since (a file edited, a change that differs) is refused, untouched")
 	addControlFlags(fs, &f.control)
@@ -76,7 +80,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	return fs, f
 }
 
-func (c *cli) runPlaybook(ctx context.Context, args []string) error {
+func (c *cli) runPlaybook(ctx context.Context, args []string) (result error) {
 	stdout, stderr := c.stdout, c.stderr
 	a, err := parseRunArgs(args)
 	if err != nil {
@@ -119,13 +123,24 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) error {
 	if !f.check {
 		lock := f.lockFile
 		if lock == "" {
-			lock = defaultLockPath(a.playbook, f.inventories, f.limit)
+			lock = defaultLockPath(a.playbook, f.inventories, f.limit, a.shard.String())
 		}
 		release, err := acquireRunLock(lock)
 		if err != nil {
 			return err
 		}
 		defer release()
+		last := newLastSuccess(lock, &a)
+		if err := last.tooSoon(f.minInterval, time.Now()); err != nil {
+			return err
+		}
+		defer func() {
+			if succeeded(result) {
+				if err := last.record(time.Now()); err != nil {
+					fmt.Fprintln(stderr, "tend: warning:", err)
+				}
+			}
+		}()
 	}
 	var obs runner.Observer = view
 	var rec *savedplan.Recorder
@@ -141,7 +156,7 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) error {
 		return badInput(err)
 	}
 	opts := runner.Options{
-		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Observer: obs, Stop: c.stop,
+		Check: f.check, Forks: f.forks, ExtraVars: extra, Limit: f.limit, Shard: a.shard, Observer: obs, Stop: c.stop,
 		Connector: conn,
 	}
 	if f.verbose {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"tend/runner"
 	"tend/runner/connect"
 	"tend/views"
 )
@@ -21,6 +22,8 @@ type runArgs struct {
 	// timeout is --timeout when given, else zero so that ssh_config's
 	// ConnectTimeout, then the 10s default, applies.
 	timeout time.Duration
+	// shard is --shard parsed; the zero Shard runs every host.
+	shard runner.Shard
 	// help is set by -h/--help: print the usage, run nothing.
 	help bool
 }
@@ -45,6 +48,7 @@ func parseRunArgs(args []string) (runArgs, error) {
 	if fs.Changed("timeout") {
 		a.timeout = f.connectTimeout
 	}
+	var err error
 	if err := views.CheckFormat(f.format); err != nil {
 		return runArgs{}, fmt.Errorf("run: --format: %w", err)
 	}
@@ -53,7 +57,16 @@ func parseRunArgs(args []string) (runArgs, error) {
 			return runArgs{}, fmt.Errorf("run: --connection: %w", err)
 		}
 	}
+	if f.shard != "" {
+		if a.shard, err = runner.ParseShard(f.shard); err != nil {
+			return runArgs{}, fmt.Errorf("run: --shard: %w", err)
+		}
+	}
 	switch {
+	case f.minInterval < 0:
+		return runArgs{}, fmt.Errorf("run: --min-interval must not be negative, not %s", f.minInterval)
+	case f.minInterval > 0 && f.check:
+		return runArgs{}, errors.New("run: --min-interval skips a repeated applying run: not with --check")
 	case f.out != "" && !f.check:
 		return runArgs{}, errors.New("run: --out saves a dry run: use it with --check")
 	case f.planFile != "" && f.check:

@@ -45,6 +45,16 @@ func TestParseRunArgs(t *testing.T) {
 				t.Errorf("out %q", a.out)
 			}
 		}},
+		{name: "shard and min-interval", args: []string{"--shard", "2/4", "--min-interval", "10m", "pb.yml"}, check: func(t *testing.T, a runArgs) {
+			if a.shard != (runner.Shard{Index: 2, Count: 4}) || a.minInterval != 10*time.Minute {
+				t.Errorf("shard %+v, min-interval %s", a.shard, a.minInterval)
+			}
+		}},
+		{name: "no shard", args: []string{"pb.yml"}, check: func(t *testing.T, a runArgs) {
+			if a.shard != (runner.Shard{}) {
+				t.Errorf("shard %+v", a.shard)
+			}
+		}},
 		{name: "help", args: []string{"--help"}, check: func(t *testing.T, a runArgs) {
 			if !a.help {
 				t.Error("help not set")
@@ -60,6 +70,10 @@ func TestParseRunArgs(t *testing.T) {
 		{name: "zero forks", args: []string{"-f", "0", "pb.yml"}, err: "run: --forks must be at least 1, not 0"},
 		{name: "zero max-connecting", args: []string{"--max-connecting", "0", "pb.yml"}, err: "run: --max-connecting must be at least 1, not 0"},
 		{name: "non-positive timeout", args: []string{"--timeout", "0s", "pb.yml"}, err: "run: --timeout must be positive, not 0s"},
+		{name: "shard out of range", args: []string{"--shard", "4/4", "pb.yml"}, err: `run: --shard: shard "4/4": want 0 <= I < N and N >= 1`},
+		{name: "shard not I/N", args: []string{"--shard", "2", "pb.yml"}, err: `run: --shard: shard "2": want I/N, e.g. 0/4`},
+		{name: "negative min-interval", args: []string{"--min-interval", "-1m", "pb.yml"}, err: "run: --min-interval must not be negative, not -1m0s"},
+		{name: "min-interval with check", args: []string{"-C", "--min-interval", "1m", "pb.yml"}, err: "run: --min-interval skips a repeated applying run: not with --check"},
 		{name: "bad duration", args: []string{"--timeout", "soon", "pb.yml"}, err: `run: invalid argument "soon" for "--timeout" flag: must be a duration like "30s" or "5m" (see tend run --help)`},
 	}
 	for _, tt := range tests {
