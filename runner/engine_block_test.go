@@ -1,0 +1,158 @@
+package runner
+
+import (
+	"testing"
+)
+
+// blockRecap is a host's recap as ok/changed/failed/skipped/rescued/ignored.
+func blockRecap(sum *Summary, host string) [6]int {
+	for _, h := range sum.Hosts {
+		if h.Host == host {
+			return [6]int{h.OK, h.Changed, h.Failed, h.Skipped, h.Rescued, h.Ignored}
+		}
+	}
+	return [6]int{-1, -1, -1, -1, -1, -1}
+}
+
+// TestEngineBlocks: block/rescue/always run and count as ansible-playbook
+// 2.14 runs and counts them (pinned from its runs of the same playbooks;
+// its ok also counts ignored failures, tend's does not): a rescued
+// failure counts rescued, not failed, and the host goes on; always runs
+// whatever happened; a failure without rescue fails the host after the
+// always; the block's when and vars reach its tasks; ansible_failed_task
+// and ansible_failed_result are set in the rescue and stay after it.
+func TestEngineBlocks(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      map[string][6]int // ok, changed, failed, skipped, rescued, ignored
+		ran       map[string][]string
+		notRan    map[string][]string
+	}{
+		{"rescue, always, failure without rescue", `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: outer
+      block:
+        - debug: {msg: one}
+        - name: boom
+          fail: {msg: boom}
+          when: inventory_hostname == 'h2'
+        - name: not after fail
+          debug: {msg: x}
+      rescue:
+        - name: rescue
+          fail: {msg: "{{ ansible_failed_task.name }} {{ ansible_failed_result.msg }}"}
+          when: ansible_failed_task.name != 'boom' or ansible_failed_result.msg != 'boom'
+      always:
+        - name: always
+          debug: {msg: always}
+    - name: after
+      fail: {msg: lost}
+      when: inventory_hostname == 'h2' and ansible_failed_task.name != 'boom'
+    - block:
+        - fail: {msg: nores}
+          when: inventory_hostname == 'h1'
+      always:
+        - name: always2
+          debug: {msg: always2}
+    - name: end
+      debug: {msg: end}
+`, map[string][6]int{"h1": {4, 0, 1, 2, 0, 0}, "h2": {4, 0, 0, 3, 1, 0}},
+			map[string][]string{"h1": {"not after fail", "always", "always2"}, "h2": {"always", "always2", "end"}},
+			map[string][]string{"h1": {"end"}}},
+		{"block when and vars; nested; ignore_errors", `- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - fail: {msg: "{{ x }}"}
+          when: x != 'outer'
+        - name: inner
+          fail: {msg: "{{ x }}"}
+          when: x != 'inner'
+          vars: {x: inner}
+      rescue:
+        - debug: {msg: r}
+      always:
+        - name: a
+          debug: {msg: a}
+      when: inventory_hostname == 'h1'
+      vars: {x: outer}
+    - block:
+        - block:
+            - fail: {msg: deep}
+          always:
+            - name: inner always
+              debug: {msg: inner always}
+        - name: skipped by failure
+          debug: {msg: x}
+      rescue:
+        - name: caught
+          fail: {msg: "{{ ansible_failed_result.msg }}"}
+          when: ansible_failed_result.msg != 'deep'
+    - block:
+        - fail: {msg: ign}
+        - name: goes on
+          debug: {msg: goes on}
+      ignore_errors: true
+`, map[string][6]int{"h1": {3, 0, 0, 3, 1, 1}, "h2": {2, 0, 0, 4, 1, 1}},
+			map[string][]string{"h1": {"a", "inner always", "goes on"}, "h2": {"inner always", "goes on"}},
+			map[string][]string{"h1": {"skipped by failure"}}},
+		{"a failing rescue fails the host after the always", `- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - fail: {msg: first}
+      rescue:
+        - fail: {msg: second}
+          when: inventory_hostname == 'h1'
+        - name: rescue rest
+          debug: {msg: rescue rest}
+      always:
+        - name: a
+          debug: {msg: a}
+    - name: end
+      debug: {msg: end}
+`, map[string][6]int{"h1": {1, 0, 1, 0, 1, 0}, "h2": {3, 0, 0, 1, 1, 0}},
+			map[string][]string{"h1": {"a"}, "h2": {"rescue rest", "end"}},
+			map[string][]string{"h1": {"rescue rest", "end"}}},
+		{"end_host in a block: no rescue, no always", `- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - meta: end_host
+        - fail: {}
+      rescue:
+        - name: r
+          debug: {msg: r}
+      always:
+        - name: a
+          debug: {msg: a}
+`, map[string][6]int{"h1": {0, 0, 0, 0, 0, 0}},
+			nil, map[string][]string{"h1": {"r", "a"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFleet("h1", "h2")
+			sum, rec := runOn(t, f, tt.src, Options{})
+			for h, want := range tt.want {
+				if got := blockRecap(sum, h); got != want {
+					t.Errorf("%s: ok/changed/failed/skipped/rescued/ignored = %v, want %v", h, got, want)
+				}
+			}
+			for h, names := range tt.ran {
+				for _, n := range names {
+					if !rec.ran(h, n) {
+						t.Errorf("%s: %q did not run", h, n)
+					}
+				}
+			}
+			for h, names := range tt.notRan {
+				for _, n := range names {
+					if rec.ran(h, n) {
+						t.Errorf("%s: %q ran", h, n)
+					}
+				}
+			}
+		})
+	}
+}
