@@ -1,7 +1,12 @@
 package runner
 
 import (
+	"context"
+	"reflect"
 	"testing"
+
+	"tend/internal/memhost"
+	"tend/runner/transport"
 )
 
 // blockRecap is a host's recap as ok/changed/failed/skipped/rescued/ignored.
@@ -155,4 +160,69 @@ func TestEngineBlocks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEngineBlockUnreachableAndStop: a host that becomes unreachable in a
+// block runs neither its rescue nor its always (as Ansible); a stop
+// request (SIGINT) while a block's task runs lets that task finish and
+// starts neither rescue nor always: the host is stopped, not failed, and
+// the stop names the task it stopped before (faults.md row 42).
+func TestEngineBlockUnreachableAndStop(t *testing.T) {
+	const src = `
+- hosts: all
+  tasks:
+    - block:
+        - name: one
+          memfile: {path: /etc/one, content: "1"}
+        - name: step two
+          command: step-two
+      rescue:
+        - name: r
+          debug: {msg: r}
+      always:
+        - name: a
+          debug: {msg: a}
+`
+	t.Run("unreachable", func(t *testing.T) {
+		f := newFleet("h1", "h2")
+		failOn(f, "step-two", "h2")
+		h1 := f.hosts["h1"]
+		h1.Handle(memhost.Argv("step-two"), func(context.Context, *memhost.Host, transport.Command) (transport.Result, error) {
+			return transport.Result{}, h1.Unreachable("connection reset by peer")
+		})
+		sum, rec := runOn(t, f, src, Options{})
+		if !reflect.DeepEqual(sum.Unreachable, []string{"h1"}) || len(sum.Failed) > 0 {
+			t.Errorf("unreachable %v failed %v, want [h1] []", sum.Unreachable, sum.Failed)
+		}
+		if rec.ran("h1", "r") || rec.ran("h1", "a") {
+			t.Error("h1: rescue or always ran on an unreachable host")
+		}
+		if !rec.ran("h2", "r") || !rec.ran("h2", "a") {
+			t.Error("h2: a failed command was not rescued")
+		}
+	})
+	t.Run("stop", func(t *testing.T) {
+		stop := make(chan struct{})
+		f := newFleet("h1")
+		f.hosts["h1"].Handle(memhost.Argv("tee", "/etc/one"), func(_ context.Context, h *memhost.Host, c transport.Command) (transport.Result, error) {
+			close(stop) // the signal arrives while the write runs
+			h.SetFile(c.Argv[1], c.Stdin)
+			return memhost.OK(""), nil
+		})
+		sum, rec := runOn(t, f, src, Options{Stop: stop})
+		if b, _ := f.hosts["h1"].File("/etc/one"); string(b) != "1" {
+			t.Errorf("h1: the step in progress did not finish (/etc/one = %q)", b)
+		}
+		for _, n := range []string{"step two", "r", "a"} {
+			if rec.ran("h1", n) {
+				t.Errorf("h1: %q ran after the stop request", n)
+			}
+		}
+		if !reflect.DeepEqual(sum.Stopped, []string{"h1"}) || len(sum.Failed) > 0 {
+			t.Errorf("stopped %v failed %v, want [h1] []", sum.Stopped, sum.Failed)
+		}
+		if len(rec.stops) != 1 || rec.stops[0].Task != "step two" {
+			t.Errorf("stops %+v, want one, before \"step two\"", rec.stops)
+		}
+	})
 }
