@@ -226,3 +226,49 @@ func TestEngineBlockUnreachableAndStop(t *testing.T) {
 		}
 	})
 }
+
+// TestEngineBlockTags: a block's tags are its tasks' for --tags and
+// --skip-tags; a block none of whose tasks is selected is not run.
+func TestEngineBlockTags(t *testing.T) {
+	const src = `- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - name: in fix
+          debug: {msg: x}
+        - name: tagged own
+          debug: {msg: x}
+          tags: [own]
+      always:
+        - name: fix always
+          debug: {msg: x}
+      tags: [fix]
+    - block:
+        - name: other
+          debug: {msg: x}
+`
+	tests := []struct {
+		name       string
+		only, skip []string
+		ran, not   []string
+	}{
+		{"--tags fix", []string{"fix"}, nil, []string{"in fix", "tagged own", "fix always"}, []string{"other"}},
+		{"--tags own", []string{"own"}, nil, []string{"tagged own"}, []string{"in fix", "fix always", "other"}},
+		{"--skip-tags fix", nil, []string{"fix"}, []string{"other"}, []string{"in fix", "tagged own", "fix always"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, rec := runOn(t, newFleet("h1"), src, Options{Tags: tt.only, SkipTags: tt.skip})
+			for _, n := range tt.ran {
+				if !rec.ran("h1", n) {
+					t.Errorf("%q did not run", n)
+				}
+			}
+			for _, n := range tt.not {
+				if rec.ran("h1", n) {
+					t.Errorf("%q ran", n)
+				}
+			}
+		})
+	}
+}
