@@ -1,6 +1,8 @@
 package playbook
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -94,5 +96,61 @@ func TestBlockParseErrors(t *testing.T) {
 				t.Errorf("error %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestBlockInIncludedFile: a block in an included task file and in a
+// role's tasks is read as one, and the include's when reaches its tasks.
+func TestBlockInIncludedFile(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"site.yml": `- hosts: all
+  roles: [r]
+  tasks:
+    - include_tasks: inc.yml
+      when: inc
+`,
+		"inc.yml": `- block:
+    - name: in inc
+      command: x
+  rescue:
+    - name: inc rescue
+      command: y
+`,
+		"roles/r/tasks/main.yml": `- block:
+    - name: in role
+      command: x
+  always:
+    - name: role always
+      command: y
+`,
+	}
+	for name, src := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pb, err := Load(filepath.Join(dir, "site.yml"), reuseOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Task{}
+	for _, task := range Flatten(pb.Plays[0].Tasks) {
+		byName[task.Name] = task
+	}
+	for _, n := range []string{"in inc", "inc rescue", "in role", "role always"} {
+		if byName[n] == nil {
+			t.Fatalf("task %q not found in %v", n, byName)
+		}
+	}
+	if w := byName["inc rescue"].When; !reflect.DeepEqual(w, []string{"inc"}) {
+		t.Errorf("inc rescue when = %v, want [inc]", w)
+	}
+	if w := byName["role always"].When; len(w) != 0 {
+		t.Errorf("role always when = %v, want none", w)
 	}
 }
