@@ -272,3 +272,47 @@ func TestEngineBlockTags(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineBlockAnyErrorsFatal: under any_errors_fatal, a failure a
+// rescue catches does not stop the others; one without a rescue does, and
+// the failed host is reported failed, not stopped. A deliberate
+// difference: the stop is immediate, always: lists included, where
+// ansible-playbook 2.14 runs the always on every host and then goes on
+// with the play as if no error had been fatal.
+func TestEngineBlockAnyErrorsFatal(t *testing.T) {
+	const src = `- hosts: all
+  gather_facts: false
+  any_errors_fatal: true
+  tasks:
+    - block:
+        - fail: {}
+          when: inventory_hostname == 'h1'
+      rescue:
+        - debug: {msg: r}
+    - name: both
+      debug: {msg: both}
+    - block:
+        - fail: {}
+          when: inventory_hostname == 'h1'
+      always:
+        - name: a
+          debug: {msg: a}
+    - name: never
+      debug: {msg: never}
+`
+	sum, rec := runOn(t, newFleet("h1", "h2"), src, Options{})
+	if !reflect.DeepEqual(sum.Failed, []string{"h1"}) || !reflect.DeepEqual(sum.Stopped, []string{"h2"}) {
+		t.Errorf("failed %v stopped %v, want [h1] [h2]", sum.Failed, sum.Stopped)
+	}
+	if !rec.ran("h1", "both") || !rec.ran("h2", "both") || rec.ran("h1", "never") || rec.ran("h2", "never") {
+		t.Error("a rescued failure stopped the play, or an unrescued one did not")
+	}
+	if rec.ran("h1", "a") || rec.ran("h2", "a") {
+		t.Error("the always ran after the stop (a deliberate difference: Ansible 2.14 runs it, and goes on)")
+	}
+	for _, h := range sum.Hosts {
+		if h.Host == "h1" && h.Stopped {
+			t.Errorf("h1: recap says stopped (%s), want failed only", h.StopReason)
+		}
+	}
+}

@@ -182,7 +182,9 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 			reason = hp.b.arrive()
 		}
 		if reason != "" {
-			hp.stop(t.DisplayName(), reason)
+			if hp.status != StatusFailed { // a failed host running a block's always: stays failed
+				hp.stop(t.DisplayName(), reason)
+			}
 			return false
 		}
 		if !hp.hold(ctx) {
