@@ -20,6 +20,37 @@ type blockState struct {
 	// when a rescue starts; they stay for the rest of the play, as Ansible's
 	// non-persistent facts.
 	failedVars map[string]any
+	// steps counts the host's arrivals at its batch's barrier (lockstep).
+	steps int
+}
+
+// blockSteps is how many barrier steps a list of tasks takes when each
+// of its blocks runs every section: one per task, plus a block's own.
+func blockSteps(tasks []*playbook.Task) int {
+	n := len(tasks)
+	for _, t := range tasks {
+		if t.Block != nil {
+			n += blockSteps(t.Block.Tasks) + blockSteps(t.Block.Rescue) + blockSteps(t.Block.Always)
+		}
+	}
+	return n
+}
+
+// padSteps keeps a host in step with the others of a lockstep batch: it
+// arrives at the barrier for each step of a block it did not run (the
+// rest of a failed block: list, a rescue: not needed), as Ansible's
+// linear strategy gives such a host a no-op while the others run those
+// tasks. A stop it sees there is kept by the batch for the next step.
+func (hp *hostPlay) padSteps(phase Phase, upTo int) {
+	if phase != PhaseTask || !hp.b.lockstep {
+		return
+	}
+	if hp.blocks.steps < upTo {
+		hp.unhold()
+	}
+	for ; hp.blocks.steps < upTo; hp.blocks.steps++ {
+		hp.b.arrive()
+	}
 }
 
 // taskFailed reports a failed task and decides what the failure does:
@@ -74,15 +105,18 @@ func (hp *hostPlay) runBlock(ctx context.Context, t *playbook.Task, phase Phase)
 		failed, bs.caught = bs.caught, nil
 		return ok, failed
 	}
+	start := bs.steps
 	ok, failed := section(b.Tasks, len(b.Rescue) > 0)
 	if !ok && failed == nil {
 		return false // stopped, ended or unreachable: no rescue, no always
 	}
+	hp.padSteps(phase, start+blockSteps(b.Tasks))
 	if failed != nil && len(b.Rescue) > 0 {
 		if ok, failed = section(b.Rescue, false); !ok && failed == nil {
 			return false
 		}
 	}
+	hp.padSteps(phase, start+blockSteps(b.Tasks)+blockSteps(b.Rescue))
 	okAlways, failedAlways := section(b.Always, false)
 	if !okAlways && failedAlways == nil {
 		return false

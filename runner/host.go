@@ -180,6 +180,7 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 			// task, and all see the same verdict on stopping.
 			hp.unhold()
 			reason = hp.b.arrive()
+			hp.blocks.steps++
 		}
 		if reason != "" {
 			if hp.status != StatusFailed { // a failed host running a block's always: stays failed
