@@ -324,8 +324,8 @@ func TestEngineBlockAnyErrorsFatal(t *testing.T) {
 
 // TestEngineBlockLockstep: in lockstep (max_fail_percentage) a host that
 // does not run a rescue waits while another runs it, as under Ansible's
-// linear strategy: the task after the block starts on every host once
-// the rescue has ended everywhere.
+// linear strategy: the rescue starts once the block has ended on every
+// host, and the task after the block once the rescue has.
 func TestEngineBlockLockstep(t *testing.T) {
 	const src = `- hosts: all
   gather_facts: false
@@ -335,7 +335,10 @@ func TestEngineBlockLockstep(t *testing.T) {
         - fail: {}
           when: inventory_hostname == 'h1'
         - debug: {msg: rest of the block}
+        - fail: {msg: "the rescue of h1 started before the block ended on h2"}
+          when: hostvars['h1'].s is defined
       rescue:
+        - set_fact: {s: 1}
         - debug: {msg: one}
         - set_fact: {r: 1}
     - name: after
