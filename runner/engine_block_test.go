@@ -346,7 +346,7 @@ func TestEngineBlockLockstep(t *testing.T) {
       when: hostvars['h1'].r is not defined
 `
 	sum, _ := runOn(t, newFleet("h1", "h2"), src, Options{})
-	if len(sum.Failed) > 0 {
-		t.Errorf("failed %v, want none", sum.Failed)
+	if len(sum.Failed) > 0 || blockRecap(sum, "h1")[4] != 1 || blockRecap(sum, "h2")[4] != 0 {
+		t.Errorf("failed %v, rescued h1 %d h2 %d, want none, 1, 0", sum.Failed, blockRecap(sum, "h1")[4], blockRecap(sum, "h2")[4])
 	}
 }
