@@ -334,6 +334,9 @@ func TestEngineBlockLockstep(t *testing.T) {
     - block:
         - fail: {}
           when: inventory_hostname == 'h1'
+        - block:
+            - debug: {msg: nested}
+            - debug: {msg: nested}
         - debug: {msg: rest of the block}
         - fail: {msg: "the rescue of h1 started before the block ended on h2"}
           when: hostvars['h1'].s is defined
