@@ -46,8 +46,7 @@ func (hp *hostPlay) meta(ctx context.Context, t *playbook.Task, phase Phase) boo
 		if err != nil {
 			res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: phase,
 				Status: StatusFailed, Error: fmt.Sprintf("%s: when: %v", t.Pos, err)}
-			hp.report(res)
-			hp.fail(fmt.Errorf("host %s: task %q: %s", hp.s.host.Name, res.Task, res.Error))
+			hp.taskFailed(t, &res)
 			return false
 		}
 		if !ok {

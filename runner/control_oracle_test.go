@@ -93,14 +93,90 @@ var controlPlaybooks = []struct {
     - fail:
       when: not ansible_check_mode
 `, true},
+	{"block, rescue, always", `- hosts: all
+  gather_facts: false
+  tasks:
+    - name: outer
+      block:
+        - debug:
+            msg: one
+        - name: boom
+          fail:
+            msg: boom
+          when: inventory_hostname == 'h2'
+        - debug:
+            msg: not after the failure
+      rescue:
+        - debug:
+            msg: "rescued {{ ansible_failed_task.name }}: {{ ansible_failed_result.msg }}"
+        - fail:
+            msg: second
+          when: inventory_hostname == 'h3' and ansible_failed_result.msg == 'boom'
+      always:
+        - debug:
+            msg: always
+      vars:
+        where: block
+    - debug:
+        msg: "after {{ ansible_failed_task.name | default('none') }}"
+    - block:
+        - fail:
+            msg: no rescue
+          when: inventory_hostname == 'h1'
+      always:
+        - debug:
+            msg: always2
+    - debug:
+        msg: end
+`, false},
+	{"block when, nested blocks, ignore_errors", `- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - debug:
+            msg: "{{ x }}"
+        - debug:
+            msg: "{{ x }}"
+          vars:
+            x: inner
+      rescue:
+        - debug:
+            msg: r
+      always:
+        - debug:
+            msg: a
+      when: inventory_hostname == 'h1'
+      vars:
+        x: outer
+    - block:
+        - block:
+            - fail:
+                msg: deep
+              when: inventory_hostname != 'h3'
+          always:
+            - debug:
+                msg: inner always
+        - debug:
+            msg: skipped by the failure
+      rescue:
+        - debug:
+            msg: "caught {{ ansible_failed_result.msg }}"
+    - block:
+        - fail:
+            msg: ign
+        - debug:
+            msg: goes on
+      ignore_errors: true
+`, false},
 }
 
 // recapRE reads a host's line of ansible-playbook's PLAY RECAP.
-var recapRE = regexp.MustCompile(`(?m)^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)\s+skipped=(\d+)`)
+var recapRE = regexp.MustCompile(`(?m)^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)`)
 
 // TestControlRecapsMatchAnsible runs each playbook with ansible-playbook
 // and with tend on the same three local hosts and compares every host's
-// ok/changed/failed/skipped (tend's ok plus changed is Ansible's ok).
+// ok/changed/failed/skipped/rescued/ignored (tend's ok plus changed plus
+// ignored is Ansible's ok).
 func TestControlRecapsMatchAnsible(t *testing.T) {
 	bin, err := exec.LookPath("ansible-playbook")
 	if err != nil {
@@ -129,9 +205,9 @@ func TestControlRecapsMatchAnsible(t *testing.T) {
 			cmd.Env = append(os.Environ(), "HOME="+dir, "ANSIBLE_CONFIG="+cfg, "ANSIBLE_LOCAL_TEMP="+dir, "ANSIBLE_NOCOLOR=1",
 				"ANSIBLE_PYTHON_INTERPRETER=auto_silent", "ANSIBLE_RETRY_FILES_ENABLED=False")
 			out, _ := cmd.CombinedOutput() // a failed host exits 2
-			want := map[string][4]int{}
+			want := map[string][6]int{}
 			for _, m := range recapRE.FindAllStringSubmatch(string(out), -1) {
-				var c [4]int
+				var c [6]int
 				for i := range c {
 					c[i], _ = strconv.Atoi(m[i+2])
 				}
@@ -153,10 +229,10 @@ func TestControlRecapsMatchAnsible(t *testing.T) {
 				t.Fatal(err)
 			}
 			for h, w := range want {
-				got := recapOf(sum, h)
-				got[0] += got[1] // Ansible's ok counts the changed tasks too; tend's does not
+				got := blockRecap(sum, h)
+				got[0] += got[1] + got[5] // Ansible's ok counts the changed and ignored tasks too; tend's does not
 				if got != w {
-					t.Errorf("%s: tend ok/changed/failed/skipped %v, ansible-playbook %v", h, got, w)
+					t.Errorf("%s: tend ok/changed/failed/skipped/rescued/ignored %v, ansible-playbook %v", h, got, w)
 				}
 			}
 			if t.Failed() {

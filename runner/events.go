@@ -73,6 +73,9 @@ type TaskResult struct {
 	// Error is the failure or unreachability message, if any.
 	Error   string `json:"error,omitempty"`
 	Ignored bool   `json:"ignored,omitempty"`
+	// Rescued is set on a failure a block's rescue: catches; it counts as
+	// rescued, not failed, as Ansible counts it.
+	Rescued bool `json:"rescued,omitempty"`
 	// DryRun is true when the change was only planned (check mode), false
 	// when it was made (also under --check for check_mode: false tasks).
 	DryRun   bool          `json:"dry_run,omitempty"`
@@ -115,6 +118,8 @@ type HostRecap struct {
 	Skipped     int    `json:"skipped"`
 	Unreachable int    `json:"unreachable"`
 	Ignored     int    `json:"ignored"`
+	// Rescued counts the failures a block's rescue: caught.
+	Rescued int `json:"rescued,omitempty"`
 	// Stopped is set when the run stopped this host before it finished its
 	// work (any_errors_fatal, max_fail_percentage, a failed batch, an
 	// interrupt); StopReason says why.

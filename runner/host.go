@@ -62,6 +62,8 @@ type hostPlay struct {
 	// otherwise); itemName is its label.
 	loopScope map[string]any
 	itemName  string
+	// blocks tracks the blocks the host is inside (block.go).
+	blocks blockState
 	// changes counts the tasks that changed the host in this play (or
 	// would, in check mode).
 	changes int
@@ -178,9 +180,12 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 			// task, and all see the same verdict on stopping.
 			hp.unhold()
 			reason = hp.b.arrive()
+			hp.blocks.steps++
 		}
 		if reason != "" {
-			hp.stop(t.DisplayName(), reason)
+			if hp.status != StatusFailed { // a failed host running a block's always: stays failed
+				hp.stop(t.DisplayName(), reason)
+			}
 			return false
 		}
 		if !hp.hold(ctx) {
@@ -239,6 +244,7 @@ func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
 	}
 	maps.Copy(v, hp.s.included)
 	maps.Copy(v, hp.s.registered)
+	maps.Copy(v, hp.blocks.failedVars)
 	maps.Copy(v, hp.r.opts.ExtraVars)
 	maps.Copy(v, hp.loopScope)
 	hp.addMagic(v, t)
@@ -260,6 +266,8 @@ func (hp *hostPlay) report(res TaskResult) {
 	case StatusFailed:
 		if res.Ignored {
 			rc.Ignored++
+		} else if res.Rescued {
+			rc.Rescued++
 		} else {
 			rc.Failed++
 		}

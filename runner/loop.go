@@ -99,8 +99,7 @@ func (hp *hostPlay) loopDone(t *playbook.Task, res *TaskResult, start time.Time,
 			hp.report(*res)
 			return true
 		}
-		hp.report(*res)
-		hp.fail(fmt.Errorf("host %s: task %q: %s", hp.s.host.Name, res.Task, res.Error))
+		hp.taskFailed(t, res)
 		return false
 	}
 	hp.report(*res)

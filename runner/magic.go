@@ -246,7 +246,7 @@ func playMentions(p *playbook.Play, word string) bool {
 		return true
 	}
 	for _, list := range [][]*playbook.Task{p.Tasks, p.Handlers, p.Verify} {
-		for _, t := range list {
+		for _, t := range playbook.Flatten(list) {
 			if taskMentions(t, word) {
 				return true
 			}
@@ -276,7 +276,7 @@ func taskMentions(t *playbook.Task, word string) bool {
 // that every host finishes the tasks before it, as with Ansible's linear
 // strategy, and none runs a task after an end_play.
 func playSteers(p *playbook.Play) bool {
-	for _, t := range p.Tasks {
+	for _, t := range playbook.Flatten(p.Tasks) {
 		if t.Module == "meta" && t.Args != nil && (t.Args.Value == "end_play" || t.Args.Value == "clear_host_errors") {
 			return true
 		}

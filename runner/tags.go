@@ -18,7 +18,7 @@ import (
 func selectTags(tasks []*playbook.Task, only, skip []string) []*playbook.Task {
 	if len(only) == 0 && len(skip) == 0 {
 		// The common case, all: only never-tagged tasks drop out.
-		if !slices.ContainsFunc(tasks, func(t *playbook.Task) bool { return slices.Contains(t.Tags, "never") }) {
+		if !slices.ContainsFunc(playbook.Flatten(tasks), func(t *playbook.Task) bool { return slices.Contains(t.Tags, "never") }) {
 			return tasks
 		}
 	}
@@ -27,6 +27,18 @@ func selectTags(tasks []*playbook.Task, only, skip []string) []*playbook.Task {
 	}
 	var out []*playbook.Task
 	for _, t := range tasks {
+		if t.Block != nil {
+			// A block's tags are its tasks' (the parser gave them): it
+			// keeps the tasks selected, and stays if any is.
+			b := playbook.Block{Tasks: selectTags(t.Block.Tasks, only, skip),
+				Rescue: selectTags(t.Block.Rescue, only, skip), Always: selectTags(t.Block.Always, only, skip)}
+			if len(b.Tasks)+len(b.Rescue)+len(b.Always) > 0 {
+				kept := *t
+				kept.Block = &b
+				out = append(out, &kept)
+			}
+			continue
+		}
 		if tagsSelect(t.Tags, only, skip) {
 			out = append(out, t)
 		}

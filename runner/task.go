@@ -19,6 +19,10 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 	if cont, handled := hp.engineTask(ctx, t, phase); handled { // meta, end_play, debug above -v (control.go)
 		return cont
 	}
+	if t.Block != nil {
+		return hp.runBlock(ctx, t, phase) // block.go
+	}
+	hp.result = nil
 	if t.Loop != nil {
 		return hp.runLoop(ctx, t, phase)
 	}
@@ -43,8 +47,7 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 			hp.report(res)
 			return true
 		}
-		hp.report(res)
-		hp.fail(fmt.Errorf("host %s: task %q: %s", hp.s.host.Name, res.Task, res.Error))
+		hp.taskFailed(t, &res)
 		return false
 	}
 	hp.report(res)

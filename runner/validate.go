@@ -30,7 +30,10 @@ func Validate(pb *playbook.Playbook) error {
 		errs = append(errs, found...)
 	}
 	check := func(tasks []*playbook.Task) {
-		for _, t := range tasks {
+		for _, t := range playbook.Flatten(tasks) {
+			if t.Block != nil {
+				continue // its tasks are checked one by one
+			}
 			if t.IncludeVars != nil {
 				// include_vars: read by the parser; hostPlay.includeVars gives them.
 			} else if spec, ok := modules.Lookup(t.Module); !ok {

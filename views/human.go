@@ -98,6 +98,8 @@ func resultLabel(e runner.TaskResult) string {
 	switch {
 	case e.Ignored:
 		return "failed (ignored)"
+	case e.Rescued:
+		return "failed (rescued)"
 	case e.Status == runner.StatusChanged && e.DryRun:
 		return "would change"
 	case e.HostKey == runner.HostKeyMismatch:
@@ -220,8 +222,12 @@ func (h *Human) RunDone(s runner.Summary) {
 		if h.check {
 			changedLabel = "would_change"
 		}
-		fmt.Fprintf(&b, "%-*s  ok=%d %s=%d failed=%d skipped=%d unreachable=%d ignored=%d\n",
+		fmt.Fprintf(&b, "%-*s  ok=%d %s=%d failed=%d skipped=%d unreachable=%d ignored=%d",
 			width, r.Host, r.OK, changedLabel, r.Changed, r.Failed, r.Skipped, r.Unreachable, r.Ignored)
+		if r.Rescued > 0 { // only where a block rescued a failure: recaps without blocks stay as they were
+			fmt.Fprintf(&b, " rescued=%d", r.Rescued)
+		}
+		b.WriteByte('\n')
 	}
 	writeOutcomes(&b, s)
 	if len(s.Failed)+len(s.Unreachable)+len(s.HostKeyMismatch)+len(s.HostKeyUnknown)+len(s.Stopped) > 0 {

@@ -13,13 +13,13 @@ import (
 // every task that ran without failing, changed ones included (as Ansible's
 // PLAY RECAP does).
 type Recap struct {
-	OK, Changed, Unreachable, Failed, Skipped, Ignored int
+	OK, Changed, Unreachable, Failed, Skipped, Rescued, Ignored int
 }
 
 // String prints the recap as Ansible's PLAY RECAP line does.
 func (r Recap) String() string {
-	return fmt.Sprintf("ok=%d changed=%d unreachable=%d failed=%d skipped=%d ignored=%d",
-		r.OK, r.Changed, r.Unreachable, r.Failed, r.Skipped, r.Ignored)
+	return fmt.Sprintf("ok=%d changed=%d unreachable=%d failed=%d skipped=%d rescued=%d ignored=%d",
+		r.OK, r.Changed, r.Unreachable, r.Failed, r.Skipped, r.Rescued, r.Ignored)
 }
 
 // TaskResult is one task's outcome on the host: ok, changed, failed,
@@ -80,7 +80,7 @@ func ParseAnsible(out, host string) (Outcome, error) {
 			for i := range n {
 				n[i], _ = strconv.Atoi(m[i+2])
 			}
-			o.Recap = Recap{OK: n[0], Changed: n[1], Unreachable: n[2], Failed: n[3], Skipped: n[4], Ignored: n[6]}
+			o.Recap = Recap{OK: n[0], Changed: n[1], Unreachable: n[2], Failed: n[3], Skipped: n[4], Rescued: n[5], Ignored: n[6]}
 			haveRecap = true
 		}
 	}
@@ -114,6 +114,7 @@ type tendHostRecap []struct {
 	Skipped     int    `json:"skipped"`
 	Unreachable int    `json:"unreachable"`
 	Ignored     int    `json:"ignored"`
+	Rescued     int    `json:"rescued"`
 }
 
 // ParseTend reads `tend run --format json` output: the task events of host
@@ -160,7 +161,7 @@ func ParseTend(out, host string) (Outcome, error) {
 				// Deliberate difference: tend's ok excludes changed tasks;
 				// Ansible's counts them in both.
 				o.Recap = Recap{OK: h.OK + h.Changed + h.Ignored - after.OK, Changed: h.Changed, Unreachable: h.Unreachable,
-					Failed: h.Failed, Skipped: h.Skipped - after.Skipped, Ignored: h.Ignored}
+					Failed: h.Failed, Skipped: h.Skipped - after.Skipped, Rescued: h.Rescued, Ignored: h.Ignored}
 			}
 		}
 	}

@@ -346,6 +346,12 @@ func (p *parser) taskFile(file string, from *yaml.Node, field string, handler bo
 // given where the task sets none.
 func inherit(inc *Task, tasks []*Task) {
 	for _, t := range tasks {
+		if t.Block != nil { // its tasks inherit (block.go)
+			inherit(inc, t.Block.Tasks)
+			inherit(inc, t.Block.Rescue)
+			inherit(inc, t.Block.Always)
+			continue
+		}
 		if len(inc.When) > 0 {
 			t.When = append(slices.Clone(inc.When), t.When...)
 			if _, ok := t.KeyPos["when"]; !ok {

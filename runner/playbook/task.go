@@ -30,7 +30,7 @@ var taskKeySet = func() map[string]bool {
 var unsupportedTaskKeys = map[string]bool{
 	"delegate_to": true, "delegate_facts": true,
 	"local_action": true, "action": true, "run_once": true, "environment": true,
-	"block": true, "rescue": true, "always": true,
+	"rescue": true, "always": true, // only beside block:, which makes a block
 	"async": true, "poll": true, "throttle": true, "any_errors_fatal": true,
 	"debugger": true, "diff": true, "ignore_unreachable": true,
 	"become_flags": true, "remote_user": true, "connection": true, "port": true,
@@ -75,6 +75,12 @@ func (p *parser) tasks(v *yaml.Node, section string, handlers bool) []*Task {
 	out := make([]*Task, 0, len(v.Content))
 	for i, n := range v.Content {
 		n = yamlnode.Resolve(n)
+		if isBlock(n) {
+			if t := p.block(n, yamlnode.IndexPath(section, i), handlers); t != nil {
+				out = append(out, t)
+			}
+			continue
+		}
 		if key, kind := reuseKey(n); key != nil {
 			out = append(out, p.reuse(n, key, kind, yamlnode.IndexPath(section, i), handlers)...)
 			continue

@@ -126,6 +126,32 @@ type Task struct {
 	// empty map: it stands before the tasks it included and is reported
 	// ok, as Ansible reports "included: FILE".
 	IncludeVars map[string]any
+	// Block, set for a block task (Module "block"), holds its three lists.
+	// The parser has already given the block's keywords (when, become,
+	// become_user, vars, tags, ignore_errors, check_mode, no_log) to every
+	// task inside it, as Ansible's inheritance does.
+	Block *Block
+}
+
+// Block is what a block task runs: Tasks; on a failure among them,
+// Rescue; then Always, whatever happened.
+type Block struct {
+	Tasks, Rescue, Always []*Task
+}
+
+// Flatten lists tasks and, depth first, every task inside their blocks
+// (the block tasks themselves included), for checks that walk them all.
+func Flatten(tasks []*Task) []*Task {
+	out := make([]*Task, 0, len(tasks))
+	for _, t := range tasks {
+		out = append(out, t)
+		if t.Block != nil {
+			out = append(out, Flatten(t.Block.Tasks)...)
+			out = append(out, Flatten(t.Block.Rescue)...)
+			out = append(out, Flatten(t.Block.Always)...)
+		}
+	}
+	return out
 }
 
 // DisplayName is the name shown in output: Name, or "module" when unnamed.
