@@ -86,6 +86,9 @@ type TaskResult struct {
 	Item string `json:"item,omitempty"`
 	// Loop is set on the task's own result of a loop: how its items ended.
 	Loop *LoopCounts `json:"loop,omitempty"`
+	// Metrics are the values the task's metrics: mapping exposes on this
+	// host (metrics.go), evaluated after the task ran (not when skipped).
+	Metrics []MetricValue `json:"metrics,omitempty"`
 }
 
 // LoopCounts sums up the items of a loop task on one host.

@@ -47,6 +47,7 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 		hp.fail(fmt.Errorf("host %s: task %q: %s", hp.s.host.Name, res.Task, res.Error))
 		return false
 	}
+	res.Metrics = hp.metrics(t, res.Status)
 	hp.report(res)
 	return true
 }

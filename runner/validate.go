@@ -53,6 +53,11 @@ func Validate(pb *playbook.Playbook) error {
 				}
 			}
 			add(t, checkTemplates(t.Pos.File, t.Args))
+			for _, m := range t.Metrics {
+				if err := checkMetric(m); err != nil {
+					add(t, &playbook.Error{Pos: m.Pos, Field: ".metrics." + m.Name, Msg: err.Error()})
+				}
+			}
 			if t.Loop != nil {
 				add(t, checkTemplates(t.Pos.File, t.Loop.Value))
 				if err := template.CheckTemplate(t.Loop.Label); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"tend/metrics"
 	"tend/playbooks"
 	"tend/runner"
 	"tend/runner/connect"
@@ -43,6 +44,8 @@ type runFlags struct {
 	lockFile       string
 	out            string
 	planFile       string
+	metricsFile    string
+	metricsPush    string
 	control        controlFlags
 	become         becomeFlags
 }
@@ -71,6 +74,8 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.StringVar(&f.lockFile, "lock-file", "", "lock taken by an applying run, so overlapping runs (cron) never interleave (default: one per user, playbook, inventory and limit, in $TMPDIR; --check takes none)")
 	fs.StringVar(&f.out, "out", "", "with --check: save the dry run as a plan file for review; apply exactly it later with --plan")
 	fs.StringVar(&f.planFile, "plan", "", "apply a plan saved by --check --out: only its changes, and a host whose state moved since (a file edited, a change that differs) is refused, untouched")
+	fs.StringVar(&f.metricsFile, "metrics-file", "", "write the run's metrics for node_exporter's textfile collector to this .prom file (replaced atomically)")
+	fs.StringVar(&f.metricsPush, "metrics-push", "", "push the run's metrics to this Prometheus Pushgateway URL (job=\"tend\", playbook=NAME)")
 	addControlFlags(fs, &f.control)
 	addBecomeFlags(fs, &f.become)
 	return fs, f
@@ -132,6 +137,9 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) error {
 	if f.out != "" {
 		rec = savedplan.NewRecorder(a.playbook, pbSHA, f.limit)
 		obs = recordPlan{Observer: obs, rec: rec}
+	}
+	if f.metricsFile != "" || f.metricsPush != "" {
+		obs = metrics.NewRecorder(metrics.Name(a.playbook), nil).Observer(obs, metrics.Targets{File: f.metricsFile, Push: f.metricsPush})
 	}
 	// Connection warnings are events: under --format json they are JSON lines.
 	warn := func(msg string) { obs.Warning(runner.Warning{Msg: msg}) }

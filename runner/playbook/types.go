@@ -117,6 +117,9 @@ type Task struct {
 	BecomeUser string
 	// NoLog hides the task's arguments and output from every view.
 	NoLog bool
+	// Metrics are values the task exposes on each host after it runs
+	// (--metrics-file, --metrics-push).
+	Metrics []Metric
 	// Loop, when set, runs the task once per item (loop: or with_*).
 	Loop *Loop
 	// IncludeVars, set for an include_vars task (Module "include_vars"),
