@@ -88,7 +88,7 @@ func previousSuccess(path, playbook string) (float64, error) {
 // failed one replaces only the metrics it has (POST), so the gateway keeps
 // the last success time it holds.
 func (r *Recorder) Push(url string) ([]string, error) {
-	reg, warns := r.Registry(0)
+	reg, warns := r.registry(0, nil) // the grouping key labels the playbook
 	p := push.New(url, Job).Grouping("playbook", r.playbook).Gatherer(reg)
 	var err error
 	if r.Succeeded() {

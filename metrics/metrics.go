@@ -111,10 +111,15 @@ func outcome(s *runner.Summary, h runner.HostRecap) string {
 // an export replaces the whole file. A playbook metric whose labels clash
 // with an earlier one of the same name is left out, with a warning.
 func (r *Recorder) Registry(lastSuccess float64) (*prometheus.Registry, []string) {
+	return r.registry(lastSuccess, prometheus.Labels{"playbook": r.playbook})
+}
+
+// registry builds the metrics with the constant labels pb: none for a
+// push, whose grouping key carries the playbook label.
+func (r *Recorder) registry(lastSuccess float64, pb prometheus.Labels) (*prometheus.Registry, []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	reg := prometheus.NewRegistry()
-	pb := prometheus.Labels{"playbook": r.playbook}
 	gauge := func(name, help string, v float64) {
 		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: pb})
 		g.Set(v)

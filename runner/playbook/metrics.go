@@ -30,8 +30,9 @@ var (
 	labelRe      = regexp.MustCompile(`^\s*([^=\s]+)\s*=\s*"([^"]*)"\s*$`)
 )
 
-// reservedLabels are set by tend itself on every playbook metric.
-var reservedLabels = map[string]bool{"host": true, "playbook": true}
+// reservedLabels are set by tend on every playbook metric (host,
+// playbook) or by a Pushgateway (job, instance).
+var reservedLabels = map[string]bool{"host": true, "playbook": true, "job": true, "instance": true}
 
 // metrics reads a task's metrics: mapping, each key a metric name with
 // optional labels in Prometheus syntax: name{label="value",...}.
