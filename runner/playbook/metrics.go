@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -95,4 +96,4 @@ func parseMetricKey(key string) (name string, labels map[string]string, msg stri
 	return name, labels, ""
 }
 
-func quote(s string) string { return `"` + s + `"` }
+func quote(s string) string { return strconv.Quote(s) }

@@ -1,0 +1,71 @@
+package runner
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+
+	"tend/internal/memhost"
+	"tend/runner/transport"
+)
+
+// TestEngineMetrics: a task's metrics: are evaluated on each host after
+// it ran, with its registered result and the host's variables; a skipped
+// task exposes nothing, and a value that is not a number is a warning
+// that leaves the host's outcome alone.
+func TestEngineMetrics(t *testing.T) {
+	f := newFleet("h1", "h2")
+	f.handle(memhost.Argv("count"), func(_ context.Context, h *memhost.Host, _ transport.Command) (transport.Result, error) {
+		return memhost.OK(map[string]string{"h1": "7\n", "h2": "12\n"}[h.Name()]), nil
+	})
+	sum, rec := runOn(t, f, `
+- hosts: all
+  gather_facts: false
+  vars:
+    port: 61616
+  tasks:
+    - name: count
+      command: count
+      register: out
+      changed_when: false
+      metrics:
+        'tend_x{port="{{ port }}",phase="before"}': out.stdout
+        tend_rc: "{{ out.rc }}"
+        tend_ok: out.rc == 0
+    - name: skipped
+      command: count
+      when: false
+      metrics:
+        tend_never: 1
+    - name: not a number
+      command: count
+      changed_when: false
+      metrics:
+        tend_word: inventory_hostname
+`, Options{})
+	if len(sum.Failed) != 0 {
+		t.Fatalf("failed: %v", sum.Failed)
+	}
+	for host, n := range map[string]float64{"h1": 7, "h2": 12} {
+		got := rec.result(t, host, "count", PhaseTask).Metrics
+		want := []MetricValue{
+			{Name: "tend_x", Labels: map[string]string{"port": "61616", "phase": "before"}, Value: n},
+			{Name: "tend_rc", Value: 0},
+			{Name: "tend_ok", Value: 1},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: metrics\n got %+v\nwant %+v", host, got, want)
+		}
+		if m := rec.result(t, host, "skipped", PhaseTask).Metrics; m != nil {
+			t.Errorf("%s: a skipped task exposed %+v", host, m)
+		}
+		if m := rec.result(t, host, "not a number", PhaseTask).Metrics; m != nil {
+			t.Errorf("%s: a word was exposed as %+v", host, m)
+		}
+		w := rec.warnings(host, "not a number")
+		if len(w) != 1 || !strings.Contains(w[0], "metric tend_word not exposed") || !strings.Contains(w[0], "not a number") {
+			t.Errorf("%s: warnings %q, want one saying tend_word was not exposed", host, w)
+		}
+	}
+}
