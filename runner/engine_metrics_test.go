@@ -38,6 +38,13 @@ func TestEngineMetrics(t *testing.T) {
       when: false
       metrics:
         tend_never: 1
+    - name: loop
+      command: count
+      loop: [a, b, c]
+      changed_when: false
+      register: many
+      metrics:
+        tend_items: many.results | length
     - name: not a number
       command: count
       changed_when: false
@@ -56,6 +63,15 @@ func TestEngineMetrics(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: metrics\n got %+v\nwant %+v", host, got, want)
+		}
+		var loop []MetricValue
+		for _, e := range rec.results {
+			if e.Host == host && e.Task == "loop" && e.Loop != nil {
+				loop = e.Metrics
+			}
+		}
+		if want := []MetricValue{{Name: "tend_items", Value: 3}}; !reflect.DeepEqual(loop, want) {
+			t.Errorf("%s: loop metrics %+v, want %+v", host, loop, want)
 		}
 		if m := rec.result(t, host, "skipped", PhaseTask).Metrics; m != nil {
 			t.Errorf("%s: a skipped task exposed %+v", host, m)

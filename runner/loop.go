@@ -103,6 +103,7 @@ func (hp *hostPlay) loopDone(t *playbook.Task, res *TaskResult, start time.Time,
 		hp.fail(fmt.Errorf("host %s: task %q: %s", hp.s.host.Name, res.Task, res.Error))
 		return false
 	}
+	res.Metrics = hp.metrics(t, res.Status) // after the loop, from its registered results
 	hp.report(*res)
 	return true
 }
