@@ -124,3 +124,32 @@ func TestName(t *testing.T) {
 		}
 	}
 }
+
+// TestSucceeded: any host not ok or changed, or an aborted run, is not a
+// success (the last success time stays).
+func TestSucceeded(t *testing.T) {
+	hosts := []runner.HostRecap{{Host: "h", OK: 1}}
+	for _, tc := range []struct {
+		name string
+		sum  runner.Summary
+		want bool
+	}{
+		{"all ok", runner.Summary{Hosts: hosts}, true},
+		{"changed", runner.Summary{Hosts: []runner.HostRecap{{Host: "h", Changed: 1}}, Changed: true}, true},
+		{"failed", runner.Summary{Hosts: hosts, Failed: []string{"h"}}, false},
+		{"unreachable", runner.Summary{Hosts: hosts, Unreachable: []string{"h"}}, false},
+		{"host key unknown", runner.Summary{Hosts: hosts, HostKeyUnknown: []string{"h"}}, false},
+		{"host key mismatch", runner.Summary{Hosts: hosts, HostKeyMismatch: []string{"h"}}, false},
+		{"stopped", runner.Summary{Hosts: hosts, Stopped: []string{"h"}}, false},
+		{"aborted", runner.Summary{Hosts: hosts, Aborted: "interrupted"}, false},
+	} {
+		r := NewRecorder("p", func() time.Time { return end })
+		if r.Succeeded() {
+			t.Errorf("%s: a run not done succeeded", tc.name)
+		}
+		r.RunDone(tc.sum)
+		if got := r.Succeeded(); got != tc.want {
+			t.Errorf("%s: Succeeded() = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
