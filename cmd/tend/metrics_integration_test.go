@@ -200,3 +200,21 @@ func TestMetricsNotWritten(t *testing.T) {
 		}
 	}
 }
+
+// checkMQMetrics checks the shipped runbook's CLOSE_WAIT counts in a
+// metrics file: per host, before and after the remediation.
+func checkMQMetrics(t *testing.T, prom string, want map[string][2]string) {
+	t.Helper()
+	b, err := os.ReadFile(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for host, w := range want {
+		for i, phase := range []string{"before", "after"} {
+			re := `tend_mq_closewait_sockets\{host="` + regexp.QuoteMeta(host) + `",phase="` + phase + `",playbook="mq-closewait",port="61616"\}`
+			if got := sample(t, prom, string(b), re); got != w[i] {
+				t.Errorf("%s: CLOSE_WAIT %s = %s, want %s", host, phase, got, w[i])
+			}
+		}
+	}
+}
