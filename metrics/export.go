@@ -140,6 +140,11 @@ func (o *tee) TaskDone(e runner.TaskResult) {
 	o.Observer.TaskDone(e)
 }
 
+func (o *tee) HostDone(e runner.HostDone) {
+	o.r.HostDone(e)
+	o.Observer.HostDone(e)
+}
+
 func (o *tee) RunDone(s runner.Summary) {
 	o.r.RunDone(s)
 	for _, w := range o.r.Export(o.t) {

@@ -31,7 +31,8 @@ const (
 var Outcomes = []string{"ok", "changed", "failed", "unreachable", "stopped"}
 
 // Recorder collects what a run exports: it is a runner.Observer of the
-// run's TaskDone (the values of metrics: mappings) and RunDone (the recap).
+// run's TaskDone and HostDone (the values of tasks' and plays' metrics:
+// mappings) and RunDone (the recap).
 type Recorder struct {
 	runner.NopObserver
 	playbook string
@@ -60,14 +61,23 @@ func NewRecorder(playbook string, now func() time.Time) *Recorder {
 
 // TaskDone keeps the values the task's metrics: mapping exposed.
 func (r *Recorder) TaskDone(e runner.TaskResult) {
-	if len(e.Metrics) == 0 {
+	r.add(e.Host, e.Metrics)
+}
+
+func (r *Recorder) add(host string, ms []runner.MetricValue) {
+	if len(ms) == 0 {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, m := range e.Metrics {
-		r.values = append(r.values, hostValue{host: e.Host, MetricValue: m})
+	for _, m := range ms {
+		r.values = append(r.values, hostValue{host: host, MetricValue: m})
 	}
+}
+
+// HostDone keeps the values the play's metrics: mapping exposed.
+func (r *Recorder) HostDone(e runner.HostDone) {
+	r.add(e.Host, e.Metrics)
 }
 
 // RunDone keeps the run's recap and the time it ended.

@@ -11,7 +11,7 @@ import (
 )
 
 // TestEngineMetrics: a task's metrics: are evaluated on each host after
-// it ran, with its registered result and the host's variables; a skipped
+// it ran (a play's when the host finished the play), with its registered result and the host's variables; a skipped
 // task exposes nothing, and a value that is not a number is a warning
 // that leaves the host's outcome alone.
 func TestEngineMetrics(t *testing.T) {
@@ -24,6 +24,8 @@ func TestEngineMetrics(t *testing.T) {
   gather_facts: false
   vars:
     port: 61616
+  metrics:
+    tend_play: out.rc + 5
   tasks:
     - name: count
       command: count
@@ -63,6 +65,15 @@ func TestEngineMetrics(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: metrics\n got %+v\nwant %+v", host, got, want)
+		}
+		var play []MetricValue
+		for _, e := range rec.dones {
+			if e.Host == host {
+				play = e.Metrics
+			}
+		}
+		if want := []MetricValue{{Name: "tend_play", Value: 5}}; !reflect.DeepEqual(play, want) {
+			t.Errorf("%s: play metrics %+v, want %+v", host, play, want)
 		}
 		var loop []MetricValue
 		for _, e := range rec.results {

@@ -154,6 +154,9 @@ type HostDone struct {
 	Host   string `json:"host"`
 	Play   string `json:"play"`
 	Status Status `json:"status"` // ok, failed, unreachable, or stopped
+	// Metrics are the values of the play's metrics: on this host (only
+	// when it finished the play: Status ok).
+	Metrics []MetricValue `json:"metrics,omitempty"`
 }
 
 // HostStart says a host begins a play: it holds a fork slot and is about

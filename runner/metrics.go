@@ -38,12 +38,24 @@ func (hp *hostPlay) metrics(t *playbook.Task, st Status) []MetricValue {
 	if len(t.Metrics) == 0 || (st != StatusOK && st != StatusChanged) {
 		return nil
 	}
-	vars := hp.vars(t)
+	return hp.evalMetrics(t.Metrics, hp.vars(t), t.DisplayName())
+}
+
+// playMetrics evaluates the play's metrics: on a host that finished it.
+func (hp *hostPlay) playMetrics() []MetricValue {
+	if len(hp.play.Metrics) == 0 || hp.status != StatusOK {
+		return nil
+	}
+	return hp.evalMetrics(hp.play.Metrics, hp.vars(nil), "")
+}
+
+// evalMetrics evaluates ms with vars; task names the warnings' task.
+func (hp *hostPlay) evalMetrics(ms []playbook.Metric, vars map[string]any, task string) []MetricValue {
 	var out []MetricValue
-	for _, m := range t.Metrics {
+	for _, m := range ms {
 		mv, err := evalMetric(m, vars)
 		if err != nil {
-			hp.r.obs.Warning(Warning{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(),
+			hp.r.obs.Warning(Warning{Host: hp.s.host.Name, Play: hp.play.Name, Task: task,
 				Msg: fmt.Sprintf("metric %s not exposed: %v", m.Name, err)})
 			continue
 		}

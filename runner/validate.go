@@ -67,6 +67,11 @@ func Validate(pb *playbook.Playbook) error {
 		}
 	}
 	for _, p := range pb.Plays {
+		for _, m := range p.Metrics {
+			if err := checkMetric(m); err != nil {
+				errs = append(errs, &playbook.Error{Pos: m.Pos, Field: "metrics." + m.Name, Msg: err.Error()})
+			}
+		}
 		check(p.Tasks)
 		check(p.Handlers)
 		check(p.Verify)

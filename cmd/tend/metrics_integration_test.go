@@ -32,6 +32,8 @@ const metricsPlay = `
   vars:
     kind: deep
     fail: false
+  metrics:
+    tend_test_done: 1
 `
 
 // freePort returns a loopback port nothing listens on now.
@@ -142,6 +144,9 @@ func TestMetricsExport(t *testing.T) {
 	for _, h := range []string{"a", "b"} {
 		if v := sample(t, "node_exporter", ne, `tend_test_answer\{host="`+h+`",kind="deep",playbook="expose"\}`); v != "42" {
 			t.Errorf("tend_test_answer on %s = %s, want 42", h, v)
+		}
+		if v := sample(t, "node_exporter", ne, `tend_test_done\{host="`+h+`",playbook="expose"\}`); v != "1" {
+			t.Errorf("the play's tend_test_done on %s = %s, want 1", h, v)
 		}
 		if v := sample(t, "node_exporter", ne, `tend_host_changed\{host="`+h+`",playbook="expose"\}`); v != "1" {
 			t.Errorf("tend_host_changed on %s = %s, want 1", h, v)

@@ -35,7 +35,7 @@ var (
 // playbook) or by a Pushgateway (job, instance).
 var reservedLabels = map[string]bool{"host": true, "playbook": true, "job": true, "instance": true}
 
-// metrics reads a task's metrics: mapping, each key a metric name with
+// metrics reads a play's or task's metrics: mapping, each key a metric name with
 // optional labels in Prometheus syntax: name{label="value",...}.
 func (p *parser) metrics(v *yaml.Node, field string) []Metric {
 	v = yamlnode.Resolve(v)

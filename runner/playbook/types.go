@@ -66,6 +66,9 @@ type Play struct {
 	// extension): wherever a variable of that name comes from (inventory,
 	// vars, -e), its value is replaced by ******** in every event.
 	SecretVars []string
+	// Metrics are values the play exposes on each host that finished it
+	// (ok or changed), evaluated after its verification.
+	Metrics []Metric
 }
 
 // Task is one step: exactly one module with its arguments, plus controls.
