@@ -96,3 +96,26 @@ func TestEngineMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestEnginePlayMetricsFailedHost: a host that failed the play exposes
+// none of the play's metrics.
+func TestEnginePlayMetricsFailedHost(t *testing.T) {
+	f := newFleet("h1")
+	f.handle(memhost.Argv("count"), exits(1))
+	sum, rec := runOn(t, f, `
+- hosts: all
+  gather_facts: false
+  metrics:
+    tend_play: 1
+  tasks:
+    - command: count
+`, Options{})
+	if len(sum.Failed) != 1 {
+		t.Fatalf("failed %v, want h1", sum.Failed)
+	}
+	for _, e := range rec.dones {
+		if e.Metrics != nil {
+			t.Errorf("failed host %s exposed %+v", e.Host, e.Metrics)
+		}
+	}
+}
