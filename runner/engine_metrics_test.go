@@ -119,3 +119,33 @@ func TestEnginePlayMetricsFailedHost(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineMetricsRedacted: a secret (secret_vars) never reaches a
+// metric's label nor the warning about a value that is not a number.
+func TestEngineMetricsRedacted(t *testing.T) {
+	const canary = "s3cr3t-canary-4412"
+	f := newFleet("h1")
+	f.handle(memhost.Argv("count"), exits(0))
+	_, rec := runOn(t, f, `
+- hosts: all
+  gather_facts: false
+  secret_vars: [token]
+  vars:
+    token: "`+canary+`"
+  tasks:
+    - name: count
+      command: count
+      changed_when: false
+      metrics:
+        'tend_a{who="{{ token }}"}': 1
+        tend_b: token
+`, Options{})
+	got := rec.result(t, "h1", "count", PhaseTask).Metrics
+	if len(got) != 1 || got[0].Labels["who"] != Redacted {
+		t.Errorf("metrics %+v, want tend_a with who=%s", got, Redacted)
+	}
+	w := rec.warnings("h1", "count")
+	if len(w) != 1 || strings.Contains(w[0], canary) || !strings.Contains(w[0], Redacted) {
+		t.Errorf("warnings %q, want one with the secret redacted", w)
+	}
+}

@@ -56,8 +56,11 @@ func (hp *hostPlay) evalMetrics(ms []playbook.Metric, vars map[string]any, task 
 		mv, err := evalMetric(m, vars)
 		if err != nil {
 			hp.r.obs.Warning(Warning{Host: hp.s.host.Name, Play: hp.play.Name, Task: task,
-				Msg: fmt.Sprintf("metric %s not exposed: %v", m.Name, err)})
+				Msg: hp.r.red.str(fmt.Sprintf("metric %s not exposed: %v", m.Name, err))})
 			continue
+		}
+		for k, v := range mv.Labels { // a label never carries a secret (secret_vars)
+			mv.Labels[k] = hp.r.red.str(v)
 		}
 		out = append(out, mv)
 	}
