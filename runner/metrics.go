@@ -56,10 +56,10 @@ func (hp *hostPlay) evalMetrics(ms []playbook.Metric, vars map[string]any, task 
 		mv, err := evalMetric(m, vars)
 		if err != nil {
 			hp.r.obs.Warning(Warning{Host: hp.s.host.Name, Play: hp.play.Name, Task: task,
-				Msg: hp.r.red.str(fmt.Sprintf("metric %s not exposed: %v", m.Name, err))})
+				Msg: fmt.Sprintf("metric %s not exposed: %v", m.Name, err)}) // the observer redacts it
 			continue
 		}
-		for k, v := range mv.Labels { // a label never carries a secret (secret_vars)
+		for k, v := range mv.Labels { // a label never carries a secret (secret_vars): TaskDone and HostDone are not redacted for it
 			mv.Labels[k] = hp.r.red.str(v)
 		}
 		out = append(out, mv)
