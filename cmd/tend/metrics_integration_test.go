@@ -204,6 +204,25 @@ func TestMetricsNotWritten(t *testing.T) {
 			}
 		}
 	}
+	// Under --format json the warnings are events, before the summary,
+	// which stays last.
+	stdout, _, code := runLocked(t, "-i", inv, "--format", "json", "--metrics-file", filepath.Join(dir, "missing", "tend.prom"), pb)
+	if code != 0 {
+		t.Errorf("json: exit %d, want 0", code)
+	}
+	events := parseEvents(t, stdout)
+	warned := false
+	for i, e := range events {
+		if e.Event == "warning" && strings.Contains(string(e.Data), "metrics were not written") {
+			warned = true
+		}
+		if e.Event == "summary" && i != len(events)-1 {
+			t.Errorf("summary is event %d of %d, not the last", i+1, len(events))
+		}
+	}
+	if !warned || events[len(events)-1].Event != "summary" {
+		t.Errorf("want a warning event saying metrics were not written, then the summary; got %+v", events)
+	}
 }
 
 // checkMQMetrics checks the shipped runbook's CLOSE_WAIT counts in a
