@@ -92,6 +92,9 @@ type TaskResult struct {
 	Item string `json:"item,omitempty"`
 	// Loop is set on the task's own result of a loop: how its items ended.
 	Loop *LoopCounts `json:"loop,omitempty"`
+	// Metrics are the values the task's metrics: mapping exposes on this
+	// host (metrics.go), evaluated after the task ran (not when skipped).
+	Metrics []MetricValue `json:"metrics,omitempty"`
 }
 
 // LoopCounts sums up the items of a loop task on one host.
@@ -159,6 +162,9 @@ type HostDone struct {
 	Host   string `json:"host"`
 	Play   string `json:"play"`
 	Status Status `json:"status"` // ok, failed, unreachable, or stopped
+	// Metrics are the values of the play's metrics: on this host (only
+	// when it finished the play: Status ok).
+	Metrics []MetricValue `json:"metrics,omitempty"`
 }
 
 // HostStart says a host begins a play: it holds a fork slot and is about

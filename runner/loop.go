@@ -102,6 +102,7 @@ func (hp *hostPlay) loopDone(t *playbook.Task, res *TaskResult, start time.Time,
 		hp.taskFailed(t, res)
 		return false
 	}
+	res.Metrics = hp.metrics(t, res.Status) // after the loop, from its registered results
 	hp.report(*res)
 	return true
 }

@@ -186,6 +186,13 @@ type recorder struct {
 	stops   []HostStop
 	warns   []Warning
 	plays   []PlayStart
+	dones   []HostDone
+}
+
+func (r *recorder) HostDone(e HostDone) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dones = append(r.dones, e)
 }
 
 func (r *recorder) PlayStarted(e PlayStart) {

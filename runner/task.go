@@ -50,6 +50,7 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 		hp.taskFailed(t, &res)
 		return false
 	}
+	res.Metrics = hp.metrics(t, res.Status)
 	hp.report(res)
 	return true
 }

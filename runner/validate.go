@@ -56,6 +56,11 @@ func Validate(pb *playbook.Playbook) error {
 				}
 			}
 			add(t, checkTemplates(t.Pos.File, t.Args))
+			for _, m := range t.Metrics {
+				if err := checkMetric(m); err != nil {
+					add(t, &playbook.Error{Pos: m.Pos, Field: ".metrics." + m.Name, Msg: err.Error()})
+				}
+			}
 			if t.Loop != nil {
 				add(t, checkTemplates(t.Pos.File, t.Loop.Value))
 				if err := template.CheckTemplate(t.Loop.Label); err != nil {
@@ -65,6 +70,11 @@ func Validate(pb *playbook.Playbook) error {
 		}
 	}
 	for _, p := range pb.Plays {
+		for _, m := range p.Metrics {
+			if err := checkMetric(m); err != nil {
+				errs = append(errs, &playbook.Error{Pos: m.Pos, Field: "metrics." + m.Name, Msg: err.Error()})
+			}
+		}
 		check(p.Tasks)
 		check(p.Handlers)
 		check(p.Verify)

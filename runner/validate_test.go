@@ -22,6 +22,9 @@ func TestValidate(t *testing.T) {
 		{"handlers and verify", "- hosts: all\n  handlers:\n    - name: h\n      wait_for: {port: 0}\n  verify:\n    - assert: {that: []}\n",
 			"pb.yml:4:24: handlers[0].wait_for: port must be a port between 1 and 65535, not 0\n" +
 				"pb.yml:6:22: verify[0].assert: that: no expression to check"},
+		{"metrics expression and label", "- hosts: all\n  tasks:\n    - command: x\n      metrics:\n        tend_a: \"x | lenght\"\n        'tend_b{p=\"{{ (p }}\"}': 1\n",
+			"pb.yml:5:9: tasks[0].metrics.tend_a: invalid expression \"x | lenght\": unknown filter \"lenght\"; did you mean \"length\"?\n" +
+				"pb.yml:6:9: tasks[0].metrics.tend_b: label p: invalid expression \"(p\": missing \")\""},
 		{"one problem", "- hosts: all\n  tasks:\n    - command: x\n      failed_when: \"x | lenght\"\n",
 			"pb.yml:4:20: tasks[0].failed_when: invalid expression \"x | lenght\": unknown filter \"lenght\"; did you mean \"length\"?"},
 	}

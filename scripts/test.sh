@@ -20,6 +20,12 @@ command -v strace >/dev/null 2>&1 || need+=(strace)
 # systemd-analyze verify checks tend schedule systemd's units (it needs no
 # running systemd: it works in a container)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+# Prometheus's programs for the metrics test (cmd/tend/metrics_integration_test.go):
+# node_exporter's textfile collector, the Pushgateway, and promtool, which Debian
+# ships only in the prometheus package (~96 MB installed; its daemon is not started).
+command -v prometheus-node-exporter >/dev/null 2>&1 || need+=(prometheus-node-exporter)
+command -v prometheus-pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgateway)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # Debian's ActiveMQ 5.17 (it pulls OpenJDK 17; ~30 s) for the real-broker test
 # (cmd/tend/activemq_integration_test.go), which runs it inside a lab host.
 [ -x /etc/init.d/activemq ] || need+=(activemq)

@@ -228,10 +228,12 @@ func TestMQCloseWaitRunbook(t *testing.T) {
 	})
 
 	t.Run("apply", func(t *testing.T) {
-		events, code := m.tend(t, "-e", "@"+tuning)
+		prom := filepath.Join(m.dir, "mq.prom")
+		events, code := m.tend(t, "-e", "@"+tuning, "--metrics-file", prom)
 		if code != 0 {
 			t.Fatalf("exit %d, want 0", code)
 		}
+		checkMQMetrics(t, prom, map[string][2]string{h1.Name: {"12", "0"}, h2.Name: {"8", "0"}, h3.Name: {"2", "2"}})
 		for _, h := range m.Hosts {
 			conf := m.sshOut(t, h, "cat /etc/sysctl.conf")
 			for _, want := range []string{"net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_time"} {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"tend/metrics"
 	"tend/playbooks"
 	"tend/runner"
 	"tend/runner/connect"
@@ -45,6 +46,8 @@ type runFlags struct {
 	minInterval    time.Duration
 	out            string
 	planFile       string
+	metricsFile    string
+	metricsPush    string
 	control        controlFlags
 	become         becomeFlags
 }
@@ -75,6 +78,8 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.DurationVar(&f.minInterval, "min-interval", 0, "an applying run within this long of the last successful identical run (same lock) does nothing and exits 8: schedulers fire twice")
 	fs.StringVar(&f.out, "out", "", "with --check: save the dry run as a plan file for review; apply exactly it later with --plan")
 	fs.StringVar(&f.planFile, "plan", "", "apply a plan saved by --check --out: only its changes, and a host whose state moved since (a file edited, a change that differs) is refused, untouched")
+	fs.StringVar(&f.metricsFile, "metrics-file", "", "write the run's metrics for node_exporter's textfile collector to this .prom file (replaced atomically)")
+	fs.StringVar(&f.metricsPush, "metrics-push", "", "push the run's metrics to this Prometheus Pushgateway URL (job=\"tend\", playbook=NAME)")
 	addControlFlags(fs, &f.control)
 	addBecomeFlags(fs, &f.become)
 	return fs, f
@@ -147,6 +152,9 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) (result error) {
 	if f.out != "" {
 		rec = savedplan.NewRecorder(a.playbook, pbSHA, f.limit)
 		obs = recordPlan{Observer: obs, rec: rec}
+	}
+	if f.metricsFile != "" || f.metricsPush != "" {
+		obs = metrics.NewRecorder(metrics.Name(a.playbook), nil).Observer(obs, metrics.Targets{File: f.metricsFile, Push: f.metricsPush})
 	}
 	// Connection warnings are events: under --format json they are JSON lines.
 	warn := func(msg string) { obs.Warning(runner.Warning{Msg: msg}) }

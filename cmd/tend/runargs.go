@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"tend/metrics"
 	"tend/runner"
 	"tend/runner/connect"
 	"tend/views"
@@ -51,6 +53,16 @@ func parseRunArgs(args []string) (runArgs, error) {
 	var err error
 	if err := views.CheckFormat(f.format); err != nil {
 		return runArgs{}, fmt.Errorf("run: --format: %w", err)
+	}
+	if f.metricsFile != "" {
+		if err := metrics.CheckFile(f.metricsFile); err != nil {
+			return runArgs{}, fmt.Errorf("run: --metrics-file: %w", err)
+		}
+	}
+	if f.metricsPush != "" {
+		if u, err := url.Parse(f.metricsPush); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return runArgs{}, fmt.Errorf("run: --metrics-push: %q is not an http(s) URL", f.metricsPush)
+		}
 	}
 	if f.connection != "" {
 		if err := connect.CheckType(f.connection); err != nil {

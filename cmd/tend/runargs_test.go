@@ -60,6 +60,13 @@ func TestParseRunArgs(t *testing.T) {
 				t.Error("help not set")
 			}
 		}},
+		{name: "metrics file and push", args: []string{"--metrics-file", "/var/lib/node/tend.prom", "--metrics-push", "http://127.0.0.1:9091", "pb.yml"}, check: func(t *testing.T, a runArgs) {
+			if a.metricsFile != "/var/lib/node/tend.prom" || a.metricsPush != "http://127.0.0.1:9091" {
+				t.Errorf("metrics %q %q", a.metricsFile, a.metricsPush)
+			}
+		}},
+		{name: "metrics file not .prom", args: []string{"--metrics-file", "tend.txt", "pb.yml"}, err: "run: --metrics-file: tend.txt: node_exporter's textfile collector reads only files named *.prom"},
+		{name: "metrics push not a URL", args: []string{"--metrics-push", "gateway:9091", "pb.yml"}, err: `run: --metrics-push: "gateway:9091" is not an http(s) URL`},
 		{name: "no playbook", args: nil, err: "run: want exactly one PLAYBOOK, got 0 (see tend run --help)"},
 		{name: "two playbooks", args: []string{"a.yml", "b.yml"}, err: "run: want exactly one PLAYBOOK, got 2 (see tend run --help)"},
 		{name: "unknown flag", args: []string{"--chek", "pb.yml"}, err: "run: unknown flag: --chek (see tend run --help)"},

@@ -138,7 +138,7 @@ var playKeys = []string{
 	"name", "hosts", "vars", "defaults", "tasks", "handlers", "verify", "serial",
 	"roles", "vars_files",
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
-	"secret_vars",
+	"secret_vars", "metrics",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
@@ -194,6 +194,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 			varsFiles = v
 		case "serial":
 			play.Serial = p.serial(v)
+		case "metrics":
+			play.Metrics = p.metrics(v, k.Value)
 		case "max_fail_percentage":
 			play.MaxFailPercentage = p.percentage(v, k.Value)
 		case "any_errors_fatal":

@@ -66,6 +66,9 @@ type Play struct {
 	// extension): wherever a variable of that name comes from (inventory,
 	// vars, -e), its value is replaced by ******** in every event.
 	SecretVars []string
+	// Metrics are values the play exposes on each host that finished it
+	// (ok or changed), evaluated after its verification.
+	Metrics []Metric
 }
 
 // Task is one step: exactly one module with its arguments, plus controls.
@@ -117,6 +120,9 @@ type Task struct {
 	BecomeUser string
 	// NoLog hides the task's arguments and output from every view.
 	NoLog bool
+	// Metrics are values the task exposes on each host after it runs
+	// (--metrics-file, --metrics-push).
+	Metrics []Metric
 	// Loop, when set, runs the task once per item (loop: or with_*).
 	Loop *Loop
 	// IncludeVars, set for an include_vars task (Module "include_vars"),
