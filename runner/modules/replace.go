@@ -120,20 +120,12 @@ func newReplace(a Args) (Module, error) {
 
 // Check reads the file and plans the edit (a diff).
 func (m *replaceModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
-	e, err := m.plan(ctx, conn)
-	if err != nil {
-		return plan.Change{}, err
-	}
-	return e.change(), nil
+	return checkEdit(ctx, conn, m.plan)
 }
 
 // Apply writes what Check planned, or refuses a file that changed since.
 func (m *replaceModule) Apply(ctx context.Context, conn transport.Conn, planned plan.Change) (plan.Change, error) {
-	e, err := replanned(ctx, conn, planned, m.path, m.plan)
-	if err != nil {
-		return plan.Change{}, err
-	}
-	return applyFileEdit(ctx, conn, e, m.opts)
+	return applyEdit(ctx, conn, planned, m.path, m.opts, m.plan)
 }
 
 func (m *replaceModule) plan(ctx context.Context, conn transport.Conn) (*fileEdit, error) {

@@ -225,3 +225,25 @@ func fileLines(b []byte) [][]byte {
 // chomp drops one trailing '\n': Python's `$` (without MULTILINE) also
 // matches before a final newline, Go's only at the very end.
 func chomp(b []byte) []byte { return bytes.TrimSuffix(b, []byte{'\n'}) }
+
+// checkEdit is Check of every text-editing module (lineinfile,
+// blockinfile, replace): the edit the module plans on the file as read
+// now, as a change with its diff.
+func checkEdit(ctx context.Context, conn transport.Conn, planEdit func(context.Context, transport.Conn) (*fileEdit, error)) (plan.Change, error) {
+	e, err := planEdit(ctx, conn)
+	if err != nil {
+		return plan.Change{}, err
+	}
+	return e.change(), nil
+}
+
+// applyEdit is Apply of every text-editing module: it writes what Check
+// planned for path, or refuses a file that changed since.
+func applyEdit(ctx context.Context, conn transport.Conn, planned plan.Change, path string, o writeOpts,
+	planEdit func(context.Context, transport.Conn) (*fileEdit, error)) (plan.Change, error) {
+	e, err := replanned(ctx, conn, planned, path, planEdit)
+	if err != nil {
+		return plan.Change{}, err
+	}
+	return applyFileEdit(ctx, conn, e, o)
+}
