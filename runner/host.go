@@ -192,7 +192,11 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 			hp.stop(t.DisplayName(), "interrupted")
 			return false
 		}
-		if !hp.runTask(ctx, t, phase) {
+		run := hp.runTask
+		if t.RunOnce {
+			run = hp.runOnce // runonce.go
+		}
+		if !run(ctx, t, phase) {
 			return false
 		}
 	}

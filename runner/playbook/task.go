@@ -16,6 +16,7 @@ var taskKeys = []string{
 	"check_mode", "ignore_errors", "timeout", "vars", "listen", "tags",
 	"retries", "until", "delay", "become", "become_user", "no_log",
 	"loop", "loop_control", "args", "become_method", "metrics",
+	"delegate_to", "run_once",
 }
 
 var taskKeySet = func() map[string]bool {
@@ -28,8 +29,7 @@ var taskKeySet = func() map[string]bool {
 
 // unsupportedTaskKeys are Ansible task keywords tend deliberately lacks.
 var unsupportedTaskKeys = map[string]bool{
-	"delegate_to": true, "delegate_facts": true,
-	"local_action": true, "action": true, "run_once": true, "environment": true,
+	"delegate_facts": true, "local_action": true, "action": true, "environment": true,
 	"rescue": true, "always": true, // only beside block:, which makes a block
 	"async": true, "poll": true, "throttle": true, "any_errors_fatal": true,
 	"debugger": true, "diff": true, "ignore_unreachable": true,
@@ -241,6 +241,13 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 		p.loopControl(t, v, field)
 	case "metrics":
 		t.Metrics = p.metrics(v, field)
+	case "delegate_to":
+		t.DelegateTo = p.str(v, field)
+		if strings.TrimSpace(t.DelegateTo) == "" {
+			p.Errorf(v, field, "must name a host, not %s", yamlnode.Describe(v))
+		}
+	case "run_once":
+		t.RunOnce = p.boolean(v, field)
 	case "become_method":
 		if m := p.str(v, field); m != "sudo" {
 			p.Errorf(v, field, "become_method %q is not supported by tend: only sudo", m)
