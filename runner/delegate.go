@@ -72,7 +72,8 @@ func (hp *hostPlay) delegate(ctx context.Context, t *playbook.Task, vars map[str
 	if err != nil {
 		return nil, fmt.Errorf("delegate_to %s: %w", name, err)
 	}
-	return &delegation{name: name, conn: conn, local: h == nil}, nil
+	local := localNames[name] && (h == nil || h.Connection() == "local") // the controller itself
+	return &delegation{name: name, conn: conn, local: local}, nil
 }
 
 // inventoryHost finds an inventory host by name (nil if none).
