@@ -29,7 +29,7 @@ var taskKeySet = func() map[string]bool {
 
 // unsupportedTaskKeys are Ansible task keywords tend deliberately lacks.
 var unsupportedTaskKeys = map[string]bool{
-	"delegate_facts": true, "local_action": true, "action": true, "environment": true,
+	"delegate_facts": true, "environment": true,
 	"rescue": true, "always": true, // only beside block:, which makes a block
 	"async": true, "poll": true, "throttle": true, "any_errors_fatal": true,
 	"debugger": true, "diff": true, "ignore_unreachable": true,
@@ -120,6 +120,20 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 			t.KeyPos[k.Value] = yamlnode.PosOf(p.File(), v)
 			p.keyword(t, k, v, field, handler)
 			continue
+		}
+		if k.Value == "action" || k.Value == "local_action" { // action.go
+			key, args, ok := p.action(k, v, field)
+			if !ok {
+				badModule = true
+				continue
+			}
+			if k.Value == "local_action" {
+				if hasKey(n, "delegate_to") {
+					p.Errorf(k, field, "local_action runs on localhost: it cannot also have delegate_to")
+				}
+				t.DelegateTo, t.KeyPos["delegate_to"] = "localhost", yamlnode.PosOf(p.File(), k)
+			}
+			k, v = key, args
 		}
 		if unsupportedTaskKeys[k.Value] {
 			p.Errorf(k, field, "task keyword is not supported by tend")
