@@ -6,7 +6,9 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"tend/internal/memhost"
 	"tend/inventory"
@@ -201,5 +203,44 @@ func TestDelegatedLocalBecome(t *testing.T) {
 				t.Errorf("whoami: %q %q, %v; want %s", res.Stdout, res.Stderr, err, tc.want)
 			}
 		})
+	}
+}
+
+// TestEngineThrottle: with throttle: 2, at most two hosts run the task at
+// once. Each command waits (a bounded while) for a third to join it:
+// without the bound, four hosts would reach three at once.
+func TestEngineThrottle(t *testing.T) {
+	var mu sync.Mutex
+	cond := sync.NewCond(&mu)
+	inflight, most := 0, 0
+	f := newFleet("h1", "h2", "h3", "h4")
+	f.handle(memhost.Argv("work"), func(context.Context, *memhost.Host, transport.Command) (transport.Result, error) {
+		mu.Lock()
+		inflight++
+		most = max(most, inflight)
+		cond.Broadcast()
+		deadline := time.AfterFunc(300*time.Millisecond, func() { mu.Lock(); cond.Broadcast(); mu.Unlock() })
+		start := time.Now()
+		for inflight < 3 && time.Since(start) < 300*time.Millisecond {
+			cond.Wait()
+		}
+		deadline.Stop()
+		inflight--
+		mu.Unlock()
+		return memhost.OK("done\n"), nil
+	})
+	sum, _ := runOn(t, f, `- hosts: all
+  gather_facts: false
+  tasks:
+    - command: work
+      throttle: 2
+`, Options{Forks: 4})
+	if most > 2 {
+		t.Errorf("%d hosts ran the task at once, want at most 2", most)
+	}
+	for _, h := range sum.Hosts {
+		if h.Changed != 1 {
+			t.Errorf("%s: %+v", h.Host, h)
+		}
 	}
 }

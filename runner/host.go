@@ -196,6 +196,12 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 		if t.RunOnce {
 			run = hp.runOnce // runonce.go
 		}
+		if t.Throttle > 0 {
+			inner := run
+			run = func(ctx context.Context, t *playbook.Task, phase Phase) bool {
+				return hp.runThrottled(ctx, t, phase, inner) // throttle.go
+			}
+		}
 		if !run(ctx, t, phase) {
 			return false
 		}

@@ -227,6 +227,8 @@ type run struct {
 
 	// delegated holds the delegate_to connections (delegate.go).
 	delegated delegates
+	// throttled holds the slots of tasks with throttle: (throttle.go).
+	throttled throttles
 }
 
 // state returns the per-host state, created on first use.

@@ -44,6 +44,7 @@ func TestParseErrors(t *testing.T) {
 		{"unsupported fqcn", "- hosts: a\n  tasks:\n    - ansible.builtin.copy: {}\n", []string{`pb.yml:3:7: tasks[0].ansible.builtin.copy: module "ansible.builtin.copy" is not supported by tend`}},
 		{"unsupported task keyword", "- hosts: a\n  tasks:\n    - command: x\n      delegate_facts: true\n", []string{"pb.yml:4:7: tasks[0].delegate_facts: task keyword is not supported"}},
 		{"delegate_to empty", "- hosts: a\n  tasks:\n    - command: x\n      delegate_to: ''\n", []string{"pb.yml:4:20: tasks[0].delegate_to: must name a host"}},
+		{"throttle negative", "- hosts: a\n  tasks:\n    - command: x\n      throttle: -1\n", []string{"pb.yml:4:17: tasks[0].throttle: must not be negative"}},
 		{"run_once not a boolean", "- hosts: a\n  tasks:\n    - command: x\n      run_once: often\n", []string{"pb.yml:4:17: tasks[0].run_once:"}},
 		{"with_subelements", "- hosts: a\n  tasks:\n    - command: x\n      with_subelements: [1]\n", []string{"pb.yml:4:7: tasks[0].with_subelements: with_subelements is not supported by tend; use loop: with a filter"}},
 		{"two modules", "- hosts: a\n  tasks:\n    - command: x\n      shell: y\n", []string{`pb.yml:4:7: tasks[0].shell: a task runs exactly one module; found "command" (line 3) and "shell" (line 4)`}},

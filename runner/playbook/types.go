@@ -130,6 +130,8 @@ type Task struct {
 	// RunOnce runs the task on the first host of the batch only; every
 	// host of the batch gets its result.
 	RunOnce bool
+	// Throttle, when positive, bounds how many hosts run the task at once.
+	Throttle int
 	// Loop, when set, runs the task once per item (loop: or with_*).
 	Loop *Loop
 	// IncludeVars, set for an include_vars task (Module "include_vars"),
