@@ -244,3 +244,30 @@ func TestEngineThrottle(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineIgnoreUnreachable: a host lost during a task with
+// ignore_unreachable goes on, registers unreachable: true and counts
+// ignored, as ansible-playbook 2.14; without it the host is unreachable.
+func TestEngineIgnoreUnreachable(t *testing.T) {
+	for _, ignore := range []bool{true, false} {
+		f := newFleet("h1")
+		f.handle(memhost.Argv("gone"), func(_ context.Context, h *memhost.Host, _ transport.Command) (transport.Result, error) {
+			return transport.Result{}, h.Unreachable("connection reset")
+		})
+		f.handle(memhost.Argv("echo"), echoes)
+		src := "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: gone\n      register: r\n"
+		if ignore {
+			src += "      ignore_unreachable: true\n"
+		}
+		src += "    - command: \"echo {{ 'yes' if r.unreachable else 'no' }}\"\n"
+		sum, _ := runOn(t, f, src, Options{})
+		h := sum.Hosts[0]
+		ran := echoed(f.hosts["h1"])
+		if ignore && (h.Ignored != 1 || h.Unreachable != 0 || h.Changed != 1 || !slices.Equal(ran, []string{"echo yes"})) {
+			t.Errorf("ignore_unreachable: recap %+v, ran %q; want ignored=1, the next task run with r.unreachable", h, ran)
+		}
+		if !ignore && (h.Unreachable != 1 || len(ran) != 0) {
+			t.Errorf("without ignore_unreachable: recap %+v, ran %q; want unreachable, nothing after", h, ran)
+		}
+	}
+}

@@ -284,7 +284,11 @@ func (hp *hostPlay) report(res TaskResult) {
 	case StatusSkipped:
 		rc.Skipped++
 	case StatusUnreachable:
-		rc.Unreachable++
+		if res.Ignored { // ignore_unreachable
+			rc.Ignored++
+		} else {
+			rc.Unreachable++
+		}
 	}
 	hp.r.obs.TaskDone(res)
 }

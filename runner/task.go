@@ -39,6 +39,12 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 	}
 	switch outcome {
 	case outcomeUnreachable:
+		if t.IgnoreUnreachable { // as Ansible: counted ignored, the host goes on
+			hp.register(t, map[string]any{"unreachable": true, "changed": false, "msg": res.Error})
+			res.Ignored = true
+			hp.report(res)
+			return true
+		}
 		hp.unreachable(res.Task, fmt.Errorf("%s", res.Error))
 		return false
 	case outcomeFailed:

@@ -96,6 +96,8 @@ func (h *Human) TaskDone(e runner.TaskResult) {
 // just "unreachable".
 func resultLabel(e runner.TaskResult) string {
 	switch {
+	case e.Ignored && e.Status == runner.StatusUnreachable:
+		return "unreachable (ignored)" // ignore_unreachable
 	case e.Ignored:
 		return "failed (ignored)"
 	case e.Rescued:

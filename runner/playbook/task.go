@@ -16,7 +16,7 @@ var taskKeys = []string{
 	"check_mode", "ignore_errors", "timeout", "vars", "listen", "tags",
 	"retries", "until", "delay", "become", "become_user", "no_log",
 	"loop", "loop_control", "args", "become_method", "metrics",
-	"delegate_to", "run_once", "throttle",
+	"delegate_to", "run_once", "throttle", "ignore_unreachable",
 }
 
 var taskKeySet = func() map[string]bool {
@@ -32,7 +32,7 @@ var unsupportedTaskKeys = map[string]bool{
 	"delegate_facts": true, "environment": true,
 	"rescue": true, "always": true, // only beside block:, which makes a block
 	"async": true, "poll": true, "any_errors_fatal": true,
-	"debugger": true, "diff": true, "ignore_unreachable": true,
+	"debugger": true, "diff": true,
 	"become_flags": true, "remote_user": true, "connection": true, "port": true,
 	"module_defaults": true, "collections": true, "vars_files": true,
 	"import_playbook": true,
@@ -262,6 +262,8 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 		}
 	case "run_once":
 		t.RunOnce = p.boolean(v, field)
+	case "ignore_unreachable":
+		t.IgnoreUnreachable = p.boolean(v, field)
 	case "throttle":
 		if i, ok := p.Int(v, field, 32); ok {
 			if i < 0 {

@@ -130,6 +130,10 @@ type Task struct {
 	// RunOnce runs the task on the first host of the batch only; every
 	// host of the batch gets its result.
 	RunOnce bool
+	// IgnoreUnreachable lets the host go on when it cannot be reached
+	// during the task: the result registers unreachable: true and counts
+	// as ignored.
+	IgnoreUnreachable bool
 	// Throttle, when positive, bounds how many hosts run the task at once.
 	Throttle int
 	// Loop, when set, runs the task once per item (loop: or with_*).
