@@ -271,3 +271,33 @@ func TestEngineIgnoreUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineBlockRunOnce: a block's run_once makes each task inside run
+// once (every host goes through the block), not the block as a whole.
+func TestEngineBlockRunOnce(t *testing.T) {
+	f := newFleet("h1", "h2", "h3")
+	f.handle(memhost.Argv("echo"), echoes)
+	sum, _ := runOn(t, f, `- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - command: echo one
+        - command: echo two
+          run_once: false
+      run_once: true
+`, Options{})
+	ones, twos := 0, 0
+	for _, h := range f.hosts {
+		for _, c := range echoed(h) {
+			switch c {
+			case "echo one":
+				ones++
+			case "echo two":
+				twos++
+			}
+		}
+	}
+	if ones != 1 || twos != 3 {
+		t.Errorf("echo one ran %d times, echo two %d; want 1 and 3 (%+v)", ones, twos, sum.Hosts)
+	}
+}

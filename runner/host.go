@@ -193,10 +193,12 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 			return false
 		}
 		run := hp.runTask
-		if t.RunOnce {
+		// A block's run_once and throttle reach each task inside it (the
+		// parser gave them), not the block as a whole.
+		if t.RunOnce && t.Block == nil {
 			run = hp.runOnce // runonce.go
 		}
-		if t.Throttle > 0 {
+		if t.Throttle > 0 && t.Block == nil {
 			inner := run
 			run = func(ctx context.Context, t *playbook.Task, phase Phase) bool {
 				return hp.runThrottled(ctx, t, phase, inner) // throttle.go

@@ -53,3 +53,26 @@ func hasKey(n *yaml.Node, name string) bool {
 	}
 	return false
 }
+
+// inheritDelegation gives task t the delegation keywords of block b that
+// t does not set itself (delegate_to, run_once, throttle,
+// ignore_unreachable), as Ansible's inheritance does.
+func inheritDelegation(b, t *Task) {
+	for _, key := range []string{"delegate_to", "run_once", "throttle", "ignore_unreachable"} {
+		pos, given := b.KeyPos[key]
+		if _, own := t.KeyPos[key]; !given || own {
+			continue
+		}
+		t.KeyPos[key] = pos // an outer block's must not override it
+		switch key {
+		case "delegate_to":
+			t.DelegateTo = b.DelegateTo
+		case "run_once":
+			t.RunOnce = b.RunOnce
+		case "throttle":
+			t.Throttle = b.Throttle
+		case "ignore_unreachable":
+			t.IgnoreUnreachable = b.IgnoreUnreachable
+		}
+	}
+}

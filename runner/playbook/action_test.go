@@ -50,3 +50,31 @@ func TestParseActionKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestParseBlockDelegation: a block's delegate_to, run_once, throttle and
+// ignore_unreachable reach the tasks inside that do not set their own.
+func TestParseBlockDelegation(t *testing.T) {
+	pb, err := Parse("pb.yml", []byte(`- hosts: a
+  tasks:
+    - block:
+        - command: one
+        - command: two
+          delegate_to: other
+          throttle: 3
+      delegate_to: localhost
+      run_once: true
+      throttle: 1
+      ignore_unreachable: true
+`), ParseOptions{Modules: []string{"command"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := pb.Plays[0].Tasks[0].Block.Tasks
+	one, two := in[0], in[1]
+	if one.DelegateTo != "localhost" || !one.RunOnce || one.Throttle != 1 || !one.IgnoreUnreachable {
+		t.Errorf("first task %q %v %d %v, want the block's", one.DelegateTo, one.RunOnce, one.Throttle, one.IgnoreUnreachable)
+	}
+	if two.DelegateTo != "other" || two.Throttle != 3 || !two.RunOnce {
+		t.Errorf("second task %q %d %v, want its own delegate and throttle, the block's run_once", two.DelegateTo, two.Throttle, two.RunOnce)
+	}
+}
