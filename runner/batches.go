@@ -131,6 +131,9 @@ type batch struct {
 	active  int // hosts still able to arrive at the barrier
 	arrived int
 	gen     int
+
+	// once holds the batch's run_once tasks (runonce.go).
+	once onceTable
 }
 
 func newBatch(p *playbook.Play, index, batches, size int) *batch {

@@ -40,6 +40,16 @@ var becomePasswordVars = []string{"ansible_become_password", "ansible_become_pas
 // ansible_become_user, the task's become / become_user, the play's, the
 // command line (-b, --become-user), and root as the default user.
 func (hp *hostPlay) taskConn(t *playbook.Task, vars map[string]any) (transport.Conn, error) {
+	return hp.delegatedConn(t, vars, nil)
+}
+
+// delegatedConn is taskConn for a task delegated to d (nil: not
+// delegated): d's connection, through sudo when become applies there.
+func (hp *hostPlay) delegatedConn(t *playbook.Task, vars map[string]any, d *delegation) (transport.Conn, error) {
+	base, where := hp.s.conn, ""
+	if d != nil {
+		base, where = d.conn, d.name
+	}
 	o := hp.r.opts.Become
 	on, user := o.Become, o.User
 	if p := hp.play; p != nil {
@@ -65,8 +75,11 @@ func (hp *hostPlay) taskConn(t *playbook.Task, vars map[string]any) (transport.C
 		}
 		on = b
 	}
+	if decided, asked := delegatedBecome(t, d); decided {
+		on = asked
+	}
 	if !on {
-		return hp.s.conn, nil
+		return base, nil
 	}
 	if v, ok := vars[varBecomeUser]; ok {
 		s, err := renderVar(v, vars)
@@ -86,12 +99,12 @@ func (hp *hostPlay) taskConn(t *playbook.Task, vars map[string]any) (transport.C
 	if err != nil {
 		return nil, err
 	}
-	key := becomeKey{user: user, password: password}
-	return &becomeGuard{Conn: transport.Become(hp.s.conn, transport.BecomeOptions{User: user, Password: password}), s: hp.s, key: key}, nil
+	key := becomeKey{user: user, password: password, where: where}
+	return &becomeGuard{Conn: transport.Become(base, transport.BecomeOptions{User: user, Password: password}), s: hp.s, key: key}, nil
 }
 
 // becomeKey identifies a become configuration of a host.
-type becomeKey struct{ user, password string }
+type becomeKey struct{ user, password, where string } // where: the delegate, if any
 
 // becomeGuard fails at once, without running sudo, once sudo has rejected
 // the same user and password on the host: a wrong password is tried once

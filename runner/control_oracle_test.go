@@ -168,6 +168,24 @@ var controlPlaybooks = []struct {
             msg: goes on
       ignore_errors: true
 `, false},
+	{"delegate_to, local_action, throttle", `- hosts: all
+  gather_facts: false
+  tasks:
+    - command: echo "{{ inventory_hostname }}"
+      delegate_to: localhost
+      register: r
+    - debug:
+        msg: "{{ r.stdout }}"
+      delegate_to: "{{ ansible_play_hosts[0] }}"
+    - local_action: command echo local
+      changed_when: false
+    - action: command echo throttled
+      throttle: 1
+    - fail:
+        msg: "{{ r.stdout }}"
+      when: r.stdout != inventory_hostname
+      delegate_to: h2
+`, false},
 }
 
 // recapRE reads a host's line of ansible-playbook's PLAY RECAP.

@@ -76,6 +76,9 @@ type TaskResult struct {
 	// Rescued is set on a failure a block's rescue: catches; it counts as
 	// rescued, not failed, as Ansible counts it.
 	Rescued bool `json:"rescued,omitempty"`
+	// Delegate is the host a delegate_to task ran on instead (its
+	// connection, this host's variables); empty when not delegated.
+	Delegate string `json:"delegated_to,omitempty"`
 	// DryRun is true when the change was only planned (check mode), false
 	// when it was made (also under --check for check_mode: false tasks).
 	DryRun   bool          `json:"dry_run,omitempty"`

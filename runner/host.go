@@ -192,7 +192,19 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 			hp.stop(t.DisplayName(), "interrupted")
 			return false
 		}
-		if !hp.runTask(ctx, t, phase) {
+		run := hp.runTask
+		// A block's run_once and throttle reach each task inside it (the
+		// parser gave them), not the block as a whole.
+		if t.RunOnce && t.Block == nil {
+			run = hp.runOnce // runonce.go
+		}
+		if t.Throttle > 0 && t.Block == nil {
+			inner := run
+			run = func(ctx context.Context, t *playbook.Task, phase Phase) bool {
+				return hp.runThrottled(ctx, t, phase, inner) // throttle.go
+			}
+		}
+		if !run(ctx, t, phase) {
 			return false
 		}
 	}
@@ -274,7 +286,11 @@ func (hp *hostPlay) report(res TaskResult) {
 	case StatusSkipped:
 		rc.Skipped++
 	case StatusUnreachable:
-		rc.Unreachable++
+		if res.Ignored { // ignore_unreachable
+			rc.Ignored++
+		} else {
+			rc.Unreachable++
+		}
 	}
 	hp.r.obs.TaskDone(res)
 }

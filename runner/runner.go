@@ -224,6 +224,11 @@ type run struct {
 	order []string
 	inv   *inventory.Inventory
 	magic // facts and what the magic variables need (magic.go)
+
+	// delegated holds the delegate_to connections (delegate.go).
+	delegated delegates
+	// throttled holds the slots of tasks with throttle: (throttle.go).
+	throttled throttles
 }
 
 // state returns the per-host state, created on first use.
@@ -247,6 +252,7 @@ func (r *run) closeAll() {
 			_ = s.conn.Close()
 		}
 	}
+	r.delegated.closeAll()
 	_ = r.opts.Connector.Close() // jump hosts last: the targets' streams run through them
 }
 

@@ -39,6 +39,12 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 	}
 	switch outcome {
 	case outcomeUnreachable:
+		if t.IgnoreUnreachable { // as Ansible: counted ignored, the host goes on
+			hp.register(t, map[string]any{"unreachable": true, "changed": false, "msg": res.Error})
+			res.Ignored = true
+			hp.report(res)
+			return true
+		}
 		hp.unreachable(res.Task, fmt.Errorf("%s", res.Error))
 		return false
 	case outcomeFailed:
@@ -110,7 +116,17 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		ctx, cancel = context.WithTimeout(ctx, t.Timeout)
 		defer cancel()
 	}
-	conn, err := hp.taskConn(t, vars) // through sudo when become applies
+	dlg, err := hp.delegate(ctx, t, vars) // delegate.go
+	if err != nil && transport.IsUnreachable(err) {
+		res.Status, res.Error = StatusUnreachable, err.Error() // as Ansible: this host is unreachable
+		return outcomeUnreachable
+	} else if err != nil {
+		return failWith(err)
+	}
+	if dlg != nil {
+		res.Delegate = dlg.name
+	}
+	conn, err := hp.delegatedConn(t, vars, dlg) // through sudo when become applies
 	if err != nil {
 		return failWith(fmt.Errorf("%s: become: %w", t.Pos, err))
 	}

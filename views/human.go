@@ -96,6 +96,8 @@ func (h *Human) TaskDone(e runner.TaskResult) {
 // just "unreachable".
 func resultLabel(e runner.TaskResult) string {
 	switch {
+	case e.Ignored && e.Status == runner.StatusUnreachable:
+		return "unreachable (ignored)" // ignore_unreachable
 	case e.Ignored:
 		return "failed (ignored)"
 	case e.Rescued:
@@ -111,11 +113,15 @@ func resultLabel(e runner.TaskResult) string {
 }
 
 // phaseName is the task's name, prefixed by its phase outside tasks:,
-// followed by "=> (item=label)" for one item of a loop, as Ansible shows it.
+// then "on HOST (delegated)" for a delegate_to task, followed by
+// "=> (item=label)" for one item of a loop, as Ansible shows it.
 func phaseName(e runner.TaskResult) string {
 	name := e.Task
 	if e.Phase != "" && e.Phase != runner.PhaseTask {
 		name = string(e.Phase) + ": " + e.Task
+	}
+	if e.Delegate != "" {
+		name += " on " + e.Delegate + " (delegated)" // delegate_to: where it ran
 	}
 	if e.Item != "" {
 		name += " => (item=" + e.Item + ")"

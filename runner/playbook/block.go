@@ -14,6 +14,7 @@ import (
 var blockKeys = []string{
 	"name", "when", "become", "become_user", "become_method", "vars", "tags",
 	"ignore_errors", "check_mode", "no_log",
+	"delegate_to", "run_once", "throttle", "ignore_unreachable", // delegate.go
 }
 
 // isBlock reports whether a task mapping is a block.
@@ -120,5 +121,6 @@ func inheritBlock(b *Task, tasks []*Task) {
 		if t.CheckMode == nil {
 			t.CheckMode = b.CheckMode
 		}
+		inheritDelegation(b, t)
 	}
 }

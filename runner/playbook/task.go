@@ -16,6 +16,7 @@ var taskKeys = []string{
 	"check_mode", "ignore_errors", "timeout", "vars", "listen", "tags",
 	"retries", "until", "delay", "become", "become_user", "no_log",
 	"loop", "loop_control", "args", "become_method", "metrics",
+	"delegate_to", "run_once", "throttle", "ignore_unreachable",
 }
 
 var taskKeySet = func() map[string]bool {
@@ -28,11 +29,10 @@ var taskKeySet = func() map[string]bool {
 
 // unsupportedTaskKeys are Ansible task keywords tend deliberately lacks.
 var unsupportedTaskKeys = map[string]bool{
-	"delegate_to": true, "delegate_facts": true,
-	"local_action": true, "action": true, "run_once": true, "environment": true,
+	"delegate_facts": true, "environment": true,
 	"rescue": true, "always": true, // only beside block:, which makes a block
-	"async": true, "poll": true, "throttle": true, "any_errors_fatal": true,
-	"debugger": true, "diff": true, "ignore_unreachable": true,
+	"async": true, "poll": true, "any_errors_fatal": true,
+	"debugger": true, "diff": true,
 	"become_flags": true, "remote_user": true, "connection": true, "port": true,
 	"module_defaults": true, "collections": true, "vars_files": true,
 	"import_playbook": true,
@@ -120,6 +120,20 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 			t.KeyPos[k.Value] = yamlnode.PosOf(p.File(), v)
 			p.keyword(t, k, v, field, handler)
 			continue
+		}
+		if k.Value == "action" || k.Value == "local_action" { // action.go
+			key, args, ok := p.action(k, v, field)
+			if !ok {
+				badModule = true
+				continue
+			}
+			if k.Value == "local_action" {
+				if hasKey(n, "delegate_to") {
+					p.Errorf(k, field, "local_action runs on localhost: it cannot also have delegate_to")
+				}
+				t.DelegateTo, t.KeyPos["delegate_to"] = "localhost", yamlnode.PosOf(p.File(), k)
+			}
+			k, v = key, args
 		}
 		if unsupportedTaskKeys[k.Value] {
 			p.Errorf(k, field, "task keyword is not supported by tend")
@@ -241,6 +255,22 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 		p.loopControl(t, v, field)
 	case "metrics":
 		t.Metrics = p.metrics(v, field)
+	case "delegate_to":
+		t.DelegateTo = p.str(v, field)
+		if strings.TrimSpace(t.DelegateTo) == "" {
+			p.Errorf(v, field, "must name a host, not %s", yamlnode.Describe(v))
+		}
+	case "run_once":
+		t.RunOnce = p.boolean(v, field)
+	case "ignore_unreachable":
+		t.IgnoreUnreachable = p.boolean(v, field)
+	case "throttle":
+		if i, ok := p.Int(v, field, 32); ok {
+			if i < 0 {
+				p.Errorf(v, field, "must not be negative")
+			}
+			t.Throttle = int(i) // 0: no bound, as Ansible's default
+		}
 	case "become_method":
 		if m := p.str(v, field); m != "sudo" {
 			p.Errorf(v, field, "become_method %q is not supported by tend: only sudo", m)

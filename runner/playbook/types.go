@@ -123,6 +123,19 @@ type Task struct {
 	// Metrics are values the task exposes on each host after it runs
 	// (--metrics-file, --metrics-push).
 	Metrics []Metric
+	// DelegateTo, when set, runs the task over another host's connection
+	// (a template: an inventory host, or localhost for this machine) with
+	// the variables of the host it runs for.
+	DelegateTo string
+	// RunOnce runs the task on the first host of the batch only; every
+	// host of the batch gets its result.
+	RunOnce bool
+	// IgnoreUnreachable lets the host go on when it cannot be reached
+	// during the task: the result registers unreachable: true and counts
+	// as ignored.
+	IgnoreUnreachable bool
+	// Throttle, when positive, bounds how many hosts run the task at once.
+	Throttle int
 	// Loop, when set, runs the task once per item (loop: or with_*).
 	Loop *Loop
 	// IncludeVars, set for an include_vars task (Module "include_vars"),
