@@ -102,8 +102,9 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	}
 	mod, err := spec.New(modules.Args{
 		Node: node, File: file,
-		Eval:   func(e string) (any, error) { return template.Eval(e, vars) },
-		Render: func(s string) (any, error) { return template.Render(s, vars) },
+		Eval:       func(e string) (any, error) { return template.Eval(e, vars) },
+		Render:     func(s string) (any, error) { return template.Render(s, vars) },
+		RenderFile: func(name, text string) (string, error) { return template.RenderFile(name, text, vars) },
 	})
 	if err != nil {
 		return failWith(err)

@@ -32,6 +32,9 @@ type Case struct {
 	Backups []string
 	// ExtraVars are passed to both tools as -e KEY=VALUE.
 	ExtraVars []string
+	// Controller holds files written beside the playbook on the
+	// controller, by relative path (templates/app.conf.j2, files/motd).
+	Controller map[string][]byte
 }
 
 // Seed is a file (or symlink) set up before a case runs.
@@ -54,7 +57,9 @@ type Seed struct {
 //	link PATH TARGET         PATH is seeded as a symlink to TARGET
 //	extra-var KEY=VALUE      passed to both tools with -e
 //
-// Its files are "playbook.yml" and the seeds, named by absolute path.
+// Its files are "playbook.yml", the seeds, named by absolute path, and
+// controller files beside the playbook, named by a relative path under
+// templates/ or files/.
 func LoadCase(file string) (Case, error) {
 	a, err := txtar.ParseFile(file)
 	if err != nil {
@@ -70,8 +75,13 @@ func LoadCase(file string) (Case, error) {
 		case path.IsAbs(f.Name):
 			seeds[f.Name] = &Seed{Path: f.Name, Content: f.Data, Mode: 0o644}
 			order = append(order, f.Name)
+		case (strings.HasPrefix(f.Name, "templates/") || strings.HasPrefix(f.Name, "files/")) && !strings.Contains(f.Name, ".."):
+			if c.Controller == nil {
+				c.Controller = map[string][]byte{}
+			}
+			c.Controller[f.Name] = f.Data
 		default:
-			return c, fmt.Errorf("oracle: %s: file %q: want playbook.yml or an absolute path", file, f.Name)
+			return c, fmt.Errorf("oracle: %s: file %q: want playbook.yml, an absolute path, or templates/ or files/", file, f.Name)
 		}
 	}
 	if c.Playbook == "" {

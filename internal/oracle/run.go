@@ -69,6 +69,15 @@ func (l *Lab) Run(t TB, c Case) {
 	if err := os.WriteFile(pb, []byte(c.Playbook), 0o644); err != nil {
 		t.Fatalf("%v", err)
 	}
+	for name, data := range c.Controller {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatalf("%v", err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatalf("%v", err)
+		}
+	}
 	for _, h := range []*lab.Host{l.ansible, l.tend} {
 		if err := seed(h, c.Seeds); err != nil {
 			t.Fatalf("%v", err)

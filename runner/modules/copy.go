@@ -38,6 +38,7 @@ type copyArgs struct {
 }
 
 type copyModule struct {
+	name     string // the module, for messages: copy or template
 	dest     string
 	src      string // the controller file, for messages
 	content  []byte
@@ -55,10 +56,22 @@ func newCopy(a Args) (Module, error) {
 	if err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
 		return nil, err
 	}
+	return buildCopy(a, "copy", args, func(src string) (string, []byte, uint32, error) {
+		return readControllerFile(a.File, src)
+	})
+}
+
+// srcReader finds a controller file src and returns its path, the content
+// to write and its mode.
+type srcReader func(src string) (string, []byte, uint32, error)
+
+// buildCopy checks copy's arguments for the module named (copy, template):
+// the content is given, or src read by readSrc.
+func buildCopy(a Args, name string, args copyArgs, readSrc srcReader) (Module, error) {
 	fail := func(key, format string, v ...any) (Module, error) {
-		return nil, posErr(a.File, argNode(a.Node, key), "copy", format, v...)
+		return nil, posErr(a.File, argNode(a.Node, key), name, format, v...)
 	}
-	m := &copyModule{backup: args.Backup, force: true, attrs: fileAttrs{owner: args.Owner, group: args.Group}}
+	m := &copyModule{name: name, backup: args.Backup, force: true, attrs: fileAttrs{owner: args.Owner, group: args.Group}}
 	if args.Force != nil {
 		m.force = *args.Force
 	}
@@ -70,7 +83,7 @@ func newCopy(a Args) (Module, error) {
 		return fail("dest", "dest is required")
 	}
 	dest := args.Dest
-	if m.dest, err = checkRemotePath(a, "copy", "dest", dest); err != nil {
+	if m.dest, err = checkRemotePath(a, name, "dest", dest); err != nil {
 		return nil, err
 	}
 	switch {
@@ -86,7 +99,7 @@ func newCopy(a Args) (Module, error) {
 	default:
 		m.src = args.Src
 		if !templated(args.Src) {
-			p, data, mode, err := readControllerFile(a.File, args.Src)
+			p, data, mode, err := readSrc(args.Src)
 			if err != nil {
 				return fail("src", "%v", err)
 			}
@@ -102,7 +115,7 @@ func newCopy(a Args) (Module, error) {
 	if args.Mode == "preserve" && args.Content != nil {
 		return fail("mode", "mode: preserve needs src")
 	}
-	if m.attrs.mode, err = modeArg(a, "copy", args.Mode); err != nil {
+	if m.attrs.mode, err = modeArg(a, name, args.Mode); err != nil {
 		return nil, err
 	}
 	if args.Validate != "" {
@@ -121,12 +134,15 @@ func newCopy(a Args) (Module, error) {
 // readControllerFile finds src as Ansible does for a playbook: in files/
 // beside the playbook, then beside it (an absolute src as is).
 func readControllerFile(playbook, src string) (string, []byte, uint32, error) {
-	var tries []string
+	dir := filepath.Dir(playbook)
+	return readFirstFile(src, []string{filepath.Join(dir, "files", src), filepath.Join(dir, src)})
+}
+
+// readFirstFile reads the first of tries that exists (an absolute src is
+// read as is): its path, content and permission bits.
+func readFirstFile(src string, tries []string) (string, []byte, uint32, error) {
 	if filepath.IsAbs(src) {
 		tries = []string{src}
-	} else {
-		dir := filepath.Dir(playbook)
-		tries = []string{filepath.Join(dir, "files", src), filepath.Join(dir, src)}
 	}
 	for _, p := range tries {
 		fi, err := os.Stat(p)
@@ -167,7 +183,7 @@ type copyState struct {
 func (m *copyModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
 	st, err := m.inspect(ctx, conn)
 	if err != nil {
-		return plan.Change{}, fmt.Errorf("copy: %s: %w", m.dest, err)
+		return plan.Change{}, fmt.Errorf("%s: %s: %w", m.name, m.dest, err)
 	}
 	c := m.change(st)
 	c.Private = st

@@ -41,7 +41,7 @@ func (m *copyModule) Apply(ctx context.Context, conn transport.Conn, planned pla
 	if st == nil {
 		var err error
 		if st, err = m.inspect(ctx, conn); err != nil {
-			return plan.Change{}, fmt.Errorf("copy: %s: %w", m.dest, err)
+			return plan.Change{}, fmt.Errorf("%s: %s: %w", m.name, m.dest, err)
 		}
 		if len(planned.Files) > 0 && planned.Files[0].BeforeSHA256 != "" && planned.Files[0].BeforeSHA256 != st.sha {
 			return plan.Change{}, &transport.StaleError{Path: st.dest, Want: planned.Files[0].BeforeSHA256, Got: st.sha}
@@ -52,7 +52,7 @@ func (m *copyModule) Apply(ctx context.Context, conn transport.Conn, planned pla
 		return c, nil
 	}
 	failed := func(format string, v ...any) (plan.Change, error) {
-		c.Failed, c.Msg = true, fmt.Sprintf("copy: %s: ", st.dest)+fmt.Sprintf(format, v...)
+		c.Failed, c.Msg = true, fmt.Sprintf("%s: %s: ", m.name, st.dest)+fmt.Sprintf(format, v...)
 		return c, nil
 	}
 	if st.write {
@@ -60,7 +60,7 @@ func (m *copyModule) Apply(ctx context.Context, conn transport.Conn, planned pla
 			argv := append([]string{"/bin/sh", "-c", copyValidateScript, "sh"}, m.validate...)
 			res, err := conn.Run(ctx, transport.Command{Argv: argv, Stdin: m.content, OwnSession: true})
 			if err != nil {
-				return plan.Change{}, fmt.Errorf("copy: %s: validate: %w", st.dest, err)
+				return plan.Change{}, fmt.Errorf("%s: %s: validate: %w", m.name, st.dest, err)
 			}
 			if res.ExitCode != 0 {
 				return failed("validate %s failed (exit %d), file left unchanged: %s",
@@ -74,7 +74,7 @@ func (m *copyModule) Apply(ctx context.Context, conn transport.Conn, planned pla
 			if errors.As(err, &fe) {
 				return failed("%v", err)
 			}
-			return plan.Change{}, fmt.Errorf("copy: %w", err)
+			return plan.Change{}, fmt.Errorf("%s: %w", m.name, err)
 		}
 		c.Files[0].Backup, c.Files[0].InPlace = res.BackupPath, res.InPlace
 		c.Data["backup_file"] = res.BackupPath

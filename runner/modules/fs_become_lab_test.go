@@ -13,7 +13,7 @@ import (
 
 // TestLabFileModulesBecome: file, copy, stat and find through sudo (a
 // password-asking sudoer on a real sshd host) reach what only root may:
-// a root-only directory is listed, written and re-checked.
+// a root-only directory is listed, written (copy, template) and re-checked.
 func TestLabFileModulesBecome(t *testing.T) {
 	l := lab.New(t, 1, lab.WithOverlayEtc())
 	h := l.Hosts[0]
@@ -45,5 +45,15 @@ func TestLabFileModulesBecome(t *testing.T) {
 	c2, err := newFindT(t, "paths: "+d).Check(context.Background(), fl.conn)
 	if err != nil || c2.Data["matched"] != 1 {
 		t.Errorf("find under sudo: %v %+v", err, c2.Data)
+	}
+	pb := filepath.Join(t.TempDir(), "site.yml")
+	mustWrite(t, filepath.Join(filepath.Dir(pb), "templates", "t.j2"), "v={{ v }}\n", 0o644)
+	tm, err := newTemplateT(pb, "src: t.j2\ndest: "+filepath.Join(d, "t.conf")+"\nmode: \"0600\"", map[string]any{"v": 1}, t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl.converge(t, tm, d)
+	if readT(t, filepath.Join(d, "t.conf")) != "v=1\n" {
+		t.Errorf("template under sudo: %q", readT(t, filepath.Join(d, "t.conf")))
 	}
 }

@@ -62,6 +62,10 @@ type Args struct {
 	// for modules whose Spec has RendersOwnArgs: they receive Node
 	// unrendered and decide how values enter (shell quotes them).
 	Render func(template string) (any, error)
+	// RenderFile renders the text of a template file (named for errors)
+	// over the host's variables into text (template's src). It is nil
+	// when a playbook is validated, before any host.
+	RenderFile func(name, text string) (string, error)
 }
 
 // Spec describes a module to the runner.

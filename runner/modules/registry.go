@@ -23,6 +23,7 @@ func builtin() map[string]Spec {
 		"stat":            statSpec,
 		"find":            findSpec,
 		"copy":            copySpec,
+		"template":        templateSpec,
 		"setup":           setupSpec,
 		"debug":           debugSpec,
 		"set_fact":        setFactSpec,

@@ -122,7 +122,7 @@ func treeVars(nodes []node, bound, seen map[string]bool, out *[]string) {
 				inner[t] = true
 			}
 			if n.cond != "" {
-				treeVars([]node{outNode{n.cond}}, inner, seen, out)
+				treeVars([]node{outNode{expr: n.cond}}, inner, seen, out)
 			}
 			treeVars(n.body, inner, seen, out)
 			treeVars(n.els, bound, seen, out)

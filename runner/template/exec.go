@@ -28,7 +28,7 @@ func (x *executor) run(nodes []node) error {
 		case outNode:
 			v, err := Eval(n.expr, x.scope)
 			if err != nil {
-				return err
+				return atLine(n.line, err)
 			}
 			x.b.WriteString(format(v))
 			x.outputs++
@@ -44,10 +44,10 @@ func (x *executor) run(nodes []node) error {
 		case *setNode:
 			v, err := Eval(n.expr, x.scope)
 			if err != nil {
-				return err
+				return atLine(n.line, err)
 			}
 			if err := x.assign(n.targets, v); err != nil {
-				return fmt.Errorf("{%% set %%}: %w", err)
+				return atLine(n.line, fmt.Errorf("{%% set %%}: %w", err))
 			}
 		}
 	}
@@ -58,7 +58,7 @@ func (x *executor) runIf(n *ifNode) error {
 	for i, c := range n.conds {
 		v, err := Eval(c, x.scope)
 		if err != nil {
-			return err
+			return atLine(n.lines[i], err)
 		}
 		if truthy(v) {
 			return x.run(n.bodies[i])
@@ -93,6 +93,11 @@ func (x *executor) assign(names []string, v any) error {
 }
 
 func (x *executor) runFor(n *forNode) error {
+	err := x.loop(n)
+	return atLine(n.line, err)
+}
+
+func (x *executor) loop(n *forNode) error {
 	seq, err := Eval(n.iter, x.scope)
 	if err != nil {
 		return err

@@ -12,9 +12,13 @@ import (
 // before any host is contacted.
 type (
 	textNode string
-	outNode  struct{ expr string }
-	ifNode   struct {
+	outNode  struct {
+		expr string
+		line int
+	}
+	ifNode struct {
 		conds  []string
+		lines  []int // of each if/elif tag
 		bodies [][]node
 		els    []node
 	}
@@ -22,10 +26,12 @@ type (
 		targets    []string
 		iter, cond string
 		body, els  []node
+		line       int
 	}
 	setNode struct {
 		targets []string
 		expr    string
+		line    int
 	}
 	node any
 )
@@ -53,6 +59,7 @@ func parseTree(s string) ([]node, error) {
 type tag struct {
 	kind byte // 't' text, '{' output, '%' statement
 	text string
+	line int // where the tag opens, from 1
 }
 
 // lexTemplate splits s into text, {{ }} and {% %} pieces, dropping
@@ -62,12 +69,16 @@ type tag struct {
 func lexTemplate(s string) ([]tag, error) {
 	var tags []tag
 	trimNext := false
+	orig, seen, line := s, 0, 1
 	for s != "" {
 		i := nextOpen(s)
 		if i < 0 {
 			tags = appendText(tags, s, trimNext)
 			break
 		}
+		pos := len(orig) - len(s) + i
+		line += strings.Count(orig[seen:pos], "\n")
+		seen = pos
 		text, kind := s[:i], s[i+1]
 		body := s[i+2:]
 		if strings.HasPrefix(body, "-") {
@@ -86,7 +97,7 @@ func lexTemplate(s string) ([]tag, error) {
 			end = strings.Index(body, "#}")
 		}
 		if end < 0 {
-			return nil, fmt.Errorf("unterminated %s in %q", s[i:i+2], shorten(s[i:]))
+			return nil, atLine(line, fmt.Errorf("unterminated %s in %q", s[i:i+2], shorten(s[i:])))
 		}
 		inner, rest := body[:end], body[end+2:]
 		if strings.HasSuffix(inner, "-") {
@@ -99,9 +110,9 @@ func lexTemplate(s string) ([]tag, error) {
 		switch kind {
 		case '{':
 			if inner == "" {
-				return nil, fmt.Errorf("empty {{ }} in %q", shorten(s))
+				return nil, atLine(line, fmt.Errorf("empty {{ }} in %q", shorten(s)))
 			}
-			tags = append(tags, tag{'{', inner})
+			tags = append(tags, tag{'{', inner, line})
 		case '%':
 			if inner == "raw" {
 				j := strings.Index(rest, "{%")
@@ -114,13 +125,13 @@ func lexTemplate(s string) ([]tag, error) {
 					j += 2 + k
 				}
 				if j < 0 {
-					return nil, fmt.Errorf("{%% raw %%} without {%% endraw %%}")
+					return nil, atLine(line, fmt.Errorf("{%% raw %%} without {%% endraw %%}"))
 				}
-				tags = append(tags, tag{'t', rest[:j]})
+				tags = append(tags, tag{'t', rest[:j], 0})
 				s = rest[j+strings.Index(rest[j:], "%}")+2:]
 				continue
 			}
-			tags = append(tags, tag{'%', inner})
+			tags = append(tags, tag{'%', inner, line})
 		}
 		s = rest
 	}
@@ -158,7 +169,7 @@ func appendText(tags []tag, text string, trimLeft bool) []tag {
 	if text == "" {
 		return tags
 	}
-	return append(tags, tag{'t', text})
+	return append(tags, tag{'t', text, 0})
 }
 
 func shorten(s string) string {
@@ -180,7 +191,7 @@ func buildTree(s string) ([]node, error) {
 		return nil, err
 	}
 	if end != "" {
-		return nil, fmt.Errorf("{%% %s %%} without its opening statement", end)
+		return nil, atLine(p.tags[p.i-1].line, fmt.Errorf("{%% %s %%} without its opening statement", end))
 	}
 	return nodes, nil
 }
@@ -210,38 +221,33 @@ func (p *treeParser) block() ([]node, string, error) {
 			nodes = append(nodes, textNode(t.text))
 		case '{':
 			if err := compileExpr(t.text); err != nil {
-				return nil, "", err
+				return nil, "", atLine(t.line, err)
 			}
-			nodes = append(nodes, outNode{t.text})
+			nodes = append(nodes, outNode{t.text, t.line})
 		case '%':
 			word, rest := splitWord(t.text)
+			var n node
+			var err error
 			switch word {
 			case "if":
-				n, err := p.parseIf(rest)
-				if err != nil {
-					return nil, "", err
-				}
-				nodes = append(nodes, n)
+				n, err = p.parseIf(rest, t.line)
 			case "for":
-				n, err := p.parseFor(rest)
-				if err != nil {
-					return nil, "", err
-				}
-				nodes = append(nodes, n)
+				n, err = p.parseFor(rest, t.line)
 			case "set":
-				n, err := parseSet(rest)
-				if err != nil {
-					return nil, "", err
-				}
-				nodes = append(nodes, n)
+				n, err = parseSet(rest, t.line)
 			case "endif", "elif", "else", "endfor":
 				return nodes, t.text, nil
 			default:
 				if what, ok := unsupportedStmts[word]; ok {
-					return nil, "", fmt.Errorf("{%% %s %%}: %s are not supported in tend templates; use {%% if %%}, {%% for %%} and {%% set %%}", word, what)
+					err = fmt.Errorf("{%% %s %%}: %s are not supported in tend templates; use {%% if %%}, {%% for %%} and {%% set %%}", word, what)
+				} else {
+					err = fmt.Errorf("unknown statement {%% %s %%}", word)
 				}
-				return nil, "", fmt.Errorf("unknown statement {%% %s %%}", word)
 			}
+			if err != nil {
+				return nil, "", atLine(t.line, err)
+			}
+			nodes = append(nodes, n)
 		}
 	}
 	return nodes, "", nil
@@ -255,22 +261,23 @@ func splitWord(s string) (string, string) {
 // compileExpr compiles an expression and returns its error.
 func compileExpr(e string) error { return compile(e).err }
 
-func (p *treeParser) parseIf(cond string) (node, error) {
+func (p *treeParser) parseIf(cond string, line int) (node, error) {
 	n := &ifNode{}
 	for {
 		if err := compileExpr(cond); err != nil {
-			return nil, err
+			return nil, atLine(line, err)
 		}
 		body, end, err := p.block()
 		if err != nil {
 			return nil, err
 		}
 		n.conds = append(n.conds, cond)
+		n.lines = append(n.lines, line)
 		n.bodies = append(n.bodies, body)
 		word, rest := splitWord(end)
 		switch word {
 		case "elif":
-			cond = rest
+			cond, line = rest, p.tags[p.i-1].line
 			continue
 		case "else":
 			if n.els, end, err = p.block(); err != nil {
@@ -295,12 +302,12 @@ func describeEnd(end string) string {
 }
 
 // parseFor reads `x in xs`, `k, v in m.items()` and `x in xs if cond`.
-func (p *treeParser) parseFor(spec string) (node, error) {
+func (p *treeParser) parseFor(spec string, line int) (node, error) {
 	toks, err := lex(spec)
 	if err != nil {
 		return nil, err
 	}
-	n := &forNode{}
+	n := &forNode{line: line}
 	i := 0
 	for ; i < len(toks); i++ {
 		t := toks[i]
@@ -371,12 +378,12 @@ func topLevelIf(s string) int {
 	return -1
 }
 
-func parseSet(spec string) (node, error) {
+func parseSet(spec string, line int) (node, error) {
 	lhs, rhs, ok := strings.Cut(spec, "=")
 	if !ok || strings.HasPrefix(rhs, "=") {
 		return nil, fmt.Errorf("{%% set %s %%}: expected `name = value` (block set is not supported)", spec)
 	}
-	n := &setNode{expr: strings.TrimSpace(rhs)}
+	n := &setNode{expr: strings.TrimSpace(rhs), line: line}
 	for _, name := range strings.Split(lhs, ",") {
 		name = strings.TrimSpace(name)
 		if name == "" || !isIdentStart(name[0]) || strings.ContainsAny(name, " .[") {
