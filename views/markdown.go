@@ -105,6 +105,9 @@ func writeMarkdownResult(b *strings.Builder, r runner.TaskResult, noted map[stri
 	if r.Reason != "" {
 		fmt.Fprintf(b, " (%s)", mdEscape(r.Reason))
 	}
+	if n := budgetNote(r); n != "" {
+		fmt.Fprintf(b, " (%s)", mdEscape(n))
+	}
 	b.WriteString("\n")
 	if r.Error != "" {
 		fmt.Fprintf(b, "\n  ```\n%s\n  ```\n", indentLines("  ", r.Error))

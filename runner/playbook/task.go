@@ -15,7 +15,7 @@ var taskKeys = []string{
 	"name", "register", "when", "changed_when", "failed_when", "notify",
 	"check_mode", "ignore_errors", "timeout", "vars", "listen", "tags",
 	"retries", "until", "delay", "become", "become_user", "no_log",
-	"loop", "loop_control", "args", "become_method", "metrics",
+	"loop", "loop_control", "args", "become_method", "metrics", "budget",
 }
 
 var taskKeySet = func() map[string]bool {
@@ -241,6 +241,8 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 		p.loopControl(t, v, field)
 	case "metrics":
 		t.Metrics = p.metrics(v, field)
+	case "budget":
+		t.Budget = p.budget(v, field)
 	case "become_method":
 		if m := p.str(v, field); m != "sudo" {
 			p.Errorf(v, field, "become_method %q is not supported by tend: only sudo", m)

@@ -123,6 +123,9 @@ type Task struct {
 	// Metrics are values the task exposes on each host after it runs
 	// (--metrics-file, --metrics-push).
 	Metrics []Metric
+	// Budget, when set, limits how often the task may change a host
+	// across runs (budget.go); nil means unlimited.
+	Budget *Budget
 	// Loop, when set, runs the task once per item (loop: or with_*).
 	Loop *Loop
 	// IncludeVars, set for an include_vars task (Module "include_vars"),
