@@ -108,6 +108,27 @@ func TestEngineBudgetCheckAllows(t *testing.T) {
 	}
 }
 
+// TestEngineBudgetCheckRecordsNothing: a module that plans its change
+// under --check (not "would run") is weighed but not recorded.
+func TestEngineBudgetCheckRecordsNothing(t *testing.T) {
+	const src = `
+- hosts: all
+  tasks:
+    - name: write config
+      memfile: {path: /etc/app.conf, content: "new\n"}
+      budget: {max: 1, per: 1h}
+`
+	f := newFleet("h1")
+	_, rec := runOn(t, f, src, Options{Check: true})
+	r := rec.result(t, "h1", "write config", PhaseTask)
+	if r.Status != StatusChanged || !r.DryRun || r.Budget == nil || r.Budget.Note != "budget: 0 of 1 used in 1h: would allow it" {
+		t.Fatalf("check: %s dry %v budget %+v, want a planned change the budget allows", r.Status, r.DryRun, r.Budget)
+	}
+	if p, _ := budgetRecordOf(t, f.hosts["h1"]); p != "" {
+		t.Errorf("check mode wrote %s", p)
+	}
+}
+
 // TestEngineBudgetFailsClosed: a record tend cannot read stops the task
 // (nothing runs) and is left as it was; so does a bad templated max.
 func TestEngineBudgetFailsClosed(t *testing.T) {
