@@ -24,6 +24,11 @@ const (
 	Duration    = "tend_run_duration_seconds"
 	Hosts       = "tend_run_hosts"
 	HostChanged = "tend_host_changed"
+	// BudgetSpent is 1 for a task whose budget: stopped it on the host.
+	BudgetSpent = "tend_budget_spent"
+	// Relapse is 1 for a budgeted task that changed the host again within
+	// its window: the previous remedy did not hold.
+	Relapse = "tend_relapse"
 )
 
 // Outcomes are the values of tend_run_hosts' outcome label: every one is
@@ -40,6 +45,7 @@ type Recorder struct {
 
 	mu     sync.Mutex
 	values []hostValue
+	budget []budgetValue
 	sum    *runner.Summary
 	end    time.Time
 }
@@ -48,6 +54,12 @@ type Recorder struct {
 type hostValue struct {
 	host string
 	runner.MetricValue
+}
+
+// budgetValue is how a budgeted task stood on one host.
+type budgetValue struct {
+	host, task     string
+	spent, relapse bool
 }
 
 // NewRecorder returns a recorder labelling every metric with playbook
@@ -62,6 +74,11 @@ func NewRecorder(playbook string, now func() time.Time) *Recorder {
 // TaskDone keeps the values the task's metrics: mapping exposed.
 func (r *Recorder) TaskDone(e runner.TaskResult) {
 	r.add(e.Host, e.Metrics)
+	if e.Budget != nil && e.Item == "" {
+		r.mu.Lock()
+		r.budget = append(r.budget, budgetValue{e.Host, e.Task, e.Budget.Spent, e.Budget.Relapse})
+		r.mu.Unlock()
+	}
 }
 
 func (r *Recorder) add(host string, ms []runner.MetricValue) {
@@ -161,8 +178,17 @@ func (r *Recorder) registry(lastSuccess float64, pb prometheus.Labels) (*prometh
 		changed.WithLabelValues(h.Host).Set(v)
 	}
 	reg.MustRegister(hosts, changed)
-	// Budget metrics (tend_budget_spent{playbook,host,task}, issue 13
-	// item 1) belong here, from the budget's own field of the events.
+	if len(r.budget) > 0 {
+		spent := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: BudgetSpent, ConstLabels: pb,
+			Help: "1 when the task's budget: was spent on the host, so it did not run."}, []string{"host", "task"})
+		relapse := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: Relapse, ConstLabels: pb,
+			Help: "1 when the budgeted task changed the host again within its window: the remedy is not holding."}, []string{"host", "task"})
+		for _, b := range r.budget {
+			spent.WithLabelValues(b.host, b.task).Set(b2f(b.spent))
+			relapse.WithLabelValues(b.host, b.task).Set(b2f(b.relapse))
+		}
+		reg.MustRegister(spent, relapse)
+	}
 	return reg, r.register(reg, pb)
 }
 
@@ -202,4 +228,11 @@ func (r *Recorder) register(reg *prometheus.Registry, pb prometheus.Labels) []st
 		vec.With(lv).Set(v.Value)
 	}
 	return warns
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -29,11 +29,14 @@ func okRun(r *Recorder) {
 		// a clashing label set is left out, with a warning
 		{Name: "tend_mq_fds", Labels: map[string]string{"pid": "7"}, Value: 1},
 	}})
+	// a budgeted restart that changed mq1 again within its window
+	r.TaskDone(runner.TaskResult{Host: "mq1", Task: "restart", Status: runner.StatusChanged, Budget: &runner.BudgetUse{Max: 3, Per: "24h", Used: 1, Relapse: true}})
 	r.RunDone(runner.Summary{Duration: 2500 * time.Millisecond, Changed: true,
 		Hosts: []runner.HostRecap{{Host: "mq1", OK: 3, Changed: 1}, {Host: "mq2", OK: 3}}})
 }
 
 func failedRun(r *Recorder) {
+	r.TaskDone(runner.TaskResult{Host: "mq1", Task: "restart", Status: runner.StatusFailed, Budget: &runner.BudgetUse{Max: 3, Per: "24h", Used: 3, Spent: true}})
 	r.RunDone(runner.Summary{Duration: time.Second, Failed: []string{"mq1"}, Unreachable: []string{"mq3"}, Stopped: []string{"mq4"},
 		Hosts: []runner.HostRecap{{Host: "mq1", Failed: 1}, {Host: "mq2", Changed: 2}, {Host: "mq3", Unreachable: 1}, {Host: "mq4", Stopped: true}}})
 }

@@ -98,6 +98,9 @@ type TaskResult struct {
 	// Metrics are the values the task's metrics: mapping exposes on this
 	// host (metrics.go), evaluated after the task ran (not when skipped).
 	Metrics []MetricValue `json:"metrics,omitempty"`
+	// Budget is how a task with budget: stood against it (budget.go):
+	// spent, a relapse, or how much is used.
+	Budget *BudgetUse `json:"budget,omitempty"`
 }
 
 // LoopCounts sums up the items of a loop task on one host.

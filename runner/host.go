@@ -32,6 +32,8 @@ type hostState struct {
 
 	// included holds the variables include_vars tasks gave the host.
 	included map[string]any
+	// budgetSpent is set when a task's budget stopped the host (budget.go).
+	budgetSpent bool
 }
 
 // appliedTask remembers a module that changed the host, to re-check it.

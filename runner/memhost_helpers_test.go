@@ -107,6 +107,16 @@ func newHost(name string) *memhost.Host {
 	h.Handle(memhost.Script(modules.FactsScript), func(_ context.Context, h *memhost.Host, c transport.Command) (transport.Result, error) {
 		return memhost.OK(strings.ReplaceAll(factsOutput, "@@tend:hostname\nvm", "@@tend:hostname\n"+h.Name())), nil
 	})
+	h.Handle(memhost.Script(loadBudgetScript), func(_ context.Context, h *memhost.Host, c transport.Command) (transport.Result, error) {
+		a := memhost.ScriptArgs(c.Argv)
+		data, _ := h.File(a[0] + "/" + a[1])
+		return memhost.OK(string(data)), nil
+	})
+	h.Handle(memhost.Script(saveBudgetScript), func(_ context.Context, h *memhost.Host, c transport.Command) (transport.Result, error) {
+		a := memhost.ScriptArgs(c.Argv)
+		h.SetFile(a[0]+"/"+a[1], []byte(a[2]+"\n"))
+		return memhost.OK(""), nil
+	})
 	h.Handle(memhost.Script(clearPendingScript), func(_ context.Context, h *memhost.Host, c transport.Command) (transport.Result, error) {
 		a := memhost.ScriptArgs(c.Argv)
 		for _, id := range a[1:] {

@@ -77,6 +77,9 @@ type Summary struct {
 	// Failed, Unreachable list hosts by outcome.
 	Failed      []string `json:"failed,omitempty"`
 	Unreachable []string `json:"unreachable,omitempty"`
+	// BudgetSpent lists the failed hosts a task's budget stopped (they are
+	// in Failed too): when no other host failed, the exit code says so.
+	BudgetSpent []string `json:"budget_spent,omitempty"`
 	// HostKeyMismatch and HostKeyUnknown list hosts refused for their key.
 	HostKeyMismatch []string `json:"host_key_mismatch,omitempty"`
 	HostKeyUnknown  []string `json:"host_key_unknown,omitempty"`
@@ -279,6 +282,9 @@ func (r *run) summary() *Summary {
 			sum.Unreachable = append(sum.Unreachable, n)
 		case s.recap.Failed > 0:
 			sum.Failed = append(sum.Failed, n)
+			if s.budgetSpent {
+				sum.BudgetSpent = append(sum.BudgetSpent, n)
+			}
 		case s.recap.Stopped:
 			sum.Stopped = append(sum.Stopped, n)
 		}

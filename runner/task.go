@@ -140,6 +140,12 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		dry = *t.CheckMode // check_mode: false runs a read-only command for real under --check
 	}
 	res.DryRun = dry && change.Changed()
+	var budget *budgetCheck
+	if t.Budget != nil && change.Changed() { // budget.go: spent fails closed, before anything changes
+		if budget, err = hp.budgetGate(ctx, t, vars, res, dry); err != nil {
+			return failWith(err)
+		}
+	}
 	if dry && change.Action == plan.Run {
 		res.Status, res.Reason, res.Change, res.DryRun = StatusSkipped, "check mode: would run", change, false
 		hp.register(t, map[string]any{"skipped": true, "changed": false})
@@ -211,6 +217,11 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		return outcomeFailed
 	case changed:
 		res.Status = StatusChanged
+		if budget != nil && !dry {
+			if err := hp.budgetSpend(ctx, t, res, budget); err != nil {
+				return failWith(err)
+			}
+		}
 		for _, n := range t.Notify {
 			if !hp.notified[n] && !dry {
 				if err := hp.markPending(ctx, n); err != nil {

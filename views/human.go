@@ -75,6 +75,9 @@ func (h *Human) TaskDone(e runner.TaskResult) {
 	if e.Attempts > 1 {
 		fmt.Fprintf(&b, " (attempts: %d)", e.Attempts)
 	}
+	if n := budgetNote(e); n != "" {
+		fmt.Fprintf(&b, " (%s)", n)
+	}
 	b.WriteByte('\n')
 	indent := "    "
 	if e.Error != "" {
@@ -102,6 +105,10 @@ func resultLabel(e runner.TaskResult) string {
 		return "failed (ignored)"
 	case e.Rescued:
 		return "failed (rescued)"
+	case e.Budget != nil && e.Budget.Spent:
+		return "budget spent"
+	case e.Budget != nil && e.Budget.Relapse:
+		return "RELAPSE"
 	case e.Status == runner.StatusChanged && e.DryRun:
 		return "would change"
 	case e.HostKey == runner.HostKeyMismatch:
@@ -266,4 +273,13 @@ func appliedBefore(r runner.HostRecap) string {
 		return "the run stopped it"
 	}
 	return ""
+}
+
+// budgetNote is what a task line adds about its budget: the relapse or
+// how much is used (a spent budget is the task's error, shown already).
+func budgetNote(e runner.TaskResult) string {
+	if e.Budget == nil || e.Budget.Spent {
+		return ""
+	}
+	return e.Budget.Note
 }

@@ -72,6 +72,9 @@ func (m *Markdown) RunDone(s runner.Summary) {
 	for _, r := range s.Hosts {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d |\n", r.Host, r.OK, r.Changed, r.Failed, r.Skipped, r.Unreachable)
 	}
+	if len(s.BudgetSpent) > 0 {
+		fmt.Fprintf(&b, "\n**Budget spent** (not changed again): %s\n", mdEscape(strings.Join(s.BudgetSpent, ", ")))
+	}
 	hosts := make([]string, 0, len(m.entries))
 	for h := range m.entries {
 		hosts = append(hosts, h)
@@ -104,6 +107,9 @@ func writeMarkdownResult(b *strings.Builder, r runner.TaskResult, noted map[stri
 	}
 	if r.Reason != "" {
 		fmt.Fprintf(b, " (%s)", mdEscape(r.Reason))
+	}
+	if n := budgetNote(r); n != "" {
+		fmt.Fprintf(b, " (%s)", mdEscape(n))
 	}
 	b.WriteString("\n")
 	if r.Error != "" {

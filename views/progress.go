@@ -255,7 +255,7 @@ func writeOutcomes(b *strings.Builder, s runner.Summary) {
 	for _, l := range []struct {
 		label string
 		hosts []string
-	}{{"FAILED", s.Failed}, {"UNREACHABLE", s.Unreachable}, {"HOST KEY UNKNOWN", s.HostKeyUnknown}, {"STOPPED", s.Stopped}} {
+	}{{"FAILED", s.Failed}, {"BUDGET SPENT (not changed again)", s.BudgetSpent}, {"UNREACHABLE", s.Unreachable}, {"HOST KEY UNKNOWN", s.HostKeyUnknown}, {"STOPPED", s.Stopped}} {
 		if len(l.hosts) > 0 {
 			fmt.Fprintf(b, "%s: %s\n", l.label, strings.Join(l.hosts, ", "))
 		}

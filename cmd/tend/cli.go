@@ -33,10 +33,12 @@ Exit codes:
   7    another applying run of this playbook holds the lock: no host was touched
   8    --min-interval: an identical run succeeded less than that long ago (a scheduler
        fired twice): no host was touched
+  9    a task's budget: is spent on some host (it changed that host max times within
+       per), or its record there is unreadable: not changed again; nothing else failed
   130  interrupted by SIGINT (143: SIGTERM): each host finished its current step and
        started no other; nothing is half-written. A second signal aborts at once.
-When several apply, the most severe wins: 4, 5, 1, 6, 3, 2, 0 (7 and 8 come alone: no host is
-contacted). With 1, 3 or 6 the text format's last lines on stderr name each host that did not
+When several apply, the most severe wins: 4, 5, 1, 9, 6, 3, 2, 0 (7 and 8 come alone: no host
+is contacted). With 1, 9, 3 or 6 the text format's last lines on stderr name each host that did not
 succeed and why (secrets redacted), one per line.
 `
 

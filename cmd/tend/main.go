@@ -29,6 +29,7 @@ const (
 	exitHostKeyUnknown  = 6   // a host's key is not in known_hosts (and --accept-new-host-keys not given)
 	exitLocked          = 7   // another applying run of the same playbook holds the lock: nothing done
 	exitTooSoon         = 8   // --min-interval: an identical run succeeded too recently: nothing done
+	exitBudgetSpent     = 9   // a task's budget: was spent (or its record unreadable) on some host, nothing else failed
 	exitInterrupted     = 130 // SIGINT: stopped after the current step
 	exitTerminated      = 143 // SIGTERM: likewise
 )

@@ -179,6 +179,7 @@ func mergeShards(outs []shardOutput) (mergedStart, runner.Summary, []string, err
 		sum.Hosts = append(sum.Hosts, o.sum.Hosts...)
 		sum.Changed = sum.Changed || o.sum.Changed
 		sum.Failed = append(sum.Failed, o.sum.Failed...)
+		sum.BudgetSpent = append(sum.BudgetSpent, o.sum.BudgetSpent...)
 		sum.Unreachable = append(sum.Unreachable, o.sum.Unreachable...)
 		sum.HostKeyMismatch = append(sum.HostKeyMismatch, o.sum.HostKeyMismatch...)
 		sum.HostKeyUnknown = append(sum.HostKeyUnknown, o.sum.HostKeyUnknown...)
@@ -189,7 +190,7 @@ func mergeShards(outs []shardOutput) (mergedStart, runner.Summary, []string, err
 		sum.Duration = max(sum.Duration, o.sum.Duration)
 	}
 	slices.SortFunc(sum.Hosts, func(a, b runner.HostRecap) int { return strings.Compare(a.Host, b.Host) })
-	for _, l := range [][]string{sum.Failed, sum.Unreachable, sum.HostKeyMismatch, sum.HostKeyUnknown, sum.Stopped} {
+	for _, l := range [][]string{sum.Failed, sum.BudgetSpent, sum.Unreachable, sum.HostKeyMismatch, sum.HostKeyUnknown, sum.Stopped} {
 		slices.Sort(l)
 	}
 	sum.Aborted = strings.Join(aborted, "; ")

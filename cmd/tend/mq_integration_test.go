@@ -88,6 +88,8 @@ func newMQLab(t *testing.T, n int, opts ...lab.Option) *mqLab {
 		})
 		fmt.Fprintf(&inv, "    %s:\n      ansible_host: %s\n      ansible_user: root\n      ansible_ssh_private_key_file: %s\n", h.Name, h.Addr, l.ClientKey)
 		fmt.Fprintf(&inv, "      mq_service_manager: command\n      mq_restart_command: %s %s %s\n", script, pidfile, bin)
+		// The lab's hosts share this machine's /var/lib: each its own state dir (restart budgets).
+		fmt.Fprintf(&inv, "      tend_state_dir: %s\n", filepath.Join(dir, "state-"+h.Name))
 	}
 	m := &mqLab{Lab: l, dir: dir, inventory: writeFile(t, dir, "hosts.yml", inv.String())}
 	for _, h := range l.Hosts {
@@ -208,6 +210,9 @@ func TestMQCloseWaitRunbook(t *testing.T) {
 		if restart.Status != runner.StatusChanged || !restart.DryRun {
 			t.Errorf("h1 restart: %s dry=%v, want a planned restart", restart.Status, restart.DryRun)
 		}
+		if b := restart.Budget; b == nil || b.Note != "budget: 0 of 3 used in 24h: would allow it" {
+			t.Errorf("h1 restart budget %+v, want one the budget would allow", b)
+		}
 		if s := findTask(t, events, h3.Name, "Restart the MQ holding the CLOSE_WAIT sockets").Status; s != runner.StatusSkipped {
 			t.Errorf("h3 restart %s, want skipped (below threshold)", s)
 		}
@@ -234,6 +239,15 @@ func TestMQCloseWaitRunbook(t *testing.T) {
 			t.Fatalf("exit %d, want 0", code)
 		}
 		checkMQMetrics(t, prom, map[string][2]string{h1.Name: {"12", "0"}, h2.Name: {"8", "0"}, h3.Name: {"2", "2"}})
+		// The restart spent one of its budget (3 per 24h), recorded on the host.
+		if b := findTask(t, events, h1.Name, "Restart the MQ holding the CLOSE_WAIT sockets").Budget; b == nil || b.Max != 3 || b.Per != "24h" || b.Used != 0 || b.Relapse {
+			t.Errorf("h1 restart budget %+v, want the first of 3 in 24h", b)
+		}
+		for h, want := range map[string]int{h1.Name: 1, h3.Name: 0} {
+			if recs, _ := filepath.Glob(filepath.Join(m.dir, "state-"+h, "budget-*.json")); len(recs) != want {
+				t.Errorf("%s: %d budget records, want %d", h, len(recs), want)
+			}
+		}
 		for _, h := range m.Hosts {
 			conf := m.sshOut(t, h, "cat /etc/sysctl.conf")
 			for _, want := range []string{"net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_time"} {

@@ -207,8 +207,10 @@ func outcome(ctx context.Context, stop <-chan struct{}, sum *runner.Summary, det
 		return &exitError{code: exitHostKeyMismatch, err: fmt.Errorf("host key mismatch on %s", strings.Join(sum.HostKeyMismatch, ", "))}
 	case ctx.Err() != nil || isClosed(stop):
 		return &exitError{code: exitInterrupted, err: errors.New("interrupted: see the recap for what each host changed")}
-	case len(sum.Failed) > 0:
+	case len(sum.Failed) > len(sum.BudgetSpent): // budget-spent hosts are in Failed too
 		return &exitError{code: exitFailed, err: hostErrs}
+	case len(sum.BudgetSpent) > 0:
+		return &exitError{code: exitBudgetSpent, err: hostErrs}
 	case len(sum.HostKeyUnknown) > 0:
 		return &exitError{code: exitHostKeyUnknown, err: hostErrs}
 	case len(sum.Unreachable) > 0:

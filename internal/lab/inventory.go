@@ -39,6 +39,7 @@ func (l *Lab) KnownHostsText() string {
 //	      ansible_port: 22
 //	      ansible_user: root
 //	      ansible_ssh_private_key_file: /tmp/tend-lab-.../client_ed25519
+//	      tend_state_dir: /tmp/tend-lab-.../state/h1
 func (l *Lab) InventoryYAML() string {
 	str := func(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
 	hosts := &yaml.Node{Kind: yaml.MappingNode}
@@ -48,6 +49,9 @@ func (l *Lab) InventoryYAML() string {
 			str("ansible_port"), {Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(h.Port)},
 			str("ansible_user"), str("root"),
 			str("ansible_ssh_private_key_file"), str(l.ClientKey),
+			// The simulated hosts share this machine's /var/lib: each gets its
+			// own state dir (pending handlers, budgets), removed with the lab.
+			str("tend_state_dir"), str(filepath.Join(l.Dir, "state", h.Name)),
 		}}
 		hosts.Content = append(hosts.Content, str(h.Name), vars)
 	}

@@ -293,7 +293,8 @@ func TestInventoryYAML(t *testing.T) {
 	for _, h := range l.Hosts {
 		v := inv.All.Hosts[h.Name]
 		if v["ansible_host"] != h.Addr || v["ansible_user"] != "root" ||
-			v["ansible_ssh_private_key_file"] != l.ClientKey || v["ansible_port"] != 22 {
+			v["ansible_ssh_private_key_file"] != l.ClientKey || v["ansible_port"] != 22 ||
+			v["tend_state_dir"] != filepath.Join(l.Dir, "state", h.Name) {
 			t.Errorf("%s: %v", h.Name, v)
 		}
 	}

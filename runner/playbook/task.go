@@ -15,7 +15,7 @@ var taskKeys = []string{
 	"name", "register", "when", "changed_when", "failed_when", "notify",
 	"check_mode", "ignore_errors", "timeout", "vars", "listen", "tags",
 	"retries", "until", "delay", "become", "become_user", "no_log",
-	"loop", "loop_control", "args", "become_method", "metrics",
+	"loop", "loop_control", "args", "become_method", "metrics", "budget",
 	"delegate_to", "run_once", "throttle", "ignore_unreachable",
 }
 
@@ -271,6 +271,8 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 			}
 			t.Throttle = int(i) // 0: no bound, as Ansible's default
 		}
+	case "budget":
+		t.Budget = p.budget(v, field)
 	case "become_method":
 		if m := p.str(v, field); m != "sudo" {
 			p.Errorf(v, field, "become_method %q is not supported by tend: only sudo", m)

@@ -136,6 +136,9 @@ type Task struct {
 	IgnoreUnreachable bool
 	// Throttle, when positive, bounds how many hosts run the task at once.
 	Throttle int
+	// Budget, when set, limits how often the task may change a host
+	// across runs (budget.go); nil means unlimited.
+	Budget *Budget
 	// Loop, when set, runs the task once per item (loop: or with_*).
 	Loop *Loop
 	// IncludeVars, set for an include_vars task (Module "include_vars"),
