@@ -27,6 +27,8 @@ type serviceBoot struct {
 	links bool
 	// said is the evidence: "systemctl is-enabled: disabled".
 	said string
+	// noScript: SysV without chkconfig and no /etc/init.d/NAME to link.
+	noScript bool
 }
 
 // systemdBootScript prints systemctl is-enabled's exit code and output.
@@ -50,6 +52,7 @@ s=0 k=0
 for f in /etc/rc[2345].d/S[0-9][0-9]"$1"; do { [ -L "$f" ] || [ -e "$f" ]; } && s=1; done
 for f in /etc/rc[0-6S].d/[SK][0-9][0-9]"$1"; do { [ -L "$f" ] || [ -e "$f" ]; } && k=1; done
 echo "enabled=$s"; echo "links=$k"
+[ -e "/etc/init.d/$1" ] || echo script=0
 `
 
 // sysvBootActScript enables ($2 = enable; $3 = 1 when links exist, else
@@ -72,7 +75,13 @@ func (m *serviceModule) readBoot(ctx context.Context, conn transport.Conn, manag
 	if err != nil {
 		return serviceBoot{}, fmt.Errorf("service: %s boot state: %w", m.name, err)
 	}
-	return parseBoot(manager, string(res.Stdout)), nil
+	b := parseBoot(manager, string(res.Stdout))
+	if b.noScript && m.enabled != nil && *m.enabled && !b.enabled {
+		// As Ansible ("could not find the requested service"): a dry run
+		// must not promise to enable what has no init script.
+		return serviceBoot{}, fmt.Errorf("service: %s: no init script /etc/init.d/%s to enable", m.name, m.name)
+	}
+	return b, nil
 }
 
 // parseBoot reads systemdBootScript's or sysvBootScript's output. Under
@@ -100,6 +109,8 @@ func parseBoot(manager, out string) serviceBoot {
 			b.enabled = true
 		case "links=1":
 			b.links = true
+		case "script=0":
+			b.noScript = true
 		}
 	}
 	switch {

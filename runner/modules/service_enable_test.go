@@ -1,10 +1,12 @@
 package modules
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"tend/runner/plan"
+	"tend/runner/transport"
 )
 
 // TestServiceBootArgs: enabled, masked and daemon_reload are refused where
@@ -83,5 +85,20 @@ func TestServiceBootPlan(t *testing.T) {
 		if c.Action != tc.action || c.Summary != tc.summary {
 			t.Errorf("%q:\n got %s %q\nwant %s %q", tc.args, c.Action, c.Summary, tc.action, tc.summary)
 		}
+	}
+}
+
+// TestServiceEnableWithoutInitScript: under SysV, enabling a service that
+// has no /etc/init.d script fails the check (as Ansible's "could not find
+// the requested service"), instead of a dry run promising "would enable".
+func TestServiceEnableWithoutInitScript(t *testing.T) {
+	if b := parseBoot("sysv", "tool=update-rc.d\nenabled=0\nlinks=0\nscript=0\n"); !b.noScript || b.enabled {
+		t.Errorf("parseBoot: %+v, want no script, not enabled", b)
+	}
+	const name = "tend-no-such-service-4711"
+	m := newServiceT(t, "name: "+name+"\nmanager: sysv\nenabled: true")
+	_, err := m.Check(context.Background(), transport.Local())
+	if want := "service: " + name + ": no init script /etc/init.d/" + name + " to enable"; err == nil || err.Error() != want {
+		t.Fatalf("Check: %v, want %q", err, want)
 	}
 }
