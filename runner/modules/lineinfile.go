@@ -9,7 +9,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"tend/internal/yamlnode"
 	"tend/runner/plan"
 	"tend/runner/transport"
 )
@@ -86,13 +85,10 @@ type lineinfileModule struct {
 
 func newLineinfile(a Args) (Module, error) {
 	var args lineinfileArgs
-	if err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
-		return nil, err
-	}
 	const mod = "lineinfile"
-	at := func(key string) *yaml.Node { return sysctlArgValue(a.Node, key, a.Node) }
-	fail := func(key, format string, v ...any) (Module, error) {
-		return nil, posErr(a.File, at(key), mod, format, v...)
+	at, fail, err := decodeTextArgs(a, mod, &args)
+	if err != nil {
+		return nil, err
 	}
 	p, err := args.pathArgs.resolve(a.File, a.Node, mod)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/kballard/go-shellquote"
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/yamlnode"
 	"tend/runner/plan"
 	"tend/runner/transport"
 )
@@ -246,4 +247,18 @@ func applyEdit(ctx context.Context, conn transport.Conn, planned plan.Change, pa
 		return plan.Change{}, err
 	}
 	return applyFileEdit(ctx, conn, e, o)
+}
+
+// decodeTextArgs decodes a text-editing module's arguments strictly into
+// args (a pointer to its struct); at finds a key's node and fail returns
+// an error positioned on it, for the module's own checks.
+func decodeTextArgs(a Args, mod string, args any) (at func(string) *yaml.Node, fail func(key, format string, v ...any) (Module, error), err error) {
+	if err := yamlnode.DecodeStrict(a.File, a.Node, args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
+		return nil, nil, err
+	}
+	at = func(key string) *yaml.Node { return sysctlArgValue(a.Node, key, a.Node) }
+	fail = func(key, format string, v ...any) (Module, error) {
+		return nil, posErr(a.File, at(key), mod, format, v...)
+	}
+	return at, fail, nil
 }
