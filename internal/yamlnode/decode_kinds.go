@@ -47,8 +47,12 @@ func (d *Decoder) value(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	t := v.Type()
-	if d.opts.AllowTemplates && HasTemplate(n) && t.Kind() != reflect.String &&
-		t.Kind() != reflect.Interface && !(t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String) {
+	base := t // an optional string (*string) takes the text as a string does
+	for base.Kind() == reflect.Pointer {
+		base = base.Elem()
+	}
+	if d.opts.AllowTemplates && HasTemplate(n) && base.Kind() != reflect.String &&
+		base.Kind() != reflect.Interface && !(base.Kind() == reflect.Slice && base.Elem().Kind() == reflect.String) {
 		return // decoded again once rendered
 	}
 	switch {

@@ -37,6 +37,8 @@ type testArgs struct {
 	Raw        *yaml.Node        `yaml:"raw"`
 	Any        any               `yaml:"any"`
 	Items      []testItem        `yaml:"items"`
+	Text       *string           `yaml:"text"`
+	Flag       *bool             `yaml:"flag"`
 	Inner      *testItem         `yaml:"inner"`
 	Opt        *bool             `yaml:"opt"`
 	Skipped    string            `yaml:"-"`
@@ -167,13 +169,18 @@ func TestDecodeStrictErrors(t *testing.T) {
 }
 
 func TestDecodeStrictTemplates(t *testing.T) {
-	src := "value: \"{{ v }}\"\ncount: \"{{ n }}\"\nreload: \"{{ r }}\"\nwait: \"{{ w }}\"\nnames: \"{{ l }}\"\nenv: \"{{ e }}\"\nitems: \"{{ i }}\"\n"
+	src := "value: \"{{ v }}\"\ncount: \"{{ n }}\"\nreload: \"{{ r }}\"\nwait: \"{{ w }}\"\nnames: \"{{ l }}\"\nenv: \"{{ e }}\"\nitems: \"{{ i }}\"\ntext: \"{{ t }}\\n\"\nflag: \"{{ f }}\"\n"
 	got, err := decodeString(t, src, DecodeOptions{AllowTemplates: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Value != "{{ v }}" || got.Count != 0 || got.Reload || got.Wait != 0 || got.Env != nil || got.Items != nil {
 		t.Errorf("templated fields decoded as %+v", got)
+	}
+	// An optional string (copy's content) keeps its text: it is given, its
+	// value known once rendered; an optional bool stays unset.
+	if got.Text == nil || *got.Text != "{{ t }}\n" || got.Flag != nil {
+		t.Errorf("optional fields: text %v, flag %v", got.Text, got.Flag)
 	}
 	if !reflect.DeepEqual(got.Names, []string{"{{ l }}"}) {
 		t.Errorf("names = %q", got.Names)
