@@ -35,6 +35,17 @@ type Case struct {
 	// Controller holds files written beside the playbook on the
 	// controller, by relative path (templates/app.conf.j2, files/motd).
 	Controller map[string][]byte
+	// Differences are the deliberate differences the case declares.
+	Differences []Difference
+	// Serve lists HTTP servers started on both hosts for the case.
+	Serve []Server
+}
+
+// Server is a static HTTP server a case runs on each host's loopback
+// (python3's http.server), for uri and wait_for cases.
+type Server struct {
+	Port int
+	Dir  string
 }
 
 // Seed is a file (or symlink) set up before a case runs.
@@ -56,6 +67,11 @@ type Seed struct {
 //	no-final-newline PATH    the seed's last newline is dropped
 //	link PATH TARGET         PATH is seeded as a symlink to TARGET
 //	extra-var KEY=VALUE      passed to both tools with -e
+//	serve PORT DIR           an HTTP server of DIR on 127.0.0.1:PORT, on both hosts
+//	differ RUN ANSIBLE TEND TASK: REASON
+//	                         a deliberate difference: in RUN (check, apply,
+//	                         second-apply) TASK has status ANSIBLE under
+//	                         ansible-playbook and TEND under tend, because REASON
 //
 // Its files are "playbook.yml", the seeds, named by absolute path, and
 // controller files beside the playbook, named by a relative path under
@@ -111,6 +127,23 @@ func LoadCase(file string) (Case, error) {
 			c.Backups = append(c.Backups, args...)
 		case "extra-var":
 			c.ExtraVars = append(c.ExtraVars, args...)
+		case "differ":
+			d, err := parseDifference(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "differ")))
+			if err != nil {
+				return c, bad("%v", err)
+			}
+			c.Differences = append(c.Differences, d)
+			continue
+		case "serve":
+			if len(args) != 2 || !path.IsAbs(args[1]) {
+				return c, bad("want PORT DIR (an absolute path)")
+			}
+			port, err := strconv.Atoi(args[0])
+			if err != nil || port < 1024 || port > 65535 {
+				return c, bad("port %q: want 1024-65535", args[0])
+			}
+			c.Serve = append(c.Serve, Server{Port: port, Dir: args[1]})
+			continue
 		case "mode":
 			s, err := seed()
 			if err != nil {

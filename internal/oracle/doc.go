@@ -20,7 +20,9 @@
 // The lab's two hosts have a private /etc each (lab.WithOverlayEtc), so
 // cases write there; the harness removes /etc/oracle on both hosts before
 // each case and then writes the seeds. Where tend deliberately differs from
-// Ansible, the comparison says so in a comment where it leaves it out.
+// Ansible, the comparison says so in a comment where it leaves it out, or
+// the case declares it (the `differ` directive: see Difference); a declared
+// difference that is not seen fails the case.
 //
 // It needs root (the lab) and ansible-playbook; without the latter the
 // tests are skipped, as the inventory oracle tests are.

@@ -83,6 +83,15 @@ func (l *Lab) Run(t TB, c Case) {
 			t.Fatalf("%v", err)
 		}
 	}
+	for _, srv := range c.Serve {
+		for _, h := range []*lab.Host{l.ansible, l.tend} {
+			p, err := serve(t, h, srv)
+			if err != nil {
+				t.Fatalf("%v", err)
+			}
+			defer p.Stop()
+		}
+	}
 	initial, err := l.snapshot(l.ansible, c)
 	if err != nil {
 		t.Fatalf("%v", err)
@@ -97,7 +106,8 @@ func (l *Lab) Run(t TB, c Case) {
 	}{{"check", true}, {"apply", false}, {"second apply", false}} {
 		ans, ansOut := l.runAnsible(t, dir, pb, c, run.check)
 		tnd, tndOut := l.runTend(t, dir, pb, c, run.check)
-		diffs := compareOutcomes(ans, tnd)
+		diffs := reconcile(run.name, c.Differences, ans, &tnd)
+		diffs = append(diffs, compareOutcomes(ans, tnd)...)
 		a, err := l.snapshot(l.ansible, c)
 		if err != nil {
 			t.Fatalf("%v", err)
@@ -229,4 +239,17 @@ func seed(h *lab.Host, seeds []Seed) error {
 		return fmt.Errorf("oracle: seed %s: %w", h.Name, err)
 	}
 	return nil
+}
+
+// serve starts srv on h and waits until it listens.
+func serve(t TB, h *lab.Host, srv Server) (*lab.Proc, error) {
+	p := h.Start(t, "python3", "-m", "http.server", strconv.Itoa(srv.Port), "--bind", "127.0.0.1", "--directory", srv.Dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	wait := fmt.Sprintf("until ss -Hltn 'sport = :%d' | grep -q .; do sleep 0.05; done", srv.Port)
+	if _, _, err := h.Exec(ctx, "/bin/sh", "-c", wait); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("oracle: serve %s on %s:%d: %w: %s", srv.Dir, h.Name, srv.Port, err, p.Output())
+	}
+	return p, nil
 }
