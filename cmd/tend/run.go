@@ -27,6 +27,7 @@ type runFlags struct {
 	inventories    []string
 	limit          string
 	check          bool
+	syntaxCheck    bool
 	diff           bool
 	forks          int
 	maxConnecting  int
@@ -59,6 +60,7 @@ func newRunFlags() (*pflag.FlagSet, *runFlags) {
 	fs.StringArrayVarP(&f.inventories, "inventory", "i", nil, "inventory: Ansible YAML or INI file, executable script, directory, or host,list; repeatable (see tend inventory). Without it: localhost over the local connection")
 	fs.StringVarP(&f.limit, "limit", "l", "", "further limit the hosts, in Ansible's pattern syntax: host, group, web*, ~regex, !exclude, &intersect, a,b or a:b lists, @retry-file")
 	fs.BoolVarP(&f.check, "check", "C", false, "dry run: change nothing, show what would change (diffs, live values, restarts)")
+	fs.BoolVar(&f.syntaxCheck, "syntax-check", false, "only read and check the playbook (and the inventory, when given): every error with file:line:col, exit 4; no host is contacted")
 	fs.BoolVarP(&f.diff, "diff", "D", false, "show file diffs and live value changes when applying too")
 	fs.IntVarP(&f.forks, "forks", "f", runner.DefaultForks, "how many hosts run at once (a play's serial: batches run within this)")
 	fs.IntVar(&f.maxConnecting, "max-connecting", connect.DefaultMaxConnecting, "how many SSH handshakes run at once; the --timeout deadline starts when one begins")
@@ -120,6 +122,9 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) (result error) {
 		if f.limit == "" {
 			f.limit = saved.Limit
 		}
+	}
+	if f.syntaxCheck {
+		return syntaxCheck(ctx, stdout, pb, a.playbook, f.inventories)
 	}
 	inv, err := loadInventory(ctx, f.inventories, a.playbook)
 	if err != nil {
