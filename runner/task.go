@@ -131,6 +131,9 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	if err != nil {
 		return failWith(fmt.Errorf("%s: become: %w", t.Pos, err))
 	}
+	if conn, err = hp.withEnvironment(conn, t, vars); err != nil { // environment.go
+		return failWith(err)
+	}
 	change, err := mod.Check(ctx, conn)
 	if err != nil {
 		return hp.moduleError(ctx, t, res, err)

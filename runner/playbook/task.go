@@ -16,7 +16,7 @@ var taskKeys = []string{
 	"check_mode", "ignore_errors", "timeout", "vars", "listen", "tags",
 	"retries", "until", "delay", "become", "become_user", "no_log",
 	"loop", "loop_control", "args", "become_method", "metrics", "budget",
-	"delegate_to", "run_once", "throttle", "ignore_unreachable",
+	"delegate_to", "run_once", "throttle", "ignore_unreachable", "environment",
 }
 
 var taskKeySet = func() map[string]bool {
@@ -29,7 +29,7 @@ var taskKeySet = func() map[string]bool {
 
 // unsupportedTaskKeys are Ansible task keywords tend deliberately lacks.
 var unsupportedTaskKeys = map[string]bool{
-	"delegate_facts": true, "environment": true,
+	"delegate_facts": true,
 	"rescue": true, "always": true, // only beside block:, which makes a block
 	"async": true, "poll": true, "any_errors_fatal": true,
 	"debugger": true, "diff": true,
@@ -273,6 +273,8 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 		}
 	case "budget":
 		t.Budget = p.budget(v, field)
+	case "environment":
+		t.Environment = p.environment(v, field)
 	case "become_method":
 		if m := p.str(v, field); m != "sudo" {
 			p.Errorf(v, field, "become_method %q is not supported by tend: only sudo", m)

@@ -69,6 +69,10 @@ type Play struct {
 	// Metrics are values the play exposes on each host that finished it
 	// (ok or changed), evaluated after its verification.
 	Metrics []Metric
+	// Environment is set for the programs the play's tasks run (command,
+	// shell, a service's restart); a block's and a task's override it by
+	// name. Values are templates.
+	Environment []EnvVar
 }
 
 // Task is one step: exactly one module with its arguments, plus controls.
@@ -139,6 +143,9 @@ type Task struct {
 	// Budget, when set, limits how often the task may change a host
 	// across runs (budget.go); nil means unlimited.
 	Budget *Budget
+	// Environment is the task's environment: its own over its blocks'
+	// (the play's is merged by the runner).
+	Environment []EnvVar
 	// Loop, when set, runs the task once per item (loop: or with_*).
 	Loop *Loop
 	// IncludeVars, set for an include_vars task (Module "include_vars"),
