@@ -30,7 +30,7 @@ var taskKeySet = func() map[string]bool {
 // unsupportedTaskKeys are Ansible task keywords tend deliberately lacks.
 var unsupportedTaskKeys = map[string]bool{
 	"delegate_facts": true,
-	"rescue": true, "always": true, // only beside block:, which makes a block
+	"rescue":         true, "always": true, // only beside block:, which makes a block
 	"async": true, "poll": true, "any_errors_fatal": true,
 	"debugger": true, "diff": true,
 	"become_flags": true, "remote_user": true, "connection": true, "port": true,
