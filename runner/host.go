@@ -160,7 +160,7 @@ func (hp *hostPlay) warn(task, msg string) {
 }
 
 func (hp *hostPlay) isNotified(h *playbook.Task) bool {
-	if hp.notified[h.Name] {
+	if hp.notified[h.Name] && !h.Shadowed {
 		return true
 	}
 	for _, l := range h.Listen {

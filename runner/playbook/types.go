@@ -107,6 +107,10 @@ type Task struct {
 	Timeout      time.Duration
 	// Listen lets a handler be notified under another name (handlers only).
 	Listen []string
+	// Shadowed is set on a handler whose name a later handler of the play
+	// (another role's, or the play's own) also has: notifying the name
+	// runs that later one only, as Ansible 2.14; Listen still reaches it.
+	Shadowed bool
 
 	// VarNames lists the keys of Vars in file order.
 	VarNames []string
