@@ -22,6 +22,9 @@ type magic struct {
 	varsMu sync.RWMutex
 	// facts holds each host's gathered facts, without the ansible_ prefix.
 	facts map[string]map[string]any
+	// delegatedVars holds, per host, the set_fact variables delegated
+	// tasks of other hosts gave it (delegate_facts: true).
+	delegatedVars map[string]map[string]any
 	// down lists hosts that failed or became unreachable.
 	down map[string]bool
 	// playHosts are the current play's hosts (written before its hosts start).
@@ -156,6 +159,7 @@ func (r *run) hostvars() map[string]any {
 			hv["ansible_"+k] = x
 		}
 		hv["ansible_facts"] = facts
+		maps.Copy(hv, r.delegatedVars[h.Name])
 		if s := states[h.Name]; s != nil {
 			maps.Copy(hv, s.registered)
 		}

@@ -142,6 +142,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	obs := newSerialObserver(redactObserver(opts.Observer, red))
 	r := &run{opts: opts, pb: pb, inv: inv, obs: obs, red: red, hosts: map[string]*hostState{}, forks: make(chan struct{}, opts.Forks)}
 	r.facts, r.down, r.cleared = map[string]map[string]any{}, map[string]bool{}, map[string]bool{}
+	r.delegatedVars = map[string]map[string]any{}
 	// Resolve every play's hosts and batch sizes first: a bad pattern or
 	// serial is input, not a host failure.
 	plays := make([][]*inventory.Host, len(pb.Plays))

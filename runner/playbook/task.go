@@ -17,6 +17,7 @@ var taskKeys = []string{
 	"retries", "until", "delay", "become", "become_user", "no_log",
 	"loop", "loop_control", "args", "become_method", "metrics", "budget",
 	"delegate_to", "run_once", "throttle", "ignore_unreachable", "environment",
+	"delegate_facts",
 }
 
 var taskKeySet = func() map[string]bool {
@@ -29,8 +30,7 @@ var taskKeySet = func() map[string]bool {
 
 // unsupportedTaskKeys are Ansible task keywords tend deliberately lacks.
 var unsupportedTaskKeys = map[string]bool{
-	"delegate_facts": true,
-	"rescue":         true, "always": true, // only beside block:, which makes a block
+	"rescue": true, "always": true, // only beside block:, which makes a block
 	"async": true, "poll": true, "any_errors_fatal": true,
 	"debugger": true, "diff": true,
 	"become_flags": true, "remote_user": true, "connection": true, "port": true,
@@ -262,6 +262,8 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 		}
 	case "run_once":
 		t.RunOnce = p.boolean(v, field)
+	case "delegate_facts":
+		t.DelegateFacts = p.boolean(v, field)
 	case "ignore_unreachable":
 		t.IgnoreUnreachable = p.boolean(v, field)
 	case "throttle":

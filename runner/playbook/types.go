@@ -135,6 +135,10 @@ type Task struct {
 	// (a template: an inventory host, or localhost for this machine) with
 	// the variables of the host it runs for.
 	DelegateTo string
+	// DelegateFacts gives the facts a delegated setup or set_fact task
+	// gathers or sets to the delegate (an inventory host), not to the
+	// host the task runs for, as Ansible's delegate_facts: true.
+	DelegateFacts bool
 	// RunOnce runs the task on the first host of the batch only; every
 	// host of the batch gets its result.
 	RunOnce bool
