@@ -81,8 +81,8 @@ func (hp *hostPlay) delegate(ctx context.Context, t *playbook.Task, vars map[str
 
 // inventoryHost finds an inventory host by name (nil if none).
 func (r *run) inventoryHost(name string) *inventory.Host {
-	if r.inv != nil {
-		if h, ok := r.inv.Host(name); ok {
+	if inv := r.currentInv(); inv != nil {
+		if h, ok := inv.Host(name); ok {
 			return h
 		}
 		return nil

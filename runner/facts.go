@@ -37,6 +37,10 @@ func factsDelegated(t *playbook.Task) bool {
 // precedence of registered results, as Ansible's non-cacheable set_fact).
 // The caller holds r.varsMu.
 func (hp *hostPlay) absorb(t *playbook.Task, data map[string]any) {
+	if t.Module == "add_host" || t.Module == "group_by" {
+		hp.r.changeInventory(hp.s.host.Name, data) // inventorychange.go
+		return
+	}
 	set, _ := data["ansible_facts"].(map[string]any)
 	if set == nil || data["failed"] == true || data["skipped"] == true {
 		return

@@ -174,6 +174,12 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 			r.stopUnstarted(p, r.states(plays[i]), r.abort, false)
 			continue
 		}
+		if live := r.currentInv(); live != inv { // add_host, group_by (inventorychange.go)
+			hosts, unmatched, err := selectHosts(live, p.Hosts, opts.Limit)
+			if err == nil {
+				plays[i], unmatchedTerms[i] = opts.Shard.filter(hosts), unmatched
+			}
+		}
 		names := make([]string, len(plays[i]))
 		for j, h := range plays[i] {
 			names[j] = h.Name
@@ -240,6 +246,7 @@ func (r *run) state(h *inventory.Host) *hostState {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if s, ok := r.hosts[h.Name]; ok {
+		s.host = h // add_host or group_by may have changed it; it is not running now
 		return s
 	}
 	s := &hostState{host: h, recap: HostRecap{Host: h.Name}, registered: map[string]any{}}

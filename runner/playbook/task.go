@@ -165,6 +165,9 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 		p.Errorf(n, path, "%s", msg)
 		return nil
 	}
+	if t.Module == "add_host" {
+		t.RunOnce = true // as Ansible's (BYPASS_HOST_LOOP): once per batch, on its first host
+	}
 	p.checkLoop(t, n, path)
 	t.Args = p.moduleArgs(t, t.Args, argsNode, path, yamlnode.JoinPath(path, moduleKey.Value))
 	return t
