@@ -63,6 +63,9 @@ func (hp *hostPlay) delegate(ctx context.Context, t *playbook.Task, vars map[str
 	if h == nil && !localNames[name] {
 		return nil, fmt.Errorf("%s: delegate_to: host %q is not in the inventory", t.Pos, name)
 	}
+	if h == nil && factsDelegated(t) { // facts.go
+		return nil, fmt.Errorf("%s: delegate_facts: %s is not an inventory host: tend keeps facts only for inventory hosts", t.Pos, name)
+	}
 	conn, err := hp.r.delegated.open(ctx, name, func() (transport.Conn, error) {
 		if h == nil {
 			return transport.Local(), nil
@@ -78,8 +81,8 @@ func (hp *hostPlay) delegate(ctx context.Context, t *playbook.Task, vars map[str
 
 // inventoryHost finds an inventory host by name (nil if none).
 func (r *run) inventoryHost(name string) *inventory.Host {
-	if r.inv != nil {
-		if h, ok := r.inv.Host(name); ok {
+	if inv := r.currentInv(); inv != nil {
+		if h, ok := inv.Host(name); ok {
 			return h
 		}
 		return nil

@@ -9,7 +9,8 @@ import (
 
 // Facts: a play gathers them first unless it says gather_facts: false (as
 // Ansible), with the setup module's one command; setup and set_fact
-// results are stored for the host as they are registered.
+// results are stored for the host as they are registered — or, for a
+// delegated task with delegate_facts: true, for its delegate.
 
 // gatherTask is the implicit first task of a play that gathers facts.
 func gatherTask(p *playbook.Play) *playbook.Task {
@@ -25,23 +26,46 @@ func withGather(p *playbook.Play, tasks []*playbook.Task) []*playbook.Task {
 	return append([]*playbook.Task{gatherTask(p)}, tasks...)
 }
 
-// absorb stores what a setup or set_fact result sets for the host: setup's
-// facts (ansible_facts, named without their ansible_ prefix) and
-// set_fact's variables (at the precedence of registered results, as
-// Ansible's non-cacheable set_fact). The caller holds r.varsMu.
+// factsDelegated reports whether the facts t sets go to its delegate.
+func factsDelegated(t *playbook.Task) bool {
+	return t.DelegateFacts && (t.Module == "setup" || t.Module == "set_fact")
+}
+
+// absorb stores what a setup or set_fact result sets for the host (or,
+// with delegate_facts, for hp.factsFor): setup's facts (ansible_facts,
+// named without their ansible_ prefix) and set_fact's variables (at the
+// precedence of registered results, as Ansible's non-cacheable set_fact).
+// The caller holds r.varsMu.
 func (hp *hostPlay) absorb(t *playbook.Task, data map[string]any) {
+	if t.Module == "add_host" || t.Module == "group_by" {
+		hp.r.changeInventory(hp.s.host.Name, data) // inventorychange.go
+		return
+	}
 	set, _ := data["ansible_facts"].(map[string]any)
 	if set == nil || data["failed"] == true || data["skipped"] == true {
 		return
 	}
+	host := hp.s.host.Name
+	if hp.factsFor != "" {
+		host = hp.factsFor
+	}
 	switch t.Module {
 	case "set_fact":
-		maps.Copy(hp.s.registered, set)
+		if host == hp.s.host.Name {
+			maps.Copy(hp.s.registered, set)
+			return
+		}
+		vars := hp.r.delegatedVars[host]
+		if vars == nil {
+			vars = map[string]any{}
+			hp.r.delegatedVars[host] = vars
+		}
+		maps.Copy(vars, set)
 	case "setup":
-		facts := hp.r.facts[hp.s.host.Name]
+		facts := hp.r.facts[host]
 		if facts == nil {
 			facts = map[string]any{}
-			hp.r.facts[hp.s.host.Name] = facts
+			hp.r.facts[host] = facts
 		}
 		for k, v := range set {
 			facts[strings.TrimPrefix(k, "ansible_")] = v
@@ -50,7 +74,8 @@ func (hp *hostPlay) absorb(t *playbook.Task, data map[string]any) {
 }
 
 // addFacts puts the host's facts into v, as ansible_facts and as
-// ansible_X (Ansible's inject_facts_as_vars).
+// ansible_X (Ansible's inject_facts_as_vars), and the set_fact variables
+// other hosts' delegated tasks gave it.
 func (hp *hostPlay) addFacts(v map[string]any) {
 	hp.r.varsMu.RLock()
 	defer hp.r.varsMu.RUnlock()
@@ -62,4 +87,12 @@ func (hp *hostPlay) addFacts(v map[string]any) {
 		v["ansible_"+k] = x
 	}
 	v["ansible_facts"] = facts
+}
+
+// addDelegatedVars puts into v the set_fact variables other hosts'
+// delegated tasks gave this host (delegate_facts: true).
+func (hp *hostPlay) addDelegatedVars(v map[string]any) {
+	hp.r.varsMu.RLock()
+	defer hp.r.varsMu.RUnlock()
+	maps.Copy(v, hp.r.delegatedVars[hp.s.host.Name])
 }

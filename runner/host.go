@@ -51,6 +51,9 @@ type hostPlay struct {
 	s        *hostState
 	notified map[string]bool
 	applied  []appliedTask
+	// factsFor is the delegate the running task's facts go to
+	// (delegate_facts), "" for the host itself.
+	factsFor string
 	b        *batch
 	// status is the play's outcome on the host so far, for HostDone.
 	status Status
@@ -160,7 +163,7 @@ func (hp *hostPlay) warn(task, msg string) {
 }
 
 func (hp *hostPlay) isNotified(h *playbook.Task) bool {
-	if hp.notified[h.Name] {
+	if hp.notified[h.Name] && !h.Shadowed {
 		return true
 	}
 	for _, l := range h.Listen {
@@ -257,6 +260,7 @@ func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
 		maps.Copy(v, t.Vars)
 	}
 	maps.Copy(v, hp.s.included)
+	hp.addDelegatedVars(v) // facts.go
 	maps.Copy(v, hp.s.registered)
 	maps.Copy(v, hp.blocks.failedVars)
 	maps.Copy(v, hp.r.opts.ExtraVars)

@@ -5,9 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 
+	"tend/inventory"
 	"tend/runner/playbook"
 )
 
@@ -22,13 +24,22 @@ type magic struct {
 	varsMu sync.RWMutex
 	// facts holds each host's gathered facts, without the ansible_ prefix.
 	facts map[string]map[string]any
+	// delegatedVars holds, per host, the set_fact variables delegated
+	// tasks of other hosts gave it (delegate_facts: true).
+	delegatedVars map[string]map[string]any
 	// down lists hosts that failed or became unreachable.
 	down map[string]bool
 	// playHosts are the current play's hosts (written before its hosts start).
 	playHosts []string
 
-	groupsOnce sync.Once
-	groups     map[string]any
+	// live is the inventory as add_host and group_by changed it (nil:
+	// unchanged); invMu orders the changes (inventorychange.go).
+	live  atomic.Pointer[inventory.Inventory]
+	invMu sync.Mutex
+	// groups caches the groups variable of the inventory groupsOf.
+	groupsMu sync.Mutex
+	groups   map[string]any
+	groupsOf *inventory.Inventory
 	// cleared lists the failed hosts meta: clear_host_errors revives for
 	// the next play; endedPlays the plays meta: end_play ended.
 	cleared    map[string]bool
@@ -59,13 +70,16 @@ func (r *run) liveOf(names []string) []any {
 
 // groupVars is the groups variable: every group's hosts, by name.
 func (r *run) groupVars() map[string]any {
-	r.groupsOnce.Do(func() {
-		r.groups = map[string]any{}
-		if r.inv == nil {
-			return
+	inv := r.currentInv()
+	r.groupsMu.Lock()
+	defer r.groupsMu.Unlock()
+	if r.groups == nil || r.groupsOf != inv {
+		r.groups, r.groupsOf = map[string]any{}, inv
+		if inv == nil {
+			return r.groups
 		}
-		for _, g := range r.inv.GroupNames() {
-			hosts, _, err := r.inv.Select(g)
+		for _, g := range inv.GroupNames() {
+			hosts, _, err := inv.Select(g)
 			names := make([]any, 0, len(hosts))
 			if err == nil {
 				for _, h := range hosts {
@@ -74,7 +88,7 @@ func (r *run) groupVars() map[string]any {
 			}
 			r.groups[g] = names
 		}
-	})
+	}
 	return r.groups
 }
 
@@ -84,6 +98,9 @@ func (hp *hostPlay) addMagic(v map[string]any, t *playbook.Task) {
 	short, _, _ := strings.Cut(name, ".")
 	v["inventory_hostname"], v["inventory_hostname_short"] = name, short
 	groupNames := hp.s.host.GroupNames()
+	if h, ok := r.currentInv().Host(name); ok && r.live.Load() != nil { // group_by may have changed them
+		groupNames = h.GroupNames()
+	}
 	gn := make([]any, len(groupNames))
 	for i, g := range groupNames {
 		gn[i] = g
@@ -135,7 +152,8 @@ func anyList(ss []string, def ...string) []any {
 // per host).
 func (r *run) hostvars() map[string]any {
 	out := map[string]any{}
-	if r.inv == nil {
+	inv := r.currentInv()
+	if inv == nil {
 		return out
 	}
 	r.mu.Lock()
@@ -143,7 +161,7 @@ func (r *run) hostvars() map[string]any {
 	r.mu.Unlock()
 	r.varsMu.RLock()
 	defer r.varsMu.RUnlock()
-	for _, h := range r.inv.Hosts() {
+	for _, h := range inv.Hosts() {
 		hv := maps.Clone(h.Vars)
 		if hv == nil {
 			hv = map[string]any{}
@@ -156,6 +174,7 @@ func (r *run) hostvars() map[string]any {
 			hv["ansible_"+k] = x
 		}
 		hv["ansible_facts"] = facts
+		maps.Copy(hv, r.delegatedVars[h.Name])
 		if s := states[h.Name]; s != nil {
 			maps.Copy(hv, s.registered)
 		}

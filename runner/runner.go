@@ -142,6 +142,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	obs := newSerialObserver(redactObserver(opts.Observer, red))
 	r := &run{opts: opts, pb: pb, inv: inv, obs: obs, red: red, hosts: map[string]*hostState{}, forks: make(chan struct{}, opts.Forks)}
 	r.facts, r.down, r.cleared = map[string]map[string]any{}, map[string]bool{}, map[string]bool{}
+	r.delegatedVars = map[string]map[string]any{}
 	// Resolve every play's hosts and batch sizes first: a bad pattern or
 	// serial is input, not a host failure.
 	plays := make([][]*inventory.Host, len(pb.Plays))
@@ -172,6 +173,12 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 			// The run stopped: the hosts this play would have run are stopped too.
 			r.stopUnstarted(p, r.states(plays[i]), r.abort, false)
 			continue
+		}
+		if live := r.currentInv(); live != inv { // add_host, group_by (inventorychange.go)
+			hosts, unmatched, err := selectHosts(live, p.Hosts, opts.Limit)
+			if err == nil {
+				plays[i], unmatchedTerms[i] = opts.Shard.filter(hosts), unmatched
+			}
 		}
 		names := make([]string, len(plays[i]))
 		for j, h := range plays[i] {
@@ -239,6 +246,7 @@ func (r *run) state(h *inventory.Host) *hostState {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if s, ok := r.hosts[h.Name]; ok {
+		s.host = h // add_host or group_by may have changed it; it is not running now
 		return s
 	}
 	s := &hostState{host: h, recap: HostRecap{Host: h.Name}, registered: map[string]any{}}

@@ -72,6 +72,7 @@ const (
 // execute evaluates when, builds the module, checks, applies and registers.
 func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[string]any, res *TaskResult) outcome {
 	hp.r.red.collect(hp.play, vars) // before anything of this task can be reported
+	hp.factsFor = ""                // facts.go: set below for delegate_facts
 	file := t.Pos.File              // the task's own file: it may be imported
 	failWith := func(err error) outcome {
 		res.Status, res.Error = StatusFailed, err.Error()
@@ -126,10 +127,16 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	}
 	if dlg != nil {
 		res.Delegate = dlg.name
+		if factsDelegated(t) { // facts.go; delegate checked it is an inventory host
+			hp.factsFor = dlg.name
+		}
 	}
 	conn, err := hp.delegatedConn(t, vars, dlg) // through sudo when become applies
 	if err != nil {
 		return failWith(fmt.Errorf("%s: become: %w", t.Pos, err))
+	}
+	if conn, err = hp.withEnvironment(conn, t, vars); err != nil { // environment.go
+		return failWith(err)
 	}
 	change, err := mod.Check(ctx, conn)
 	if err != nil {

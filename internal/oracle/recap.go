@@ -49,7 +49,7 @@ type Outcome struct {
 var (
 	recapLine = regexp.MustCompile(`^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)`)
 	taskLine  = regexp.MustCompile(`^(TASK|RUNNING HANDLER) \[(.*)\] \**$`)
-	hostLine  = regexp.MustCompile(`^(ok|changed|skipping|fatal|failed|unreachable): \[([^\]]+)\]`)
+	hostLine  = regexp.MustCompile(`^(ok|changed|skipping|fatal|failed|unreachable): \[([^\]\s]+)(?: -> [^\]]+)?\]`) // "[h1 -> h2]": delegated
 )
 
 // ParseAnsible reads ansible-playbook's default (text) output: each task's

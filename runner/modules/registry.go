@@ -27,6 +27,8 @@ func builtin() map[string]Spec {
 		"setup":           setupSpec,
 		"debug":           debugSpec,
 		"set_fact":        setFactSpec,
+		"add_host":        addHostSpec,
+		"group_by":        groupBySpec,
 		"fail":            failSpec,
 		"pause":           pauseSpec,
 		"meta":            metaSpec,

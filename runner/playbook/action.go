@@ -58,7 +58,7 @@ func hasKey(n *yaml.Node, name string) bool {
 // t does not set itself (delegate_to, run_once, throttle,
 // ignore_unreachable), as Ansible's inheritance does.
 func inheritDelegation(b, t *Task) {
-	for _, key := range []string{"delegate_to", "run_once", "throttle", "ignore_unreachable"} {
+	for _, key := range []string{"delegate_to", "run_once", "throttle", "ignore_unreachable", "delegate_facts"} {
 		pos, given := b.KeyPos[key]
 		if _, own := t.KeyPos[key]; !given || own {
 			continue
@@ -73,6 +73,8 @@ func inheritDelegation(b, t *Task) {
 			t.Throttle = b.Throttle
 		case "ignore_unreachable":
 			t.IgnoreUnreachable = b.IgnoreUnreachable
+		case "delegate_facts":
+			t.DelegateFacts = b.DelegateFacts
 		}
 	}
 }

@@ -15,6 +15,7 @@ var blockKeys = []string{
 	"name", "when", "become", "become_user", "become_method", "vars", "tags",
 	"ignore_errors", "check_mode", "no_log",
 	"delegate_to", "run_once", "throttle", "ignore_unreachable", // delegate.go
+	"environment", "delegate_facts",
 }
 
 // isBlock reports whether a task mapping is a block.
@@ -121,6 +122,7 @@ func inheritBlock(b *Task, tasks []*Task) {
 		if t.CheckMode == nil {
 			t.CheckMode = b.CheckMode
 		}
+		t.Environment = mergeEnv(b.Environment, t.Environment)
 		inheritDelegation(b, t)
 	}
 }

@@ -129,9 +129,14 @@ func (p *parser) checkHandlers(play *Play) {
 			p.ErrorfAt(h.Pos, field, "a handler needs a name or listen, or it can never be notified")
 		}
 		if h.Name != "" {
-			if first, dup := named[h.Name]; dup {
+			if first, dup := named[h.Name]; dup && first.Pos.File == h.Pos.File {
 				p.ErrorfAt(h.Pos, field,
 					"handler name %q is already used by the handler at line %d", h.Name, first.Pos.Line)
+			} else if dup {
+				// Two roles (or a role and the play) name a handler alike:
+				// as Ansible 2.14, notifying the name runs the last one
+				// only; each still answers its listen topics and "ROLE : NAME".
+				first.Shadowed = true
 			}
 			named[h.Name] = h
 		}

@@ -138,14 +138,14 @@ var playKeys = []string{
 	"name", "hosts", "vars", "defaults", "tasks", "handlers", "verify", "serial",
 	"roles", "vars_files",
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
-	"secret_vars", "metrics",
+	"secret_vars", "metrics", "environment",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
 // naming them beats a "did you mean".
 var unsupportedPlayKeys = map[string]bool{
 	"pre_tasks": true, "post_tasks": true,
-	"vars_prompt": true, "environment": true, "strategy": true, "tags": true,
+	"vars_prompt": true, "strategy": true, "tags": true,
 	"connection": true, "remote_user": true, "port": true, "collections": true,
 	"module_defaults": true, "order": true, "include": true,
 	"run_once": true, "throttle": true, "become_method": true, "become_flags": true,
@@ -208,6 +208,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.Become = &b
 		case "become_user":
 			play.BecomeUser = p.str(v, k.Value)
+		case "environment":
+			play.Environment = p.environment(v, k.Value)
 		case "secret_vars":
 			play.SecretVars = p.names(v, k.Value)
 		default:

@@ -16,7 +16,8 @@ var taskKeys = []string{
 	"check_mode", "ignore_errors", "timeout", "vars", "listen", "tags",
 	"retries", "until", "delay", "become", "become_user", "no_log",
 	"loop", "loop_control", "args", "become_method", "metrics", "budget",
-	"delegate_to", "run_once", "throttle", "ignore_unreachable",
+	"delegate_to", "run_once", "throttle", "ignore_unreachable", "environment",
+	"delegate_facts",
 }
 
 var taskKeySet = func() map[string]bool {
@@ -29,7 +30,6 @@ var taskKeySet = func() map[string]bool {
 
 // unsupportedTaskKeys are Ansible task keywords tend deliberately lacks.
 var unsupportedTaskKeys = map[string]bool{
-	"delegate_facts": true, "environment": true,
 	"rescue": true, "always": true, // only beside block:, which makes a block
 	"async": true, "poll": true, "any_errors_fatal": true,
 	"debugger": true, "diff": true,
@@ -165,6 +165,9 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 		p.Errorf(n, path, "%s", msg)
 		return nil
 	}
+	if t.Module == "add_host" {
+		t.RunOnce = true // as Ansible's (BYPASS_HOST_LOOP): once per batch, on its first host
+	}
 	p.checkLoop(t, n, path)
 	t.Args = p.moduleArgs(t, t.Args, argsNode, path, yamlnode.JoinPath(path, moduleKey.Value))
 	return t
@@ -262,6 +265,8 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 		}
 	case "run_once":
 		t.RunOnce = p.boolean(v, field)
+	case "delegate_facts":
+		t.DelegateFacts = p.boolean(v, field)
 	case "ignore_unreachable":
 		t.IgnoreUnreachable = p.boolean(v, field)
 	case "throttle":
@@ -273,6 +278,8 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 		}
 	case "budget":
 		t.Budget = p.budget(v, field)
+	case "environment":
+		t.Environment = p.environment(v, field)
 	case "become_method":
 		if m := p.str(v, field); m != "sudo" {
 			p.Errorf(v, field, "become_method %q is not supported by tend: only sudo", m)

@@ -69,6 +69,10 @@ type Play struct {
 	// Metrics are values the play exposes on each host that finished it
 	// (ok or changed), evaluated after its verification.
 	Metrics []Metric
+	// Environment is set for the programs the play's tasks run (command,
+	// shell, a service's restart); a block's and a task's override it by
+	// name. Values are templates.
+	Environment []EnvVar
 }
 
 // Task is one step: exactly one module with its arguments, plus controls.
@@ -103,6 +107,10 @@ type Task struct {
 	Timeout      time.Duration
 	// Listen lets a handler be notified under another name (handlers only).
 	Listen []string
+	// Shadowed is set on a handler whose name a later handler of the play
+	// (another role's, or the play's own) also has: notifying the name
+	// runs that later one only, as Ansible 2.14; Listen still reaches it.
+	Shadowed bool
 
 	// VarNames lists the keys of Vars in file order.
 	VarNames []string
@@ -127,6 +135,10 @@ type Task struct {
 	// (a template: an inventory host, or localhost for this machine) with
 	// the variables of the host it runs for.
 	DelegateTo string
+	// DelegateFacts gives the facts a delegated setup or set_fact task
+	// gathers or sets to the delegate (an inventory host), not to the
+	// host the task runs for, as Ansible's delegate_facts: true.
+	DelegateFacts bool
 	// RunOnce runs the task on the first host of the batch only; every
 	// host of the batch gets its result.
 	RunOnce bool
@@ -139,6 +151,9 @@ type Task struct {
 	// Budget, when set, limits how often the task may change a host
 	// across runs (budget.go); nil means unlimited.
 	Budget *Budget
+	// Environment is the task's environment: its own over its blocks'
+	// (the play's is merged by the runner).
+	Environment []EnvVar
 	// Loop, when set, runs the task once per item (loop: or with_*).
 	Loop *Loop
 	// IncludeVars, set for an include_vars task (Module "include_vars"),
