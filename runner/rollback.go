@@ -207,6 +207,9 @@ func plannedTargets(c plan.Change) string {
 // notUndone says what a change without an undo was, and why it stays.
 func notUndone(e undoEntry) string {
 	what := firstNonEmpty(e.change.Summary, string(e.change.Action))
+	if e.change.Summary == "" && e.change.Action == plan.Run {
+		what = "ran " + e.module
+	}
 	if e.noLog {
 		what = NoLogText
 	}
