@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"tend/inventory"
 	"tend/runner/modules"
+	"tend/runner/plan"
 	"tend/runner/playbook"
 	"tend/runner/transport"
 )
@@ -195,5 +197,56 @@ func TestEngineRollbackCheckMode(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("%d HostDone events, want 2", n)
+	}
+}
+
+// TestEngineRollbackRedacted: what a rollback report says of a change
+// (here a dry run's command line) hides secret values, in HostDone and
+// in the recap, as every other event does.
+func TestEngineRollbackRedacted(t *testing.T) {
+	const canary = "s3cr3t-canary-4411"
+	const src = `
+- hosts: all
+  gather_facts: false
+  rollback: true
+  secret_vars: [token]
+  vars:
+    token: "` + canary + `"
+  tasks:
+    - name: deploy
+      command: deploy {{ token }}
+`
+	f := newFleet("h1")
+	_, rec := runOn(t, f, src, Options{Check: true})
+	if len(rec.dones) != 1 || rec.dones[0].Rollback == nil {
+		t.Fatalf("HostDone %+v, want a planned rollback", rec.dones)
+	}
+	rb := rec.dones[0].Rollback
+	if len(rb.Items) != 1 || rb.Items[0].Status != RollbackNotUndone || !strings.Contains(rb.Items[0].Detail, "deploy "+Redacted) {
+		t.Errorf("rollback items %+v, want the command not undone, its secret redacted", rb.Items)
+	}
+	if strings.Contains(fmt.Sprint(rb), canary) {
+		t.Errorf("the rollback report shows the secret: %+v", rb)
+	}
+}
+
+// TestNotUndone: a change with nothing to restore from says what it was
+// and why it stays.
+func TestNotUndone(t *testing.T) {
+	for _, c := range []struct {
+		change plan.Change
+		module string
+		noLog  bool
+		want   string
+	}{
+		{plan.Change{Action: plan.Restart, Summary: "restarted activemq: pid 1 -> 2"}, "service", false, "restarted activemq: pid 1 -> 2 (services are not restarted again)"},
+		{plan.Change{Action: plan.Run}, "shell", false, "ran shell (a command cannot be undone)"},
+		{plan.Change{Action: plan.Run, Summary: "would run: deploy"}, "command", false, "would run: deploy (a command cannot be undone)"},
+		{plan.Change{Action: plan.Update, Summary: "/srv: mode 0755 -> 0700"}, "file", false, "/srv: mode 0755 -> 0700 (file leaves nothing to restore from)"},
+		{plan.Change{Action: plan.Restart, Summary: "restarted secret-svc"}, "service", true, NoLogText + " (services are not restarted again)"},
+	} {
+		if got := notUndone(undoEntry{change: c.change, module: c.module, noLog: c.noLog}); got != c.want {
+			t.Errorf("notUndone(%s %q) = %q, want %q", c.change.Action, c.change.Summary, got, c.want)
+		}
 	}
 }

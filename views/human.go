@@ -252,7 +252,7 @@ func (h *Human) RunDone(s runner.Summary) {
 				}
 			}
 			if len(r.RolledBack) > 0 {
-				fmt.Fprintf(&b, "%s: after the failure:\n", r.Host)
+				fmt.Fprintf(&b, "%s: rollback after the failure:\n", r.Host)
 				for _, a := range r.RolledBack {
 					fmt.Fprintf(&b, "    %s\n", a)
 				}
