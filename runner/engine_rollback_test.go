@@ -50,8 +50,8 @@ func runLocal(t *testing.T, src, dir string, check bool) (*Summary, *recorder) {
 }
 
 // rollbackPlay edits one file twice, overwrites another (copy keeps no
-// backup unless asked), creates a third, runs a command; its verification
-// fails on h1 only.
+// backup unless asked), creates a third, runs a command, previews an edit
+// (check_mode: true: nothing to undo); its verification fails on h1 only.
 const rollbackPlay = `
 - hosts: all
   gather_facts: false
@@ -67,6 +67,9 @@ const rollbackPlay = `
       copy: {dest: "{{ base }}/{{ inventory_hostname }}/extra.conf", content: "x=1\n"}
     - name: reload app
       command: "true"
+    - name: preview only
+      lineinfile: {path: "{{ base }}/{{ inventory_hostname }}/app.conf", line: preview=1}
+      check_mode: true
   verify:
     - name: app healthy
       assert: {that: ["inventory_hostname == 'h2'"]}
@@ -191,8 +194,8 @@ func TestEngineRollbackCheckMode(t *testing.T) {
 	n := 0
 	for _, d := range rec.dones {
 		n++
-		if d.Rollback == nil || !d.Rollback.Planned || d.Rollback.Outcome != "on verification failure, 4 changes would be undone" {
-			t.Errorf("%s: dry-run rollback %+v, want 4 changes planned", d.Host, d.Rollback)
+		if d.Rollback == nil || !d.Rollback.Planned || d.Rollback.Outcome != "on verification failure, 5 changes would be undone" {
+			t.Errorf("%s: dry-run rollback %+v, want 5 changes planned", d.Host, d.Rollback)
 		}
 	}
 	if n != 2 {

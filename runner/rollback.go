@@ -84,11 +84,11 @@ type undoEntry struct {
 	noLog              bool
 }
 
-// noteChange remembers a change (made, or planned in a dry run) for the
-// play's rollback.
-func (hp *hostPlay) noteChange(t *playbook.Task, c plan.Change, conn transport.Conn) {
-	if !hp.play.Rollback || !c.Changed() {
-		return
+// noteChange remembers a change for the play's rollback: made, or planned
+// in a dry run (dry says which).
+func (hp *hostPlay) noteChange(t *playbook.Task, c plan.Change, conn transport.Conn, dry bool) {
+	if !hp.play.Rollback || !c.Changed() || dry != hp.r.opts.Check {
+		return // a check_mode: true task in a real run changed nothing
 	}
 	if c.Failed && c.Action == plan.Update && len(c.Undo) == 0 {
 		return // refused before writing: the module left the host as it was
