@@ -137,6 +137,9 @@ type HostRecap struct {
 	// Applied lists, in order, what this host had changed when the run
 	// ended ("task: summary"), so a failed run tells exactly what changed.
 	Applied []string `json:"applied,omitempty"`
+	// RolledBack says what a play's rollback: put back on the host after
+	// its failure, one line each, and what it could not.
+	RolledBack []string `json:"rolled_back,omitempty"`
 }
 
 // BatchStart opens one batch of a play (serial:): the hosts that run it
@@ -171,6 +174,9 @@ type HostDone struct {
 	// Metrics are the values of the play's metrics: on this host (only
 	// when it finished the play: Status ok).
 	Metrics []MetricValue `json:"metrics,omitempty"`
+	// Rollback is what the play's rollback: did on a host that failed after
+	// changing (or, in check mode, would do); nil otherwise (rollback.go).
+	Rollback *Rollback `json:"rollback,omitempty"`
 }
 
 // HostStart says a host begins a play: it holds a fork slot and is about

@@ -72,6 +72,10 @@ type hostPlay struct {
 	// changes counts the tasks that changed the host in this play (or
 	// would, in check mode).
 	changes int
+	// undo lists the host's changes in the play, for rollback: (rollback.go);
+	// rolled is what the rollback did, for HostDone.
+	undo   []undoEntry
+	rolled *Rollback
 }
 
 // runHost runs a play's tasks, notified handlers, re-checks and verify on
@@ -86,6 +90,8 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 	ctx = modules.WithProbeLedger(ctx, s.probes)
 	defer hp.finish()
 	defer hp.unhold()
+	defer hp.rollback(ctx) // rollback.go: before HostDone, on a host that failed
+	ctx = hp.rollbackContext(ctx)
 	if !hp.hold(ctx) {
 		hp.stop(firstName(sel.tasks), "interrupted")
 		return

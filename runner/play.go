@@ -147,7 +147,7 @@ func (hp *hostPlay) stop(task, reason string) {
 // reports HostDone.
 func (hp *hostPlay) finish() {
 	hp.b.leave()
-	hp.r.obs.HostDone(HostDone{Host: hp.s.host.Name, Play: hp.play.Name, Status: hp.status, Metrics: hp.playMetrics()})
+	hp.r.obs.HostDone(HostDone{Host: hp.s.host.Name, Play: hp.play.Name, Status: hp.status, Metrics: hp.playMetrics(), Rollback: hp.rolled})
 }
 
 // counted records the host's failure in its batch, once per play.

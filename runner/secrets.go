@@ -204,11 +204,27 @@ func (r *redactor) value(v any) any {
 	return v
 }
 
+// hostDone redacts the free text of a rollback report.
+func (r *redactor) hostDone(e HostDone) HostDone {
+	if e.Rollback == nil {
+		return e
+	}
+	rb := *e.Rollback
+	rb.Items = make([]RollbackItem, len(e.Rollback.Items))
+	for i, it := range e.Rollback.Items {
+		it.Detail, it.Target = r.str(it.Detail), r.str(it.Target)
+		rb.Items[i] = it
+	}
+	e.Rollback = &rb
+	return e
+}
+
 // summary redacts the free text of a run's summary.
 func (r *redactor) summary(s Summary) Summary {
 	hosts := make([]HostRecap, len(s.Hosts))
 	for i, h := range s.Hosts {
 		h.Applied = r.strs(h.Applied)
+		h.RolledBack = r.strs(h.RolledBack)
 		h.StopReason = r.str(h.StopReason)
 		hosts[i] = h
 	}
@@ -283,7 +299,7 @@ func (w *redactingObserver) PlayStarted(e PlayStart)   { w.o.PlayStarted(e) }
 func (w *redactingObserver) BatchStarted(e BatchStart) { w.o.BatchStarted(e) }
 func (w *redactingObserver) HostStarted(e HostStart)   { w.o.HostStarted(e) }
 func (w *redactingObserver) TaskDone(e TaskResult)     { w.o.TaskDone(w.r.result(e)) }
-func (w *redactingObserver) HostDone(e HostDone)       { w.o.HostDone(e) }
+func (w *redactingObserver) HostDone(e HostDone)       { w.o.HostDone(w.r.hostDone(e)) }
 func (w *redactingObserver) RunDone(s Summary)         { w.o.RunDone(w.r.summary(s)) }
 
 func (w *redactingObserver) TaskStarted(e TaskStart) {

@@ -154,6 +154,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		}
 	}
 	if dry && change.Action == plan.Run {
+		hp.noteChange(t, change, conn, dry) // rollback.go: would not be undone
 		res.Status, res.Reason, res.Change, res.DryRun = StatusSkipped, "check mode: would run", change, false
 		hp.register(t, map[string]any{"skipped": true, "changed": false})
 		return outcomeDone
@@ -179,6 +180,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 			hp.applied = append(hp.applied, appliedTask{task: t, item: hp.itemName, mod: mod, conn: conn})
 		}
 	}
+	hp.noteChange(t, change, conn, dry) // rollback.go
 	res.Change = change
 	changed, failed := change.Changed(), change.Failed
 	data := map[string]any{}

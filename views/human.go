@@ -251,6 +251,12 @@ func (h *Human) RunDone(s runner.Summary) {
 					fmt.Fprintf(&b, "    %s\n", a)
 				}
 			}
+			if len(r.RolledBack) > 0 {
+				fmt.Fprintf(&b, "%s: rollback after the failure:\n", r.Host)
+				for _, a := range r.RolledBack {
+					fmt.Fprintf(&b, "    %s\n", a)
+				}
+			}
 		}
 	}
 	for _, n := range s.HostKeyMismatch {

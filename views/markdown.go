@@ -26,8 +26,9 @@ type Markdown struct {
 
 // mdEntry is one item of a host's section: a task's result or a warning.
 type mdEntry struct {
-	result  *runner.TaskResult
-	warning *runner.Warning
+	result   *runner.TaskResult
+	warning  *runner.Warning
+	rollback *runner.Rollback
 }
 
 var _ runner.Observer = (*Markdown)(nil)
@@ -46,6 +47,13 @@ func (m *Markdown) PlayStarted(e runner.PlayStart) { m.plays = append(m.plays, e
 // TaskDone records the result under its host.
 func (m *Markdown) TaskDone(e runner.TaskResult) {
 	m.entries[e.Host] = append(m.entries[e.Host], mdEntry{result: &e})
+}
+
+// HostDone records a rollback under its host.
+func (m *Markdown) HostDone(e runner.HostDone) {
+	if e.Rollback != nil {
+		m.entries[e.Host] = append(m.entries[e.Host], mdEntry{rollback: e.Rollback})
+	}
 }
 
 // Warning records a warning under its host, or for the whole run.
@@ -84,6 +92,10 @@ func (m *Markdown) RunDone(s runner.Summary) {
 		fmt.Fprintf(&b, "\n## %s\n", h)
 		noted := map[string]bool{} // unsupported keys already in a table of this host
 		for _, e := range m.entries[h] {
+			if e.rollback != nil {
+				writeMarkdownRollback(&b, e.rollback) // rollback.go
+				continue
+			}
 			if w := e.warning; w != nil {
 				msg := w.Msg
 				if w.Task != "" {

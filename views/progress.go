@@ -232,8 +232,12 @@ func (h *Human) TaskStarted(e runner.TaskStart) {
 	h.drawProgress()
 }
 
-// HostDone counts the host in the progress line.
+// HostDone prints what the play's rollback: did on the host, if anything,
+// and counts the host in the progress line.
 func (h *Human) HostDone(e runner.HostDone) {
+	if e.Rollback != nil {
+		h.write(rollbackLines(e.Host, e.Rollback)) // rollback.go
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	p := &h.prog

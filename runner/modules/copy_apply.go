@@ -68,7 +68,7 @@ func (m *copyModule) Apply(ctx context.Context, conn transport.Conn, planned pla
 			}
 		}
 		res, err := transport.WriteFileAtomic(ctx, conn, st.dest, m.content,
-			transport.WriteOptions{Backup: m.backup, ExpectSHA256: st.sha, Mode: fs.FileMode(st.newMode & 0o777)})
+			transport.WriteOptions{Backup: m.backup || backupsForced(ctx), ExpectSHA256: st.sha, Mode: fs.FileMode(st.newMode & 0o777)})
 		if err != nil {
 			var fe *transport.FileError
 			if errors.As(err, &fe) {
@@ -78,6 +78,7 @@ func (m *copyModule) Apply(ctx context.Context, conn transport.Conn, planned pla
 		}
 		c.Files[0].Backup, c.Files[0].InPlace = res.BackupPath, res.InPlace
 		c.Data["backup_file"] = res.BackupPath
+		c.Undo = fileUndo(c.Files[0], m.content)
 	}
 	if err := fsChange(ctx, conn, st.steps); err != nil {
 		return failed("%v", err)

@@ -94,6 +94,7 @@ func (m *sysctlModule) Apply(ctx context.Context, conn transport.Conn, planned p
 		}
 		c.Files[0].Backup, c.Files[0].InPlace = res.BackupPath, res.InPlace
 	}
+	c.Undo = m.undo(st, c.Files[0]) // undo.go: for a play's rollback:
 
 	// 3. sysctl -p FILE; its complaints are reported, its exit code not
 	// trusted. 4. Every supported key must hold its value now: read in the

@@ -170,7 +170,7 @@ func applyFileEdit(ctx context.Context, conn transport.Conn, e *fileEdit, o writ
 		}
 	}
 	res, err := transport.WriteFileAtomic(ctx, conn, e.file.path, e.after, transport.WriteOptions{
-		Backup: o.backup, ExpectSHA256: e.file.sha, Mode: 0o644, Validate: o.validate})
+		Backup: o.backup || backupsForced(ctx), ExpectSHA256: e.file.sha, Mode: 0o644, Validate: o.validate})
 	var fe *transport.FileError
 	switch {
 	case errors.As(err, &fe) && fe.ExitCode == 95:
@@ -185,6 +185,7 @@ func applyFileEdit(ctx context.Context, conn transport.Conn, e *fileEdit, o writ
 	}
 	c.Files[0].Backup, c.Files[0].InPlace = res.BackupPath, res.InPlace
 	c.Data[e.backupKey] = res.BackupPath
+	c.Undo = fileUndo(c.Files[0], e.after)
 	return c, nil
 }
 

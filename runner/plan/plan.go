@@ -75,6 +75,9 @@ type Change struct {
 	Data map[string]any `json:"data,omitempty"`
 	// Private carries module state from Check to Apply; never rendered.
 	Private any `json:"-"`
+	// Undo is set by Apply: how to put back what it changed (undo.go), for
+	// a play with rollback:. Empty when nothing it did can be undone.
+	Undo []Undo `json:"-"`
 }
 
 // Changed reports whether the change alters the host.

@@ -138,7 +138,7 @@ var playKeys = []string{
 	"name", "hosts", "vars", "defaults", "tasks", "handlers", "verify", "serial",
 	"roles", "vars_files",
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
-	"secret_vars", "metrics", "environment",
+	"secret_vars", "metrics", "environment", "rollback",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
@@ -200,6 +200,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.MaxFailPercentage = p.percentage(v, k.Value)
 		case "any_errors_fatal":
 			play.AnyErrorsFatal = p.boolean(v, k.Value)
+		case "rollback":
+			play.Rollback = p.boolean(v, k.Value)
 		case "gather_facts":
 			b := p.boolean(v, k.Value)
 			play.GatherFacts = &b

@@ -55,6 +55,8 @@ func TestParseErrors(t *testing.T) {
 		{"when number", "- hosts: a\n  tasks:\n    - command: x\n      when: 5\n", []string{"pb.yml:4:13: tasks[0].when: must be a condition"}},
 		{"when mapping", "- hosts: a\n  tasks:\n    - command: x\n      when: a: b\n", []string{"pb.yml:4:14: malformed YAML: mapping values are not allowed in this context"}},
 		{"check_mode maybe", "- hosts: a\n  tasks:\n    - command: x\n      check_mode: maybe\n", []string{`pb.yml:4:19: tasks[0].check_mode: must be true or false, not "maybe"`}},
+		{"rollback maybe", "- hosts: a\n  rollback: maybe\n  tasks:\n    - command: x\n", []string{`pb.yml:2:13: rollback: must be true or false, not "maybe"`}},
+		{"rollback misspelled", "- hosts: a\n  rolback: true\n", []string{`pb.yml:2:3: rolback: unknown play key; did you mean "rollback"?`}},
 		{"ignore_errors string", "- hosts: a\n  tasks:\n    - command: x\n      ignore_errors: \"sure\"\n", []string{"ignore_errors: must be true or false"}},
 		{"timeout bad", "- hosts: a\n  tasks:\n    - command: x\n      timeout: soon\n", []string{`timeout: must be a duration like "30s"`}},
 		{"timeout negative", "- hosts: a\n  tasks:\n    - command: x\n      timeout: -5s\n", []string{"timeout: must not be negative"}},
@@ -99,6 +101,7 @@ func TestParseFull(t *testing.T) {
   serial: [1, "50%"]
   max_fail_percentage: 0
   any_errors_fatal: true
+  rollback: yes
   gather_facts: false
   become: true
   become_user: root
@@ -149,16 +152,17 @@ func TestParseFull(t *testing.T) {
 		{"serial", play.Serial, []string{"1", "50%"}},
 		{"max fail", *play.MaxFailPercentage, 0},
 		{"become", *play.Become, true},
+		{"rollback", play.Rollback, true},
 		{"var names", play.VarNames, []string{"mode", "flag", "big", "count", "ratio", "nothing"}},
 		{"vars", play.Vars, map[string]any{"mode": "0755", "flag": "yes", "big": "1e3", "count": 5, "ratio": 0.5, "nothing": nil}},
 		{"module fqcn", play.Tasks[0].Module, "shell"},
-		{"module pos", play.Tasks[0].ModulePos, Pos{File: "pb.yml", Line: 19, Col: 7}},
+		{"module pos", play.Tasks[0].ModulePos, Pos{File: "pb.yml", Line: 20, Col: 7}},
 		{"args scalar", play.Tasks[0].Args.Value, "ss -tan | grep -c CLOSE-WAIT"},
 		{"changed_when bool", play.Tasks[0].ChangedWhen, []string{"false"}},
 		{"check_mode", *play.Tasks[0].CheckMode, false},
 		{"timeout int", play.Tasks[0].Timeout, 30 * time.Second},
 		{"sysctl", play.Tasks[1].Module, "sysctl"},
-		{"task pos", play.Tasks[1].Pos, Pos{File: "pb.yml", Line: 24, Col: 7}},
+		{"task pos", play.Tasks[1].Pos, Pos{File: "pb.yml", Line: 25, Col: 7}},
 		{"when list", play.Tasks[1].When, []string{"closewait.count > 5", "true"}},
 		{"notify", play.Tasks[1].Notify, []string{"reload"}},
 		{"tags", play.Tasks[1].Tags, []string{"tune"}},

@@ -55,6 +55,10 @@ type Play struct {
 	MaxFailPercentage *int
 	// AnyErrorsFatal aborts the whole run on the first failed host.
 	AnyErrorsFatal bool
+	// Rollback puts back what the play changed on a host where one of its
+	// tasks (or its verification) then failed: files from their backups,
+	// live values to what they held (a tend extension; runner/rollback.go).
+	Rollback bool
 	// GatherFacts: nil or true gathers the hosts' facts before the tasks
 	// (as Ansible, with the setup module's one command); false gathers none.
 	GatherFacts *bool
