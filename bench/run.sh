@@ -70,6 +70,7 @@ HOLD=0                  # --hold N: set a lab up, print its files, keep it for a
 LOAD=60                 # CLOSE_WAIT sockets left on each host
 THRESHOLD=50            # the playbook's closewait_threshold (default)
 SETUP_PAR=64            # parallel ssh during the untimed setup and resets
+SETUP_TIMEOUT=600       # bound of each untimed setup, reset and count over all hosts; lab_up: 600 + 2 s per host
 LAB_UP_TIMEOUT=900      # seconds for tend-lab to bring the hosts up
 RUN_TIMEOUT=1800        # seconds for any one timed run
 
@@ -201,6 +202,7 @@ lab_up() {
 	done
 	[ -s "$RUN/lab.stdout" ] || { echo "run.sh: tend-lab not up after ${LAB_UP_TIMEOUT}s" >&2; return 1; }
 	log "N=$n: lab up in $((i / 2)) s"
+	SETUP_TIMEOUT=$((600 + 2 * n)) # a 1000-host setup under load took more than 600 s
 	HOSTS=() ADDRS=()
 	while read -r name addr; do HOSTS+=("$name"); ADDRS+=("$addr"); done < <(
 		awk '/^    [^ ].*:$/ {h=$1; sub(":$","",h)} /ansible_host:/ {print h, $2}' "$LAB/inventory.yml")
@@ -268,7 +270,7 @@ mq_setup() { # start stand-ins, save initial state, load CLOSE_WAIT; write the i
 	for ((i = 0; i < n; i++)); do
 		printf '%s %s\n' "${ADDRS[$i]}" "${HOSTS[$i]}"
 	done | SSH_OPTS_STR="${SSH_OPTS[*]}" LAB="$LAB" STANDIN="$STANDIN" KEYS="$KEYS" LOAD="$LOAD" \
-		timeout 600 xargs -P "$SETUP_PAR" -L 1 bash -c '
+		timeout "$SETUP_TIMEOUT" xargs -P "$SETUP_PAR" -L 1 bash -c '
 			addr=$1 h=$2; read -r -a SSH_OPTS <<<"$SSH_OPTS_STR"
 			s=$LAB/mq/$h
 			ssh_host "$addr" "cat /etc/sysctl.conf > $s.saved.conf &&
@@ -276,7 +278,7 @@ mq_setup() { # start stand-ins, save initial state, load CLOSE_WAIT; write the i
 				$LAB/restart-mq.sh $s.pid $STANDIN" || { echo "$h: start failed" >&2; exit 255; }
 			for i in $(seq 1 100); do [ -s "$s.pid" ] && break; sleep 0.1; done
 			[ -s "$s.pid" ] || { echo "$h: no pidfile" >&2; exit 255; }
-		' _
+		' _ || { log "N=$n: starting the stand-ins failed or took more than ${SETUP_TIMEOUT}s"; return 1; }
 	# per-host restart command vars; the lab's own connection vars
 	{
 		echo "all:"
@@ -307,7 +309,7 @@ EOF
 # (max: at most WANT; min: at least WANT)
 count_closewait() {
 	local n=$1 want=$2 label=$3 cmp=${4:-exact} bad
-	bad=$(printf '%s\n' "${ADDRS[@]}" | SSH_OPTS_STR="${SSH_OPTS[*]}" timeout 300 xargs -P "$SETUP_PAR" -I{} bash -c '
+	bad=$(printf '%s\n' "${ADDRS[@]}" | SSH_OPTS_STR="${SSH_OPTS[*]}" timeout "$SETUP_TIMEOUT" xargs -P "$SETUP_PAR" -I{} bash -c '
 		read -r -a SSH_OPTS <<<"$SSH_OPTS_STR"
 		c=$(ssh_host {} "ss -Htan state close-wait \"( sport = :61616 )\" | wc -l") || c=err
 		echo "{} $c"' | awk -v w="$want" -v cmp="$cmp" '$2 == "err" || (cmp == "exact" ? $2 != w : (cmp == "max" ? $2 + 0 > w + 0 : $2 + 0 < w + 0)) {print $2}' | sort | uniq -c | tr -s ' \n' ' ')
@@ -424,7 +426,7 @@ reset_hosts() {
 	for attempt in 1 2 3; do
 		log "N=$n: resetting hosts (sysctl.conf, live values, $LOAD CLOSE_WAIT again)"
 		for ((i = 0; i < n; i++)); do printf '%s %s\n' "${ADDRS[$i]}" "${HOSTS[$i]}"; done |
-			SSH_OPTS_STR="${SSH_OPTS[*]}" LAB="$LAB" STANDIN="$STANDIN" LOAD="$LOAD" timeout 600 xargs -P "$SETUP_PAR" -L 1 bash -c '
+			SSH_OPTS_STR="${SSH_OPTS[*]}" LAB="$LAB" STANDIN="$STANDIN" LOAD="$LOAD" timeout "$SETUP_TIMEOUT" xargs -P "$SETUP_PAR" -L 1 bash -c '
 				read -r -a SSH_OPTS <<<"$SSH_OPTS_STR"
 				ssh_host "$1" "$LAB/reset-host.sh $LAB/mq/$2.saved $STANDIN $LOAD $LAB/restart-mq.sh $LAB/mq/$2.pid" || echo "$2: reset failed" >&2' _ || true
 		# above the threshold (50) is what matters: the restart path runs. Under heavy load a few

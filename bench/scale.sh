@@ -56,7 +56,7 @@ pin_neighbours() {
 		[[ $line == *" link-netns "* ]] || continue
 		ns=${line##* link-netns } ns_of[$dev]=${ns%% *}
 		mac=${line#*link/ether } mac_of[$dev]=${mac%% *}
-	done < <(ip -o link show)
+	done < <(ip -o link show 2>/dev/null) # (stderr: other labs' veths whose namespace just went)
 	: >"$batch"
 	for ((i = 0; i < n; i++)); do
 		IFS=. read -r o1 o2 o3 o4 <<<"${ADDRS[$i]}"
