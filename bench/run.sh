@@ -2,12 +2,17 @@
 # bench/run.sh — time tend's mq-closewait runbook against the bare OpenSSH floor and ansible-core,
 # on the test lab (simulated hosts: network namespaces with their own sshd, see internal/lab).
 #
-#   bench/run.sh [-n 10,50] [--ansible] [--ansible-n 10[,50]] [--hosts-500]
+#   bench/run.sh [-n 10,50] [--ansible] [--ansible-n 10[,50]] [--hosts N] [--shards K]
 #
 #   -n LIST         host counts to measure, comma separated (default 10,50; "" for none)
 #   --ansible       also time ansible-core for the counts in --ansible-n (default 10: it is slow)
 #   --ansible-n L   host counts (a subset of -n) for which ansible-core runs; implies --ansible
-#   --hosts-500     also a 500-host lab: floor, tend check + apply; peak RSS must stay < 150 MB
+#   --hosts N       also an N-host scale lab (e.g. 1000; bench/scale.sh runs exactly that): system
+#                   limits checked, floor, tend check + apply from one process, then the same as
+#                   --shards K concurrent processes (--shard i/K) whose union and merged recap are
+#                   checked against the single run; peak RSS goal <= 200 MiB (--hosts-500 = --hosts 500)
+#   --shards K      shard processes for the --hosts lab (default 4; 0: none)
+#   --big-reps R    repetitions of each timed run on the --hosts lab (default 1)
 #   -r R            repetitions of each timed run (default 3); the table shows medians
 #   --quiet-wait S  before each timed run wait up to S seconds (default 90) until the rest of the
 #                   machine uses < 0.25 core (others' test runs skew timings); the load seen is
@@ -54,7 +59,10 @@ OUT=$BENCH/out
 NS_LIST=10,50
 ANSIBLE=0
 ANSIBLE_NS=10
-HOSTS500=0
+HOSTS_BIG=0             # --hosts N: the scale lab (0: none)
+SHARDS=4                # --shards K: concurrent shard processes on the scale lab
+BIG_REPS=1              # --big-reps: repetitions on the scale lab
+RSS_GOAL_MB=200         # peak RSS goal of one tend process on the scale lab (MiB)
 REPS=3                  # -r: repetitions of every timed run (medians are reported)
 QUIET_WAIT=90           # --quiet-wait: wait up to this long for the machine to be idle before a run
 QUIET_CORES=0.25        # "idle": other processes use less than this many cores (1 s sample)
@@ -62,16 +70,20 @@ HOLD=0                  # --hold N: set a lab up, print its files, keep it for a
 LOAD=60                 # CLOSE_WAIT sockets left on each host
 THRESHOLD=50            # the playbook's closewait_threshold (default)
 SETUP_PAR=64            # parallel ssh during the untimed setup and resets
+SETUP_TIMEOUT=600       # bound of each untimed setup, reset and count over all hosts; lab_up: 600 + 2 s per host
 LAB_UP_TIMEOUT=900      # seconds for tend-lab to bring the hosts up
 RUN_TIMEOUT=1800        # seconds for any one timed run
 
-usage() { sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	-n) NS_LIST=${2?-n needs a list}; shift 2 ;;
 	--ansible) ANSIBLE=1; shift ;;
 	--ansible-n) ANSIBLE=1; ANSIBLE_NS=${2:?--ansible-n needs a list}; shift 2 ;;
-	--hosts-500) HOSTS500=1; shift ;;
+	--hosts-500) HOSTS_BIG=500; shift ;;
+	--hosts) HOSTS_BIG=${2:?--hosts needs a host count}; shift 2 ;;
+	--shards) SHARDS=${2:?--shards needs a count}; shift 2 ;;
+	--big-reps) BIG_REPS=${2:?--big-reps needs a count}; shift 2 ;;
 	--hold) HOLD=${2:?--hold needs a host count}; shift 2 ;;
 	-r) REPS=${2:?-r needs a count}; shift 2 ;;
 	--quiet-wait) QUIET_WAIT=${2:?--quiet-wait needs seconds}; shift 2 ;;
@@ -190,6 +202,7 @@ lab_up() {
 	done
 	[ -s "$RUN/lab.stdout" ] || { echo "run.sh: tend-lab not up after ${LAB_UP_TIMEOUT}s" >&2; return 1; }
 	log "N=$n: lab up in $((i / 2)) s"
+	SETUP_TIMEOUT=$((600 + 2 * n)) # a 1000-host setup under load took more than 600 s
 	HOSTS=() ADDRS=()
 	while read -r name addr; do HOSTS+=("$name"); ADDRS+=("$addr"); done < <(
 		awk '/^    [^ ].*:$/ {h=$1; sub(":$","",h)} /ansible_host:/ {print h, $2}' "$LAB/inventory.yml")
@@ -224,6 +237,9 @@ EOF
 #!/bin/sh
 saved=$1 standin=$2 load=$3 restart=$4 pidfile=$5
 cat "$saved.conf" > /etc/sysctl.conf
+# tend's state on this host (tend_state_dir: budget records, pending markers): every timed run
+# starts as a first remediation, not a relapse nor a spent restart budget (3 per 24h)
+rm -rf "${pidfile%.pid}.state"
 while IFS= read -r kv; do sysctl -q -w "$kv" >/dev/null; done < "$saved.live"
 # a fresh stand-in (no CLOSE_WAIT left by earlier probes), then the load
 old=$(cat "$pidfile" 2>/dev/null)
@@ -254,7 +270,7 @@ mq_setup() { # start stand-ins, save initial state, load CLOSE_WAIT; write the i
 	for ((i = 0; i < n; i++)); do
 		printf '%s %s\n' "${ADDRS[$i]}" "${HOSTS[$i]}"
 	done | SSH_OPTS_STR="${SSH_OPTS[*]}" LAB="$LAB" STANDIN="$STANDIN" KEYS="$KEYS" LOAD="$LOAD" \
-		timeout 600 xargs -P "$SETUP_PAR" -L 1 bash -c '
+		timeout "$SETUP_TIMEOUT" xargs -P "$SETUP_PAR" -L 1 bash -c '
 			addr=$1 h=$2; read -r -a SSH_OPTS <<<"$SSH_OPTS_STR"
 			s=$LAB/mq/$h
 			ssh_host "$addr" "cat /etc/sysctl.conf > $s.saved.conf &&
@@ -262,7 +278,7 @@ mq_setup() { # start stand-ins, save initial state, load CLOSE_WAIT; write the i
 				$LAB/restart-mq.sh $s.pid $STANDIN" || { echo "$h: start failed" >&2; exit 255; }
 			for i in $(seq 1 100); do [ -s "$s.pid" ] && break; sleep 0.1; done
 			[ -s "$s.pid" ] || { echo "$h: no pidfile" >&2; exit 255; }
-		' _
+		' _ || { log "N=$n: starting the stand-ins failed or took more than ${SETUP_TIMEOUT}s"; return 1; }
 	# per-host restart command vars; the lab's own connection vars
 	{
 		echo "all:"
@@ -275,6 +291,8 @@ mq_setup() { # start stand-ins, save initial state, load CLOSE_WAIT; write the i
 			echo "      ansible_ssh_private_key_file: $LAB/client_ed25519"
 			echo "      mq_service_manager: command"
 			echo "      mq_restart_command: $LAB/restart-mq.sh $LAB/mq/${HOSTS[$i]}.pid $STANDIN"
+			# the lab's hosts share /var/lib: each its own budget records and pending markers
+			echo "      tend_state_dir: $LAB/mq/${HOSTS[$i]}.state"
 		done
 	} >"$LAB/hosts.yml"
 	# h1 logs each command its sshd starts (see the header)
@@ -291,7 +309,7 @@ EOF
 # (max: at most WANT; min: at least WANT)
 count_closewait() {
 	local n=$1 want=$2 label=$3 cmp=${4:-exact} bad
-	bad=$(printf '%s\n' "${ADDRS[@]}" | SSH_OPTS_STR="${SSH_OPTS[*]}" timeout 300 xargs -P "$SETUP_PAR" -I{} bash -c '
+	bad=$(printf '%s\n' "${ADDRS[@]}" | SSH_OPTS_STR="${SSH_OPTS[*]}" timeout "$SETUP_TIMEOUT" xargs -P "$SETUP_PAR" -I{} bash -c '
 		read -r -a SSH_OPTS <<<"$SSH_OPTS_STR"
 		c=$(ssh_host {} "ss -Htan state close-wait \"( sport = :61616 )\" | wc -l") || c=err
 		echo "{} $c"' | awk -v w="$want" -v cmp="$cmp" '$2 == "err" || (cmp == "exact" ? $2 != w : (cmp == "max" ? $2 + 0 > w + 0 : $2 + 0 < w + 0)) {print $2}' | sort | uniq -c | tr -s ' \n' ' ')
@@ -316,6 +334,11 @@ wait_quiet() {
 		awk -v bg="$BG" -v q="$QUIET_CORES" 'BEGIN {exit !(bg < q)}' && return 0
 		[ $((i % 30)) = 0 ] && log "machine busy ($BG cores used by other processes): waiting up to ${QUIET_WAIT}s"
 	done
+	if [ "$QUIET_WAIT" -le 0 ]; then
+		a=$(busy_jiffies); sleep 1; b=$(busy_jiffies)
+		BG=$(awk -v a="$a" -v b="$b" -v hz="$HZ" 'BEGIN {printf "%.2f", (b - a) / hz}')
+		return 0
+	fi
 	log "machine still busy after ${QUIET_WAIT}s ($BG cores): measuring anyway, see the bg column"
 }
 
@@ -330,6 +353,7 @@ measure() {
 	if [ -n "${PREP:-}" ]; then $PREP; fi
 	rm -f "$LAB/h1-sessions.log"
 	local b0 b1
+	LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /) # 1/5/15-minute load average right before the run
 	b0=$(busy_jiffies)
 	/usr/bin/time -f '%e %U %S %M' -o "$tf" timeout "$RUN_TIMEOUT" "$@" >"$out" 2>&1 || rc=$?
 	b1=$(busy_jiffies)
@@ -342,9 +366,9 @@ measure() {
 		cp "$LAB/h1-sessions.log" "$RUN/sessions-$label-$n.log"
 	fi
 	read -r wall usr sys rss < <(tail -n 1 "$tf")
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$label" "$wall" "$usr" "$sys" "$rss" "$rc" "$sessions" "$conns" "$machine" "$BG" >>"$ROWS"
-	log "$(printf 'N=%-4s %-16s wall %7ss user %7ss sys %7ss maxrss %6d KB exit %s; machine CPU %ss (bg %s cores); h1: %s sessions, %s conns' \
-		"$n" "$label" "$wall" "$usr" "$sys" "$rss" "$rc" "$machine" "$BG" "$sessions" "$conns")"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$label" "$wall" "$usr" "$sys" "$rss" "$rc" "$sessions" "$conns" "$machine" "$BG" "$LOADAVG" >>"$ROWS"
+	log "$(printf 'N=%-4s %-16s wall %7ss user %7ss sys %7ss maxrss %6d KB exit %s; machine CPU %ss (bg %s cores, load avg %s); h1: %s sessions, %s conns' \
+		"$n" "$label" "$wall" "$usr" "$sys" "$rss" "$rc" "$machine" "$BG" "$LOADAVG" "$sessions" "$conns")"
 	return 0
 }
 
@@ -402,7 +426,7 @@ reset_hosts() {
 	for attempt in 1 2 3; do
 		log "N=$n: resetting hosts (sysctl.conf, live values, $LOAD CLOSE_WAIT again)"
 		for ((i = 0; i < n; i++)); do printf '%s %s\n' "${ADDRS[$i]}" "${HOSTS[$i]}"; done |
-			SSH_OPTS_STR="${SSH_OPTS[*]}" LAB="$LAB" STANDIN="$STANDIN" LOAD="$LOAD" timeout 600 xargs -P "$SETUP_PAR" -L 1 bash -c '
+			SSH_OPTS_STR="${SSH_OPTS[*]}" LAB="$LAB" STANDIN="$STANDIN" LOAD="$LOAD" timeout "$SETUP_TIMEOUT" xargs -P "$SETUP_PAR" -L 1 bash -c '
 				read -r -a SSH_OPTS <<<"$SSH_OPTS_STR"
 				ssh_host "$1" "$LAB/reset-host.sh $LAB/mq/$2.saved $STANDIN $LOAD $LAB/restart-mq.sh $LAB/mq/$2.pid" || echo "$2: reset failed" >&2' _ || true
 		# above the threshold (50) is what matters: the restart path runs. Under heavy load a few
@@ -450,15 +474,19 @@ bench_n() {
 	teardown
 }
 
+# the scale lab (--hosts N): check_limits, pin_neighbours, run_shards, shard_union, bench_big
+# shellcheck source=bench/scale.sh
+source "$BENCH/scale.sh"
+
 # ---- report ----------------------------------------------------------------------------------
 report() {
 	echo
-	echo "Medians of $REPS runs each (min wall in brackets). client CPU = user+sys of the measured process tree;"
+	echo "Medians of $REPS runs each ($BIG_REPS on the --hosts lab; min wall in brackets). client CPU = user+sys of the measured process tree;"
 	echo "machine CPU = all $(nproc) cores over the run (the lab's sshd and remote commands included); bg = cores"
 	echo "other processes used just before the run; h1 = SSH sessions / TCP connections host h1 saw."
 	echo
-	echo "| N | run | wall s | client CPU s | machine CPU s | peak RSS MB | bg | exit | h1 sessions / conns |"
-	echo "|---:|---|---:|---:|---:|---:|---:|---|---|"
+	echo "| N | run | wall s | client CPU s | machine CPU s | peak RSS MB | bg | load avg 1/5/15 | exit | h1 sessions / conns |"
+	echo "|---:|---|---:|---:|---:|---:|---:|---|---|---|"
 	awk -F'\t' '
 		function med(k, f,   n, i, j, t, a) { n = split(v[k, f], a, " "); for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 			return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
@@ -467,24 +495,26 @@ report() {
 		{ k = $1 SUBSEP $2; if (!(k in seen)) { seen[k] = 1; order[++no] = k }
 		  v[k, "wall"] = v[k, "wall"] " " $3; v[k, "cpu"] = v[k, "cpu"] " " ($4 + $5); v[k, "rss"] = v[k, "rss"] " " $6
 		  v[k, "mach"] = v[k, "mach"] " " $10; v[k, "bg"] = v[k, "bg"] " " $11
-		  if ($7 != 0) bad[k] = bad[k] " " $7; sess[k] = $8 " / " $9 }
+		  if ($7 != 0) bad[k] = bad[k] " " $7; sess[k] = $8 " / " $9; la[k] = la[k] (la[k] == "" ? "" : " ") $12 }
 		END { for (i = 1; i <= no; i++) { k = order[i]; split(k, p, SUBSEP)
-			printf "| %s | %s | %.2f (%.2f) | %.2f | %.1f | %.1f | %.2f | %s | %s |\n", p[1], p[2], med(k, "wall"), mn(k, "wall"),
-				med(k, "cpu"), med(k, "mach"), mx(k, "rss") / 1024, med(k, "bg"), (k in bad) ? "FAIL" bad[k] : "0", sess[k]
+			printf "| %s | %s | %.2f (%.2f) | %.2f | %.1f | %.1f | %.2f | %s | %s | %s |\n", p[1], p[2], med(k, "wall"), mn(k, "wall"),
+				med(k, "cpu"), med(k, "mach"), mx(k, "rss") / 1024, med(k, "bg"), la[k], (k in bad) ? "FAIL" bad[k] : "0", sess[k]
 			printf "%s\t%s\t%s\t%s\n", p[1], p[2], med(k, "wall"), med(k, "cpu") > "/dev/stderr" } }' "$ROWS" 2>"$RUN/medians.tsv"
 	echo
 	echo "Ratios of median wall times (peak RSS is the max over the runs):"
 	awk -F'\t' '
 		$2 == "ssh-floor" { fl[$1] = $3; next } { w[$1, $2] = $3; c[$1, $2] = $4; ns[$1] = 1 }
 		END { for (n in ns) {
-			split("check apply apply2", m, " ")
-			for (i = 1; i <= 3; i++) { t = "tend-" m[i]; a = "ansible-" m[i]
+			nm = split("check apply apply2 check-shards" k " apply-shards" k, m, " ")
+			for (i = 1; i <= nm; i++) { t = "tend-" m[i]; a = "ansible-" m[i]
 				if ((n SUBSEP t) in w) printf "  N=%-3s %-12s / ssh floor   = %5.2fx  (target at N=50: <= 1.5x for check and apply)\n", n, t, w[n, t] / fl[n]
-				if ((n SUBSEP a) in w && (n SUBSEP t) in w) printf "  N=%-3s %-14s / %-12s = %5.1fx  (target >= 50x); client CPU %5.1fx\n", n, a, t, w[n, a] / w[n, t], c[n, a] / c[n, t] } } }' "$RUN/medians.tsv" | sort -t= -k2 -n
-	awk -F'\t' '$1 == 500 && $2 ~ /^tend-/ { if ($6 > m[$2]) m[$2] = $6 }
-		END { for (l in m) printf "  N=500 %s peak RSS %.1f MB (target < 150 MB): %s\n", l, m[l] / 1024, (m[l] / 1024 < 150 ? "met" : "MISSED") }' "$ROWS"
+				if ((n SUBSEP a) in w && (n SUBSEP t) in w) printf "  N=%-3s %-14s / %-12s = %5.1fx  (target >= 50x); client CPU %5.1fx\n", n, a, t, w[n, a] / w[n, t], c[n, a] / c[n, t] } } }' k="$SHARDS" "$RUN/medians.tsv" | sort -t= -k2 -n
+	awk -F'\t' -v big="$HOSTS_BIG" -v goal="$RSS_GOAL_MB" '$1 == big && $2 ~ /^tend-/ { if ($6 > m[$2]) m[$2] = $6 }
+		END { for (l in m) printf "  N=%s %s peak RSS %.1f MiB (goal <= %d MiB, one process): %s\n", big, l, m[l] / 1024, goal, (m[l] / 1024 <= goal ? "met" : "MISSED") }' "$ROWS"
+	[ "$HOSTS_BIG" = 0 ] || [ "$SHARDS" = 0 ] ||
+		echo "  N=$HOSTS_BIG shards: $UNION_OK checks passed, $UNION_BAD failed (union exactly once, merged recap = single recap, no unreachable)"
 	echo
-	echo "raw rows ($ROWS): N run wall user sys maxrssKB exit h1sessions h1conns machineCPU bg"
+	echo "raw rows ($ROWS): N run wall user sys maxrssKB exit h1sessions h1conns machineCPU bg loadavg"
 }
 # ---- main ------------------------------------------------------------------------------------
 if [ "$HOLD" != 0 ]; then
@@ -501,8 +531,8 @@ IFS=, read -r -a NS <<<"$NS_LIST"
 for n in "${NS[@]}"; do
 	bench_n "$n"
 done
-if [ "$HOSTS500" = 1 ]; then
-	bench_n 500 0
+if [ "$HOSTS_BIG" != 0 ]; then
+	bench_big "$HOSTS_BIG"
 fi
 
 REPORTED=1

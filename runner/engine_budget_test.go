@@ -66,10 +66,17 @@ func TestEngineBudgetAcrossRuns(t *testing.T) {
 		t.Errorf("run 1: budget spent on %v", sum.BudgetSpent)
 	}
 
-	_, rec, _ = run(Options{})
+	if len(sum.Hosts) != 1 || sum.Hosts[0].Relapsed != 0 {
+		t.Errorf("run 1: recap %+v, want no relapse", sum.Hosts)
+	}
+
+	sum, rec, _ = run(Options{})
 	r = rec.result(t, "h1", "restart app", PhaseTask)
 	if r.Status != StatusChanged || r.Budget == nil || !r.Budget.Relapse || !strings.Contains(r.Budget.Note, "the remedy is not holding") {
 		t.Fatalf("run 2: %s budget %+v, want a relapse", r.Status, r.Budget)
+	}
+	if len(sum.Hosts) != 1 || sum.Hosts[0].Relapsed != 1 || sum.Hosts[0].Changed != 1 {
+		t.Errorf("run 2: recap %+v, want relapsed=1 changed=1", sum.Hosts)
 	}
 
 	_, rec, _ = run(Options{Check: true})

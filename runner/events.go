@@ -129,6 +129,9 @@ type HostRecap struct {
 	Ignored     int    `json:"ignored"`
 	// Rescued counts the failures a block's rescue: caught.
 	Rescued int `json:"rescued,omitempty"`
+	// Relapsed counts the changes a budgeted task made while an earlier
+	// one was still within its window (budget.go): the remedy is not holding.
+	Relapsed int `json:"relapsed,omitempty"`
 	// Stopped is set when the run stopped this host before it finished its
 	// work (any_errors_fatal, max_fail_percentage, a failed batch, an
 	// interrupt); StopReason says why.

@@ -283,6 +283,9 @@ func (hp *hostPlay) report(res TaskResult) {
 	case StatusChanged:
 		rc.Changed++
 		hp.changes++
+		if res.Budget != nil && res.Budget.Relapse {
+			rc.Relapsed++
+		}
 		if !hp.r.opts.Check && res.Loop == nil { // a loop listed its items
 
 			rc.Applied = append(rc.Applied, res.Task+": "+firstNonEmpty(res.Change.Summary, string(res.Change.Action)))

@@ -240,6 +240,9 @@ func (h *Human) RunDone(s runner.Summary) {
 		if r.Rescued > 0 { // only where a block rescued a failure: recaps without blocks stay as they were
 			fmt.Fprintf(&b, " rescued=%d", r.Rescued)
 		}
+		if r.Relapsed > 0 { // only where a budgeted remedy relapsed
+			fmt.Fprintf(&b, " relapsed=%d", r.Relapsed)
+		}
 		b.WriteByte('\n')
 	}
 	writeOutcomes(&b, s)

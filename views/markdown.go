@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -76,9 +77,19 @@ func (m *Markdown) RunDone(s runner.Summary) {
 	for _, w := range m.warnings {
 		fmt.Fprintf(&b, "> warning: %s\n\n", mdEscape(w))
 	}
-	fmt.Fprintf(&b, "| host | ok | %s | failed | skipped | unreachable |\n|---|---|---|---|---|---|\n", changed)
+	// A relapsed column only when a budgeted remedy relapsed somewhere.
+	relapsed := slices.ContainsFunc(s.Hosts, func(r runner.HostRecap) bool { return r.Relapsed > 0 })
+	relCol, relSep := "", ""
+	if relapsed {
+		relCol, relSep = " relapsed |", "---|"
+	}
+	fmt.Fprintf(&b, "| host | ok | %s | failed | skipped | unreachable |%s\n|---|---|---|---|---|---|%s\n", changed, relCol, relSep)
 	for _, r := range s.Hosts {
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d |\n", r.Host, r.OK, r.Changed, r.Failed, r.Skipped, r.Unreachable)
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d |", r.Host, r.OK, r.Changed, r.Failed, r.Skipped, r.Unreachable)
+		if relapsed {
+			fmt.Fprintf(&b, " %d |", r.Relapsed)
+		}
+		b.WriteByte('\n')
 	}
 	if len(s.BudgetSpent) > 0 {
 		fmt.Fprintf(&b, "\n**Budget spent** (not changed again): %s\n", mdEscape(strings.Join(s.BudgetSpent, ", ")))

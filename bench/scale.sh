@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# bench/scale.sh — the scale benchmark: 1,000 lab hosts from one controller, then the same as
+# 4 concurrent --shard i/4 processes (see README "Benchmark"). Run it on a quiet machine:
+#
+#   bench/scale.sh                 # = bench/run.sh -n "" --hosts 1000 --shards 4
+#   bench/scale.sh --hosts 100     # any run.sh flag may follow (a later one wins)
+#
+# Sourced by bench/run.sh, it defines the functions of run.sh's --hosts mode (they use run.sh's
+# measure, lab_up, mq_setup, reset_hosts, floor, run_tend, count_closewait and log).
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	exec "$(dirname "${BASH_SOURCE[0]}")/run.sh" -n "" --hosts 1000 --shards 4 "$@"
+fi
+
+# arp_entries: entries in the kernel's ARP table (all namespaces: the first column is hex)
+arp_entries() {
+	local h
+	h=$(awk 'NR == 2 {print $1}' /proc/net/stat/arp_cache 2>/dev/null) || true
+	if [ -n "$h" ]; then echo $((16#$h)); else echo "?"; fi
+}
+
+# check_limits N: what N namespaces, N sshd, N stand-ins and N concurrent ssh clients need against
+# this machine's limits; logged with the results. Only one limit is acted on: the neighbour table
+# (see pin_neighbours). kernel.*, vm.* and fs.* are never written.
+check_limits() {
+	local n=$1 nofile_s nofile_h pid_max tasks thresh3 neigh mem_avail
+	nofile_s=$(ulimit -Sn) nofile_h=$(ulimit -Hn)
+	pid_max=$(cat /proc/sys/kernel/pid_max)
+	tasks=$(find /proc -maxdepth 3 -path '/proc/[0-9]*/task/[0-9]*' 2>/dev/null | wc -l || true)
+	thresh3=$(cat /proc/sys/net/ipv4/neigh/default/gc_thresh3 2>/dev/null || echo "?")
+	neigh=$(arp_entries)
+	mem_avail=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
+	log "N=$n limits: open files soft $nofile_s hard $nofile_h (one tend holds ~2 per host: socket + session pipes; the floor's xargs -P $n runs $n ssh, 1 each; Go raises its soft limit to the hard one)"
+	log "N=$n limits: kernel.pid_max $pid_max, tasks now $tasks (the lab adds ~$((n * 8)): per host an sshd, a stand-in MQ with ~6 threads, the ssh sessions of a run)"
+	log "N=$n limits: neighbour (ARP) table: $neigh entries now, gc_thresh3 $thresh3, global to every namespace; the lab adds $((2 * n)) (one each side of each veth)"
+	log "N=$n limits: memory available $mem_avail MiB (the lab needs ~$((n * 12)) MiB: sshd, stand-in, overlay /etc per host)"
+	[ "$nofile_h" = unlimited ] || [ "$nofile_h" -ge $((2 * n + 256)) ] ||
+		log "N=$n limits: WARNING open-file hard limit $nofile_h < $((2 * n + 256)): tend may fail to connect (raise it in the shell: ulimit -Hn)"
+	[ $((tasks + n * 8)) -lt "$pid_max" ] ||
+		log "N=$n limits: WARNING tasks may reach kernel.pid_max ($pid_max): forks would fail (not changed here: kernel.*)"
+	[ "$mem_avail" -gt $((n * 12)) ] || log "N=$n limits: WARNING memory may not suffice"
+}
+
+# pin_neighbours: make every lab veth's neighbour entry permanent on both sides. The kernel's ARP
+# table is one table for all namespaces (6.x exposes gc_thresh* only in the initial namespace);
+# 2N dynamic entries past gc_thresh3 (1024 by default) mean "neighbor table overflow": packets
+# dropped, SYNs retried, spurious timeouts. Permanent entries are exempt from that limit and from
+# garbage collection, and go away with the veths at teardown, so the global sysctl stays untouched.
+pin_neighbours() {
+	local n=${#HOSTS[@]} i ns veth root_mac host_mac root_addr batch=$LAB/neigh.batch pinned=0
+	local line dev mac o1 o2 o3 o4
+	local -A veth_of ns_of mac_of
+	# one listing each: root-side address -> veth, veth -> its MAC and the host's namespace
+	while read -r _ dev _ cidr _; do veth_of[${cidr%/*}]=$dev; done < <(ip -o -4 addr show)
+	while read -r line; do
+		dev=${line#*: } dev=${dev%%[@:]*}
+		[[ $line == *" link-netns "* ]] || continue
+		ns=${line##* link-netns } ns_of[$dev]=${ns%% *}
+		mac=${line#*link/ether } mac_of[$dev]=${mac%% *}
+	done < <(ip -o link show 2>/dev/null) # (stderr: other labs' veths whose namespace just went)
+	: >"$batch"
+	for ((i = 0; i < n; i++)); do
+		IFS=. read -r o1 o2 o3 o4 <<<"${ADDRS[$i]}"
+		root_addr=$o1.$o2.$o3.$((o4 - 1)) # the root side holds .1 of the host's /30, the host .2
+		veth=${veth_of[$root_addr]:-} ns=${ns_of[${veth:-none}]:-} root_mac=${mac_of[${veth:-none}]:-}
+		[ -n "$veth" ] && [ -n "$ns" ] && [ -n "$root_mac" ] || { log "pin_neighbours: no veth/namespace for ${HOSTS[$i]} (${ADDRS[$i]})"; continue; }
+		# one ip process inside the host: pin its gateway, print its eth0 MAC for the root side
+		host_mac=$(printf 'neigh replace %s lladdr %s dev eth0 nud permanent\nlink show eth0\n' "$root_addr" "$root_mac" |
+			ip -n "$ns" -o -batch - | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p') || true
+		[ -n "$host_mac" ] || { log "pin_neighbours: ${HOSTS[$i]}: no eth0 MAC in $ns"; continue; }
+		echo "neigh replace ${ADDRS[$i]} lladdr $host_mac dev $veth nud permanent" >>"$batch"
+		pinned=$((pinned + 1))
+	done
+	ip -batch "$batch" || log "pin_neighbours: ip -batch failed: root-side entries not all pinned"
+	log "N=$n: neighbour entries pinned (permanent) for $pinned hosts, both sides; ARP table now $(arp_entries) entries"
+}
+
+# run_shards LABEL TEND-ARGS...: SHARDS tend processes at once, --shard i/SHARDS, each its own
+# /usr/bin/time; measured as one row (wall of the whole, RSS of the largest process).
+run_shards() {
+	local n=${#HOSTS[@]} label=$1 i
+	shift
+	printf '%s\0' "$@" >"$RUN/$label-args"
+	measure "$label" "$n" bash -c '
+		run=$1 tend=$2 k=$3 label=$4 n=$5 lab=$6; shift 6; pids=()
+		for ((i = 0; i < k; i++)); do
+			/usr/bin/time -f "%e %U %S %M" -o "$run/time-$label-$n-shard$i.txt" \
+				"$tend" run mq-closewait -i "$lab/hosts.yml" --known-hosts "$lab/known_hosts" --forks "$n" \
+				--format json --shard "$i/$k" "$@" </dev/null >"$run/$label-$n-shard$i.json" 2>"$run/$label-$n-shard$i.err" &
+			pids+=($!)
+		done
+		rc=0; for p in "${pids[@]}"; do wait "$p" || rc=$?; done; exit $rc' _ "$RUN" "$TEND" "$SHARDS" "$label" "$n" "$LAB" "$@"
+	for ((i = 0; i < SHARDS; i++)); do
+		log "N=$n $label shard $i/$SHARDS: $(tail -n 1 "$RUN/time-$label-$n-shard$i.txt" 2>/dev/null | awk '{printf "wall %ss user %ss sys %ss maxrss %d KB", $1, $2, $3, $4}')"
+	done
+}
+
+# shard_union SINGLE LABEL: the shards' hosts are every host exactly once, and tend merge of their
+# JSON gives the same recap as the single run's JSON (both rendered by tend merge, duration aside).
+shard_union() {
+	local single=$1 label=$2 n=${#HOSTS[@]} files=() i
+	for ((i = 0; i < SHARDS; i++)); do files+=("$RUN/$label-$n-shard$i.json"); done
+	jq -r 'select(.event == "summary") | .data.hosts[].host' "${files[@]}" | sort >"$RUN/$label-hosts.txt"
+	printf '%s\n' "${HOSTS[@]}" | sort >"$RUN/inventory-hosts.txt"
+	local dup missing extra
+	dup=$(uniq -d "$RUN/$label-hosts.txt" | wc -l)
+	missing=$(comm -23 "$RUN/inventory-hosts.txt" "$RUN/$label-hosts.txt" | wc -l)
+	extra=$(comm -13 "$RUN/inventory-hosts.txt" <(sort -u "$RUN/$label-hosts.txt") | wc -l)
+	local per=() f
+	for f in "${files[@]}"; do per+=("$(jq -r 'select(.event == "summary") | .data.hosts | length' "$f")"); done
+	if [ "$dup" = 0 ] && [ "$missing" = 0 ] && [ "$extra" = 0 ]; then
+		log "N=$n $label union: every host exactly once (shards hold ${per[*]} hosts)"
+		UNION_OK=$((UNION_OK + 1))
+	else
+		log "N=$n $label union: FAILED: $dup hosts twice, $missing missing, $extra not in the inventory (shards hold ${per[*]})"
+		UNION_BAD=$((UNION_BAD + 1))
+	fi
+>"$RUN/$single-$n.json"
+	grep '^{' "$RUN/$single-$n.out" >"$RUN/$single-$n.json" || true
+	local u1 u2
+	u1=$(jq -r 'select(.event == "summary") | .data.unreachable // [] | length' "$RUN/$single-$n.json")
+	u2=$(jq -r 'select(.event == "summary") | .data.unreachable // [] | length' "${files[@]}" | awk '{s += $1} END {print s + 0}')
+	log "N=$n unreachable hosts: $single ${u1:-?}, $label $u2 (every host is up: any is spurious)"
+	[ "${u1:-1}" = 0 ] && [ "$u2" = 0 ] || UNION_BAD=$((UNION_BAD + 1))
+	local rc1=0 rc2=0
+	"$TEND" merge "$RUN/$single-$n.json" >"$RUN/$label-single-recap.txt" 2>&1 || rc1=$?
+	"$TEND" merge "${files[@]}" >"$RUN/$label-merged-recap.txt" 2>&1 || rc2=$?
+	# the recap: from RECAP on, without the run's duration
+	if diff <(sed -n '/^RECAP/,$p' "$RUN/$label-single-recap.txt" | grep -v -i 'duration\| in [0-9.]*s$') \
+		<(sed -n '/^RECAP/,$p' "$RUN/$label-merged-recap.txt" | grep -v -i 'duration\| in [0-9.]*s$') >"$RUN/$label-recap.diff" &&
+		[ "$rc1" = "$rc2" ]; then
+		log "N=$n $label merge: tend merge of the $SHARDS shards = the single run's recap (exit $rc2 both)"
+		UNION_OK=$((UNION_OK + 1))
+	else
+		log "N=$n $label merge: DIFFERS from the single run's recap (exit $rc1 vs $rc2; see $RUN/$label-recap.diff)"
+		head -20 "$RUN/$label-recap.diff" | tee -a "$RESULTS" >&2
+		UNION_BAD=$((UNION_BAD + 1))
+	fi
+}
+UNION_OK=0 UNION_BAD=0
+
+# bench_big N: the scale lab. Checks first, from the state mq_setup left (a check changes nothing,
+# and the reset's CLOSE_WAIT sockets last an hour: reset-host.sh): the floor, one controller, then
+# SHARDS processes; then the applies, each from a fresh reset.
+bench_big() {
+	local n=$1 r
+	check_limits "$n"
+	lab_up "$n"
+	pin_neighbours
+	mq_setup
+	for ((r = 1; r <= BIG_REPS; r++)); do
+		floor
+		run_tend tend-check --check
+		if [ "$SHARDS" -gt 0 ]; then
+			run_shards "tend-check-shards$SHARDS" --check
+			shard_union tend-check "tend-check-shards$SHARDS"
+		fi
+		PREP=reset_hosts run_tend tend-apply "${TEND_EXTRA[@]}"
+		count_closewait "$n" 0 "after tend apply" || true
+		if [ "$SHARDS" -gt 0 ]; then
+			PREP=reset_hosts run_shards "tend-apply-shards$SHARDS" "${TEND_EXTRA[@]}"
+			count_closewait "$n" 0 "after the sharded apply" || true
+			shard_union tend-apply "tend-apply-shards$SHARDS"
+		fi
+	done
+	teardown
+}
