@@ -32,8 +32,10 @@ const budgetVersion = 1
 const (
 	// loadBudgetScript prints the record $1/$2, nothing when there is none.
 	loadBudgetScript = `f="$1/$2"; [ -e "$f" ] || [ -L "$f" ] || exit 0; cat -- "$f"`
-	// saveBudgetScript writes $3 to the record $1/$2 atomically.
-	saveBudgetScript = `mkdir -p -- "$1" && printf '%s\n' "$3" > "$1/.$2.tmp" && mv -f -- "$1/.$2.tmp" "$1/$2"`
+	// saveBudgetScript writes $3 to the record $1/$2 atomically: a temporary
+	// file of this shell's own (two runs on one host never share it), synced,
+	// then renamed over the record; on failure the temporary file is removed.
+	saveBudgetScript = `mkdir -p -- "$1" && t="$1/.$2.$$.tmp" && { printf '%s\n' "$3" > "$t" && sync -- "$t" && mv -f -- "$t" "$1/$2"; } || { rm -f -- "$t"; exit 1; }`
 )
 
 // budgetRecord is the file's content.
