@@ -50,6 +50,8 @@ func TestEngineDynamicInclude(t *testing.T) {
 			nil, []string{"t"}, nil},
 		{"a block's when reaches the include and its tasks", "    - block:\n        - name: inc\n          include_tasks: inc.yml\n      when: go\n",
 			nil, nil, []string{"inc: ok", "flip: ok", "after: skipped"}},
+		{"an import's when reaches the include and its tasks", "    - import_tasks: imp.yml\n      when: go\n",
+			nil, nil, []string{"inc: ok", "flip: ok", "after: skipped"}},
 	}
 	registerMemfile()
 	for _, tt := range tests {
@@ -58,6 +60,7 @@ func TestEngineDynamicInclude(t *testing.T) {
 			for name, content := range map[string]string{
 				"pb.yml":                 "- hosts: all\n  gather_facts: false\n  vars: {go: true}\n  tasks:\n" + tt.tasks,
 				"inc.yml":                inc,
+				"imp.yml":                "- name: inc\n  include_tasks: inc.yml\n",
 				"roles/r/tasks/main.yml": inc,
 			} {
 				path := filepath.Join(dir, name)
