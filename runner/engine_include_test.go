@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"tend/inventory"
@@ -56,34 +57,13 @@ func TestEngineDynamicInclude(t *testing.T) {
 	registerMemfile()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for name, content := range map[string]string{
+			files := map[string]string{
 				"pb.yml":                 "- hosts: all\n  gather_facts: false\n  vars: {go: true}\n  tasks:\n" + tt.tasks,
 				"inc.yml":                inc,
 				"imp.yml":                "- name: inc\n  include_tasks: inc.yml\n",
 				"roles/r/tasks/main.yml": inc,
-			} {
-				path := filepath.Join(dir, name)
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-					t.Fatal(err)
-				}
 			}
-			pb, err := playbook.Load(filepath.Join(dir, "pb.yml"), playbook.ParseOptions{Modules: modules.Names(), Check: Validate, Render: template.Render})
-			if err != nil {
-				t.Fatalf("parse: %v", err)
-			}
-			inv, err := inventory.Load("h1,")
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec := &recorder{}
-			sum, err := Run(context.Background(), pb, inv, Options{Connector: newFleet("h1"), Observer: rec, Tags: tt.only, SkipTags: tt.skip})
-			if err != nil {
-				t.Fatal(err)
-			}
+			sum, rec := runFiles(t, files, Options{Tags: tt.only, SkipTags: tt.skip}, "h1")
 			if len(sum.Failed) > 0 {
 				t.Fatalf("failed: %v", sum.Err())
 			}
@@ -95,5 +75,60 @@ func TestEngineDynamicInclude(t *testing.T) {
 				t.Errorf("ran %q\nwant %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// runFiles writes files into a directory, runs its pb.yml on the hosts
+// (in-memory) and returns the summary and the events.
+func runFiles(t *testing.T, files map[string]string, opts Options, hosts ...string) (*Summary, *recorder) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pb, err := playbook.Load(filepath.Join(dir, "pb.yml"), playbook.ParseOptions{Modules: modules.Names(), Check: Validate, Render: template.Render})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	inv, err := inventory.Load(strings.Join(hosts, ",") + ",")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	opts.Connector, opts.Observer = newFleet(hosts...), rec
+	sum, err := Run(context.Background(), pb, inv, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, rec
+}
+
+// TestEngineIncludeLockstep: in lockstep (max_fail_percentage) a host
+// that skips an include waits while another runs the included tasks, as
+// under Ansible's linear strategy: the task after the include starts once
+// they have ended on every host.
+func TestEngineIncludeLockstep(t *testing.T) {
+	files := map[string]string{
+		"pb.yml": `- hosts: all
+  gather_facts: false
+  max_fail_percentage: 100
+  tasks:
+    - include_tasks: inc.yml
+      when: inventory_hostname == 'h1'
+    - name: after
+      fail: {msg: "the included tasks of h1 have not ended"}
+      when: hostvars['h1'].done is not defined
+`,
+		"inc.yml": "- debug: {msg: one}\n- debug: {msg: two}\n- set_fact: {done: 1}\n",
+	}
+	sum, _ := runFiles(t, files, Options{}, "h1", "h2")
+	if len(sum.Failed) > 0 {
+		t.Errorf("failed: %v", sum.Err())
 	}
 }
