@@ -238,13 +238,6 @@ var inheritedKeys = map[string]bool{
 	"become_user": true, "no_log": true, "check_mode": true, "ignore_errors": true,
 }
 
-// dynamicKeys are the keywords a dynamic include (include_tasks,
-// include_role) takes: those of inheritedKeys ansible-core 2.14 accepts on
-// one. Only vars reach the included tasks; apply: gives them others.
-var dynamicKeys = map[string]bool{
-	"name": true, "when": true, "tags": true, "vars": true, "no_log": true, "ignore_errors": true,
-}
-
 // reuse reads a task that imports or includes others: it returns the
 // tasks it stands for, in place (an import), or the include task holding
 // them (include_tasks, include_role: Task.Dynamic).
@@ -356,31 +349,6 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 	}
 	inc.Dynamic, inc.Block = true, &Block{Tasks: tasks}
 	return []*Task{inc}
-}
-
-// applyKeywords reads an include's apply: (a mapping of block keywords)
-// and gives them to the included tasks as a block around them would.
-func (p *parser) applyKeywords(n *yaml.Node, field string, tasks []*Task) {
-	if n == nil {
-		return
-	}
-	if n.Kind != yaml.MappingNode {
-		p.Errorf(n, field, "must be a mapping of keywords (when, tags, become, ...), not %s", yamlnode.Describe(n))
-		return
-	}
-	b := &Task{KeyPos: map[string]Pos{}}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
-		f := yamlnode.JoinPath(field, k.Value)
-		if k.Kind != yaml.ScalarNode || k.Value == "name" || !slices.Contains(blockKeys, k.Value) {
-			p.Errorf(k, f, "%s is not a keyword apply: takes (valid: %s)", yamlnode.Describe(k),
-				strings.Join(slices.DeleteFunc(slices.Clone(blockKeys), func(s string) bool { return s == "name" }), ", "))
-			continue
-		}
-		b.KeyPos[k.Value] = yamlnode.PosOf(p.File(), v)
-		p.keyword(b, k, v, f, false)
-	}
-	inheritBlock(b, tasks)
 }
 
 // taskFile reads a file holding a list of tasks.
