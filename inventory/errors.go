@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -49,4 +50,38 @@ func suggest(got string, candidates ...string) string {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""
+}
+
+// errStop ends a parse whose errors are already collected: past the
+// node limit (an alias bomb) going on would only repeat it.
+var errStop = errors.New("inventory: parse stopped")
+
+// addErrors appends err's input errors (an *Error or a diag.List) to l; any
+// other error is kept as an *Error about file.
+func addErrors(l *diag.List, file string, err error) {
+	var list diag.List
+	var one *Error
+	switch {
+	case err == nil || err == errStop:
+	case errors.As(err, &list):
+		*l = append(*l, list...)
+	case errors.As(err, &one):
+		*l = append(*l, one)
+	default:
+		*l = append(*l, &Error{Pos: diag.Pos{File: file}, Msg: err.Error()})
+	}
+}
+
+// collect records err, a problem the parse goes on after (the next key,
+// host or group is read), and returns errStop when it must end instead:
+// err is errStop, or the document is past the node limit.
+func (p *parser) collect(err error) error {
+	if err == errStop {
+		return errStop
+	}
+	addErrors(&p.errs, p.file, err)
+	if p.nodes > maxNodes {
+		return errStop
+	}
+	return nil
 }

@@ -2,6 +2,10 @@ package inventory
 
 import (
 	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -157,5 +161,75 @@ func TestErrorFormat(t *testing.T) {
 	_, err := Load("testdata/does-not-exist.yml")
 	if want := "testdata/does-not-exist.yml: cannot read the inventory: no such file or directory"; err == nil || err.Error() != want {
 		t.Errorf("missing file: %v, want %q", err, want)
+	}
+}
+
+// TestLoadReportsAllErrors: the parse goes on after a bad host, group or
+// variable, so every problem of the sources is reported at once, as a
+// diag.List sorted by position (YAML, INI, and across sources).
+func TestLoadReportsAllErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		sources map[string]string // file name → content, loaded in name order
+		want    []string          // each error, "LINE:COL: FIELD: message" after the file name
+	}{
+		{"yaml", map[string]string{"a.yml": `all:
+  hosts:
+    web1:
+      ansible_port: 0
+    web2:
+      ansible-user: x
+  children:
+    db:
+      hots: {}
+    app:
+      hosts:
+        app1: {ansible_host: "a;b"}
+`}, []string{
+			`a.yml:4:21: all.hosts.web1.ansible_port: port 0 must be a number from 1 to 65535`,
+			`a.yml:6:7: all.hosts.web2.ansible-user: variable name "ansible-user" is not an identifier`,
+			`a.yml:9:7: all.children.db.hots: unknown key "hots" in group "db"`,
+			`a.yml:12:30: all.children.app.hosts.app1.ansible_host: ansible_host "a;b" contains ';'`,
+		}},
+		{"ini", map[string]string{"a.ini.inv": `web1 ansible_port=0
+[web
+web2 a=1 a=2
+[db:vars]
+x=1
+`}, []string{
+			`a.ini.inv:1:19: ansible_port: port 0 must be a number from 1 to 65535`,
+			`a.ini.inv:2:1: `,
+			`a.ini.inv:3:10: a: variable "a" is set twice on this line`,
+			`a.ini.inv:4:1: section [db:vars] is for a group that is never defined`,
+		}},
+		{"two sources", map[string]string{"1.yml": "all:\n  hosts:\n    h1: {ansible_port: 70000}\n", "2.yml": "all:\n  vars: [x]\n"}, []string{
+			`1.yml:3:24: all.hosts.h1.ansible_port: port 70000`,
+			`2.yml:2:9: all.vars: vars must be a mapping, not a list`,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var paths []string
+			for _, name := range slices.Sorted(maps.Keys(tc.sources)) {
+				p := filepath.Join(dir, name)
+				if err := os.WriteFile(p, []byte(tc.sources[name]), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				paths = append(paths, p)
+			}
+			_, err := Load(paths...)
+			var list diag.List
+			if !errors.As(err, &list) {
+				t.Fatalf("Load() error = %v, want a diag.List", err)
+			}
+			if len(list) != len(tc.want) {
+				t.Fatalf("%d errors, want %d:\n%v", len(list), len(tc.want), err)
+			}
+			for i, e := range list {
+				if got := strings.TrimPrefix(e.Error(), dir+"/"); !strings.HasPrefix(got, tc.want[i]) {
+					t.Errorf("error %d = %q, want it to start with %q", i, got, tc.want[i])
+				}
+			}
+		})
 	}
 }

@@ -62,8 +62,10 @@ func (p *iniParser) errorf(col int, field, format string, args ...any) *Error {
 }
 
 // parse reads the file. It returns errEmptyINI when there is nothing but
-// comments and blank lines.
+// comments and blank lines; else every problem it found (a line in error
+// is left out and the next read), a diag.List when there are several.
 func (p *iniParser) parse(data []byte) error {
+	var errs diag.List
 	p.pending = map[string]*pendingDecl{}
 	p.varsAt = map[[2]string][2]int{}
 	group, state, seen := "ungrouped", "hosts", false
@@ -74,7 +76,9 @@ func (p *iniParser) parse(data []byte) error {
 			continue
 		}
 		if !utf8.ValidString(raw) {
-			return p.errorf(0, "", "line is not valid UTF-8")
+			errs = append(errs, p.errorf(0, "", "line is not valid UTF-8"))
+			seen = true
+			continue
 		}
 		seen = true
 		col := utf8.RuneCountInString(raw[:strings.Index(raw, line)]) + 1
@@ -91,9 +95,7 @@ func (p *iniParser) parse(data []byte) error {
 		default:
 			err = p.childLine(group, line, col)
 		}
-		if err != nil {
-			return err
-		}
+		addErrors(&errs, p.file, err)
 	}
 	if !seen {
 		return errEmptyINI
@@ -102,12 +104,13 @@ func (p *iniParser) parse(data []byte) error {
 		if d := p.pending[name]; d != nil {
 			p.line = d.line
 			if d.state == "vars" {
-				return p.errorf(d.col, "", "section [%s:vars] is for a group that is never defined (add a [%s] or [%s:children] section)", name, name, name)
+				errs = append(errs, p.errorf(d.col, "", "section [%s:vars] is for a group that is never defined (add a [%s] or [%s:children] section)", name, name, name))
+				continue
 			}
-			return p.errorf(d.col, "", "section [%s:children] includes group %q, which is never defined (add a [%s] or [%s:children] section)", d.parents[len(d.parents)-1], name, name, name)
+			errs = append(errs, p.errorf(d.col, "", "section [%s:children] includes group %q, which is never defined (add a [%s] or [%s:children] section)", d.parents[len(d.parents)-1], name, name, name))
 		}
 	}
-	return nil
+	return errs.Err()
 }
 
 // section handles a [name] or [name:kind] header and returns the new

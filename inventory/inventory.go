@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"tend/internal/diag"
+
 	"cmp"
 	"slices"
 )
@@ -108,7 +110,8 @@ type builder struct {
 	groupList []*group
 	hosts     map[string]*Host
 	hostList  []*Host
-	varDirs   []string // where to look for group_vars/ and host_vars/, one per source
+	varDirs   []string  // where to look for group_vars/ and host_vars/, one per source
+	errs      diag.List // the sources' problems, all reported at the end
 }
 
 func newBuilder() *builder {

@@ -37,8 +37,10 @@ func Load(paths ...string) (*Inventory, error) {
 // .swp .bak .rpm .md .txt .rst. group_vars/ and host_vars/ beside each
 // source file (or inside a source directory) are read afterwards.
 //
-// Every input error is an *Error. With no paths Load returns an error; use
-// Implicit for "no inventory".
+// Every input error is an *Error; Load reports all it finds in the sources
+// (a bad host, group or variable is left out and the parse goes on), as a
+// diag.List of them sorted by position when there are several. With no
+// paths Load returns an error; use Implicit for "no inventory".
 func LoadContext(ctx context.Context, paths ...string) (*Inventory, error) {
 	return LoadPlaybookContext(ctx, nil, paths...)
 }
@@ -56,12 +58,9 @@ func LoadPlaybookContext(ctx context.Context, playbookDirs []string, paths ...st
 		st, err := os.Stat(path)
 		switch {
 		case err != nil && strings.Contains(path, ",") && errors.Is(err, fs.ErrNotExist):
-			if err := b.loadHostList(path); err != nil {
-				return nil, err
-			}
-			continue
+			err = b.loadHostList(path)
 		case err != nil:
-			return nil, readError(path, err)
+			err = readError(path, err)
 		case st.IsDir():
 			b.varDirs = append(b.varDirs, path)
 			err = b.loadDir(ctx, path)
@@ -69,9 +68,10 @@ func LoadPlaybookContext(ctx context.Context, playbookDirs []string, paths ...st
 			b.varDirs = append(b.varDirs, filepath.Dir(path))
 			err = b.loadFile(ctx, path, st)
 		}
-		if err != nil {
-			return nil, err
-		}
+		addErrors(&b.errs, path, err) // and on to the next source
+	}
+	if len(b.errs) > 0 {
+		return nil, b.errs.Err()
 	}
 	// After the sources': resolve merges each level in varDirs order.
 	b.varDirs = append(b.varDirs, playbookDirs...)
@@ -107,16 +107,15 @@ func (b *builder) loadDir(ctx context.Context, dir string) error {
 		path := filepath.Join(dir, e.Name())
 		st, err := os.Stat(path)
 		if err != nil {
-			return readError(path, err)
+			addErrors(&b.errs, path, readError(path, err))
+			continue
 		}
 		if st.IsDir() {
 			err = b.loadDir(ctx, path)
 		} else {
 			err = b.loadFile(ctx, path, st)
 		}
-		if err != nil {
-			return err
-		}
+		addErrors(&b.errs, path, err) // and on to the next file
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"tend/internal/diag"
+
 	"fmt"
 	"regexp"
 	"strconv"
@@ -19,6 +21,9 @@ type parser struct {
 	file  string
 	b     *builder
 	nodes int // nodes expanded so far, against maxNodes
+	// errs are the problems found so far: the parse goes on after one,
+	// to report them all at once.
+	errs diag.List
 }
 
 // pair is one key/value entry of a mapping, with the key's text.

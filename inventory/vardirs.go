@@ -158,5 +158,6 @@ func (b *builder) readVarsFile(path string, vars map[string]any) error {
 	if err != nil || root == nil {
 		return err // nil for an empty file, which Ansible ignores
 	}
-	return p.vars(root, "", func(name string, v any) { vars[name] = v })
+	_ = p.collect(p.vars(root, "", func(name string, v any) { vars[name] = v })) // errStop ends the parse
+	return p.errs.Err()
 }

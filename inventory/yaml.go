@@ -47,8 +47,15 @@ func (p *parser) yamlRoot(data []byte, shape string) (*yaml.Node, error) {
 }
 
 // parseYAML reads a YAML inventory whose top-level keys are groups
-// (usually just "all").
+// (usually just "all"). It reports every problem it finds, a diag.List
+// when there are several.
 func (p *parser) parseYAML(root *yaml.Node) error {
+	_ = p.collect(p.groups(root)) // errStop only ends the parse
+	return p.errs.Err()
+}
+
+// groups reads the top-level groups.
+func (p *parser) groups(root *yaml.Node) error {
 	prs, err := p.pairs(root, "")
 	if err != nil {
 		return err
@@ -58,11 +65,13 @@ func (p *parser) parseYAML(root *yaml.Node) error {
 			return p.errorf(pr.key, "plugin", "inventory plugins are not supported; only YAML, INI and executable inventories")
 		}
 		g, err := p.groupKey(pr.key, pr.name)
-		if err != nil {
-			return err
+		if err == nil {
+			err = p.groupBody(g, pr.val, pr.name)
 		}
-		if err := p.groupBody(g, pr.val, pr.name); err != nil {
-			return err
+		if err != nil {
+			if err = p.collect(err); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -106,7 +115,9 @@ func (p *parser) groupBody(g *group, n *yaml.Node, field string) error {
 				pr.name, g.name, suggest(pr.name, groupKeys...))
 		}
 		if err != nil {
-			return err
+			if err = p.collect(err); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -141,7 +152,10 @@ func (p *parser) hosts(g *group, n *yaml.Node, field string) error {
 		f := join(field, pr.name)
 		names, port, err := expandHostKey(pr.name)
 		if err != nil {
-			return p.errorf(pr.key, f, "%v", err)
+			if err = p.collect(p.errorf(pr.key, f, "%v", err)); err != nil {
+				return err
+			}
+			continue
 		}
 		hs := make([]*Host, len(names))
 		for i, name := range names {
@@ -151,7 +165,9 @@ func (p *parser) hosts(g *group, n *yaml.Node, field string) error {
 			}
 		}
 		if err := p.hostVars(hs, pr.val, f); err != nil {
-			return err
+			if err = p.collect(err); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -182,22 +198,28 @@ func (p *parser) children(g *group, n *yaml.Node, field string) error {
 		return err
 	}
 	for _, pr := range prs {
-		f := join(field, pr.name)
-		if pr.name == "all" {
-			return p.errorf(pr.key, f, `group "all" cannot be a child group`)
-		}
-		child, err := p.groupKey(pr.key, f)
-		if err != nil {
-			return err
-		}
-		if cycle := p.b.addChild(g, child); cycle != nil {
-			return p.errorf(pr.key, f, "group %q would be its own ancestor: %s", child.name, strings.Join(cycle, " → "))
-		}
-		if err := p.groupBody(child, pr.val, f); err != nil {
-			return err
+		if err := p.child(g, pr, join(field, pr.name)); err != nil {
+			if err = p.collect(err); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// child reads one entry of a children: section.
+func (p *parser) child(g *group, pr pair, f string) error {
+	if pr.name == "all" {
+		return p.errorf(pr.key, f, `group "all" cannot be a child group`)
+	}
+	child, err := p.groupKey(pr.key, f)
+	if err != nil {
+		return err
+	}
+	if cycle := p.b.addChild(g, child); cycle != nil {
+		return p.errorf(pr.key, f, "group %q would be its own ancestor: %s", child.name, strings.Join(cycle, " → "))
+	}
+	return p.groupBody(child, pr.val, f)
 }
 
 // groupVars reads a group's vars: section.
@@ -227,17 +249,24 @@ func (p *parser) vars(n *yaml.Node, field string, set func(string, any)) error {
 	}
 	for _, pr := range prs {
 		f := join(field, pr.name)
-		if err := checkVarName(pr.name); err != nil {
-			return p.errorf(pr.key, f, "%v", err)
-		}
-		v, err := p.value(pr.val, f)
+		err := checkVarName(pr.name)
 		if err != nil {
-			return err
+			err = p.errorf(pr.key, f, "%v", err)
+		} else {
+			var v any
+			if v, err = p.value(pr.val, f); err == nil {
+				if err = checkVar(pr.name, v); err != nil {
+					err = p.errorf(deref(pr.val), f, "%v", err)
+				} else {
+					set(pr.name, v)
+				}
+			}
 		}
-		if err := checkVar(pr.name, v); err != nil {
-			return p.errorf(deref(pr.val), f, "%v", err)
+		if err != nil {
+			if err = p.collect(err); err != nil {
+				return err
+			}
 		}
-		set(pr.name, v)
 	}
 	return nil
 }

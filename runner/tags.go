@@ -27,6 +27,17 @@ func selectTags(tasks []*playbook.Task, only, skip []string) []*playbook.Task {
 	}
 	var out []*playbook.Task
 	for _, t := range tasks {
+		if t.Dynamic {
+			// An include's tags are its own: it runs when they select it,
+			// then its tasks by their own tags (ansible-core's rule; apply:
+			// gives them tags).
+			if tagsSelect(t.Tags, only, skip) {
+				kept := *t
+				kept.Block = &playbook.Block{Tasks: selectTags(t.Block.Tasks, only, skip)}
+				out = append(out, &kept)
+			}
+			continue
+		}
 		if t.Block != nil {
 			// A block's tags are its tasks' (the parser gave them): it
 			// keeps the tasks selected, and stays if any is.

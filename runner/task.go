@@ -19,6 +19,9 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 	if cont, handled := hp.engineTask(ctx, t, phase); handled { // meta, end_play, debug above -v (control.go)
 		return cont
 	}
+	if t.Dynamic {
+		return hp.runInclude(ctx, t, phase) // include.go
+	}
 	if t.Block != nil {
 		return hp.runBlock(ctx, t, phase) // block.go
 	}

@@ -31,11 +31,12 @@ func Validate(pb *playbook.Playbook) error {
 	}
 	check := func(tasks []*playbook.Task) {
 		for _, t := range playbook.Flatten(tasks) {
-			if t.Block != nil {
+			if t.Block != nil && !t.Dynamic {
 				continue // its tasks are checked one by one
 			}
-			if t.IncludeVars != nil {
+			if t.Dynamic || t.IncludeVars != nil {
 				// include_vars: read by the parser; hostPlay.includeVars gives them.
+				// An include's tasks are checked one by one.
 			} else if spec, ok := modules.Lookup(t.Module); !ok {
 				add(t, &playbook.Error{Pos: t.ModulePos, Field: t.Module, Msg: "unknown module"})
 			} else if _, err := spec.New(modules.Args{Node: t.Args, File: t.Pos.File}); err != nil {

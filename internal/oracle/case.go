@@ -75,7 +75,7 @@ type Seed struct {
 //
 // Its files are "playbook.yml", the seeds, named by absolute path, and
 // controller files beside the playbook, named by a relative path under
-// templates/ or files/.
+// templates/, files/, tasks/ (task files to import or include) or roles/.
 func LoadCase(file string) (Case, error) {
 	a, err := txtar.ParseFile(file)
 	if err != nil {
@@ -91,13 +91,13 @@ func LoadCase(file string) (Case, error) {
 		case path.IsAbs(f.Name):
 			seeds[f.Name] = &Seed{Path: f.Name, Content: f.Data, Mode: 0o644}
 			order = append(order, f.Name)
-		case (strings.HasPrefix(f.Name, "templates/") || strings.HasPrefix(f.Name, "files/")) && !strings.Contains(f.Name, ".."):
+		case controllerDir(f.Name) && !strings.Contains(f.Name, ".."):
 			if c.Controller == nil {
 				c.Controller = map[string][]byte{}
 			}
 			c.Controller[f.Name] = f.Data
 		default:
-			return c, fmt.Errorf("oracle: %s: file %q: want playbook.yml, an absolute path, or templates/ or files/", file, f.Name)
+			return c, fmt.Errorf("oracle: %s: file %q: want playbook.yml, an absolute path, or templates/, files/, tasks/ or roles/", file, f.Name)
 		}
 	}
 	if c.Playbook == "" {
@@ -233,4 +233,15 @@ func MustLoadDir(t TB, dir string) []Case {
 		t.Fatalf("%v", err)
 	}
 	return cs
+}
+
+// controllerDir reports whether name is a controller file's path: under
+// templates/, files/, tasks/ or roles/.
+func controllerDir(name string) bool {
+	for _, d := range []string{"templates/", "files/", "tasks/", "roles/"} {
+		if strings.HasPrefix(name, d) {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -50,6 +51,10 @@ var (
 	recapLine = regexp.MustCompile(`^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)`)
 	taskLine  = regexp.MustCompile(`^(TASK|RUNNING HANDLER) \[(.*)\] \**$`)
 	hostLine  = regexp.MustCompile(`^(ok|changed|skipping|fatal|failed|unreachable): \[([^\]\s]+)(?: -> [^\]]+)?\]`) // "[h1 -> h2]": delegated
+	// includedLine is an include_tasks that ran: counted ok by Ansible.
+	includedLine = regexp.MustCompile(`^included: .* for (.+)$`)
+	// rolePrefix is the "ROLE : " before a role's task names.
+	rolePrefix = regexp.MustCompile(`^[^ \]]+ : `)
 )
 
 // ParseAnsible reads ansible-playbook's default (text) output: each task's
@@ -62,7 +67,13 @@ func ParseAnsible(out, host string) (Outcome, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		if m := taskLine.FindStringSubmatch(line); m != nil {
-			task = m[2]
+			// tend names a role's task without its role.
+			task = rolePrefix.ReplaceAllString(m[2], "")
+			continue
+		}
+		if m := includedLine.FindStringSubmatch(line); m != nil && task != "" &&
+			slices.Contains(strings.Split(m[1], ", "), host) {
+			o.Tasks = append(o.Tasks, TaskResult{Task: task, Status: "ok"})
 			continue
 		}
 		if m := hostLine.FindStringSubmatch(line); m != nil && m[2] == host && task != "" {

@@ -159,8 +159,7 @@ func (m *uriModule) send(ctx context.Context, conn transport.Conn) (plan.Change,
 		msg = fmt.Sprintf("HTTP Error %d: %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	if isJSONType(resp.Header.Get("Content-Type")) && !truncated {
-		var js any
-		if json.Unmarshal(raw, &js) == nil {
+		if js, ok := decodeJSON(raw); ok {
 			data["json"] = js
 		}
 	}
@@ -207,4 +206,37 @@ func uriErrText(err error, timeout time.Duration) string {
 		}
 	}
 	return err.Error()
+}
+
+// decodeJSON decodes a JSON body as Python's json does: integral numbers
+// become ints (a count prints 5 in a template, not 5.0), others float64.
+func decodeJSON(raw []byte) (any, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil || dec.More() {
+		return nil, false
+	}
+	return jsonNumbers(v), true
+}
+
+// jsonNumbers replaces each json.Number in v by an int or a float64.
+func jsonNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return int(i)
+		}
+		f, _ := x.Float64()
+		return f
+	case []any:
+		for i := range x {
+			x[i] = jsonNumbers(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = jsonNumbers(x[k])
+		}
+	}
+	return v
 }

@@ -80,7 +80,9 @@ func inheritBlock(b *Task, tasks []*Task) {
 			for _, list := range [][]*Task{t.Block.Tasks, t.Block.Rescue, t.Block.Always} {
 				inheritBlock(b, list)
 			}
-			continue
+			if !t.Dynamic { // an include also takes them itself
+				continue
+			}
 		}
 		if len(b.When) > 0 {
 			t.When = append(slices.Clip(b.When), t.When...)

@@ -231,16 +231,24 @@ func reuseKey(n *yaml.Node) (*yaml.Node, string) {
 	return nil, ""
 }
 
-// inheritedKeys are the keywords an include or role passes to its tasks.
+// inheritedKeys are the keywords an import (or a role entry) passes to
+// its tasks.
 var inheritedKeys = map[string]bool{
 	"name": true, "when": true, "tags": true, "vars": true, "become": true,
 	"become_user": true, "no_log": true, "check_mode": true, "ignore_errors": true,
 }
 
 // reuse reads a task that imports or includes others: it returns the
-// tasks it stands for, in place.
+// tasks it stands for, in place (an import), or the include task holding
+// them (include_tasks, include_role: Task.Dynamic).
 func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Task {
 	inc := &Task{Pos: yamlnode.PosOf(p.File(), n), Field: path, KeyPos: map[string]Pos{}, Module: kind, ModulePos: yamlnode.PosOf(p.File(), key)}
+	// In handlers an include stays flat (its keywords given to its tasks).
+	dynamic := !handler && (kind == "include_tasks" || kind == "include" || kind == "include_role")
+	valid := inheritedKeys
+	if dynamic {
+		valid = dynamicKeys
+	}
 	var arg *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
@@ -254,17 +262,20 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 		}
 		field := yamlnode.JoinPath(path, k.Value)
 		switch {
-		case inheritedKeys[k.Value] || (kind == "include_vars" && taskKeySet[k.Value]):
+		case valid[k.Value] || (kind == "include_vars" && taskKeySet[k.Value]):
 			inc.KeyPos[k.Value] = yamlnode.PosOf(p.File(), v)
 			p.keyword(inc, k, v, field, handler)
+		case dynamic && inheritedKeys[k.Value]:
+			p.Errorf(k, field, "%q is not valid on %s (ansible-core refuses it too); give it to the included tasks with apply: {%s: ...}", k.Value, kind, k.Value)
 		case k.Value == "loop" || k.Value == "loop_control" || strings.HasPrefix(k.Value, "with_"):
 			p.Errorf(k, field, "a loop over %s is not supported: tend resolves it before the run; loop inside the included tasks instead", kind)
 		default:
-			p.Errorf(k, field, "%q is not valid on %s (valid: %s)", k.Value, kind, strings.Join(slices.Sorted(maps.Keys(inheritedKeys)), ", "))
+			p.Errorf(k, field, "%q is not valid on %s (valid: %s)", k.Value, kind, strings.Join(slices.Sorted(maps.Keys(valid)), ", "))
 		}
 	}
 	field := yamlnode.JoinPath(path, key.Value)
 	var tasks []*Task
+	var apply *yaml.Node // include_tasks' or include_role's apply:
 	p.scope = append(p.scope, inc.Vars)
 	defer func() { p.scope = p.scope[:len(p.scope)-1] }()
 	switch kind {
@@ -275,10 +286,11 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 		}
 		return nil
 	case "import_role", "include_role":
-		ref, tasksFrom, ok := p.roleArg(arg, field)
+		ref, tasksFrom, ok := p.roleArg(arg, field, kind)
 		if !ok {
 			return nil
 		}
+		apply = ref.apply
 		ref.public = ref.public || kind == "import_role"
 		var handlers []*Task
 		tasks, handlers = p.loadRole(ref, tasksFrom, false)
@@ -291,10 +303,13 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 			fileNode = nil
 			for i := 0; i+1 < len(arg.Content); i += 2 {
 				k := yamlnode.Resolve(arg.Content[i])
-				if k.Value == "file" {
+				switch {
+				case k.Value == "file":
 					fileNode = yamlnode.Resolve(arg.Content[i+1])
-				} else {
-					p.Errorf(k, yamlnode.JoinPath(field, k.Value), "unsupported %s option (tend takes file)", kind)
+				case k.Value == "apply" && dynamic:
+					apply = yamlnode.Resolve(arg.Content[i+1])
+				default:
+					p.Errorf(k, yamlnode.JoinPath(field, k.Value), "unsupported %s option (tend takes file, apply)", kind)
 				}
 			}
 			if fileNode == nil {
@@ -311,7 +326,7 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 			return nil
 		}
 		tasks = p.taskFile(file, fileNode, field, handler)
-		if kind != "import_tasks" {
+		if handler && kind != "import_tasks" {
 			// Ansible reports a dynamic include as a task of its own
 			// ("included: FILE"), counted ok: so does tend, changing nothing.
 			marker := *inc
@@ -320,8 +335,20 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 			return append([]*Task{&marker}, tasks...)
 		}
 	}
-	inherit(inc, tasks)
-	return tasks
+	if !dynamic {
+		inherit(inc, tasks)
+		return tasks
+	}
+	// A dynamic include: its tasks get its vars and what apply: gives,
+	// not its when, tags, no_log nor ignore_errors (ansible-core skips a
+	// dynamic include when its tasks look up their parents' keywords).
+	p.applyKeywords(apply, yamlnode.JoinPath(field, "apply"), tasks)
+	inherit(&Task{Vars: inc.Vars, VarNames: inc.VarNames}, tasks)
+	if kind == "include" {
+		inc.Module = "include_tasks"
+	}
+	inc.Dynamic, inc.Block = true, &Block{Tasks: tasks}
+	return []*Task{inc}
 }
 
 // taskFile reads a file holding a list of tasks.
@@ -350,7 +377,9 @@ func inherit(inc *Task, tasks []*Task) {
 			inherit(inc, t.Block.Tasks)
 			inherit(inc, t.Block.Rescue)
 			inherit(inc, t.Block.Always)
-			continue
+			if !t.Dynamic { // an include also takes them itself
+				continue
+			}
 		}
 		if len(inc.When) > 0 {
 			t.When = append(slices.Clone(inc.When), t.When...)

@@ -23,9 +23,26 @@ var reuseOpts = ParseOptions{Render: template.Render}
 func taskNames(pb *Playbook) []string {
 	var out []string
 	for _, p := range pb.Plays {
-		for _, t := range p.Tasks {
+		for _, t := range runOrder(p.Tasks) {
 			out = append(out, t.DisplayName())
 		}
+	}
+	return out
+}
+
+// runOrder lists tasks as ansible-playbook shows them when all run: a
+// dynamic include, then its tasks (an include_role is not shown).
+func runOrder(tasks []*Task) []*Task {
+	var out []*Task
+	for _, t := range tasks {
+		if t.Dynamic {
+			if t.Module != "include_role" {
+				out = append(out, t)
+			}
+			out = append(out, runOrder(t.Block.Tasks)...)
+			continue
+		}
+		out = append(out, t)
 	}
 	return out
 }
@@ -46,7 +63,7 @@ func TestReuseTree(t *testing.T) {
 	}
 	web := pb.Plays[1]
 	byName := map[string]*Task{}
-	for _, task := range web.Tasks {
+	for _, task := range runOrder(web.Tasks) {
 		byName[task.DisplayName()] = task
 	}
 	var handlers []string
@@ -77,8 +94,12 @@ func TestReuseTree(t *testing.T) {
 	if web.Vars["common_msg"] != "from vars_files" {
 		t.Errorf("vars_files: vars %v", web.Vars)
 	}
-	if got := byName["other"].When; !slices.Equal(got, []string{"run_other | default(true)"}) {
-		t.Errorf("include when: other has %q", got)
+	// A dynamic include keeps its when: evaluated once, for the include.
+	if got := byName["include other"].When; !slices.Equal(got, []string{"run_other | default(true)"}) {
+		t.Errorf("include when: the include has %q", got)
+	}
+	if got := byName["other"].When; len(got) != 0 {
+		t.Errorf("include when: other has %q, want none", got)
 	}
 	if got := byName["other"].Vars["who"]; got != "include" {
 		t.Errorf("include vars: who = %v", got)
@@ -167,6 +188,16 @@ func TestReuseErrors(t *testing.T) {
 			[]string{"pb.yml:4:7: tasks[0].loop: a loop over include_tasks is not supported"}},
 		{"register on an include", map[string]string{"pb.yml": play("    - import_tasks: t.yml\n      register: r\n"), "t.yml": "- command: echo\n"},
 			[]string{"pb.yml:4:7: tasks[0].register: \"register\" is not valid on import_tasks"}},
+		{"become on a dynamic include", map[string]string{"pb.yml": play("    - include_tasks: t.yml\n      become: true\n"), "t.yml": "- command: echo\n"},
+			[]string{"pb.yml:4:7: tasks[0].become: \"become\" is not valid on include_tasks (ansible-core refuses it too); give it to the included tasks with apply: {become: ...}"}},
+		{"check_mode on include_role", map[string]string{"pb.yml": play("    - include_role: {name: r}\n      check_mode: false\n"), "roles/r/tasks/main.yml": "- command: echo\n"},
+			[]string{"pb.yml:4:7: tasks[0].check_mode: \"check_mode\" is not valid on include_role"}},
+		{"apply with an unknown keyword", map[string]string{"pb.yml": play("    - include_tasks:\n        file: t.yml\n        apply: {tgas: [a]}\n"), "t.yml": "- command: echo\n"},
+			[]string{"pb.yml:5:17: tasks[0].include_tasks.apply.tgas: \"tgas\" is not a keyword apply: takes", "(valid: when, become,"}},
+		{"apply on import_tasks", map[string]string{"pb.yml": play("    - import_tasks:\n        file: t.yml\n        apply: {tags: [a]}\n"), "t.yml": "- command: echo\n"},
+			[]string{"pb.yml:4:9: tasks[0].import_tasks: must be a file name"}},
+		{"apply on import_role", map[string]string{"pb.yml": play("    - import_role:\n        name: r\n        apply: {tags: [a]}\n"), "roles/r/tasks/main.yml": "- command: echo\n"},
+			[]string{"pb.yml:5:9: tasks[0].import_role.apply: apply is only valid on include_role"}},
 		{"missing role", map[string]string{"pb.yml": "- hosts: all\n  roles:\n    - nope\n"},
 			[]string{"pb.yml:3:7: roles[0]: role \"nope\" not found (looked in"}},
 		{"role dependency cycle", map[string]string{"pb.yml": "- hosts: all\n  roles: [a]\n",
@@ -336,7 +367,7 @@ func TestReuseIncludeRolePublic(t *testing.T) {
 		if got := pb.Plays[0].Vars["rv"]; got != tt.want {
 			t.Errorf("public %q: play var rv = %v, want %v", tt.public, got, tt.want)
 		}
-		if got := pb.Plays[0].Tasks[0].Vars["rv"]; got != "v" {
+		if got := pb.Plays[0].Tasks[0].Block.Tasks[0].Vars["rv"]; got != "v" {
 			t.Errorf("public %q: the role's task sees rv = %v", tt.public, got)
 		}
 	}

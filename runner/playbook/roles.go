@@ -41,6 +41,8 @@ type roleRef struct {
 	// for roles:, their dependencies and import_role (include_role only
 	// with public: true); its parameters stay the role's.
 	public bool
+	// apply is include_role's apply: (keywords for the role's tasks), or nil.
+	apply *yaml.Node
 }
 
 // roles reads a play's roles: list; their tasks run before the play's.
@@ -111,7 +113,7 @@ func (r *roleRef) addParam(name string, v any) {
 }
 
 // roleArg reads the argument of import_role / include_role.
-func (p *parser) roleArg(arg *yaml.Node, field string) (roleRef, string, bool) {
+func (p *parser) roleArg(arg *yaml.Node, field, kind string) (roleRef, string, bool) {
 	ref := roleRef{field: field, ctl: &Task{KeyPos: map[string]Pos{}}, params: map[string]any{}}
 	if arg.Kind != yaml.MappingNode {
 		p.Errorf(arg, field, "must be a mapping with name: (and tasks_from:), not %s", yamlnode.Describe(arg))
@@ -132,8 +134,14 @@ func (p *parser) roleArg(arg *yaml.Node, field string) (roleRef, string, bool) {
 			ref.public = p.boolean(v, f)
 		case "allow_duplicates":
 			p.boolean(v, f) // import_role and include_role run the role again anyway
+		case "apply":
+			if kind != "include_role" {
+				p.Errorf(k, f, "apply is only valid on include_role")
+				continue
+			}
+			ref.apply = v
 		default:
-			p.Errorf(k, f, "unsupported role option (tend takes name, tasks_from, public, allow_duplicates)")
+			p.Errorf(k, f, "unsupported role option (tend takes name, tasks_from, public, allow_duplicates, apply)")
 		}
 	}
 	if ref.nameNode == nil {

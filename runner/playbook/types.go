@@ -163,10 +163,16 @@ type Task struct {
 	// IncludeVars, set for an include_vars task (Module "include_vars"),
 	// holds the variables read from its files at parse time; running the
 	// task gives them to the host, above task vars and below registered
-	// variables. An include_tasks task (Module "include_tasks") has an
-	// empty map: it stands before the tasks it included and is reported
-	// ok, as Ansible reports "included: FILE".
+	// variables.
 	IncludeVars map[string]any
+	// Dynamic marks an include_tasks or include_role (Module
+	// "include_tasks" or "include_role"): the tasks it brought in are
+	// Block.Tasks (read before the run). As Ansible's dynamic includes, its
+	// own when is evaluated once, when it runs, and its when, tags,
+	// ignore_errors and no_log are its own: only its vars (and what an
+	// apply: gives) reach the included tasks. An include_tasks that runs is
+	// reported ok ("included: FILE"); an include_role only when skipped.
+	Dynamic bool
 	// Block, set for a block task (Module "block"), holds its three lists.
 	// The parser has already given the block's keywords (when, become,
 	// become_user, vars, tags, ignore_errors, check_mode, no_log) to every

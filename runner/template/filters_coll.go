@@ -24,6 +24,7 @@ var collFilters = map[string]func(args ...any) (any, error){
 	"_f_last":       func(args ...any) (any, error) { return pick(args[0], -1, "last") },
 	"_f_reverse":    filterReverse,
 	"_f_sort":       filterSort,
+	"_f_dictsort":   filterDictsort,
 	"_f_unique":     func(args ...any) (any, error) { return setOp("unique", args, nil) },
 	"_f_union": func(args ...any) (any, error) {
 		return setOp("union", args, func(x any, in bool) bool { return true })
@@ -163,6 +164,16 @@ func filterReverse(args ...any) (any, error) {
 // compare orders two values as Python does for numbers and strings;
 // caseless compares strings ignoring case (Jinja's sort default).
 func compare(a, b any, caseless bool) (int, error) {
+	if la, ok := a.([]any); ok { // lists (items() pairs) compare item by item, as Python's
+		if lb, ok := b.([]any); ok {
+			for i := 0; i < len(la) && i < len(lb); i++ {
+				if c, err := compare(la[i], lb[i], caseless); err != nil || c != 0 {
+					return c, err
+				}
+			}
+			return len(la) - len(lb), nil
+		}
+	}
 	if sa, ok := a.(string); ok {
 		if sb, ok := b.(string); ok {
 			if caseless {
@@ -250,6 +261,45 @@ func filterSort(args ...any) (any, error) {
 		return nil, fmt.Errorf("sort: %w", cmpErr)
 	}
 	return out, nil
+}
+
+// filterDictsort is Jinja's dictsort(case_sensitive=false, by='key',
+// reverse=false): a mapping's [key, value] pairs sorted by key or value.
+func filterDictsort(args ...any) (any, error) {
+	pos, kw := splitKwargs(args)
+	if err := arity("dictsort", pos, 0, 3); err != nil {
+		return nil, err
+	}
+	pairs, err := mapParts("dictsort", pos[0], 2)
+	if err != nil {
+		return nil, err
+	}
+	caseless := !(len(pos) > 1 && truthy(pos[1]) || truthy(kw["case_sensitive"]))
+	by := kwString(kw, "by", "key")
+	if len(pos) > 2 {
+		by = format(pos[2])
+	}
+	at := map[string]int{"key": 0, "value": 1}
+	i, ok := at[by]
+	if !ok {
+		return nil, fmt.Errorf("dictsort: you can only sort by either 'key' or 'value', not %q", by)
+	}
+	reverse := truthy(kw["reverse"])
+	var cmpErr error
+	sort.SliceStable(pairs, func(a, b int) bool {
+		c, err := compare(pairs[a].([]any)[i], pairs[b].([]any)[i], caseless)
+		if err != nil {
+			cmpErr = err
+		}
+		if reverse {
+			return c > 0
+		}
+		return c < 0
+	})
+	if cmpErr != nil {
+		return nil, fmt.Errorf("dictsort: %w", cmpErr)
+	}
+	return pairs, nil
 }
 
 // setOp is unique (keep nil), union, difference and intersect: the first

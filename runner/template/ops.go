@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -245,11 +246,13 @@ func pyFormat(f string, vals []any) (any, error) {
 	return b.String(), nil
 }
 
-// pyRepr is the text Python prints for a value inside a container.
+// pyRepr is the text Python's repr() prints for a value: inside a
+// container, or for a container in text. Mapping keys come in sorted
+// order (tend's order for mappings).
 func pyRepr(v any) string {
 	switch x := v.(type) {
 	case string:
-		return "'" + strings.ReplaceAll(x, "'", `\'`) + "'"
+		return pyQuote(x)
 	case bool:
 		if x {
 			return "True"
@@ -257,12 +260,90 @@ func pyRepr(v any) string {
 		return "False"
 	case nil:
 		return "None"
+	case undefined:
+		return "None"
 	case float64:
-		s := strconv.FormatFloat(x, 'g', -1, 64)
-		if !strings.ContainsAny(s, ".eEn") {
-			s += ".0"
+		return pyFloat(x)
+	case float32:
+		return pyFloat(float64(x))
+	case int:
+		return strconv.Itoa(x)
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return "[]"
 		}
-		return s
+		parts := make([]string, rv.Len())
+		for i := range parts {
+			parts[i] = pyRepr(rv.Index(i).Interface())
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case reflect.Map:
+		keys := rv.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = pyRepr(k.Interface()) + ": " + pyRepr(rv.MapIndex(k).Interface())
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return format(v)
+}
+
+// pyQuote is Python's repr of a string: single quotes, or double quotes
+// when it holds a single quote and no double one; backslashes, quotes
+// and control characters escaped.
+func pyQuote(s string) string {
+	q := byte('\'')
+	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
+		q = '"'
+	}
+	var b strings.Builder
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == rune(q):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+	return b.String()
+}
+
+// pyFloat is Python's repr of a float: the shortest digits that read
+// back, with ".0" on a whole number, and an exponent below 1e-4 or from
+// 1e16 on (1e+16, 1e-05); inf, -inf, nan.
+func pyFloat(x float64) string {
+	switch {
+	case math.IsInf(x, 1):
+		return "inf"
+	case math.IsInf(x, -1):
+		return "-inf"
+	case math.IsNaN(x):
+		return "nan"
+	}
+	e := strconv.FormatFloat(x, 'e', -1, 64) // 1e+20, 1.5e-07
+	if exp, err := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:]); err == nil && x != 0 && (exp < -4 || exp >= 16) {
+		return e
+	}
+	s := strconv.FormatFloat(x, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
 }

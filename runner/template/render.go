@@ -1,7 +1,6 @@
 package template
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -77,20 +76,20 @@ func Render(s string, vars map[string]any) (any, error) {
 	return x.b.String(), nil
 }
 
-// format renders a value into text: strings as they are, null as nothing,
-// numbers in plain decimal, true/false, lists and mappings as JSON.
+// format renders a value into text as Ansible does (Python's str()):
+// strings as they are, null as nothing, True/False, numbers as Python
+// prints them (2.0, 1e+20), lists and mappings as Python's repr
+// ([1, True, 'a'], {'k': None}).
 func format(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
 	case string:
 		return x
-	case bool:
-		return strconv.FormatBool(x)
+	case bool, float64, float32:
+		return pyRepr(x)
 	case int:
 		return strconv.Itoa(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
 	case undefined:
 		return ""
 	case fmt.Stringer:
@@ -98,11 +97,7 @@ func format(v any) string {
 	}
 	switch kindOf(v) {
 	case reflect.Slice, reflect.Array, reflect.Map:
-		if b, err := json.Marshal(v); err == nil {
-			return string(b)
-		}
-	case reflect.Float32:
-		return strconv.FormatFloat(reflect.ValueOf(v).Float(), 'f', -1, 32)
+		return pyRepr(v)
 	}
 	return fmt.Sprint(v)
 }

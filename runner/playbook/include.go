@@ -1,0 +1,47 @@
+package playbook
+
+import (
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"tend/internal/yamlnode"
+)
+
+// Dynamic includes (include_tasks, include_role) as ansible-core 2.14 has
+// them: the include is a task of its own (Task.Dynamic) holding the tasks
+// it brought in; its when, tags, no_log and ignore_errors stay its own,
+// only its vars reach those tasks, and apply: gives them block keywords.
+
+// dynamicKeys are the keywords a dynamic include (include_tasks,
+// include_role) takes: those of inheritedKeys ansible-core 2.14 accepts on
+// one. Only vars reach the included tasks; apply: gives them others.
+var dynamicKeys = map[string]bool{
+	"name": true, "when": true, "tags": true, "vars": true, "no_log": true, "ignore_errors": true,
+}
+
+// applyKeywords reads an include's apply: (a mapping of block keywords)
+// and gives them to the included tasks as a block around them would.
+func (p *parser) applyKeywords(n *yaml.Node, field string, tasks []*Task) {
+	if n == nil {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		p.Errorf(n, field, "must be a mapping of keywords (when, tags, become, ...), not %s", yamlnode.Describe(n))
+		return
+	}
+	b := &Task{KeyPos: map[string]Pos{}}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
+		f := yamlnode.JoinPath(field, k.Value)
+		if k.Kind != yaml.ScalarNode || k.Value == "name" || !slices.Contains(blockKeys, k.Value) {
+			p.Errorf(k, f, "%s is not a keyword apply: takes (valid: %s)", yamlnode.Describe(k),
+				strings.Join(slices.DeleteFunc(slices.Clone(blockKeys), func(s string) bool { return s == "name" }), ", "))
+			continue
+		}
+		b.KeyPos[k.Value] = yamlnode.PosOf(p.File(), v)
+		p.keyword(b, k, v, f, false)
+	}
+	inheritBlock(b, tasks)
+}
