@@ -69,6 +69,8 @@ type hostPlay struct {
 	// changes counts the tasks that changed the host in this play (or
 	// would, in check mode).
 	changes int
+	// lostWith is the module error that made the host unreachable.
+	lostWith error
 }
 
 // runHost runs a play's tasks, notified handlers, re-checks and verify on
@@ -94,7 +96,7 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 			hp.unreachable("connect", err)
 			return
 		}
-		s.conn = conn
+		s.conn = &liveConn{conn: conn} // reconnect.go: a reboot replaces it
 	}
 	if len(p.Handlers) > 0 {
 		hp.resumePending(ctx)

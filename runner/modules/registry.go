@@ -33,6 +33,7 @@ func builtin() map[string]Spec {
 		"uri":             uriSpec,
 		"systemd":         systemdSpec,
 		"systemd_service": systemdServiceSpec,
+		"reboot":          rebootSpec,
 	}
 }
 
