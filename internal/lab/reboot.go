@@ -158,14 +158,26 @@ func (h *Host) rebootOnce(ctx context.Context, o RebootOptions) error {
 	h.mu.Lock()
 	sshd, holder := h.sshd, h.holder
 	h.mu.Unlock()
-	var pids []int
-	for _, pid := range pidsInNetns([]string{h.NS}) {
-		if holder == nil || pid != holder.PID { // the overlay's mount namespace is the disk: it stays
-			pids = append(pids, pid)
+	if sshd != nil { // first: no new session starts
+		if err := killAndWait([]int{sshd.PID}, syscall.SIGKILL); err != nil {
+			return err
 		}
 	}
-	if err := killAndWait(pids, syscall.SIGKILL); err != nil {
-		return err
+	// Then everything else, until nothing is left: a session sshd forked
+	// while the namespace was being scanned is found by the next scan.
+	for {
+		var pids []int
+		for _, pid := range pidsInNetns([]string{h.NS}) {
+			if holder == nil || pid != holder.PID { // the overlay's mount namespace is the disk: it stays
+				pids = append(pids, pid)
+			}
+		}
+		if len(pids) == 0 {
+			break
+		}
+		if err := killAndWait(pids, syscall.SIGKILL); err != nil {
+			return err
+		}
 	}
 	if sshd != nil {
 		sshd.Stop() // reaped

@@ -132,6 +132,13 @@ func (m *rebootModule) Apply(ctx context.Context, conn transport.Conn, planned p
 	if reconnect == nil {
 		return plan.Change{}, errors.New("reboot: this connection cannot be re-established after a reboot")
 	}
+	if before.bootID == "" { // a plan without Check's data: read it now
+		id, err := m.bootID(ctx, conn)
+		if err != nil {
+			return plan.Change{}, err
+		}
+		before.bootID = id
+	}
 	start := time.Now()
 	res, err := conn.Run(ctx, transport.Command{Argv: m.rebootArgv(), OwnSession: true, Timeout: m.a.RebootTimeout, MaxOutput: 64 << 10})
 	switch {

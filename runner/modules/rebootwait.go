@@ -67,7 +67,10 @@ func (w *rebootWait) run(ctx context.Context, start time.Time) (plan.Change, err
 			return false, err
 		}
 		after, sameID = id, id == w.before
-		return !sameID, nil
+		if sameID {
+			return false, fmt.Errorf("the boot ID is still %s", id)
+		}
+		return true, nil
 	})
 	switch {
 	case err != nil:
@@ -122,9 +125,6 @@ func (w *rebootWait) until(ctx context.Context, what string, try func(transport.
 			done, lastErr = try(w.conn)
 			if done {
 				return nil, nil
-			}
-			if lastErr == nil {
-				lastErr = errors.New("not yet")
 			}
 			if transport.IsUnreachable(lastErr) {
 				w.conn = nil // the connection is gone: open it again
