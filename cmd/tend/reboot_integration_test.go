@@ -64,7 +64,7 @@ func TestRebootLab(t *testing.T) {
 	newKey.EnableReboot(t, lab.RebootOptions{Down: 100 * time.Millisecond, NewHostKey: true})
 	gone.EnableReboot(t, lab.RebootOptions{NeverReturn: true})
 	same.EnableReboot(t, lab.RebootOptions{Down: 100 * time.Millisecond, KeepBootID: true})
-	inv := rebootInventory(t, l, map[string]string{ok.Name: "120s", newKey.Name: "120s", gone.Name: "3s", same.Name: "3s"})
+	inv := rebootInventory(t, l, map[string]string{ok.Name: "120s", newKey.Name: "10s", gone.Name: "3s", same.Name: "3s"})
 	before := map[string]string{}
 	var ids []string
 	for _, h := range l.Hosts {
