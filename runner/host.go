@@ -76,6 +76,8 @@ type hostPlay struct {
 	// rolled is what the rollback did, for HostDone.
 	undo   []undoEntry
 	rolled *Rollback
+	// lostWith is the module error that made the host unreachable.
+	lostWith error
 }
 
 // runHost runs a play's tasks, notified handlers, re-checks and verify on
@@ -103,7 +105,7 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 			hp.unreachable("connect", err)
 			return
 		}
-		s.conn = conn
+		s.conn = &liveConn{conn: conn} // reconnect.go: a reboot replaces it
 	}
 	if len(p.Handlers) > 0 {
 		hp.resumePending(ctx)

@@ -48,7 +48,7 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 			hp.report(res)
 			return true
 		}
-		hp.unreachable(res.Task, fmt.Errorf("%s", res.Error))
+		hp.unreachable(res.Task, hp.unreachableCause(res.Error))
 		return false
 	case outcomeFailed:
 		if t.IgnoreErrors {
@@ -140,6 +140,9 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	}
 	if conn, err = hp.withEnvironment(conn, t, vars); err != nil { // environment.go
 		return failWith(err)
+	}
+	if dlg == nil { // a module may re-establish the host's connection (reboot)
+		ctx = modules.WithReconnect(ctx, hp.reconnector(t, vars)) // reconnect.go
 	}
 	change, err := mod.Check(ctx, conn)
 	if err != nil {
@@ -259,6 +262,7 @@ func (hp *hostPlay) moduleError(ctx context.Context, t *playbook.Task, res *Task
 	}
 	if transport.IsUnreachable(err) {
 		res.Status = StatusUnreachable
+		hp.lostWith = err // a host key refused on reconnect is reported as one
 		return outcomeUnreachable
 	}
 	res.Status = StatusFailed
@@ -286,4 +290,16 @@ func allTrue(conds []string, vars map[string]any) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// unreachableCause is the error that made the task's host unreachable:
+// the module's own when it is the one reported (its type says whether a
+// host key was refused), else the reported text.
+func (hp *hostPlay) unreachableCause(reported string) error {
+	err := hp.lostWith
+	hp.lostWith = nil
+	if err != nil && err.Error() == reported {
+		return err
+	}
+	return errors.New(reported)
 }

@@ -57,6 +57,7 @@ type Host struct {
 	sshd   *Proc
 	holder *Proc // WithOverlayEtc: keeps the overlay's mount namespace alive
 	procs  []*Proc
+	reboot *rebooter // EnableReboot (reboot.go)
 }
 
 // Option changes how New builds the lab.

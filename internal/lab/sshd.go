@@ -92,6 +92,9 @@ func (h *Host) writeFiles(clientPub string) error {
 	if err := h.writeHostKeys(); err != nil {
 		return err
 	}
+	if err := h.newBootID(); err != nil { // reboot.go
+		return err
+	}
 	if err := os.WriteFile(filepath.Join(home, ".ssh", "authorized_keys"), []byte(clientPub+"\n"), 0o600); err != nil {
 		return err
 	}
@@ -204,7 +207,7 @@ func (h *Host) startSSHD(ctx context.Context) error {
 	if h.sshd != nil && !h.sshd.Exited() {
 		return errors.New("sshd already running")
 	}
-	p, err := spawnLogged(h.enter([]string{h.lab.tools.sshd, "-D", "-e", "-f", filepath.Join(h.dir, "sshd_config")}),
+	p, err := spawnLogged(h.enter(h.withBootID([]string{h.lab.tools.sshd, "-D", "-e", "-f", filepath.Join(h.dir, "sshd_config")})),
 		filepath.Join(h.dir, "sshd.log"))
 	if err != nil {
 		return err

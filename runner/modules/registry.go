@@ -35,6 +35,7 @@ func builtin() map[string]Spec {
 		"uri":             uriSpec,
 		"systemd":         systemdSpec,
 		"systemd_service": systemdServiceSpec,
+		"reboot":          rebootSpec,
 	}
 }
 

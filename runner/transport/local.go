@@ -121,3 +121,20 @@ func exitCode(ps interface{ Sys() any }) int {
 	}
 	return -1
 }
+
+// IsLocal reports whether conn runs its commands on this machine (Local),
+// looking through wrappers that offer Unwrap() Conn (become, the runner's
+// own): a module that would harm the machine tend runs on (reboot) asks.
+func IsLocal(conn Conn) bool {
+	for conn != nil {
+		if _, ok := conn.(localConn); ok {
+			return true
+		}
+		u, ok := conn.(interface{ Unwrap() Conn })
+		if !ok {
+			return false
+		}
+		conn = u.Unwrap()
+	}
+	return false
+}
