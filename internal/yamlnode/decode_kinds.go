@@ -166,8 +166,10 @@ func (d *Decoder) Int(n *yaml.Node, path string, bits int) (int64, bool) {
 		return 0, false
 	}
 	// yaml.v3 tags a decimal too large for int64 as !!float; let
-	// ParseInt report it as out of range.
-	if (n.Tag != TagInt && n.Tag != TagFloat) || !decimalRE.MatchString(n.Value) {
+	// ParseInt report it as out of range. A string of decimal digits is
+	// taken too, as Ansible's int arguments take it: a template renders an
+	// extra variable (-e port=8080) as the string "8080". "07" is not.
+	if (n.Tag != TagInt && n.Tag != TagFloat && n.Tag != TagStr) || !decimalRE.MatchString(n.Value) {
 		d.Errorf(n, path, "must be a decimal integer, not %s", Describe(n))
 		return 0, false
 	}
@@ -206,10 +208,11 @@ func (d *Decoder) Duration(n *yaml.Node, path string) (time.Duration, bool) {
 	return dur, true
 }
 
-// parseDuration reads a duration scalar: a decimal !!int is seconds,
+// parseDuration reads a duration scalar: a decimal !!int (or a string of
+// decimal digits, as a template renders "{{ t }}" of -e t=30) is seconds,
 // anything else must parse with time.ParseDuration; negatives are refused.
 func parseDuration(n *yaml.Node) (time.Duration, error) {
-	if n.Tag == TagInt && decimalRE.MatchString(n.Value) {
+	if (n.Tag == TagInt || n.Tag == TagStr) && decimalRE.MatchString(n.Value) {
 		secs, err := strconv.ParseInt(n.Value, 10, 64)
 		if err != nil || secs < 0 || secs > math.MaxInt64/int64(time.Second) {
 			return 0, fmt.Errorf("%s seconds is out of range", n.Value)

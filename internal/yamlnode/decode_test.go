@@ -129,7 +129,8 @@ func TestDecodeStrictErrors(t *testing.T) {
 		{"octal int", "value: x\ncount: 0755\n", DecodeOptions{}, []string{`m.yml:2:8: count: must be a decimal integer, not "0755"`}},
 		{"exponent int", "value: x\ncount: 1e3\n", DecodeOptions{}, []string{"count: must be a decimal integer"}},
 		{"yes int", "value: x\ncount: yes\n", DecodeOptions{}, []string{"count: must be a decimal integer"}},
-		{"quoted int", "value: x\ncount: \"5\"\n", DecodeOptions{}, []string{"count: must be a decimal integer"}},
+		{"quoted int with a leading zero", "value: x\ncount: \"05\"\n", DecodeOptions{}, []string{"count: must be a decimal integer"}},
+		{"quoted duration words", "value: x\nwait: \"5 s\"\n", DecodeOptions{}, []string{`wait: must be a duration like "30s"`}},
 		{"hex int", "value: x\ncount: 0x1F\n", DecodeOptions{}, []string{"count: must be a decimal integer"}},
 		{"overflow", "value: x\nsmall: 256\n", DecodeOptions{}, []string{"small: must be a decimal integer between 0 and 255"}},
 		{"int64 overflow", "value: x\nbig: 99999999999999999999\n", DecodeOptions{}, []string{"big: 99999999999999999999 is out of range"}},
@@ -176,6 +177,12 @@ func TestDecodeStrictTemplates(t *testing.T) {
 	}
 	if got.Value != "{{ v }}" || got.Count != 0 || got.Reload || got.Wait != 0 || got.Env != nil || got.Items != nil {
 		t.Errorf("templated fields decoded as %+v", got)
+	}
+	// A string of decimal digits is a number where one is meant, as Ansible
+	// takes "8080" for an int argument: what "{{ p }}" of -e p=8080 renders.
+	digits, err := decodeString(t, "value: x\ncount: \"5\"\nwait: \"30\"\n", DecodeOptions{})
+	if err != nil || digits.Count != 5 || digits.Wait != 30*time.Second {
+		t.Errorf("quoted digits: count %d, wait %v, err %v", digits.Count, digits.Wait, err)
 	}
 	// An optional string (copy's content) keeps its text: it is given, its
 	// value known once rendered; an optional bool stays unset.
