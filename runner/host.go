@@ -69,6 +69,10 @@ type hostPlay struct {
 	// changes counts the tasks that changed the host in this play (or
 	// would, in check mode).
 	changes int
+	// prefetch answers the next Check's first read from a loop's batched
+	// read (loopread.go); applies counts the Apply calls made.
+	prefetch *prefetched
+	applies  int
 }
 
 // runHost runs a play's tasks, notified handlers, re-checks and verify on
