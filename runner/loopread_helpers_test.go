@@ -46,7 +46,7 @@ func (c *countConn) Run(ctx context.Context, cmd transport.Command) (transport.R
 type oneConn struct{ c *countConn }
 
 func (o oneConn) Connect(context.Context, *inventory.Host) (transport.Conn, error) { return o.c, nil }
-func (o oneConn) Close() error                                                    { return nil }
+func (o oneConn) Close() error                                                     { return nil }
 
 // tripRecorder records results and, per task, the commands it sent.
 type tripRecorder struct {
