@@ -42,6 +42,9 @@ func (c *countConn) Run(ctx context.Context, cmd transport.Command) (transport.R
 	return c.Conn.Run(ctx, cmd)
 }
 
+// Close leaves the connection open: the test closes it, after every run.
+func (c *countConn) Close() error { return nil }
+
 // oneConn is a Connector handing out one counted connection.
 type oneConn struct{ c *countConn }
 
