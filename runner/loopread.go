@@ -3,6 +3,8 @@ package runner
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -42,26 +44,27 @@ const readWindow = 256
 // maxBatchOutput bounds a batched read's output; a larger one is dropped.
 const maxBatchOutput = 64 << 20
 
-// readMuxScript runs commands given as words and prints, for each, a line
-// "EXIT STDOUT-BYTES STDERR-BYTES" then its stdout and its stderr, each cut
-// at the command's MAX bytes (the sizes stay whole, so a cut shows):
+// readMuxScript runs commands given as words after a MARK (random, from
+// the caller) and prints, for each, its stdout, then a line "MARK EXIT",
+// then its stderr, then a line "MARK". The words are
 //
-//	s SCRIPT            keep SCRIPT as the next script (numbered from 1)
-//	c N MAX K ARG...    run script N with the K ARGs as $1... in a subshell
-//	x MAX K ARG...      run the K ARGs as a command
+//	s SCRIPT       keep SCRIPT as the next script (numbered from 1)
+//	c N K ARG...   run script N with the K ARGs as $1... in a subshell
+//	x K ARG...     run the K ARGs as a command
 //
 // A script runs in a subshell of this shell, never exec'd, so its ARGs stay
 // off the host's argv, as the transport keeps them (scriptargs.go). Its
-// stdin is /dev/null; its outputs go to files of a private directory,
-// removed at the end.
+// stdin is /dev/null; its stderr goes to a file of a private directory,
+// removed at the end. One fork a command, as when each runs alone.
 const readMuxScript = `_tb_d=$(mktemp -d) || exit 90
 trap 'rm -rf -- "$_tb_d"' EXIT
-_tb_n=0
+_tb_M=$1 _tb_n=0
+shift
 while [ $# -gt 0 ]; do
 	case $1 in
 	s) _tb_n=$((_tb_n+1)); eval "_tb_s$_tb_n=\$2"; shift 2; continue ;;
-	c) _tb_x=$2 _tb_m=$3 _tb_k=$4; shift 4 ;;
-	x) _tb_x= _tb_m=$2 _tb_k=$3; shift 3 ;;
+	c) _tb_x=$2 _tb_k=$3; shift 3 ;;
+	x) _tb_x= _tb_k=$2; shift 2 ;;
 	*) exit 91 ;;
 	esac
 	_tb_c= _tb_i=0
@@ -70,14 +73,13 @@ while [ $# -gt 0 ]; do
 		eval "set -- $_tb_c"
 		if [ -z "$_tb_x" ]; then exec "$@"; fi
 		eval "_tb_x=\$_tb_s$_tb_x"
-		unset _tb_c _tb_i _tb_k _tb_m _tb_n _tb_d
+		unset _tb_c _tb_i _tb_k _tb_n _tb_d _tb_M
 		eval "$_tb_x"
-	) >"$_tb_d/o" 2>"$_tb_d/e" </dev/null
-	_tb_r=$?
+	) 2>"$_tb_d/e" </dev/null
+	printf '%s %s\n' "$_tb_M" "$?"
 	shift "$_tb_k"
-	printf '%s %s %s\n' "$_tb_r" "$(wc -c <"$_tb_d/o")" "$(wc -c <"$_tb_d/e")"
-	head -c "$_tb_m" "$_tb_d/o"
-	head -c "$_tb_m" "$_tb_d/e"
+	if [ -s "$_tb_d/e" ]; then cat -- "$_tb_d/e"; fi
+	printf '%s\n' "$_tb_M"
 done`
 
 // prefetched is one item's first read, answered ahead.
@@ -219,10 +221,14 @@ func (lr *loopReads) fill(ctx context.Context, from int) {
 
 // runBatch runs cmds as one remote command and returns their results.
 func runBatch(ctx context.Context, conn transport.Conn, cmds []transport.Command, timeout time.Duration) ([]transport.Result, error) {
-	argv := []string{"/bin/sh", "-c", readMuxScript, "sh"}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("batched read: %w", err)
+	}
+	mark := "tend-batch-" + hex.EncodeToString(b[:])
+	argv := []string{"/bin/sh", "-c", readMuxScript, "sh", mark}
 	scripts := map[string]int{}
 	for _, c := range cmds {
-		limit := strconv.Itoa(maxOut(c))
 		a := c.Argv
 		if len(a) >= 4 && a[0] == "/bin/sh" && a[1] == "-c" {
 			n, ok := scripts[a[2]]
@@ -231,22 +237,21 @@ func runBatch(ctx context.Context, conn transport.Conn, cmds []transport.Command
 				scripts[a[2]] = n
 				argv = append(argv, "s", a[2])
 			}
-			argv = append(argv, "c", strconv.Itoa(n), limit, strconv.Itoa(len(a)-4))
+			argv = append(argv, "c", strconv.Itoa(n), strconv.Itoa(len(a)-4))
 			argv = append(argv, a[4:]...)
 			continue
 		}
-		argv = append(argv, "x", limit, strconv.Itoa(len(a)))
+		argv = append(argv, "x", strconv.Itoa(len(a)))
 		argv = append(argv, a...)
 	}
-	cmd := transport.Command{Argv: argv, MaxOutput: maxBatchOutput, Timeout: timeout}
-	res, err := conn.Run(ctx, cmd)
+	res, err := conn.Run(ctx, transport.Command{Argv: argv, MaxOutput: maxBatchOutput, Timeout: timeout})
 	if err != nil {
 		return nil, fmt.Errorf("batched read: %w", err)
 	}
 	if res.ExitCode != 0 || res.Truncated {
 		return nil, fmt.Errorf("batched read: exit %d (truncated %v): %s", res.ExitCode, res.Truncated, bytes.TrimSpace(res.Stderr))
 	}
-	return parseBatch(res.Stdout, cmds)
+	return parseBatch(res.Stdout, []byte(mark), cmds)
 }
 
 // maxOut is the bytes of each stream cmd keeps.
@@ -257,38 +262,39 @@ func maxOut(c transport.Command) int {
 	return transport.DefaultMaxOutput
 }
 
-// parseBatch splits readMuxScript's output into one result per command.
-func parseBatch(out []byte, cmds []transport.Command) ([]transport.Result, error) {
+// parseBatch splits readMuxScript's output into one result per command,
+// each output cut at the command's own MaxOutput.
+func parseBatch(out, mark []byte, cmds []transport.Command) ([]transport.Result, error) {
 	results := make([]transport.Result, len(cmds))
 	for i, c := range cmds {
-		nl := bytes.IndexByte(out, '\n')
-		if nl < 0 {
+		so := bytes.Index(out, mark)
+		if so < 0 {
 			return nil, fmt.Errorf("batched read: answer %d of %d missing", i+1, len(cmds))
 		}
-		f := strings.Fields(string(out[:nl]))
-		out = out[nl+1:]
-		var n [3]int
-		for j := range n {
-			var err error
-			if len(f) != 3 {
-				return nil, fmt.Errorf("batched read: answer %d: bad header %q", i+1, f)
-			}
-			if n[j], err = strconv.Atoi(f[j]); err != nil || n[j] < 0 {
-				return nil, fmt.Errorf("batched read: answer %d: bad header %q", i+1, f)
-			}
+		stdout := out[:so]
+		out = out[so+len(mark):]
+		nl := bytes.IndexByte(out, '\n')
+		if nl < 0 || nl < 2 || out[0] != ' ' {
+			return nil, fmt.Errorf("batched read: answer %d: no exit status", i+1)
 		}
-		limit := maxOut(c)
-		so, se := min(n[1], limit), min(n[2], limit)
-		if len(out) < so+se {
+		code, err := strconv.Atoi(string(out[1:nl]))
+		if err != nil {
+			return nil, fmt.Errorf("batched read: answer %d: exit status %q", i+1, out[1:nl])
+		}
+		out = out[nl+1:]
+		se := bytes.Index(out, append(mark, '\n'))
+		if se < 0 {
 			return nil, fmt.Errorf("batched read: answer %d cut short", i+1)
 		}
+		stderr := out[:se]
+		out = out[se+len(mark)+1:]
+		limit := maxOut(c)
 		results[i] = transport.Result{
-			ExitCode:  n[0],
-			Stdout:    bytes.Clone(out[:so]),
-			Stderr:    bytes.Clone(out[so : so+se]),
-			Truncated: n[1] > limit || n[2] > limit,
+			ExitCode:  code,
+			Stdout:    bytes.Clone(stdout[:min(len(stdout), limit)]),
+			Stderr:    bytes.Clone(stderr[:min(len(stderr), limit)]),
+			Truncated: len(stdout) > limit || len(stderr) > limit,
 		}
-		out = out[so+se:]
 	}
 	if len(out) > 0 {
 		return nil, fmt.Errorf("batched read: %d bytes after the last answer", len(out))

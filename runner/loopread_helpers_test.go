@@ -136,7 +136,7 @@ func takeCaptured(t *testing.T, name string) any {
 
 // runCounted runs src on one host through conn, with reads batched or
 // not, and returns the recorder.
-func runCounted(t *testing.T, conn transport.Conn, src string, batched bool, opts Options) *tripRecorder {
+func runCounted(t testing.TB, conn transport.Conn, src string, batched bool, opts Options) *tripRecorder {
 	t.Helper()
 	registerCapture()
 	pb, err := playbook.Parse("play.yml", []byte(src), playbook.ParseOptions{Modules: modules.Names()})
@@ -208,7 +208,7 @@ func firstDiff(a, b string) string {
 // symlinks, a dangling one, a fifo, missing paths, names that need
 // quoting) and returns them. Every entry's atime is set in the future, so
 // reading it leaves it as it is and two runs see the same stat.
-func makeTree(t *testing.T, dir string) []string {
+func makeTree(t testing.TB, dir string) []string {
 	t.Helper()
 	var paths []string
 	add := func(p string) { paths = append(paths, p) }

@@ -15,7 +15,7 @@ import (
 
 // dialLab connects to a fresh lab host over real sshd. A lab host shares
 // this machine's file system outside /etc, so a test builds its tree here.
-func dialLab(t *testing.T) transport.Conn {
+func dialLab(t testing.TB) transport.Conn {
 	t.Helper()
 	l := lab.New(t, 1)
 	h := l.Hosts[0]
@@ -103,5 +103,33 @@ func checkCleanup(t *testing.T, conn transport.Conn, dir string) {
 		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
 			t.Errorf("the dry run changed %s: %v", p, err)
 		}
+	}
+}
+
+// BenchmarkLoopStat50Lab times a loop of stat over 50 paths on one lab
+// host over real sshd, item by item and batched; commands/op is the
+// remote commands the loop sent. Figures: README (Loops).
+//
+//	go test ./runner -run '^$' -bench LoopStat50Lab -benchtime 20x
+func BenchmarkLoopStat50Lab(b *testing.B) {
+	conn := dialLab(b)
+	paths := makeTree(b, b.TempDir())
+	src := fmt.Sprintf(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: stat
+      stat: {path: "{{ item }}"}
+      loop: %s
+`, yamlList(paths))
+	for _, batched := range []bool{false, true} {
+		name := map[bool]string{false: "unbatched", true: "batched"}[batched]
+		b.Run(name, func(b *testing.B) {
+			var cmds int64
+			for b.Loop() {
+				cmds = runCounted(b, conn, src, batched, Options{}).trips("stat")
+			}
+			b.ReportMetric(float64(cmds), "commands/op")
+		})
 	}
 }

@@ -69,20 +69,22 @@ func checkRunBatch(t *testing.T, conn transport.Conn, dir string) {
 // TestParseBatchRefuses: an answer cut short, a bad header or bytes left
 // over make the whole batch void (its items then read live).
 func TestParseBatchRefuses(t *testing.T) {
-	two := []transport.Command{{Argv: []string{"a"}}, {Argv: []string{"b"}}}
+	two := []transport.Command{{Argv: []string{"a"}}, {Argv: []string{"b"}, MaxOutput: 3}}
 	for _, out := range []string{
-		"0 2 0\nok",            // the second answer missing
-		"0 2 0\nok0 5 0\nab",   // cut short
-		"0 2 x\nok0 0 0\n",     // bad header
-		"0 2 0\nok0 0 0\nmore", // left over
-		"0 2\nok0 0 0\n",       // short header
+		"okM 0\nM\n",             // the second answer missing
+		"okM 0\nM\nabM 0\nerr",   // cut short
+		"okM x\nM\nM 0\nM\n",     // bad exit status
+		"okM0\nM\nM 0\nM\n",      // no space
+		"okM 0\nM\nM 0\nM\nmore", // left over
+		"okM 0\nM\nM 0\n",        // no end of stderr
 	} {
-		if _, err := parseBatch([]byte(out), two); err == nil {
+		if _, err := parseBatch([]byte(out), []byte("M"), two); err == nil {
 			t.Errorf("%q: no error", out)
 		}
 	}
-	res, err := parseBatch([]byte("0 2 1\nokE3 0 0\n"), two)
-	if err != nil || string(res[0].Stdout) != "ok" || string(res[0].Stderr) != "E" || res[1].ExitCode != 3 {
+	res, err := parseBatch([]byte("okM 0\nEM\nabcdM 3\nM\n"), []byte("M"), two)
+	if err != nil || string(res[0].Stdout) != "ok" || string(res[0].Stderr) != "E" || res[1].ExitCode != 3 ||
+		string(res[1].Stdout) != "abc" || !res[1].Truncated || res[0].Truncated {
 		t.Errorf("parseBatch = %+v, %v", res, err)
 	}
 }
