@@ -133,3 +133,58 @@ func BenchmarkLoopStat50Lab(b *testing.B) {
 		})
 	}
 }
+
+// TestLoopReadsLabBecome: through sudo (a password-asking sudoer), the
+// batched read runs as root too: a loop of stat over files of a root-only
+// directory finds them all, in one command, as item-by-item reads do.
+func TestLoopReadsLabBecome(t *testing.T) {
+	l := lab.New(t, 1, lab.WithOverlayEtc())
+	h := l.Hosts[0]
+	const pw = "Corr3ct-horse"
+	h.AddUser(t, lab.User{Name: "deploy", Password: pw, Sudoers: "deploy ALL=(ALL:ALL) ALL\n"})
+	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
+		Host: h.Addr, Port: h.Port, User: "deploy",
+		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
+		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	conn := transport.Become(c, transport.BecomeOptions{Password: pw})
+	top := t.TempDir()
+	os.Chmod(top, 0o755)
+	d := filepath.Join(top, "root-only")
+	os.Mkdir(d, 0o700)
+	var paths []string
+	for i := range 10 {
+		p := filepath.Join(d, fmt.Sprintf("secret%d", i))
+		os.WriteFile(p, []byte("s"), 0o600)
+		paths = append(paths, p)
+	}
+	futureAtimes(d)
+	src := fmt.Sprintf(`
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: stat
+      stat: {path: "{{ item }}"}
+      loop: %s
+      register: r
+    - name: keep
+      capture: {name: become, data: "{{ r }}"}
+`, yamlList(paths))
+	off := runCounted(t, conn, src, false, Options{})
+	offData := takeCaptured(t, "become")
+	on := runCounted(t, conn, src, true, Options{})
+	onData := takeCaptured(t, "become")
+	sameRuns(t, off, on, "stat", "become", offData, onData)
+	if n := on.trips("stat"); n != 1 {
+		t.Errorf("batched: %d commands, want 1", n)
+	}
+	for _, r := range onData.(map[string]any)["results"].([]any) {
+		if st := r.(map[string]any)["stat"].(map[string]any); st["exists"] != true {
+			t.Errorf("%v: not found through sudo", r.(map[string]any)["item"])
+		}
+	}
+}
