@@ -112,6 +112,9 @@ func (c *prefetchConn) Run(ctx context.Context, cmd transport.Command) (transpor
 	return c.Conn.Run(ctx, cmd)
 }
 
+// Unwrap is the connection underneath (uri looks for a dialer there).
+func (c *prefetchConn) Unwrap() transport.Conn { return c.Conn }
+
 // batchable reports whether cmd can run inside a batched read: a plain
 // command with no input, no timeout and no session of its own.
 func batchable(cmd transport.Command) bool {
