@@ -78,6 +78,10 @@ type hostPlay struct {
 	rolled *Rollback
 	// lostWith is the module error that made the host unreachable.
 	lostWith error
+	// prefetch answers the next Check's first read from a loop's batched
+	// read (loopread.go); applies counts the Apply calls made.
+	prefetch *prefetched
+	applies  int
 }
 
 // runHost runs a play's tasks, notified handlers, re-checks and verify on

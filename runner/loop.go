@@ -41,6 +41,7 @@ func (hp *hostPlay) runLoop(ctx context.Context, t *playbook.Task, phase Phase) 
 			return false
 		}
 	} else {
+		reads := hp.newLoopReads(t, items) // loopread.go
 		for i, item := range items {
 			if i > 0 && l.Pause > 0 && !hp.sleep(ctx, l.Pause) {
 				res.Status, res.Error = StatusFailed, "interrupted during loop_control.pause"
@@ -53,7 +54,13 @@ func (hp *hostPlay) runLoop(ctx context.Context, t *playbook.Task, phase Phase) 
 			hp.itemName = ires.Item
 			istart := time.Now()
 			hp.result = nil
+			applies := hp.applies
+			hp.prefetch = reads.next(ctx, i)
 			out := hp.executeUntil(ctx, t, &ires)
+			hp.prefetch = nil
+			if hp.applies != applies {
+				reads.changed()
+			}
 			ires.Duration = time.Since(istart)
 			if !acc.add(ires, hp.result, scope, out) {
 				return false

@@ -76,7 +76,6 @@ const (
 func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[string]any, res *TaskResult) outcome {
 	hp.r.red.collect(hp.play, vars) // before anything of this task can be reported
 	hp.factsFor = ""                // facts.go: set below for delegate_facts
-	file := t.Pos.File              // the task's own file: it may be imported
 	failWith := func(err error) outcome {
 		res.Status, res.Error = StatusFailed, err.Error()
 		return outcomeFailed
@@ -95,21 +94,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	if t.IncludeVars != nil {
 		return hp.includeVars(t, res) // includevars.go
 	}
-	spec, _ := modules.Lookup(t.Module) // Validate checked it exists
-	node := t.Args
-	if !spec.RendersOwnArgs && node != nil {
-		rendered, err := template.RenderNode(node, vars)
-		if err != nil {
-			return failWith(fmt.Errorf("%s: %s: %w", t.ModulePos, t.Module, err))
-		}
-		node = dropOmitted(rendered)
-	}
-	mod, err := spec.New(modules.Args{
-		Node: node, File: file,
-		Eval:       func(e string) (any, error) { return template.Eval(e, vars) },
-		Render:     func(s string) (any, error) { return template.Render(s, vars) },
-		RenderFile: func(name, text string) (string, error) { return template.RenderFile(name, text, vars) },
-	})
+	spec, mod, err := newModule(t, vars)
 	if err != nil {
 		return failWith(err)
 	}
@@ -144,7 +129,12 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	if dlg == nil { // a module may re-establish the host's connection (reboot)
 		ctx = modules.WithReconnect(ctx, hp.reconnector(t, vars)) // reconnect.go
 	}
-	change, err := mod.Check(ctx, conn)
+	checkConn := conn
+	if p := hp.prefetch; p != nil { // loopread.go: this item's read, run ahead with others
+		hp.prefetch = nil
+		checkConn = p.over(conn)
+	}
+	change, err := mod.Check(ctx, checkConn)
 	if err != nil {
 		return hp.moduleError(ctx, t, res, err)
 	}
@@ -177,6 +167,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 				return failWith(fmt.Errorf("not applied: %w", err))
 			}
 		}
+		hp.applies++
 		applied, err := mod.Apply(ctx, conn, change)
 		if err != nil {
 			return hp.moduleError(ctx, t, res, err)
@@ -249,6 +240,27 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		res.Status = StatusOK
 	}
 	return outcomeDone
+}
+
+// newModule builds t's module from its arguments, rendered with vars
+// (unless the module renders its own).
+func newModule(t *playbook.Task, vars map[string]any) (modules.Spec, modules.Module, error) {
+	spec, _ := modules.Lookup(t.Module) // Validate checked it exists
+	node := t.Args
+	if !spec.RendersOwnArgs && node != nil {
+		rendered, err := template.RenderNode(node, vars)
+		if err != nil {
+			return spec, nil, fmt.Errorf("%s: %s: %w", t.ModulePos, t.Module, err)
+		}
+		node = dropOmitted(rendered)
+	}
+	mod, err := spec.New(modules.Args{
+		Node: node, File: t.Pos.File, // the task's own file: it may be imported
+		Eval:       func(e string) (any, error) { return template.Eval(e, vars) },
+		Render:     func(s string) (any, error) { return template.Render(s, vars) },
+		RenderFile: func(name, text string) (string, error) { return template.RenderFile(name, text, vars) },
+	})
+	return spec, mod, err
 }
 
 // moduleError classifies a module's Go error: the task's timeout fails

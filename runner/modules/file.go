@@ -144,31 +144,10 @@ func (m *fileModule) Check(ctx context.Context, conn transport.Conn) (plan.Chang
 }
 
 func (m *fileModule) inspect(ctx context.Context, conn transport.Conn) (*fileState, error) {
-	if !path.IsAbs(m.path) || strings.ContainsRune(m.path, 0) {
-		return nil, fmt.Errorf("path %q must be an absolute path", m.path)
+	ops, err := m.probeOps()
+	if err != nil {
+		return nil, err
 	}
-	m.path = path.Clean(m.path)
-	if m.path == "/" && m.state == "absent" {
-		return nil, fmt.Errorf("refusing to delete /")
-	}
-	if m.state != "" && !contains(fileStates, m.state) {
-		return nil, fmt.Errorf("state must be one of %s, not %q", strings.Join(fileStates, ", "), m.state)
-	}
-	ops := []fsOp{{"lstat", m.path}, {"stat", m.path}}
-	switch m.state {
-	case "absent":
-		ops = append(ops, fsOp{"tree", m.path})
-	case "directory":
-		ops = append(ops, fsOp{"missing", m.path})
-		if m.recurse {
-			ops = append(ops, fsOp{"tree", m.path})
-		}
-	case "link":
-		ops = append(ops, fsOp{"lstat", m.linkSrcPath()})
-	case "hard":
-		ops = append(ops, fsOp{"stat", m.src})
-	}
-	ops = append(ops, m.attrs.ops()...)
 	ans, stderr, err := fsProbe(ctx, conn, ops)
 	if err != nil {
 		return nil, err
@@ -196,6 +175,37 @@ func (m *fileModule) inspect(ctx context.Context, conn transport.Conn) (*fileSta
 		return st, m.planLink(st, state, extra[0], ids)
 	}
 	return st, m.planFile(st, state, followed, ids)
+}
+
+// probeOps checks the path and state and returns the probe's operations:
+// the path (as is and followed), what the state needs, the attributes'
+// owner and group ids.
+func (m *fileModule) probeOps() ([]fsOp, error) {
+	if !path.IsAbs(m.path) || strings.ContainsRune(m.path, 0) {
+		return nil, fmt.Errorf("path %q must be an absolute path", m.path)
+	}
+	m.path = path.Clean(m.path)
+	if m.path == "/" && m.state == "absent" {
+		return nil, fmt.Errorf("refusing to delete /")
+	}
+	if m.state != "" && !contains(fileStates, m.state) {
+		return nil, fmt.Errorf("state must be one of %s, not %q", strings.Join(fileStates, ", "), m.state)
+	}
+	ops := []fsOp{{"lstat", m.path}, {"stat", m.path}}
+	switch m.state {
+	case "absent":
+		ops = append(ops, fsOp{"tree", m.path})
+	case "directory":
+		ops = append(ops, fsOp{"missing", m.path})
+		if m.recurse {
+			ops = append(ops, fsOp{"tree", m.path})
+		}
+	case "link":
+		ops = append(ops, fsOp{"lstat", m.linkSrcPath()})
+	case "hard":
+		ops = append(ops, fsOp{"stat", m.src})
+	}
+	return append(ops, m.attrs.ops()...), nil
 }
 
 // linkSrcPath is where src lies: relative to the link's directory.

@@ -30,25 +30,9 @@ type findWalk struct {
 }
 
 func (m *findModule) run(ctx context.Context, conn transport.Conn) (plan.Change, error) {
-	for _, p := range m.paths {
-		if !path.IsAbs(p) || strings.ContainsRune(p, 0) {
-			return plan.Change{}, fmt.Errorf("path %q must be an absolute path", p)
-		}
-	}
-	ops := []fsOp{{"now", "-"}}
-	md := ""
-	switch {
-	case !m.recurse:
-		md = "1"
-	case !m.follow && m.depth > 0:
-		md = strconv.Itoa(m.depth + 1) // Ansible looks one level past depth
-	}
-	ops = append(ops, fsOp{"maxdepth", md})
-	for _, p := range m.paths {
-		ops = append(ops, fsOp{"stat", p}, fsOp{"real", p}, fsOp{"tree", p})
-		if m.follow && m.recurse {
-			ops = append(ops, fsOp{"dirlinks", p})
-		}
+	ops, err := m.probeOps()
+	if err != nil {
+		return plan.Change{}, err
 	}
 	ans, stderr, err := fsProbe(ctx, conn, ops)
 	if err != nil {
@@ -98,6 +82,32 @@ func (m *findModule) run(ctx context.Context, conn transport.Conn) (plan.Change,
 // walk visits the entries of directory dir (listed under root r), shown
 // under the path they were reached by, as os.walk does for Ansible:
 // the entries at depth, then each subdirectory's.
+// probeOps checks the paths and returns the walk's one probe: the host's
+// time, then each path's entry, where it leads and its tree.
+func (m *findModule) probeOps() ([]fsOp, error) {
+	for _, p := range m.paths {
+		if !path.IsAbs(p) || strings.ContainsRune(p, 0) {
+			return nil, fmt.Errorf("path %q must be an absolute path", p)
+		}
+	}
+	ops := []fsOp{{"now", "-"}}
+	md := ""
+	switch {
+	case !m.recurse:
+		md = "1"
+	case !m.follow && m.depth > 0:
+		md = strconv.Itoa(m.depth + 1) // Ansible looks one level past depth
+	}
+	ops = append(ops, fsOp{"maxdepth", md})
+	for _, p := range m.paths {
+		ops = append(ops, fsOp{"stat", p}, fsOp{"real", p}, fsOp{"tree", p})
+		if m.follow && m.recurse {
+			ops = append(ops, fsOp{"dirlinks", p})
+		}
+	}
+	return ops, nil
+}
+
 func (w *findWalk) walk(r *findRoot, dir, shown string, depth int, chain []string) {
 	kids := append([]fsEntry(nil), r.children[dir]...)
 	sort.SliceStable(kids, func(i, j int) bool {

@@ -176,11 +176,7 @@ type fsAnswer struct {
 // fsProbe runs ops in one remote command and returns their answers in
 // order, and what the host said on stderr (a tree it could not read whole).
 func fsProbe(ctx context.Context, conn transport.Conn, ops []fsOp) ([]fsAnswer, string, error) {
-	argv := []string{"/bin/sh", "-c", fsProbeScript, "sh"}
-	for _, o := range ops {
-		argv = append(argv, o.op, o.arg)
-	}
-	res, err := conn.Run(ctx, transport.Command{Argv: argv, MaxOutput: transport.MaxReadFile})
+	res, err := conn.Run(ctx, fsProbeCommand(ops))
 	if err != nil {
 		return nil, "", err
 	}
@@ -199,6 +195,15 @@ func fsProbe(ctx context.Context, conn transport.Conn, ops []fsOp) ([]fsAnswer, 
 		return nil, "", fmt.Errorf("reading the host failed (exit %d): %s", res.ExitCode, msg)
 	}
 	return out, strings.TrimSpace(string(res.Stderr)), nil
+}
+
+// fsProbeCommand is the one remote command fsProbe runs for ops.
+func fsProbeCommand(ops []fsOp) transport.Command {
+	argv := []string{"/bin/sh", "-c", fsProbeScript, "sh"}
+	for _, o := range ops {
+		argv = append(argv, o.op, o.arg)
+	}
+	return transport.Command{Argv: argv, MaxOutput: transport.MaxReadFile}
 }
 
 // parseFSProbe splits the probe's output into one answer per op.

@@ -70,19 +70,7 @@ func newStat(a Args) (Module, error) {
 // Check stats the path in one remote command: the entry, where a symlink
 // leads, and the checksum of a regular file.
 func (m *statModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
-	op := "lstat"
-	if m.follow {
-		op = "stat"
-	}
-	ops := []fsOp{{op, m.path}, {"real", m.path}}
-	if m.checksum != "" {
-		sum := m.checksum
-		if !m.follow {
-			sum = "l" + sum
-		}
-		ops = append(ops, fsOp{sum, m.path})
-	}
-	ans, _, err := fsProbe(ctx, conn, ops)
+	ans, _, err := fsProbe(ctx, conn, m.ops())
 	if err != nil {
 		return plan.Change{}, fmt.Errorf("stat: %s: %w", m.path, err)
 	}
@@ -106,6 +94,24 @@ func (m *statModule) Check(ctx context.Context, conn transport.Conn) (plan.Chang
 		summary = fmt.Sprintf("%s: absent (a dangling symlink to %s, followed)", m.path, ans[0].entry.LinkTarget)
 	}
 	return plan.Change{Action: plan.Read, Summary: summary, Data: map[string]any{"stat": st}}, nil
+}
+
+// ops are the probe's operations: the entry, where a symlink leads, and
+// the checksum of a regular file.
+func (m *statModule) ops() []fsOp {
+	op := "lstat"
+	if m.follow {
+		op = "stat"
+	}
+	ops := []fsOp{{op, m.path}, {"real", m.path}}
+	if m.checksum != "" {
+		sum := m.checksum
+		if !m.follow {
+			sum = "l" + sum
+		}
+		ops = append(ops, fsOp{sum, m.path})
+	}
+	return ops
 }
 
 // Apply is never needed: Check changes nothing.

@@ -102,6 +102,13 @@ func (e *FileError) Unwrap() error {
 // than silently truncated content.
 const MaxReadFile = 64 << 20
 
+// ReadFileCommand is the one read-only command ReadFile runs for path, so
+// that a caller can run it ahead, with others (the runner's loop batching),
+// and answer ReadFile from that result.
+func ReadFileCommand(path string) Command {
+	return Command{Argv: shScript(readScript, path), MaxOutput: MaxReadFile}
+}
+
 // shScript builds the argv that runs script with args as $1...
 func shScript(script string, args ...string) []string {
 	return append([]string{"/bin/sh", "-c", script, "sh"}, args...)
@@ -119,7 +126,7 @@ func fileError(op, path string, res Result) error {
 // ReadFile returns the content of path on the host. A missing file is an
 // error matching fs.ErrNotExist.
 func ReadFile(ctx context.Context, c Conn, path string) ([]byte, error) {
-	res, err := c.Run(ctx, Command{Argv: shScript(readScript, path), MaxOutput: MaxReadFile})
+	res, err := c.Run(ctx, ReadFileCommand(path))
 	if err != nil {
 		return nil, err
 	}
