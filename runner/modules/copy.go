@@ -242,26 +242,7 @@ func (m *copyModule) inspect(ctx context.Context, conn transport.Conn) (*copySta
 		return st, nil // force: false never touches an existing file
 	}
 	st.write = !st.exists || !bytes.Equal(st.old, m.content)
-	e := st.entry
-	if !st.exists {
-		base := 0o666 &^ ids.umask
-		st.newMode = base
-		if m.attrs.mode != nil {
-			st.newMode = m.attrs.mode.apply(base, false, ids.umask)
-		}
-		e = fsEntry{Type: 'f', Mode: st.newMode, UID: -1, GID: -1, Path: st.dest}
-	}
-	st.steps, st.changes = m.attrs.attrPlan(e, ids, false)
-	if !st.exists && (st.newMode&^0o777 != 0 || st.newMode == 0) {
-		// The write sets rwx bits only, and 0 means its default.
-		st.steps = append([]fsStep{{"chmod", st.dest, fmt.Sprintf("%04o", st.newMode)}}, st.steps...)
-	}
-	if !st.exists {
-		st.changes = newAttrs(st.changes)
-		if m.attrs.mode != nil {
-			st.changes = append([]attrChange{{st.dest, "mode", "(new)", octalMode(st.newMode)}}, st.changes...)
-		}
-	}
+	st.newMode, st.steps, st.changes = m.attrs.newFilePlan(st.dest, st.exists, st.entry, ids)
 	return st, nil
 }
 
