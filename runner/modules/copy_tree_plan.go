@@ -237,15 +237,15 @@ func (m *copyTreeModule) change(p *treePlan) plan.Change {
 	if rewritten > 0 {
 		parts = append(parts, "rewrite "+pluralize(rewritten, "file"))
 	}
-	if k := len(p.steps); k > 0 {
-		parts = append(parts, fmt.Sprintf("change %s", pluralize(int64(countAttrChanges(p)), "attribute")))
+	if k := countAttrChanges(p); k > 0 || len(p.steps) > 0 && len(p.writes)+len(p.newDirs) == 0 {
+		parts = append(parts, fmt.Sprintf("change %s", pluralize(int64(max(k, 1)), "attribute")))
 	}
 	if len(parts) > 0 {
 		c.Action = plan.Update
 		c.Summary = fmt.Sprintf("%s/: would %s", p.root, strings.Join(parts, ", "))
 		c.Summary = strings.ReplaceAll(c.Summary, "directorys", "directories")
 	}
-	var files []string
+	files := []string{}
 	for _, w := range p.writes {
 		files = append(files, w.dest)
 	}
