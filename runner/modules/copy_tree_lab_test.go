@@ -94,6 +94,13 @@ func TestLabCopyTree(t *testing.T) {
 		if !strings.Contains(dry.Summary, "create 1 directory, create 1 file, rewrite 1 file") {
 			t.Errorf("summary %q", dry.Summary)
 		}
+		var diffs []string
+		for _, f := range dry.Files {
+			diffs = append(diffs, f.Diff)
+		}
+		if all := strings.Join(diffs, ""); !strings.Contains(all, "-listen 80\n+listen 8080\n") || !strings.Contains(all, "+inner\n") {
+			t.Errorf("diffs %q", all)
+		}
 		if readT(t, filepath.Join(d, "app.conf")) != "listen 8080\n" || modeOf(t, filepath.Join(d, "app.conf")) != 0o600 {
 			t.Errorf("app.conf %q %v: want the content written and the mode kept", readT(t, filepath.Join(d, "app.conf")), modeOf(t, filepath.Join(d, "app.conf")))
 		}

@@ -30,6 +30,7 @@ type treeWrite struct {
 	item    treeItem
 	exists  bool
 	oldSHA  string // or transport.ExpectAbsent
+	old     []byte // the current content of a controller copy's rewritten file, for the diff
 	newMode uint32
 }
 
@@ -167,6 +168,11 @@ func (m *copyTreeModule) plan(ctx context.Context, conn transport.Conn, t *treeS
 		var s []fsStep
 		var ch []attrChange
 		w.newMode, s, ch = a.newFilePlan(dst, w.exists, e, ids)
+		if write && w.exists && !m.remote {
+			if w.old, err = transport.ReadFile(ctx, conn, dst); err != nil {
+				return nil, fmt.Errorf("reading %s: %w", dst, err)
+			}
+		}
 		if write {
 			p.writes = append(p.writes, w)
 		}
@@ -212,9 +218,12 @@ func (m *copyTreeModule) change(p *treePlan) plan.Change {
 	for _, w := range p.writes {
 		var diff string
 		switch {
+		case w.exists && !m.remote:
+			rewritten++
+			diff = copyDiff(w.dest, w.old, true, w.item.content)
 		case w.exists:
 			rewritten++
-			diff = fmt.Sprintf("rewrite %s: sha256 %s → %s\n", w.dest, shortSHA(w.oldSHA), shortSHA(w.item.sha))
+			diff = fmt.Sprintf("rewrite %s: sha256 %s → %s (from %s)\n", w.dest, shortSHA(w.oldSHA), shortSHA(w.item.sha), w.item.path)
 		case m.remote:
 			created++
 			diff = fmt.Sprintf("create %s: a copy of %s (sha256 %s)\n", w.dest, w.item.path, shortSHA(w.item.sha))
