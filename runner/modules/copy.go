@@ -172,7 +172,7 @@ func readFirstFile(src string, tries []string) (string, []byte, uint32, error) {
 			continue
 		}
 		if fi.IsDir() {
-			return "", nil, 0, fmt.Errorf("src %s is a directory: copying directories is not supported yet", p)
+			return "", nil, 0, fmt.Errorf("src %s is a directory: a file is needed here", p)
 		}
 		if fi.Size() > copyMaxSrc {
 			return "", nil, 0, fmt.Errorf("src %s is larger than %d bytes", p, copyMaxSrc)

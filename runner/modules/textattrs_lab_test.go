@@ -111,6 +111,15 @@ func TestLabTextAttrs(t *testing.T) {
 				t.Errorf("stat %v %v", fi.Mode(), err)
 			}
 		})
+		t.Run(mod+"/CreatePrivate", func(t *testing.T) {
+			// Written with the mode asked from the start: no chmod after.
+			d := l.sub(mod + "-private")
+			p := filepath.Join(d, "secret.conf")
+			dry, _ := l.converge(t, build(t, p, ed.create+"\nmode: '0600'"), d)
+			if !strings.Contains(dry.Summary, "mode (new) → 0600") || modeOf(t, p) != 0o600 {
+				t.Errorf("summary %q, mode %v", dry.Summary, modeOf(t, p))
+			}
+		})
 	}
 	t.Run("NoSuchOwner", func(t *testing.T) {
 		p := filepath.Join(l.sub("nosuch"), "f.conf")
