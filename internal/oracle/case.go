@@ -27,6 +27,10 @@ type Case struct {
 	// CompareDirs lists directories whose entry names are compared (backup
 	// files left out: see Backups).
 	CompareDirs []string
+	// CompareTrees lists directories compared recursively: every entry's
+	// relative path, type, mode, owner and group, and each regular file's
+	// SHA-256 (backup files left out).
+	CompareTrees []string
 	// Backups lists files of which both tools must have kept a backup
 	// holding the same content after the apply.
 	Backups []string
@@ -61,6 +65,7 @@ type Seed struct {
 //
 //	compare PATH...          compare these paths after every run
 //	compare-dir DIR...       compare the entry names of these directories
+//	compare-tree DIR...      compare these directories recursively
 //	backup PATH...           both tools must have backed PATH up
 //	mode PATH OCTAL          the seed's mode (default 0644)
 //	crlf PATH                the seed's line endings become CRLF
@@ -123,6 +128,8 @@ func LoadCase(file string) (Case, error) {
 			c.Compare = append(c.Compare, args...)
 		case "compare-dir":
 			c.CompareDirs = append(c.CompareDirs, args...)
+		case "compare-tree":
+			c.CompareTrees = append(c.CompareTrees, args...)
 		case "backup":
 			c.Backups = append(c.Backups, args...)
 		case "extra-var":
@@ -187,7 +194,7 @@ func LoadCase(file string) (Case, error) {
 	for _, p := range order {
 		c.Seeds = append(c.Seeds, *seeds[p])
 	}
-	if len(c.Compare)+len(c.CompareDirs) == 0 {
+	if len(c.Compare)+len(c.CompareDirs)+len(c.CompareTrees) == 0 {
 		return c, fmt.Errorf("oracle: %s: nothing to compare (add a compare directive)", file)
 	}
 	return c, nil

@@ -2,7 +2,7 @@
 // ansible-playbook (ansible-core 2.14, the oracle) on one lab host and with
 // tend on an identical second one, then compares what the two did — the end
 // state of the files a case names (content byte for byte, mode, owner,
-// symlinks, directory entries, backups) and the per-host accounting (each
+// symlinks, directory entries, whole directory trees, backups) and the per-host accounting (each
 // task's ok/changed/failed/skipped and the recap) — in check mode, in apply,
 // and in a second apply.
 //

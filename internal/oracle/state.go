@@ -33,6 +33,9 @@ type State struct {
 	Dirs map[string][]string
 	// Backups holds, for each Backups path, its backup files' names.
 	Backups map[string][]string
+	// Trees holds each compared tree's entries, one line each:
+	// "REL|TYPE|MODE|UID:GID|SHA256" (backups left out), sorted.
+	Trees map[string][]string
 }
 
 // snapshotScript prints, for each "F:PATH": its symlink target, stat line
@@ -43,6 +46,15 @@ const snapshotScript = `for a in "$@"; do
 	case $a in
 	D:*)
 		if [ -d "$p" ]; then ls -A1 -- "$p" | base64 -w0; else printf -- -; fi
+		echo ;;
+	T:*)
+		if [ -d "$p" ]; then
+			find "$p" -mindepth 1 | LC_ALL=C sort | while IFS= read -r f; do
+				s=-
+				if [ -f "$f" ] && [ ! -L "$f" ]; then s=$(sha256sum < "$f"); s=${s%% *}; fi
+				printf '%s|%s|%s\n' "${f#"$p"/}" "$(stat -c '%F|%a|%u:%g' -- "$f")" "$s"
+			done | base64 -w0
+		else printf -- -; fi
 		echo ;;
 	F:*)
 		if [ -L "$p" ]; then readlink -- "$p" | base64 -w0; else printf -- -; fi
@@ -69,7 +81,7 @@ func isBackup(name string) bool {
 }
 
 func (l *Lab) snapshot(h *lab.Host, c Case) (State, error) {
-	st := State{Paths: map[string]PathState{}, Dirs: map[string][]string{}, Backups: map[string][]string{}}
+	st := State{Paths: map[string]PathState{}, Dirs: map[string][]string{}, Backups: map[string][]string{}, Trees: map[string][]string{}}
 	argv := []string{"/bin/sh", "-c", snapshotScript, "sh"}
 	dirs := append([]string(nil), c.CompareDirs...)
 	for _, b := range c.Backups {
@@ -80,6 +92,9 @@ func (l *Lab) snapshot(h *lab.Host, c Case) (State, error) {
 	}
 	for _, d := range dirs {
 		argv = append(argv, "D:"+d)
+	}
+	for _, d := range c.CompareTrees {
+		argv = append(argv, "T:"+d)
 	}
 	out, _, err := h.Exec(context.Background(), argv...)
 	if err != nil {
@@ -156,6 +171,25 @@ func (l *Lab) snapshot(h *lab.Host, c Case) (State, error) {
 		}
 		sort.Strings(st.Backups[b0])
 	}
+	for _, d := range c.CompareTrees {
+		s, err := next()
+		if err != nil {
+			return st, err
+		}
+		b, err := dec(s)
+		if err != nil {
+			return st, err
+		}
+		st.Trees[d] = []string{}
+		if b == nil {
+			st.Trees[d] = nil // missing
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+			if rel, _, _ := strings.Cut(l, "|"); l != "" && !isBackup(path.Base(rel)) {
+				st.Trees[d] = append(st.Trees[d], l)
+			}
+		}
+	}
 	return st, nil
 }
 
@@ -201,6 +235,51 @@ func compareStates(a, b State) []string {
 	for _, d := range dirs {
 		if strings.Join(a.Dirs[d], " ") != strings.Join(b.Dirs[d], " ") {
 			out = append(out, fmt.Sprintf("%s: entries %q, want %q", d, b.Dirs[d], a.Dirs[d]))
+		}
+	}
+	return append(out, compareTrees(a.Trees, b.Trees)...)
+}
+
+// compareTrees lists how tree listings b differ from a, entry by entry.
+func compareTrees(a, b map[string][]string) []string {
+	var out []string
+	var roots []string
+	for d := range a {
+		roots = append(roots, d)
+	}
+	sort.Strings(roots)
+	for _, d := range roots {
+		x, y := a[d], b[d]
+		if (x == nil) != (y == nil) {
+			out = append(out, fmt.Sprintf("%s: exists %v, want %v", d, y != nil, x != nil))
+			continue
+		}
+		want, got := map[string]string{}, map[string]string{}
+		var rels []string
+		for _, l := range x {
+			rel, rest, _ := strings.Cut(l, "|")
+			want[rel] = rest
+			rels = append(rels, rel)
+		}
+		for _, l := range y {
+			rel, rest, _ := strings.Cut(l, "|")
+			got[rel] = rest
+			if _, ok := want[rel]; !ok {
+				rels = append(rels, rel)
+			}
+		}
+		sort.Strings(rels)
+		for _, r := range rels {
+			w, okw := want[r]
+			g, okg := got[r]
+			switch {
+			case !okw:
+				out = append(out, fmt.Sprintf("%s/%s: extra entry (%s)", d, r, g))
+			case !okg:
+				out = append(out, fmt.Sprintf("%s/%s: missing, want %s", d, r, w))
+			case w != g:
+				out = append(out, fmt.Sprintf("%s/%s: %s, want %s", d, r, g, w))
+			}
 		}
 	}
 	return out

@@ -19,18 +19,19 @@ var blockinfileSpec = Spec{New: newBlockinfile, Verifiable: true}
 
 // blockinfileArgs are the module's YAML arguments (Ansible's names and aliases).
 type blockinfileArgs struct {
-	pathArgs     `yaml:",inline"`
-	State        string  `yaml:"state"`
-	Marker       *string `yaml:"marker"`
-	Block        *string `yaml:"block"`
-	Content      *string `yaml:"content"`
-	InsertAfter  *string `yaml:"insertafter"`
-	InsertBefore *string `yaml:"insertbefore"`
-	Create       bool    `yaml:"create"`
-	Backup       *bool   `yaml:"backup"`
-	Validate     string  `yaml:"validate"`
-	MarkerBegin  *string `yaml:"marker_begin"`
-	MarkerEnd    *string `yaml:"marker_end"`
+	pathArgs       `yaml:",inline"`
+	fileCommonArgs `yaml:",inline"`
+	State          string  `yaml:"state"`
+	Marker         *string `yaml:"marker"`
+	Block          *string `yaml:"block"`
+	Content        *string `yaml:"content"`
+	InsertAfter    *string `yaml:"insertafter"`
+	InsertBefore   *string `yaml:"insertbefore"`
+	Create         bool    `yaml:"create"`
+	Backup         *bool   `yaml:"backup"`
+	Validate       string  `yaml:"validate"`
+	MarkerBegin    *string `yaml:"marker_begin"`
+	MarkerEnd      *string `yaml:"marker_end"`
 }
 
 // blockinfileModule is one validated blockinfile task.
@@ -114,12 +115,15 @@ func newBlockinfile(a Args) (Module, error) {
 	if m.opts.validate, err = parseValidate(a.File, at("validate"), mod, args.Validate); err != nil {
 		return nil, err
 	}
+	if m.opts.attrs, err = args.fileCommonArgs.attrs(a, mod); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
 // Check reads the file and plans the edit (a diff).
 func (m *blockinfileModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
-	return checkEdit(ctx, conn, m.plan)
+	return checkEdit(ctx, conn, m.opts, m.plan)
 }
 
 // Apply writes what Check planned, or refuses a file that changed since.

@@ -35,6 +35,11 @@ type copyArgs struct {
 	Validate string  `yaml:"validate"`
 	Force    *bool   `yaml:"force"`
 	Follow   *bool   `yaml:"follow"`
+	// DirectoryMode, RemoteSrc and LocalFollow are copy's own (a directory
+	// src, a src on the host); template refuses them.
+	DirectoryMode string `yaml:"directory_mode"`
+	RemoteSrc     bool   `yaml:"remote_src"`
+	LocalFollow   *bool  `yaml:"local_follow"`
 }
 
 type copyModule struct {
@@ -46,6 +51,7 @@ type copyModule struct {
 	backup   bool
 	validate []string
 	force    bool
+	remote   bool // remote_src: src is a file on the host, read by Check
 }
 
 // copyMaxSrc bounds a controller file copy reads.
@@ -55,6 +61,22 @@ func newCopy(a Args) (Module, error) {
 	var args copyArgs
 	if err := yamlnode.DecodeStrict(a.File, a.Node, &args, yamlnode.DecodeOptions{AllowTemplates: true}); err != nil {
 		return nil, err
+	}
+	if args.LocalFollow != nil && !*args.LocalFollow {
+		return nil, posErr(a.File, argNode(a.Node, "local_follow"), "copy", "local_follow: false is not supported: tend copies what a symlink in src points to")
+	}
+	if args.DirectoryMode != "" && !templated(args.DirectoryMode) {
+		if _, err := parseFileMode(args.DirectoryMode); err != nil {
+			return nil, posErr(a.File, argNode(a.Node, "directory_mode"), "copy", "directory_mode: %v", err)
+		}
+	}
+	if args.RemoteSrc {
+		return buildCopyTree(a, args, "")
+	}
+	if args.Src != "" && !templated(args.Src) {
+		if d := findControllerDir(a.File, args.Src); d != "" {
+			return buildCopyTree(a, args, d)
+		}
 	}
 	return buildCopy(a, "copy", args, func(src string) (string, []byte, uint32, error) {
 		return readControllerFile(a.File, src)
@@ -150,7 +172,7 @@ func readFirstFile(src string, tries []string) (string, []byte, uint32, error) {
 			continue
 		}
 		if fi.IsDir() {
-			return "", nil, 0, fmt.Errorf("src %s is a directory: copying directories is not supported yet", p)
+			return "", nil, 0, fmt.Errorf("src %s is a directory: a file is needed here", p)
 		}
 		if fi.Size() > copyMaxSrc {
 			return "", nil, 0, fmt.Errorf("src %s is larger than %d bytes", p, copyMaxSrc)
@@ -176,6 +198,7 @@ type copyState struct {
 	steps   []fsStep
 	changes []attrChange
 	warning string
+	content []byte // what is written: the module's, or the host's src file (remote_src)
 }
 
 // Check reads dest (followed), its directory and the owner and group asked
@@ -194,7 +217,14 @@ func (m *copyModule) inspect(ctx context.Context, conn transport.Conn) (*copySta
 	if !path.IsAbs(m.dest) || strings.ContainsRune(m.dest, 0) {
 		return nil, fmt.Errorf("dest must be an absolute path")
 	}
-	st := &copyState{dest: path.Clean(m.dest)}
+	st := &copyState{dest: path.Clean(m.dest), content: m.content}
+	if m.remote {
+		b, err := readRemoteSrc(ctx, conn, m.src)
+		if err != nil {
+			return nil, err
+		}
+		st.content = b
+	}
 	probe := func() ([]fsAnswer, hostIDs, error) {
 		ops := append([]fsOp{{"stat", st.dest}, {"stat", path.Dir(st.dest)}}, m.attrs.ops()...)
 		ops = append(ops, fsOp{"cat", st.dest})
@@ -241,27 +271,8 @@ func (m *copyModule) inspect(ctx context.Context, conn transport.Conn) (*copySta
 	if st.exists && !m.force {
 		return st, nil // force: false never touches an existing file
 	}
-	st.write = !st.exists || !bytes.Equal(st.old, m.content)
-	e := st.entry
-	if !st.exists {
-		base := 0o666 &^ ids.umask
-		st.newMode = base
-		if m.attrs.mode != nil {
-			st.newMode = m.attrs.mode.apply(base, false, ids.umask)
-		}
-		e = fsEntry{Type: 'f', Mode: st.newMode, UID: -1, GID: -1, Path: st.dest}
-	}
-	st.steps, st.changes = m.attrs.attrPlan(e, ids, false)
-	if !st.exists && (st.newMode&^0o777 != 0 || st.newMode == 0) {
-		// The write sets rwx bits only, and 0 means its default.
-		st.steps = append([]fsStep{{"chmod", st.dest, fmt.Sprintf("%04o", st.newMode)}}, st.steps...)
-	}
-	if !st.exists {
-		st.changes = newAttrs(st.changes)
-		if m.attrs.mode != nil {
-			st.changes = append([]attrChange{{st.dest, "mode", "(new)", octalMode(st.newMode)}}, st.changes...)
-		}
-	}
+	st.write = !st.exists || !bytes.Equal(st.old, st.content)
+	st.newMode, st.steps, st.changes = m.attrs.newFilePlan(st.dest, st.exists, st.entry, ids)
 	return st, nil
 }
 
@@ -271,11 +282,11 @@ func (m *copyModule) change(st *copyState) plan.Change {
 	fc := plan.FileChange{Path: st.dest, BeforeSHA256: st.sha}
 	var parts []string
 	if st.write {
-		fc.Diff = copyDiff(st.dest, st.old, st.exists, m.content)
+		fc.Diff = copyDiff(st.dest, st.old, st.exists, st.content)
 		if st.exists {
 			parts = append(parts, "rewrite the content")
 		} else {
-			parts = append(parts, fmt.Sprintf("create it (%s)", humanBytes(int64(len(m.content)))))
+			parts = append(parts, fmt.Sprintf("create it (%s)", humanBytes(int64(len(st.content)))))
 		}
 	}
 	c.Files = []plan.FileChange{fc}
@@ -288,15 +299,15 @@ func (m *copyModule) change(st *copyState) plan.Change {
 	if len(st.changes) > 0 && st.exists {
 		parts = append(parts, fmt.Sprintf("change %s", pluralize(int64(len(st.changes)), "attribute")))
 	}
-	if st.exists && !m.force && !bytes.Equal(st.old, m.content) {
+	if st.exists && !m.force && !bytes.Equal(st.old, st.content) {
 		c.Summary = st.dest + ": exists, left as it is (force: false)"
 	}
 	if len(parts) > 0 {
 		c.Action = plan.Update
 		c.Summary = fmt.Sprintf("%s: would %s", st.dest, strings.Join(parts, ", "))
 	}
-	sum := sha1.Sum(m.content)
-	c.Data = map[string]any{"dest": st.dest, "checksum": hex.EncodeToString(sum[:]), "size": len(m.content), "state": "file"}
+	sum := sha1.Sum(st.content)
+	c.Data = map[string]any{"dest": st.dest, "checksum": hex.EncodeToString(sum[:]), "size": len(st.content), "state": "file"}
 	if m.src != "" {
 		c.Data["src"] = m.src
 	}

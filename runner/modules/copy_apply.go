@@ -58,7 +58,7 @@ func (m *copyModule) Apply(ctx context.Context, conn transport.Conn, planned pla
 	if st.write {
 		if len(m.validate) > 0 {
 			argv := append([]string{"/bin/sh", "-c", copyValidateScript, "sh"}, m.validate...)
-			res, err := conn.Run(ctx, transport.Command{Argv: argv, Stdin: m.content, OwnSession: true})
+			res, err := conn.Run(ctx, transport.Command{Argv: argv, Stdin: st.content, OwnSession: true})
 			if err != nil {
 				return plan.Change{}, fmt.Errorf("%s: %s: validate: %w", m.name, st.dest, err)
 			}
@@ -67,7 +67,7 @@ func (m *copyModule) Apply(ctx context.Context, conn transport.Conn, planned pla
 					strings.Join(m.validate, " "), res.ExitCode, strings.TrimSpace(string(res.Stderr)+" "+string(res.Stdout)))
 			}
 		}
-		res, err := transport.WriteFileAtomic(ctx, conn, st.dest, m.content,
+		res, err := transport.WriteFileAtomic(ctx, conn, st.dest, st.content,
 			transport.WriteOptions{Backup: m.backup || backupsForced(ctx), ExpectSHA256: st.sha, Mode: fs.FileMode(st.newMode & 0o777)})
 		if err != nil {
 			var fe *transport.FileError

@@ -23,20 +23,21 @@ var lineinfileSpec = Spec{New: newLineinfile, Verifiable: true}
 
 // lineinfileArgs are the module's YAML arguments (Ansible's names and aliases).
 type lineinfileArgs struct {
-	pathArgs     `yaml:",inline"`
-	State        string  `yaml:"state"`
-	Regexp       *string `yaml:"regexp"`
-	Regex        *string `yaml:"regex"`
-	SearchString *string `yaml:"search_string"`
-	Line         *string `yaml:"line"`
-	Value        *string `yaml:"value"`
-	InsertAfter  *string `yaml:"insertafter"`
-	InsertBefore *string `yaml:"insertbefore"`
-	Backrefs     bool    `yaml:"backrefs"`
-	Create       bool    `yaml:"create"`
-	Backup       *bool   `yaml:"backup"`
-	Firstmatch   bool    `yaml:"firstmatch"`
-	Validate     string  `yaml:"validate"`
+	pathArgs       `yaml:",inline"`
+	fileCommonArgs `yaml:",inline"`
+	State          string  `yaml:"state"`
+	Regexp         *string `yaml:"regexp"`
+	Regex          *string `yaml:"regex"`
+	SearchString   *string `yaml:"search_string"`
+	Line           *string `yaml:"line"`
+	Value          *string `yaml:"value"`
+	InsertAfter    *string `yaml:"insertafter"`
+	InsertBefore   *string `yaml:"insertbefore"`
+	Backrefs       bool    `yaml:"backrefs"`
+	Create         bool    `yaml:"create"`
+	Backup         *bool   `yaml:"backup"`
+	Firstmatch     bool    `yaml:"firstmatch"`
+	Validate       string  `yaml:"validate"`
 }
 
 // pathArgs is the path argument of the content modules and its aliases.
@@ -173,12 +174,15 @@ func newLineinfile(a Args) (Module, error) {
 	if m.opts.validate, err = parseValidate(a.File, at("validate"), mod, args.Validate); err != nil {
 		return nil, err
 	}
+	if m.opts.attrs, err = args.fileCommonArgs.attrs(a, mod); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
 // Check reads the file and plans the edit (a diff).
 func (m *lineinfileModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
-	return checkEdit(ctx, conn, m.plan)
+	return checkEdit(ctx, conn, m.opts, m.plan)
 }
 
 // Apply writes what Check planned, or refuses a file that changed since.

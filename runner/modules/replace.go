@@ -20,14 +20,15 @@ var replaceSpec = Spec{New: newReplace, Verifiable: true}
 
 // replaceArgs are the module's YAML arguments (Ansible's names and aliases).
 type replaceArgs struct {
-	pathArgs `yaml:",inline"`
-	Regexp   string  `yaml:"regexp"`
-	Replace  string  `yaml:"replace"`
-	After    *string `yaml:"after"`
-	Before   *string `yaml:"before"`
-	Backup   *bool   `yaml:"backup"`
-	Validate string  `yaml:"validate"`
-	Encoding string  `yaml:"encoding"`
+	pathArgs       `yaml:",inline"`
+	fileCommonArgs `yaml:",inline"`
+	Regexp         string  `yaml:"regexp"`
+	Replace        string  `yaml:"replace"`
+	After          *string `yaml:"after"`
+	Before         *string `yaml:"before"`
+	Backup         *bool   `yaml:"backup"`
+	Validate       string  `yaml:"validate"`
+	Encoding       string  `yaml:"encoding"`
 }
 
 // replaceModule is one validated replace task.
@@ -65,6 +66,9 @@ func newReplace(a Args) (Module, error) {
 		return fail("regexp", "regexp is required")
 	}
 	if m.opts.validate, err = parseValidate(a.File, at("validate"), mod, args.Validate); err != nil {
+		return nil, err
+	}
+	if m.opts.attrs, err = args.fileCommonArgs.attrs(a, mod); err != nil {
 		return nil, err
 	}
 	for _, s := range []*string{&args.Regexp, &args.Replace, args.After, args.Before} {
@@ -114,7 +118,7 @@ func newReplace(a Args) (Module, error) {
 
 // Check reads the file and plans the edit (a diff).
 func (m *replaceModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
-	return checkEdit(ctx, conn, m.plan)
+	return checkEdit(ctx, conn, m.opts, m.plan)
 }
 
 // Apply writes what Check planned, or refuses a file that changed since.
@@ -142,6 +146,7 @@ func (m *replaceModule) plan(ctx context.Context, conn transport.Conn) (*fileEdi
 		loc := m.section.FindSubmatchIndex(f.content)
 		if loc == nil {
 			e.msg = "Pattern for before/after params did not match the given file"
+			e.noAttrs = true // Ansible exits here, before mode and owner
 			return e, nil
 		}
 		g := m.section.SubexpIndex("subsection")

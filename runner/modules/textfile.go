@@ -75,10 +75,22 @@ type fileEdit struct {
 	// backupKey is the name of the backup path in the registered result
 	// (lineinfile: backup; blockinfile, replace: backup_file).
 	backupKey string
+	// noAttrs: the module stops before applying mode, owner and group
+	// (replace whose after/before section matched nothing).
+	noAttrs bool
+	// newMode is the mode a created file is written with (0: the default);
+	// steps set the mode, owner and group asked after the write, and
+	// changes show them old → new (planAttrs).
+	newMode uint32
+	steps   []fsStep
+	changes []attrChange
 }
 
-// changed reports whether the file would be written.
-func (e *fileEdit) changed() bool {
+// changed reports whether the file or its attributes would change.
+func (e *fileEdit) changed() bool { return e.contentChanged() || len(e.changes) > 0 }
+
+// contentChanged reports whether the file would be written.
+func (e *fileEdit) contentChanged() bool {
 	if !e.file.exists {
 		return e.create
 	}
@@ -91,12 +103,33 @@ func (e *fileEdit) change() plan.Change {
 	c := plan.Change{Action: plan.None, Private: e}
 	fc := plan.FileChange{Path: e.file.path, BeforeSHA256: e.file.sha}
 	msg := e.msg
-	if e.changed() {
+	if e.contentChanged() {
 		c.Action = plan.Update
 		fc.Diff = sysctlDiff(e.file.path, e.file.content, e.file.exists, e.after)
 		add, del := diffCounts(fc.Diff)
 		c.Summary = fmt.Sprintf("%s: %s (+%d -%d lines)", e.file.path, msg, add, del)
-	} else {
+	}
+	if len(e.changes) > 0 {
+		// Ansible's check_file_attrs message.
+		c.Action = plan.Update
+		if e.contentChanged() {
+			msg += " and "
+		} else {
+			msg = ""
+		}
+		msg += "ownership, perms or SE linux context changed"
+		var parts []string
+		for _, ch := range e.changes {
+			parts = append(parts, fmt.Sprintf("%s %s → %s", ch.attr, ch.before, ch.after))
+			c.Values = append(c.Values, plan.ValueChange{Key: ch.attr, Before: ch.before, After: ch.after, Status: sysctlStatusChange})
+		}
+		if e.contentChanged() {
+			c.Summary += "; " + strings.Join(parts, ", ")
+		} else {
+			c.Summary = fmt.Sprintf("%s: %s", e.file.path, strings.Join(parts, ", "))
+		}
+	}
+	if !e.changed() {
 		msg = ""
 		c.Summary = e.file.path + ": nothing to change"
 		if !e.file.exists {
@@ -128,7 +161,8 @@ func diffCounts(diff string) (add, del int) {
 // writeOpts are the write arguments every content module takes.
 type writeOpts struct {
 	backup   bool
-	validate []string // argv with %s, nil for none
+	validate []string  // argv with %s, nil for none
+	attrs    fileAttrs // mode, owner and group asked
 }
 
 // parseValidate splits a validate command as Ansible does (shell words, no
@@ -158,6 +192,12 @@ func applyFileEdit(ctx context.Context, conn transport.Conn, e *fileEdit, o writ
 	if !e.changed() {
 		return c, nil
 	}
+	if !e.contentChanged() {
+		if err := fsChange(ctx, conn, e.steps); err != nil {
+			c.Failed, c.Msg = true, fmt.Sprintf("%s: %s: %v", e.module, e.file.path, err)
+		}
+		return c, nil
+	}
 	if !e.file.exists {
 		dir := path.Dir(e.file.path)
 		res, err := conn.Run(ctx, transport.Command{Argv: []string{"/bin/sh", "-c", `mkdir -p -- "$1"`, "sh", dir}})
@@ -169,8 +209,12 @@ func applyFileEdit(ctx context.Context, conn transport.Conn, e *fileEdit, o writ
 			return c, nil
 		}
 	}
+	mode := fs.FileMode(0o644)
+	if e.newMode&0o777 != 0 {
+		mode = fs.FileMode(e.newMode & 0o777)
+	}
 	res, err := transport.WriteFileAtomic(ctx, conn, e.file.path, e.after, transport.WriteOptions{
-		Backup: o.backup || backupsForced(ctx), ExpectSHA256: e.file.sha, Mode: 0o644, Validate: o.validate})
+		Backup: o.backup || backupsForced(ctx), ExpectSHA256: e.file.sha, Mode: mode, Validate: o.validate})
 	var fe *transport.FileError
 	switch {
 	case errors.As(err, &fe) && fe.ExitCode == 95:
@@ -186,6 +230,9 @@ func applyFileEdit(ctx context.Context, conn transport.Conn, e *fileEdit, o writ
 	c.Files[0].Backup, c.Files[0].InPlace = res.BackupPath, res.InPlace
 	c.Data[e.backupKey] = res.BackupPath
 	c.Undo = fileUndo(c.Files[0], e.after)
+	if err := fsChange(ctx, conn, e.steps); err != nil {
+		c.Failed, c.Msg = true, fmt.Sprintf("%s: %s: content written, then: %v", e.module, e.file.path, err)
+	}
 	return c, nil
 }
 
@@ -231,8 +278,8 @@ func chomp(b []byte) []byte { return bytes.TrimSuffix(b, []byte{'\n'}) }
 // checkEdit is Check of every text-editing module (lineinfile,
 // blockinfile, replace): the edit the module plans on the file as read
 // now, as a change with its diff.
-func checkEdit(ctx context.Context, conn transport.Conn, planEdit func(context.Context, transport.Conn) (*fileEdit, error)) (plan.Change, error) {
-	e, err := planEdit(ctx, conn)
+func checkEdit(ctx context.Context, conn transport.Conn, o writeOpts, planEdit func(context.Context, transport.Conn) (*fileEdit, error)) (plan.Change, error) {
+	e, err := withAttrs(o, planEdit)(ctx, conn)
 	if err != nil {
 		return plan.Change{}, err
 	}
@@ -243,7 +290,7 @@ func checkEdit(ctx context.Context, conn transport.Conn, planEdit func(context.C
 // planned for path, or refuses a file that changed since.
 func applyEdit(ctx context.Context, conn transport.Conn, planned plan.Change, path string, o writeOpts,
 	planEdit func(context.Context, transport.Conn) (*fileEdit, error)) (plan.Change, error) {
-	e, err := replanned(ctx, conn, planned, path, planEdit)
+	e, err := replanned(ctx, conn, planned, path, withAttrs(o, planEdit))
 	if err != nil {
 		return plan.Change{}, err
 	}
@@ -262,4 +309,18 @@ func decodeTextArgs(a Args, mod string, args any) (at func(string) *yaml.Node, f
 		return nil, posErr(a.File, at(key), mod, format, v...)
 	}
 	return at, fail, nil
+}
+
+// withAttrs is planEdit followed by planAttrs for the attributes o asks.
+func withAttrs(o writeOpts, planEdit func(context.Context, transport.Conn) (*fileEdit, error)) func(context.Context, transport.Conn) (*fileEdit, error) {
+	return func(ctx context.Context, conn transport.Conn) (*fileEdit, error) {
+		e, err := planEdit(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		if err := planAttrs(ctx, conn, e, o.attrs); err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
 }
