@@ -90,3 +90,59 @@ func TestFactsContainerMatch(t *testing.T) {
 		})
 	}
 }
+
+// TestFactsVirtDetect runs FactsScript's container and virtualization lines
+// with a systemd-detect-virt stand-in that logs its calls: it runs once,
+// and only when no container marker was found; virtFacts reads the result
+// as Ansible names it (recorded outputs of the earlier script, with
+// virt_container and virt_vm, too).
+func TestFactsVirtDetect(t *testing.T) {
+	lines := factsLine(t, "s dockerenv;") + "\n" + factsLine(t, "s virt;")
+	for _, tc := range []struct {
+		name            string
+		dockerenv       bool
+		cgroup, detect  string
+		wantCalls       int
+		wantType, wantR string
+	}{
+		{"dockerenv file", true, "0::/\n", "kvm", 0, "docker", "guest"},
+		{"lxc cgroup", false, "0::/lxc/c1\n", "kvm", 0, "lxc", "guest"},
+		{"vm", false, "0::/init.scope\n", "kvm", 1, "kvm", "guest"},
+		{"virtualbox", false, "0::/init.scope\n", "oracle", 1, "virtualbox", "guest"},
+		{"bare metal", false, "0::/init.scope\n", "none", 1, "NA", "NA"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			must := func(name, content string, mode os.FileMode) string {
+				p := filepath.Join(dir, name)
+				if err := os.WriteFile(p, []byte(content), mode); err != nil {
+					t.Fatal(err)
+				}
+				return p
+			}
+			cg := must("cgroup", tc.cgroup, 0o644)
+			env := filepath.Join(dir, "dockerenv")
+			if tc.dockerenv {
+				must("dockerenv", "", 0o644)
+			}
+			calls := filepath.Join(dir, "calls")
+			must("systemd-detect-virt", "#!/bin/sh\necho \"$*\" >> '"+calls+"'\necho "+tc.detect+"\n[ "+tc.detect+" != none ]\n", 0o755)
+			script := strings.NewReplacer("/proc/1/cgroup", cg, "/.dockerenv", env).Replace(lines)
+			out := sh(t, "PATH='"+dir+"':$PATH; s() { printf '\\n@@tend:%s\\n' \"$1\"; }\n"+script+"\ntrue")
+			logged, _ := os.ReadFile(calls)
+			if n := strings.Count(string(logged), "\n"); n != tc.wantCalls || string(logged) != strings.Repeat("\n", n) {
+				t.Errorf("systemd-detect-virt called %d times with %q, want %d times without arguments", n, logged, tc.wantCalls)
+			}
+			f := map[string]any{}
+			virtFacts(f, splitSections(out))
+			if f["virtualization_type"] != tc.wantType || f["virtualization_role"] != tc.wantR {
+				t.Errorf("virtualization %v/%v, want %s/%s (output %q)", f["virtualization_type"], f["virtualization_role"], tc.wantType, tc.wantR, out)
+			}
+		})
+	}
+	f := map[string]any{}
+	virtFacts(f, map[string]string{"virt_container": "none", "virt_vm": "kvm"})
+	if f["virtualization_type"] != "kvm" {
+		t.Errorf("earlier script's sections: %v, want kvm", f["virtualization_type"])
+	}
+}
