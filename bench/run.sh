@@ -21,6 +21,9 @@
 #                   keep it up for up to an hour, until SIGINT/SIGTERM (for bench/profile)
 #   TEND_SRC=DIR    environment: build tend from DIR instead of this checkout (e.g. a snapshot)
 #
+# See also bench/closewait.sh: the CLOSE_WAIT runbook as an Ansible user writes it, run unchanged
+# by both tools (bench/README.md lists the benchmarks).
+#
 # Needs root (namespaces), Go, openssh-client/server, iproute2, util-linux, jq, GNU time
 # (`apt-get install -y time jq`; ansible-core for --ansible). Traffic goes only to the lab's
 # 10.77.x.y addresses and to loopback inside each lab host.

@@ -146,3 +146,55 @@ func sortedList(v any) []string {
 	sort.Strings(out)
 	return out
 }
+
+// referenceFactsScript is FactsScript as it was before it read small files
+// and uname's names with shell builtins: cat, uname, head and awk, one
+// program each. TestFactsScriptSameOutput holds the two to the same output.
+const referenceFactsScript = `LC_ALL=C; export LC_ALL
+s() { printf '\n@@tend:%s\n' "$1"; }
+s hostname; uname -n
+s fqdn; a=$(getent hosts "$(uname -n)" 2>/dev/null | awk '{print $1; exit}'); [ -n "$a" ] && getent hosts "$a" 2>/dev/null | head -n 1
+s kernel; uname -r
+s kernel_version; uname -v
+s machine; uname -m
+s system; uname -s
+s os_release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null
+s debian_version; cat /etc/debian_version 2>/dev/null
+s redhat_release; cat /etc/redhat-release 2>/dev/null
+s init; cat /proc/1/comm 2>/dev/null
+s dockerenv; test -f /.dockerenv && echo docker; grep -oE 'docker|lxc' /proc/1/cgroup 2>/dev/null | head -n 1
+`
+
+// TestFactsScriptSameOutput runs FactsScript and the programs it replaced
+// with shell builtins (referenceFactsScript) on a lab host: every section
+// the reference prints must come out byte for byte the same.
+func TestFactsScriptSameOutput(t *testing.T) {
+	l := lab.New(t, 1)
+	h := l.Hosts[0]
+	ctx := context.Background()
+	conn, err := transport.DialSSH(ctx, transport.SSHConfig{Host: h.Addr, Port: h.Port, User: "root",
+		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts, DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	run := func(script string) map[string]string {
+		res, err := conn.Run(ctx, transport.Command{Argv: []string{"/bin/sh", "-c", script, "tend-facts"}, MaxOutput: 4 << 20})
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("facts script: %v %+v", err, res)
+		}
+		return splitSections(string(res.Stdout))
+	}
+	want, got := run(referenceFactsScript), run(FactsScript)
+	if len(want) != 11 {
+		t.Fatalf("reference sections: %d, want 11: %v", len(want), want)
+	}
+	for name, w := range want {
+		if g, ok := got[name]; !ok || g != w {
+			t.Errorf("section %s: FactsScript printed %q, the programs print %q", name, g, w)
+		}
+	}
+	if got["hostname"] == "" || got["kernel"] == "" || got["system"] != "Linux" || got["init"] == "" || got["os_release"] == "" {
+		t.Errorf("empty facts: %v", got)
+	}
+}
