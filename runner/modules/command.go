@@ -49,7 +49,12 @@ var (
 
 // newCommand builds a command task. The free-form string is split into
 // words like a shell would (quotes respected) BEFORE templates are rendered,
-// so a rendered value is always exactly one argument, whatever it contains.
+// so a rendered value is exactly one argument, whatever it contains — but
+// for one case: a template that is the whole, unquoted first word
+// (`command: "{{ kubectl }} get nodes"`, `command: "{{ restart_cmd }}"`) is
+// the program and may carry its own words, so its value is split like a
+// command line (quotes respected; no expansion, no operators: there is no
+// shell, a ";" is just an argument). See splitTemplated.
 func newCommand(a Args) (Module, error) {
 	args, err := decodeExecArgs(a, "command")
 	if err != nil {
@@ -205,6 +210,23 @@ func splitTemplated(a Args, line string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot split command line: %v", err)
 	}
+	var program []string // the first word's words, when it is a whole template
+	if m := leadingTemplate.FindStringSubmatch(masked); m != nil && len(words) > 0 && words[0] == m[1] {
+		var n int
+		fmt.Sscanf(strings.Trim(m[1], "\x00"), "%d", &n)
+		v, err := renderString(a, exprs[n])
+		if err != nil {
+			return nil, err
+		}
+		if a.Render == nil { // static validation: the value is not known yet
+			program = []string{v}
+		} else if program, err = shellquote.Split(v); err != nil {
+			return nil, fmt.Errorf("the program %s renders to %q, which cannot be split into words: %v", exprs[n], v, err)
+		} else if len(program) == 0 {
+			return nil, fmt.Errorf("the program %s renders to nothing", exprs[n])
+		}
+		words = words[1:]
+	}
 	for i, w := range words {
 		var rerr error
 		words[i] = placeholder.ReplaceAllStringFunc(w, func(m string) string {
@@ -220,8 +242,12 @@ func splitTemplated(a Args, line string) ([]string, error) {
 			return nil, rerr
 		}
 	}
-	return words, nil
+	return append(program, words...), nil
 }
+
+// leadingTemplate matches a masked command line whose first word is one
+// whole, unquoted template: the program, which may expand to several words.
+var leadingTemplate = regexp.MustCompile("^\\s*(\x00[0-9]+\x00)(?:\\s|$)")
 
 // parameterizeShell replaces each {{ expr }} of a shell script by a
 // positional parameter reference: "${N}" outside quotes, ${N} inside double
