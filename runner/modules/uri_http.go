@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"tend/runner/plan"
+	"tend/runner/template"
 	"tend/runner/transport"
 )
 
@@ -217,26 +218,5 @@ func decodeJSON(raw []byte) (any, bool) {
 	if dec.Decode(&v) != nil || dec.More() {
 		return nil, false
 	}
-	return jsonNumbers(v), true
-}
-
-// jsonNumbers replaces each json.Number in v by an int or a float64.
-func jsonNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return int(i)
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = jsonNumbers(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = jsonNumbers(x[k])
-		}
-	}
-	return v
+	return template.JSONNumbers(v), true
 }

@@ -133,3 +133,24 @@ func TestURILocal(t *testing.T) {
 		t.Errorf("through become: %v", err)
 	}
 }
+
+// TestDecodeJSONNumbers: a JSON body's integral numbers are ints, as
+// Python's json gives them, so "{{ r.json.count }}" prints 5, not 5.0.
+func TestDecodeJSONNumbers(t *testing.T) {
+	v, ok := decodeJSON([]byte(`{"count": 5, "ratio": 0.5, "list": [1, 2.5], "big": 1e3}`))
+	if !ok {
+		t.Fatal("not decoded")
+	}
+	m := v.(map[string]any)
+	for k, want := range map[string]any{"count": 5, "ratio": 0.5, "big": 1000.0} {
+		if m[k] != want {
+			t.Errorf("%s = %#v, want %#v", k, m[k], want)
+		}
+	}
+	if l := m["list"].([]any); l[0] != 1 || l[1] != 2.5 {
+		t.Errorf("list = %#v", l)
+	}
+	if _, ok := decodeJSON([]byte(`{"a": 1} {"b": 2}`)); ok {
+		t.Error("two documents decoded as one")
+	}
+}

@@ -185,10 +185,13 @@ func filterFromJSON(args ...any) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("from_json: %w", err)
 	}
-	return fromNumbers(v), nil
+	return JSONNumbers(v), nil
 }
 
-func fromNumbers(v any) any {
+// JSONNumbers replaces each json.Number in v (decoded with UseNumber) by
+// an int when it is integral, else a float64, in place: Python's json does
+// the same, so "5" prints as 5, not 5.0. from_json and uri's json use it.
+func JSONNumbers(v any) any {
 	switch x := v.(type) {
 	case json.Number:
 		if i, err := x.Int64(); err == nil {
@@ -198,11 +201,11 @@ func fromNumbers(v any) any {
 		return f
 	case []any:
 		for i := range x {
-			x[i] = fromNumbers(x[i])
+			x[i] = JSONNumbers(x[i])
 		}
 	case map[string]any:
 		for k := range x {
-			x[k] = fromNumbers(x[k])
+			x[k] = JSONNumbers(x[k])
 		}
 	}
 	return v
