@@ -56,6 +56,11 @@ func Validate(pb *playbook.Playbook) error {
 					}
 				}
 			}
+			for _, k := range [][2]string{{"retries", t.RetriesTemplate}, {"delay", t.DelayTemplate}} {
+				if err := template.CheckTemplate(k[1]); k[1] != "" && err != nil {
+					add(t, &playbook.Error{Pos: t.KeyPos[k[0]], Field: "." + k[0], Msg: err.Error()})
+				}
+			}
 			add(t, checkTemplates(t.Pos.File, t.Args))
 			for _, m := range t.Metrics {
 				if err := checkMetric(m); err != nil {
