@@ -22,11 +22,24 @@ func (hp *hostPlay) withEnvironment(conn transport.Conn, t *playbook.Task, vars 
 	}
 	out := make([]transport.EnvVar, 0, len(env))
 	for _, e := range env {
+		if e.Name == "" { // a whole environment as a template
+			vs, err := renderEnvMapping(e.Value, vars)
+			if err != nil {
+				return nil, fmt.Errorf("%s: environment: %w", t.Pos, err)
+			}
+			for _, v := range vs {
+				out = setEnv(out, v)
+			}
+			continue
+		}
 		s, err := renderVar(e.Value, vars)
 		if err != nil {
 			return nil, fmt.Errorf("%s: environment: %s: %w", t.Pos, e.Name, err)
 		}
-		out = append(out, transport.EnvVar{Name: e.Name, Value: s})
+		out = setEnv(out, transport.EnvVar{Name: e.Name, Value: s})
+	}
+	if len(out) == 0 {
+		return conn, nil
 	}
 	return transport.WithEnv(conn, out), nil
 }

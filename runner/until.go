@@ -26,12 +26,10 @@ func (hp *hostPlay) executeUntil(ctx context.Context, t *playbook.Task, res *Tas
 	if len(t.Until) == 0 {
 		return hp.execute(ctx, t, hp.vars(t), res)
 	}
-	retries, delay := DefaultRetries, DefaultDelay
-	if t.Retries != nil {
-		retries = *t.Retries
-	}
-	if t.Delay != nil {
-		delay = *t.Delay
+	retries, delay, err := hp.retryPace(t)
+	if err != nil {
+		res.Status, res.Error = StatusFailed, err.Error()
+		return outcomeFailed
 	}
 	defer func() { hp.attempt = 0 }()
 	base := *res

@@ -56,6 +56,16 @@ func Validate(pb *playbook.Playbook) error {
 					}
 				}
 			}
+			for _, k := range [][2]string{{"retries", t.RetriesTemplate}, {"delay", t.DelayTemplate}} {
+				if err := template.CheckTemplate(k[1]); k[1] != "" && err != nil {
+					add(t, &playbook.Error{Pos: t.KeyPos[k[0]], Field: "." + k[0], Msg: err.Error()})
+				}
+			}
+			for _, e := range t.Environment {
+				if err := template.CheckTemplate(e.Value); e.Name == "" && err != nil {
+					add(t, &playbook.Error{Pos: t.KeyPos["environment"], Field: ".environment", Msg: err.Error()})
+				}
+			}
 			add(t, checkTemplates(t.Pos.File, t.Args))
 			for _, m := range t.Metrics {
 				if err := checkMetric(m); err != nil {
@@ -71,6 +81,11 @@ func Validate(pb *playbook.Playbook) error {
 		}
 	}
 	for _, p := range pb.Plays {
+		for _, e := range p.Environment {
+			if err := template.CheckTemplate(e.Value); e.Name == "" && err != nil {
+				errs = append(errs, &playbook.Error{Pos: p.Pos, Field: "environment", Msg: err.Error()})
+			}
+		}
 		for _, m := range p.Metrics {
 			if err := checkMetric(m); err != nil {
 				errs = append(errs, &playbook.Error{Pos: m.Pos, Field: "metrics." + m.Name, Msg: err.Error()})

@@ -19,6 +19,11 @@ func TestValidate(t *testing.T) {
 		{"module check, template and until", "- hosts: all\n  tasks:\n    - command: \"echo {{ x | lenght }}\"\n      until: \"(x\"\n      retries: 1\n",
 			"pb.yml:3:16: tasks[0].command: invalid expression \"x | lenght\": unknown filter \"lenght\"; did you mean \"length\"?\n" +
 				"pb.yml:4:14: tasks[0].until: invalid expression \"(x\": missing \")\""},
+		{"templated retries and delay", "- hosts: all\n  tasks:\n    - command: x\n      until: x\n      retries: \"{{ n | lenght }}\"\n      delay: \"{{ (d }}\"\n",
+			"pb.yml:5:16: tasks[0].retries: invalid expression \"n | lenght\": unknown filter \"lenght\"; did you mean \"length\"?\n" +
+				"pb.yml:6:14: tasks[0].delay: invalid expression \"(d\": missing \")\""},
+		{"templated environment", "- hosts: all\n  tasks:\n    - command: x\n      environment: \"{{ e | lenght }}\"\n",
+			"pb.yml:4:20: tasks[0].environment: invalid expression \"e | lenght\": unknown filter \"lenght\"; did you mean \"length\"?"},
 		{"handlers and verify", "- hosts: all\n  handlers:\n    - name: h\n      wait_for: {port: 0}\n  verify:\n    - assert: {that: []}\n",
 			"pb.yml:4:24: handlers[0].wait_for: port must be a port between 1 and 65535, not 0\n" +
 				"pb.yml:6:22: verify[0].assert: that: no expression to check"},

@@ -69,6 +69,8 @@ type serviceModule struct {
 	// enabled and masked are nil when the task leaves them as they are.
 	enabled, masked *bool
 	daemonReload    bool
+	// status: only a name was given; Check reads the unit's status.
+	status bool
 	// module is the name errors carry: service, systemd or systemd_service.
 	module string
 }
@@ -150,7 +152,11 @@ func newServiceAs(a Args, module, manager string) (Module, error) {
 	case "restarted", "started", "stopped", "reloaded":
 	case "":
 		if m.enabled == nil && m.masked == nil && !m.daemonReload && !templatedArg(a.Node, "enabled") && !templatedArg(a.Node, "masked") {
-			return nil, bad("state", "%s needs state, enabled, masked or daemon_reload", module)
+			// Only a name: a status query (service_status.go), under systemd.
+			if m.manager != "auto" && m.manager != "systemd" && !hasTemplate(m.manager) || len(args.Command) > 0 {
+				return nil, bad("state", "%s needs state, enabled, masked or daemon_reload (a status query, name only, needs systemd)", module)
+			}
+			m.status = true
 		}
 	default:
 		if !hasTemplate(m.state) {
@@ -166,7 +172,7 @@ func newServiceAs(a Args, module, manager string) (Module, error) {
 		if len(m.command) > 0 {
 			return nil, bad("command", "command is only for manager: command")
 		}
-		if m.name == "" && (m.state != "" || m.enabled != nil || m.masked != nil) {
+		if m.name == "" && (m.state != "" || m.enabled != nil || m.masked != nil || m.status) {
 			return nil, bad("name", "name is required with manager %s", m.manager)
 		}
 		if m.manager == "sysv" && m.masked != nil {
@@ -256,6 +262,9 @@ func (m *serviceModule) label() string {
 
 // Check finds the manager and whether the service runs, and with which PID.
 func (m *serviceModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
+	if m.status {
+		return m.statusQuery(ctx, conn)
+	}
 	p, err := m.observe(ctx, conn)
 	if err != nil {
 		return plan.Change{}, err

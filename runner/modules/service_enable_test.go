@@ -13,7 +13,9 @@ import (
 // they cannot apply, before any host is contacted, with file:line:col.
 func TestServiceBootArgs(t *testing.T) {
 	for _, tc := range []struct{ module, src, want string }{
-		{"service", "name: mq", `play.yml:1:1: service: service needs state, enabled, masked or daemon_reload`},
+		{"service", "name: mq\nmanager: sysv", `play.yml:1:1: service: service needs state, enabled, masked or daemon_reload (a status query, name only, needs systemd)`},
+		{"service", "command: /x start\npidfile: /run/x.pid", `service needs state, enabled, masked or daemon_reload`},
+		{"systemd", "{}", `play.yml:1:1: systemd: name is required with manager systemd`},
 		{"service", "command: /x start\npidfile: /run/x.pid\nstate: started\nenabled: true", `play.yml:4:10: service: enabled does not apply to manager command`},
 		{"service", "command: /x start\nstate: restarted\nmasked: false", `play.yml:3:9: service: masked does not apply to manager command`},
 		{"service", "command: /x start\nstate: restarted\ndaemon_reload: true", `play.yml:3:16: service: daemon_reload does not apply to manager command`},
@@ -36,6 +38,13 @@ func TestServiceBootArgs(t *testing.T) {
 		_, err := spec.New(Args{Node: argsNode(t, tc.src), File: "play.yml"})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %q: err = %v, want %q", tc.module, tc.src, err, tc.want)
+		}
+	}
+	// Only a name: a status query (service and systemd), not refused.
+	for _, spec := range []Spec{serviceSpec, systemdSpec} {
+		m, err := spec.New(Args{Node: argsNode(t, "name: mq"), File: "play.yml"})
+		if err != nil || !m.(*serviceModule).status || !m.(*serviceModule).Verifiable() {
+			t.Errorf("name only: %v %+v", err, m)
 		}
 	}
 	// Accepted: enabled alone, daemon_reload alone under systemd, reloaded.

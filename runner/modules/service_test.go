@@ -41,7 +41,7 @@ func TestServiceArgs(t *testing.T) {
 		t.Errorf("list command: %q", m.command)
 	}
 	for src, want := range map[string]string{
-		"name: mq":                                               "state",
+		"name: mq\nmanager: command":                             "state",
 		"name: mq\nstate: reload":                                `play.yml:2:8: service: state must be restarted, started, stopped or reloaded, not "reload"; did you mean "reloaded"?`,
 		"name: -mq\nstate: started":                              `play.yml:1:7: service: not a service name: "-mq"`,
 		"name: ../../bin/x\nstate: started":                      "not a service name",

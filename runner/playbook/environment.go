@@ -9,7 +9,10 @@ import (
 )
 
 // EnvVar is one variable of an environment: keyword. Value is a template
-// the runner renders for each host.
+// the runner renders for each host. An EnvVar with no Name is a whole
+// environment: given as a template ("{{ proxy_env | default({}) }}"):
+// the runner renders it to a mapping for each host, whose variables
+// replace those before it.
 type EnvVar struct {
 	Name  string
 	Value string
@@ -18,14 +21,18 @@ type EnvVar struct {
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // environment reads an environment: keyword, a mapping of variable names
-// to scalar values. Ansible also takes a template or a list of mappings;
-// tend refuses them here, before any host.
+// to scalar values, or a template rendering to one (an EnvVar with no
+// Name). Ansible also takes a list of mappings; tend refuses it here,
+// before any host.
 func (p *parser) environment(v *yaml.Node, field string) []EnvVar {
 	if yamlnode.IsNull(v) {
 		return nil
 	}
+	if yamlnode.HasTemplate(v) {
+		return []EnvVar{{Value: v.Value}}
+	}
 	if v.Kind != yaml.MappingNode {
-		p.Errorf(v, field, "must be a mapping of environment variables (NAME: value), not %s; tend takes no template or list here", yamlnode.Describe(v))
+		p.Errorf(v, field, "must be a mapping of environment variables (NAME: value) or a template rendering to one, not %s; tend takes no list here", yamlnode.Describe(v))
 		return nil
 	}
 	var out []EnvVar
@@ -64,7 +71,11 @@ func mergeEnv(base, over []EnvVar) []EnvVar {
 next:
 	for _, o := range over {
 		for i := range out {
-			if out[i].Name == o.Name {
+			if o.Name != "" && out[i].Name == o.Name {
+				if hasEnvTemplate(out[i+1:]) { // must come after the template that may set it
+					out = append(out[:i:i], out[i+1:]...)
+					break
+				}
 				out[i].Value = o.Value
 				continue next
 			}
@@ -72,6 +83,16 @@ next:
 		out = append(out, o)
 	}
 	return out
+}
+
+// hasEnvTemplate reports whether env holds a whole-environment template.
+func hasEnvTemplate(env []EnvVar) bool {
+	for _, e := range env {
+		if e.Name == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // MergeEnv is mergeEnv for the runner: the play's environment under a

@@ -39,11 +39,47 @@ func TestEnvironmentParse(t *testing.T) {
 	}
 }
 
+// TestEnvironmentTemplateMerge: an environment given as a template is an
+// EnvVar with no Name, kept in its place; a later variable of a name the
+// template may set comes after it, so it still wins.
+func TestEnvironmentTemplateMerge(t *testing.T) {
+	src := `- hosts: a
+  tasks:
+    - block:
+        - command: x
+          environment: {A: task}
+        - command: y
+          environment: "{{ task_env }}"
+      environment: {A: block, B: block}
+    - command: z
+      environment: "{{ proxy_env | default({}) }}"
+`
+	pb, err := Parse("pb.yml", []byte(src), ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pb.Plays[0]
+	inner := p.Tasks[0].Block.Tasks
+	tmpl := []EnvVar{{"", "{{ play_env }}"}, {"B", "play"}}
+	for _, tt := range []struct {
+		name      string
+		got, want []EnvVar
+	}{
+		{"task template", p.Tasks[1].Environment, []EnvVar{{"", "{{ proxy_env | default({}) }}"}}},
+		{"template over block", inner[1].Environment, []EnvVar{{"A", "block"}, {"B", "block"}, {"", "{{ task_env }}"}}},
+		{"task over play template", MergeEnv(tmpl, inner[0].Environment), []EnvVar{{"", "{{ play_env }}"}, {"B", "block"}, {"A", "task"}}},
+		{"named over a name before a template", MergeEnv([]EnvVar{{"B", "outer"}, {"", "{{ inner }}"}}, []EnvVar{{"B", "task"}}), []EnvVar{{"", "{{ inner }}"}, {"B", "task"}}},
+		{"play template under task template", MergeEnv(tmpl, inner[1].Environment), []EnvVar{{"", "{{ play_env }}"}, {"B", "block"}, {"A", "block"}, {"", "{{ task_env }}"}}},
+	} {
+		if !reflect.DeepEqual(tt.got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
 // TestEnvironmentParseErrors: what tend refuses, at its place.
 func TestEnvironmentParseErrors(t *testing.T) {
 	tests := []struct{ name, src, want string }{
-		{"template", "- hosts: a\n  tasks:\n    - command: x\n      environment: \"{{ e }}\"\n",
-			"pb.yml:4:20: tasks[0].environment: must be a mapping of environment variables"},
 		{"list", "- hosts: a\n  environment: [{A: b}]\n  tasks: []\n",
 			"pb.yml:2:16: environment: must be a mapping of environment variables"},
 		{"bad name", "- hosts: a\n  tasks:\n    - command: x\n      environment: {A-B: x}\n",

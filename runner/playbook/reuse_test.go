@@ -317,19 +317,24 @@ func TestReuseOrderMatchesAnsible(t *testing.T) {
 }
 
 // Roles are found in roles/ beside the playbook first, then in RolesPath,
-// then beside the playbook; a name with a / is a path from the playbook;
-// a dependency is also looked for beside the role needing it.
+// then beside the playbook; a name with a / (patroni/config) is searched
+// the same way, as Ansible does; a dependency is also looked for beside
+// the role needing it.
 func TestReuseRolesPath(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{
-		"play/pb.yml":                 "- hosts: all\n  roles: [a, ../vendor/b, c, e]\n",
-		"play/roles/a/tasks/main.yml": "- name: a beside\n  command: echo\n",
-		"shared/a/tasks/main.yml":     "- name: a shared\n  command: echo\n",
-		"vendor/b/tasks/main.yml":     "- name: b vendored\n  command: echo\n",
-		"vendor/b/meta/main.yml":      "dependencies: [d]\n",
-		"vendor/d/tasks/main.yml":     "- name: d beside b\n  command: echo\n",
-		"shared/e/tasks/main.yml":     "- name: e shared\n  command: echo\n",
-		"play/c/tasks/main.yml":       "- name: c in the playbook dir\n  command: echo\n",
+		"play/pb.yml":                     "- hosts: all\n  roles: [a, ../vendor/b, c, e, grp/f, grp/g, grp/h]\n",
+		"play/roles/grp/f/tasks/main.yml": "- name: grp/f in roles\n  command: echo\n",
+		"play/grp/f/tasks/main.yml":       "- name: grp/f in the playbook dir\n  command: echo\n",
+		"shared/grp/g/tasks/main.yml":     "- name: grp/g shared\n  command: echo\n",
+		"play/grp/h/tasks/main.yml":       "- name: grp/h in the playbook dir\n  command: echo\n",
+		"play/roles/a/tasks/main.yml":     "- name: a beside\n  command: echo\n",
+		"shared/a/tasks/main.yml":         "- name: a shared\n  command: echo\n",
+		"vendor/b/tasks/main.yml":         "- name: b vendored\n  command: echo\n",
+		"vendor/b/meta/main.yml":          "dependencies: [d]\n",
+		"vendor/d/tasks/main.yml":         "- name: d beside b\n  command: echo\n",
+		"shared/e/tasks/main.yml":         "- name: e shared\n  command: echo\n",
+		"play/c/tasks/main.yml":           "- name: c in the playbook dir\n  command: echo\n",
 	})
 	opts := reuseOpts
 	opts.RolesPath = []string{filepath.Join(dir, "shared")}
@@ -337,7 +342,8 @@ func TestReuseRolesPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"a beside", "d beside b", "b vendored", "c in the playbook dir", "e shared"}
+	want := []string{"a beside", "d beside b", "b vendored", "c in the playbook dir", "e shared",
+		"grp/f in roles", "grp/g shared", "grp/h in the playbook dir"}
 	if got := taskNames(pb); !slices.Equal(got, want) {
 		t.Errorf("tasks %q, want %q", got, want)
 	}

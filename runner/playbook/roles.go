@@ -153,12 +153,12 @@ func (p *parser) roleArg(arg *yaml.Node, field, kind string) (roleRef, string, b
 
 // findRole returns the directory of the named role.
 func (p *parser) findRole(name string, from *yaml.Node, field string) (string, bool) {
+	// Ansible's order (RoleDefinition._load_role_path), for a plain name
+	// and for a path such as patroni/config alike: the playbook's roles/,
+	// beside the role that needs it, the roles path, the playbook's dir.
 	var dirs []string
-	if strings.Contains(name, "/") || filepath.IsAbs(name) {
+	if filepath.IsAbs(name) {
 		dirs = []string{name}
-		if !filepath.IsAbs(name) {
-			dirs = []string{filepath.Join(p.baseDir, name)}
-		}
 	} else {
 		dirs = append(dirs, filepath.Join(p.baseDir, "roles", name))
 		if p.role != nil { // a dependency: beside the role that needs it

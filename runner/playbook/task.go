@@ -238,14 +238,18 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 	case "timeout":
 		t.Timeout, _ = p.Duration(v, field)
 	case "delay":
-		if d, ok := p.Duration(v, field); ok {
+		if yamlnode.HasTemplate(v) {
+			t.DelayTemplate = v.Value // rendered per host by the runner
+		} else if d, ok := p.Duration(v, field); ok {
 			if d < 0 {
 				p.Errorf(v, field, "must not be negative")
 			}
 			t.Delay = &d
 		}
 	case "retries":
-		if i, ok := p.Int(v, field, 32); ok {
+		if yamlnode.HasTemplate(v) {
+			t.RetriesTemplate = v.Value // rendered per host by the runner
+		} else if i, ok := p.Int(v, field, 32); ok {
 			if i < 0 {
 				p.Errorf(v, field, "must not be negative")
 			}

@@ -127,6 +127,11 @@ type Task struct {
 	Retries *int
 	Until   []string
 	Delay   *time.Duration
+	// RetriesTemplate and DelayTemplate hold a templated retries: or
+	// delay: ("{{ n }}"), rendered per host when the task runs; Retries
+	// or Delay is then nil.
+	RetriesTemplate string
+	DelayTemplate   string
 	// Become overrides the play's Become when non-nil.
 	Become     *bool
 	BecomeUser string

@@ -24,10 +24,11 @@ var literals = map[string]string{
 // true/false/nil; `a if c else b` becomes a ternary; strings are re-quoted.
 // Expressions already written in expr syntax pass through.
 func translate(src string) (string, error) {
-	if strings.Contains(src, "{%") {
+	code := outsideStrings(src)
+	if strings.Contains(code, "{%") {
 		return "", fmt.Errorf("Jinja statements ({%% ... %%}) are not supported")
 	}
-	if strings.Contains(src, "{{") {
+	if strings.Contains(code, "{{") {
 		return "", fmt.Errorf("an expression cannot contain {{ }}; write the expression itself")
 	}
 	toks, err := lex(src)
@@ -54,6 +55,28 @@ type rewriter struct {
 	i     int
 	temps int  // let-bound temporaries used by and/or
 	tuple bool // the last group read held a comma
+	colon bool // a ":" ends the current operand (a mapping key is being read)
+}
+
+// outsideStrings returns src with the contents of its string literals
+// blanked, so a "{{" inside a quoted string (a literal Go or Jinja
+// template passed as a value) is not taken for template syntax.
+func outsideStrings(src string) string {
+	b := []byte(src)
+	for i := 0; i < len(b); i++ {
+		q := b[i]
+		if q != '\'' && q != '"' && q != '`' {
+			continue
+		}
+		for i++; i < len(b) && b[i] != q; i++ {
+			if b[i] == '\\' && q != '`' && i+1 < len(b) {
+				b[i] = ' '
+				i++
+			}
+			b[i] = ' '
+		}
+	}
+	return string(b)
 }
 
 func (r *rewriter) peek() (token, bool) {
@@ -133,7 +156,7 @@ func (r *rewriter) flat() (string, error) {
 	var items []item
 	for {
 		t, ok := r.peek()
-		if !ok || t.kind == tClose || (t.kind == tOp && t.text == ",") ||
+		if !ok || t.kind == tClose || (t.kind == tOp && (t.text == "," || (r.colon && t.text == ":"))) ||
 			(t.kind == tIdent && (t.text == "if" || t.text == "else")) {
 			break
 		}
@@ -331,9 +354,15 @@ var closers = map[string]string{"(": ")", "[": "]", "{": "}"}
 // group reads a bracketed list whose opening bracket is current.
 func (r *rewriter) group() (string, error) {
 	open := r.toks[r.i].text
+	if open == "{" && mappingColon(r.toks[r.i+1:]) {
+		return r.mapping()
+	}
 	r.i++
 	start := r.i
+	colon := r.colon
+	r.colon = false
 	inner, err := r.list()
+	r.colon = colon
 	r.tuple = topLevelComma(r.toks[start:r.i])
 	if err != nil {
 		return "", err
