@@ -279,7 +279,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 // flushTask is an implicit meta: flush_handlers at pos.
 func flushTask(pos Pos) *Task {
 	return &Task{Pos: pos, ModulePos: pos, Module: "meta", Field: "flush_handlers",
-		Args: &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "flush_handlers"},
+		Args:   &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "flush_handlers"},
 		KeyPos: map[string]Pos{}, Implicit: true}
 }
 
