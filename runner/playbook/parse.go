@@ -139,13 +139,13 @@ var playKeys = []string{
 	"roles", "vars_files",
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
 	"secret_vars", "metrics", "environment", "rollback",
-	"pre_tasks", "post_tasks", "tags", "become_method", "become_exe",
+	"pre_tasks", "post_tasks", "tags", "become_method", "become_exe", "vars_prompt",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
 // naming them beats a "did you mean".
 var unsupportedPlayKeys = map[string]bool{
-	"vars_prompt": true, "strategy": true,
+	"strategy": true,
 	"connection": true, "remote_user": true, "port": true, "collections": true,
 	"module_defaults": true, "order": true, "include": true,
 	"run_once": true, "throttle": true, "become_flags": true,
@@ -165,7 +165,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 	var hosts *yaml.Node
 	// Lists of tasks are read once the play's variables are known: they
 	// may name the files to import.
-	var tasks, handlers, verify, roles, varsFiles, preTasks, postTasks *yaml.Node
+	var tasks, handlers, verify, roles, varsFiles, preTasks, postTasks, prompts *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
@@ -184,6 +184,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.Defaults, play.DefaultNames = p.vars(v, "defaults")
 		case "tasks":
 			tasks = v
+		case "vars_prompt":
+			prompts = v
 		case "pre_tasks":
 			preTasks = v
 		case "post_tasks":
@@ -236,6 +238,9 @@ func (p *parser) play(n *yaml.Node) *Play {
 	}
 	if hosts == nil {
 		p.Errorf(n, "hosts", "a play needs hosts (a pattern such as \"all\" or \"web:&prod\")")
+	}
+	if prompts != nil {
+		p.varsPrompt(play, prompts)
 	}
 	if varsFiles != nil {
 		p.varsFiles(play, varsFiles)

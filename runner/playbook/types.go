@@ -81,6 +81,10 @@ type Play struct {
 	// of the play (its roles' and pre_tasks/post_tasks included), as
 	// Ansible's inheritance does; --tags / --skip-tags then select.
 	Tags []string
+	// VarsPrompt are the play's vars_prompt entries (varsprompt.go): a
+	// default is already among Vars; MissingPrompts finds those without
+	// a value.
+	VarsPrompt []VarPrompt
 }
 
 // Task is one step: exactly one module with its arguments, plus controls.
