@@ -145,7 +145,7 @@ var playKeys = []string{
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
 // naming them beats a "did you mean".
 var unsupportedPlayKeys = map[string]bool{
-	"strategy": true,
+	"strategy":   true,
 	"connection": true, "remote_user": true, "port": true, "collections": true,
 	"module_defaults": true, "order": true, "include": true,
 	"run_once": true, "throttle": true, "become_flags": true,
