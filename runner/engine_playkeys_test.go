@@ -1,8 +1,17 @@
 package runner
 
 import (
+	"cmp"
+	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"tend/inventory"
+	"tend/runner/modules"
+	"tend/runner/playbook"
+	"tend/runner/transport"
 )
 
 // prePostPlay notifies one handler from pre_tasks, tasks and post_tasks.
@@ -64,5 +73,81 @@ func TestEnginePrePostTasks(t *testing.T) {
 				t.Errorf("nothing selected, yet the host was contacted: %+v", rec.dones)
 			}
 		})
+	}
+}
+
+// userLog is a Connector over a fleet that records the SSH user each
+// Connect was asked for ("-" for none).
+type userLog struct {
+	*fleet
+	mu     sync.Mutex
+	users  []string
+	closed []string
+}
+
+func (u *userLog) Connect(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
+	who := h.Name + ":" + cmp.Or(h.User(), "-")
+	u.mu.Lock()
+	u.users = append(u.users, who)
+	u.mu.Unlock()
+	c, err := u.fleet.Connect(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	return &loggedConn{Conn: c, close: func() { u.mu.Lock(); u.closed = append(u.closed, who); u.mu.Unlock() }}, nil
+}
+
+// loggedConn records its Close and leaves the in-memory host open for the
+// next connection to it.
+type loggedConn struct {
+	transport.Conn
+	close func()
+}
+
+func (c *loggedConn) Close() error { c.close(); return nil }
+
+// TestEngineRemoteUser: a play's remote_user is the SSH user of hosts
+// whose inventory gives no ansible_user (which wins, as in Ansible); a
+// later play with another user opens a new connection, one with the same
+// user reuses it.
+func TestEngineRemoteUser(t *testing.T) {
+	registerMemfile()
+	src := `- hosts: all
+  gather_facts: false
+  remote_user: deploy
+  tasks:
+    - memfile: {path: /a, content: x}
+- hosts: all
+  gather_facts: false
+  remote_user: deploy
+  tasks:
+    - memfile: {path: /b, content: x}
+- hosts: all
+  gather_facts: false
+  tasks:
+    - memfile: {path: /c, content: x}
+`
+	pb, err := playbook.Parse("play.yml", []byte(src), playbook.ParseOptions{Modules: modules.Names()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Load("h1,h2,")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := inv.Host("h2")
+	h2.Vars["ansible_user"] = "ops"
+	conn := &userLog{fleet: newFleet("h1", "h2")}
+	sum, err := Run(context.Background(), pb, inv, Options{Connector: conn, Observer: &recorder{}, Forks: 1})
+	if err != nil || sum.Err() != nil {
+		t.Fatal(err, sum.Err())
+	}
+	want := []string{"h1:-", "h1:deploy", "h2:ops"}
+	slices.Sort(conn.users)
+	if !slices.Equal(conn.users, want) {
+		t.Errorf("connects %v, want %v", conn.users, want)
+	}
+	if !slices.Contains(conn.closed, "h1:deploy") || len(conn.closed) != 3 {
+		t.Errorf("closed %v, want h1:deploy (replaced) and then every host's at the end", conn.closed)
 	}
 }

@@ -140,13 +140,14 @@ var playKeys = []string{
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
 	"secret_vars", "metrics", "environment", "rollback",
 	"pre_tasks", "post_tasks", "tags", "become_method", "become_exe", "vars_prompt",
+	"remote_user",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
 // naming them beats a "did you mean".
 var unsupportedPlayKeys = map[string]bool{
 	"strategy":   true,
-	"connection": true, "remote_user": true, "port": true, "collections": true,
+	"connection": true, "port": true, "collections": true,
 	"module_defaults": true, "order": true, "include": true,
 	"run_once": true, "throttle": true, "become_flags": true,
 	"force_handlers": true, "check_mode": true, "diff": true, "ignore_errors": true,
@@ -184,6 +185,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.Defaults, play.DefaultNames = p.vars(v, "defaults")
 		case "tasks":
 			tasks = v
+		case "remote_user":
+			play.RemoteUser = p.remoteUser(v)
 		case "vars_prompt":
 			prompts = v
 		case "pre_tasks":
@@ -279,6 +282,25 @@ func (p *parser) play(n *yaml.Node) *Play {
 	}
 	p.checkHandlers(play)
 	return play
+}
+
+// remoteUser reads a play's remote_user: a plain user name, as the
+// inventory's ansible_user (it becomes ssh's -l; no template).
+func (p *parser) remoteUser(v *yaml.Node) string {
+	u := p.str(v, "remote_user")
+	switch {
+	case u == "":
+		p.Errorf(v, "remote_user", "must be a user name")
+	case strings.Contains(u, "{{"):
+		p.Errorf(v, "remote_user", "templates are not supported here; set ansible_user in the inventory or give -u")
+	case strings.HasPrefix(u, "-") || strings.ContainsFunc(u, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || strings.ContainsRune(";|&$`'\"<>()\\{}*?[]!~,/:", r)
+	}):
+		p.Errorf(v, "remote_user", "%q is not a user name (no leading -, spaces or shell characters)", u)
+	default:
+		return u
+	}
+	return ""
 }
 
 // flushTask is an implicit meta: flush_handlers at pos.

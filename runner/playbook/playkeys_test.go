@@ -103,3 +103,23 @@ func TestPlayKeywordErrors(t *testing.T) {
 		t.Errorf("become_method: sudo refused: %v", err)
 	}
 }
+
+func TestPlayRemoteUser(t *testing.T) {
+	pb, err := Parse("pb.yml", []byte("- hosts: a\n  remote_user: deploy\n  tasks: []\n"), testModules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pb.Plays[0].RemoteUser; got != "deploy" {
+		t.Errorf("RemoteUser = %q", got)
+	}
+	for src, want := range map[string]string{
+		"- hosts: a\n  remote_user: -oProxyCommand=x\n": `pb.yml:2:16: remote_user: "-oProxyCommand=x" is not a user name`,
+		"- hosts: a\n  remote_user: \"a;id\"\n":         `pb.yml:2:16: remote_user: "a;id" is not a user name`,
+		"- hosts: a\n  remote_user: \"{{ u }}\"\n":      "pb.yml:2:16: remote_user: templates are not supported",
+		"- hosts: a\n  remote_user: [a]\n":             "pb.yml:2:16: remote_user",
+	} {
+		if _, err := Parse("pb.yml", []byte(src), testModules); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", src, err, want)
+		}
+	}
+}

@@ -85,6 +85,10 @@ type Play struct {
 	// default is already among Vars; MissingPrompts finds those without
 	// a value.
 	VarsPrompt []VarPrompt
+	// RemoteUser is the play's SSH user for hosts whose inventory gives
+	// no ansible_user (which wins, as in Ansible); "" leaves -u or the
+	// default.
+	RemoteUser string
 }
 
 // Task is one step: exactly one module with its arguments, plus controls.
