@@ -116,7 +116,7 @@ func TestPlayRemoteUser(t *testing.T) {
 		"- hosts: a\n  remote_user: -oProxyCommand=x\n": `pb.yml:2:16: remote_user: "-oProxyCommand=x" is not a user name`,
 		"- hosts: a\n  remote_user: \"a;id\"\n":         `pb.yml:2:16: remote_user: "a;id" is not a user name`,
 		"- hosts: a\n  remote_user: \"{{ u }}\"\n":      "pb.yml:2:16: remote_user: templates are not supported",
-		"- hosts: a\n  remote_user: [a]\n":             "pb.yml:2:16: remote_user",
+		"- hosts: a\n  remote_user: [a]\n":              "pb.yml:2:16: remote_user",
 	} {
 		if _, err := Parse("pb.yml", []byte(src), testModules); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", src, err, want)
