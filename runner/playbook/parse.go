@@ -195,11 +195,16 @@ func (p *parser) play(n *yaml.Node) *Play {
 			postTasks = v
 		case "tags":
 			play.Tags = p.names(v, k.Value)
-		case "become_method", "become_exe":
+		case "become_method":
 			// tend escalates with sudo only (become.go), as a task's
 			// become_method; naming sudo is accepted.
 			if m := p.str(v, k.Value); m != "sudo" {
-				p.Errorf(v, k.Value, "%s %q is not supported by tend: only sudo", k.Value, m)
+				p.Errorf(v, k.Value, "become_method %q is not supported by tend: only sudo", m)
+			}
+		case "become_exe":
+			// The sudo tend runs is the one on the host's standard path.
+			if m := p.str(v, k.Value); m != "sudo" && m != "/usr/bin/sudo" && m != "/bin/sudo" {
+				p.Errorf(v, k.Value, "become_exe %q is not supported by tend: only sudo (or /usr/bin/sudo, /bin/sudo)", m)
 			}
 		case "handlers":
 			handlers = v

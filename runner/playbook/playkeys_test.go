@@ -86,6 +86,7 @@ func TestPlayKeywordErrors(t *testing.T) {
 	tests := []struct{ name, src, want string }{
 		{"become_method su", "- hosts: a\n  become_method: su\n", `pb.yml:2:18: become_method: become_method "su" is not supported by tend: only sudo`},
 		{"become_exe doas", "- hosts: a\n  become_exe: doas\n", `pb.yml:2:15: become_exe: become_exe "doas" is not supported by tend: only sudo`},
+		{"become_exe other sudo", "- hosts: a\n  become_exe: /opt/sudo\n", `pb.yml:2:15: become_exe: become_exe "/opt/sudo" is not supported`},
 		{"tags mapping", "- hosts: a\n  tags: {a: 1}\n", "pb.yml:2:9: tags"},
 		{"pre_tasks bad item", "- hosts: a\n  pre_tasks: [x]\n", `pb.yml:2:15: pre_tasks[0]: a task must be a mapping`},
 		{"post_tasks not list", "- hosts: a\n  post_tasks: {command: x}\n", "pb.yml:2:15: post_tasks"},
@@ -98,7 +99,7 @@ func TestPlayKeywordErrors(t *testing.T) {
 			}
 		})
 	}
-	ok := "- hosts: a\n  become: true\n  become_method: sudo\n  become_exe: sudo\n  tasks: []\n"
+	ok := "- hosts: a\n  become: true\n  become_method: sudo\n  become_exe: /usr/bin/sudo\n  tasks: []\n"
 	if _, err := Parse("pb.yml", []byte(ok), testModules); err != nil {
 		t.Errorf("become_method: sudo refused: %v", err)
 	}
