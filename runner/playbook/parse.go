@@ -140,7 +140,7 @@ var playKeys = []string{
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
 	"secret_vars", "metrics", "environment", "rollback",
 	"pre_tasks", "post_tasks", "tags", "become_method", "become_exe", "vars_prompt",
-	"remote_user",
+	"remote_user", "user",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
@@ -185,8 +185,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.Defaults, play.DefaultNames = p.vars(v, "defaults")
 		case "tasks":
 			tasks = v
-		case "remote_user":
-			play.RemoteUser = p.remoteUser(v)
+		case "remote_user", "user": // user: Ansible 2.14's older alias
+			play.RemoteUser = p.remoteUser(v, k.Value)
 		case "vars_prompt":
 			prompts = v
 		case "pre_tasks":
@@ -291,17 +291,17 @@ func (p *parser) play(n *yaml.Node) *Play {
 
 // remoteUser reads a play's remote_user: a plain user name, as the
 // inventory's ansible_user (it becomes ssh's -l; no template).
-func (p *parser) remoteUser(v *yaml.Node) string {
-	u := p.str(v, "remote_user")
+func (p *parser) remoteUser(v *yaml.Node, field string) string {
+	u := p.str(v, field)
 	switch {
 	case u == "":
-		p.Errorf(v, "remote_user", "must be a user name")
+		p.Errorf(v, field, "must be a user name")
 	case strings.Contains(u, "{{"):
-		p.Errorf(v, "remote_user", "templates are not supported here; set ansible_user in the inventory or give -u")
+		p.Errorf(v, field, "templates are not supported here; set ansible_user in the inventory or give -u")
 	case strings.HasPrefix(u, "-") || strings.ContainsFunc(u, func(r rune) bool {
 		return r <= ' ' || r == 0x7f || strings.ContainsRune(";|&$`'\"<>()\\{}*?[]!~,/:", r)
 	}):
-		p.Errorf(v, "remote_user", "%q is not a user name (no leading -, spaces or shell characters)", u)
+		p.Errorf(v, field, "%q is not a user name (no leading -, spaces or shell characters)", u)
 	default:
 		return u
 	}

@@ -113,7 +113,12 @@ func TestPlayRemoteUser(t *testing.T) {
 	if got := pb.Plays[0].RemoteUser; got != "deploy" {
 		t.Errorf("RemoteUser = %q", got)
 	}
+	pb, err = Parse("pb.yml", []byte("- hosts: a\n  user: old\n"), testModules)
+	if err != nil || pb.Plays[0].RemoteUser != "old" {
+		t.Errorf("user: (remote_user's alias): %v", err)
+	}
 	for src, want := range map[string]string{
+		"- hosts: a\n  user: \"-x\"\n":                  `pb.yml:2:9: user: "-x" is not a user name`,
 		"- hosts: a\n  remote_user: -oProxyCommand=x\n": `pb.yml:2:16: remote_user: "-oProxyCommand=x" is not a user name`,
 		"- hosts: a\n  remote_user: \"a;id\"\n":         `pb.yml:2:16: remote_user: "a;id" is not a user name`,
 		"- hosts: a\n  remote_user: \"{{ u }}\"\n":      "pb.yml:2:16: remote_user: templates are not supported",
