@@ -16,8 +16,10 @@ import (
 // hostState is everything the run knows about one host. Only the goroutine
 // running the host touches it while a play runs.
 type hostState struct {
-	host       *inventory.Host
-	conn       transport.Conn
+	host *inventory.Host
+	conn transport.Conn
+	// connUser is the SSH user conn was opened for ("" the default).
+	connUser   string
 	registered map[string]any
 	recap      HostRecap
 	err        error
@@ -103,13 +105,9 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 		return
 	}
 	r.obs.HostStarted(HostStart{Host: s.host.Name, Play: p.Name})
-	if s.conn == nil {
-		conn, err := r.opts.Connector.Connect(ctx, s.host)
-		if err != nil {
-			hp.unreachable("connect", err)
-			return
-		}
-		s.conn = &liveConn{conn: conn} // reconnect.go: a reboot replaces it
+	if err := hp.connect(ctx); err != nil { // remoteuser.go
+		hp.unreachable("connect", err)
+		return
 	}
 	if len(p.Handlers) > 0 {
 		hp.resumePending(ctx)

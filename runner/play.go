@@ -22,7 +22,7 @@ type selection struct {
 // interrupt. The hosts that then never ran are reported stopped.
 func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.Host, sizes []string) {
 	sel := selection{tasks: selectTags(p.Tasks, r.opts.Tags, r.opts.SkipTags), verify: selectTags(p.Verify, r.opts.Tags, r.opts.SkipTags)}
-	if len(sel.tasks) == 0 && len(sel.verify) == 0 {
+	if !explicit(sel.tasks) && len(sel.verify) == 0 {
 		return // --tags selected nothing here: no host is contacted for this play
 	}
 	sel.tasks = withGather(p, sel.tasks)

@@ -50,11 +50,17 @@ func selectTags(tasks []*playbook.Task, only, skip []string) []*playbook.Task {
 			}
 			continue
 		}
-		if tagsSelect(t.Tags, only, skip) {
+		if t.Implicit || tagsSelect(t.Tags, only, skip) { // an implicit flush stays, as Ansible's
 			out = append(out, t)
 		}
 	}
 	return out
+}
+
+// explicit reports whether tasks hold a task the playbook wrote (not
+// only the parser's implicit flushes).
+func explicit(tasks []*playbook.Task) bool {
+	return slices.ContainsFunc(tasks, func(t *playbook.Task) bool { return !t.Implicit })
 }
 
 // tagsSelect is evaluate_tags for one task's tags.

@@ -126,6 +126,9 @@ func (c *cli) runPlaybook(ctx context.Context, args []string) (result error) {
 	if f.syntaxCheck {
 		return syntaxCheck(ctx, stdout, pb, a.playbook, f.inventories)
 	}
+	if err := playbook.MissingPrompts(pb, extra); err != nil {
+		return badInput(err) // tend never prompts: refused before any host
+	}
 	inv, err := loadInventory(ctx, f.inventories, a.playbook)
 	if err != nil {
 		return badInput(err)

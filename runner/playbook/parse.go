@@ -139,16 +139,17 @@ var playKeys = []string{
 	"roles", "vars_files",
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
 	"secret_vars", "metrics", "environment", "rollback",
+	"pre_tasks", "post_tasks", "tags", "become_method", "become_exe", "vars_prompt",
+	"remote_user", "user",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
 // naming them beats a "did you mean".
 var unsupportedPlayKeys = map[string]bool{
-	"pre_tasks": true, "post_tasks": true,
-	"vars_prompt": true, "strategy": true, "tags": true,
-	"connection": true, "remote_user": true, "port": true, "collections": true,
+	"strategy":   true,
+	"connection": true, "port": true, "collections": true,
 	"module_defaults": true, "order": true, "include": true,
-	"run_once": true, "throttle": true, "become_method": true, "become_flags": true,
+	"run_once": true, "throttle": true, "become_flags": true,
 	"force_handlers": true, "check_mode": true, "diff": true, "ignore_errors": true,
 	"ignore_unreachable": true, "gather_subset": true, "gather_timeout": true,
 	"fact_path": true, "no_log": true, "debugger": true, "timeout": true,
@@ -165,7 +166,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 	var hosts *yaml.Node
 	// Lists of tasks are read once the play's variables are known: they
 	// may name the files to import.
-	var tasks, handlers, verify, roles, varsFiles *yaml.Node
+	var tasks, handlers, verify, roles, varsFiles, preTasks, postTasks, prompts *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
@@ -184,6 +185,27 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.Defaults, play.DefaultNames = p.vars(v, "defaults")
 		case "tasks":
 			tasks = v
+		case "remote_user", "user": // user: Ansible 2.14's older alias
+			play.RemoteUser = p.remoteUser(v, k.Value)
+		case "vars_prompt":
+			prompts = v
+		case "pre_tasks":
+			preTasks = v
+		case "post_tasks":
+			postTasks = v
+		case "tags":
+			play.Tags = p.names(v, k.Value)
+		case "become_method":
+			// tend escalates with sudo only (become.go), as a task's
+			// become_method; naming sudo is accepted.
+			if m := p.str(v, k.Value); m != "sudo" {
+				p.Errorf(v, k.Value, "become_method %q is not supported by tend: only sudo", m)
+			}
+		case "become_exe":
+			// The sudo tend runs is the one on the host's standard path.
+			if m := p.str(v, k.Value); m != "sudo" && m != "/usr/bin/sudo" && m != "/bin/sudo" {
+				p.Errorf(v, k.Value, "become_exe %q is not supported by tend: only sudo (or /usr/bin/sudo, /bin/sudo)", m)
+			}
 		case "handlers":
 			handlers = v
 		case "verify":
@@ -225,8 +247,20 @@ func (p *parser) play(n *yaml.Node) *Play {
 	if hosts == nil {
 		p.Errorf(n, "hosts", "a play needs hosts (a pattern such as \"all\" or \"web:&prod\")")
 	}
+	if prompts != nil {
+		p.varsPrompt(play, prompts)
+	}
 	if varsFiles != nil {
 		p.varsFiles(play, varsFiles)
+	}
+	// Ansible's order: pre_tasks, their handlers flushed, roles, tasks,
+	// handlers flushed, post_tasks, then the handlers at the play's end.
+	staged := preTasks != nil || postTasks != nil
+	if preTasks != nil {
+		play.Tasks = append(play.Tasks, p.tasks(preTasks, "pre_tasks", false)...)
+	}
+	if staged {
+		play.Tasks = append(play.Tasks, flushTask(play.Pos))
 	}
 	if roles != nil {
 		p.roles(play, roles)
@@ -234,14 +268,51 @@ func (p *parser) play(n *yaml.Node) *Play {
 	if tasks != nil {
 		play.Tasks = append(play.Tasks, p.tasks(tasks, "tasks", false)...)
 	}
+	if staged {
+		play.Tasks = append(play.Tasks, flushTask(play.Pos))
+	}
+	if postTasks != nil {
+		play.Tasks = append(play.Tasks, p.tasks(postTasks, "post_tasks", false)...)
+	}
 	if handlers != nil {
 		play.Handlers = append(play.Handlers, p.tasks(handlers, "handlers", true)...)
 	}
 	if verify != nil {
 		play.Verify = p.tasks(verify, "verify", false)
 	}
+	if len(play.Tags) > 0 {
+		scope := &Task{Tags: play.Tags}
+		inherit(scope, play.Tasks)
+		inherit(scope, play.Verify)
+	}
 	p.checkHandlers(play)
 	return play
+}
+
+// remoteUser reads a play's remote_user: a plain user name, as the
+// inventory's ansible_user (it becomes ssh's -l; no template).
+func (p *parser) remoteUser(v *yaml.Node, field string) string {
+	u := p.str(v, field)
+	switch {
+	case u == "":
+		p.Errorf(v, field, "must be a user name")
+	case strings.Contains(u, "{{"):
+		p.Errorf(v, field, "templates are not supported here; set ansible_user in the inventory or give -u")
+	case strings.HasPrefix(u, "-") || strings.ContainsFunc(u, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || strings.ContainsRune(";|&$`'\"<>()\\{}*?[]!~,/:", r)
+	}):
+		p.Errorf(v, field, "%q is not a user name (no leading -, spaces or shell characters)", u)
+	default:
+		return u
+	}
+	return ""
+}
+
+// flushTask is an implicit meta: flush_handlers at pos.
+func flushTask(pos Pos) *Task {
+	return &Task{Pos: pos, ModulePos: pos, Module: "meta", Field: "flush_handlers",
+		Args:   &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "flush_handlers"},
+		KeyPos: map[string]Pos{}, Implicit: true}
 }
 
 // hosts reads a pattern: a string or a list of strings, joined with ",".

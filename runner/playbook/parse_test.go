@@ -32,7 +32,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate in module args", "- hosts: a\n  tasks:\n    - sysctl:\n        name: x\n        name: y\n", []string{"pb.yml:5:9: name: duplicate key (first at line 4, again at line 5)"}},
 		{"duplicate module key", "- hosts: a\n  tasks:\n    - command: a\n      command: b\n", []string{"pb.yml:4:7: command: duplicate key"}},
 		{"unknown play key", "- hots: a\n", []string{"pb.yml:1:3: hots: unknown play key; did you mean \"hosts\"?"}},
-		{"unsupported play key", "- hosts: a\n  pre_tasks: [x]\n", []string{"pb.yml:2:3: pre_tasks: play keyword is not supported"}},
+		{"unsupported play key", "- hosts: a\n  strategy: free\n", []string{"pb.yml:2:3: strategy: play keyword is not supported"}},
 		{"missing hosts", "- name: x\n  tasks: []\n", []string{"pb.yml:1:3: hosts: a play needs hosts"}},
 		{"empty hosts", "- hosts: \"\"\n", []string{"pb.yml:1:10: hosts: must not be empty"}},
 		{"empty hosts list", "- hosts: []\n", []string{"hosts: must not be empty"}},

@@ -77,6 +77,18 @@ type Play struct {
 	// shell, a service's restart); a block's and a task's override it by
 	// name. Values are templates.
 	Environment []EnvVar
+	// Tags are the play's tags: the parser has given them to every task
+	// of the play (its roles' and pre_tasks/post_tasks included), as
+	// Ansible's inheritance does; --tags / --skip-tags then select.
+	Tags []string
+	// VarsPrompt are the play's vars_prompt entries (varsprompt.go): a
+	// default is already among Vars; MissingPrompts finds those without
+	// a value.
+	VarsPrompt []VarPrompt
+	// RemoteUser is the play's SSH user for hosts whose inventory gives
+	// no ansible_user (which wins, as in Ansible); "" leaves -u or the
+	// default.
+	RemoteUser string
 }
 
 // Task is one step: exactly one module with its arguments, plus controls.
@@ -183,6 +195,11 @@ type Task struct {
 	// become_user, vars, tags, ignore_errors, check_mode, no_log) to every
 	// task inside it, as Ansible's inheritance does.
 	Block *Block
+	// Implicit marks a task the parser added, not the playbook: the
+	// meta: flush_handlers that ends pre_tasks, and the one that ends the
+	// roles and tasks before post_tasks (Ansible's implicit flushes). Tags
+	// never filter it out.
+	Implicit bool
 }
 
 // Block is what a block task runs: Tasks; on a failure among them,
