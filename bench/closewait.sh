@@ -116,10 +116,9 @@ lab_up() {
 	while read -r name addr; do HOSTS+=("$name"); ADDRS+=("$addr"); done < <(
 		awk '/^    [^ ].*:$/ {h=$1; sub(":$","",h)} /ansible_host:/ {print h, $2}' "$LAB/hosts.yml")
 	[ "${#HOSTS[@]}" = "$n" ] || { echo "closewait.sh: inventory has ${#HOSTS[@]} hosts, want $n" >&2; return 1; }
-	# tend's pending-handler markers in each host's own (lab) home: the lab hosts share this
-	# machine's /var/lib, where tend keeps them by default
-	awk -v lab="$LAB" '/^    [^ ].*:$/ {h=$1; sub(":$","",h)} {print} /ansible_host:/ {print "      tend_state_dir: " lab "/" h "/root/.tend-pending"}' \
-		"$LAB/hosts.yml" >"$LAB/hosts.yml.new" && mv "$LAB/hosts.yml.new" "$LAB/hosts.yml"
+	# run.sh's inventory gives each host its own tend_state_dir (pending-handler markers,
+	# budget records): the lab hosts share this machine's /var/lib, tend's default
+	grep -q 'tend_state_dir:' "$LAB/hosts.yml" || { echo "closewait.sh: the lab inventory gives no per-host tend_state_dir" >&2; return 1; }
 	SSH_OPTS=(-F /dev/null -i "$LAB/client_ed25519" -o IdentitiesOnly=yes
 		-o "UserKnownHostsFile=$LAB/known_hosts" -o StrictHostKeyChecking=yes
 		-o BatchMode=yes -o ConnectTimeout=10 -o LogLevel=ERROR -o ControlMaster=no)
