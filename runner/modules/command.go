@@ -124,8 +124,27 @@ func newShell(a Args) (Module, error) {
 		}
 		words = append(words, v)
 	}
+	if program := leadingShellTemplate.FindStringSubmatch(args.Cmd); program != nil && a.Render != nil {
+		// The program's template, the whole first word (shell: "{{ restart_cmd }}"),
+		// may carry its own words, as in command: split like a command line and
+		// passed as further positional parameters, each quoted in the script.
+		prog, err := shellquote.Split(words[4])
+		if err != nil || len(prog) == 0 {
+			return nil, posErr(a.File, a.Node, "shell", "the program {{%s}} renders to %q, which is not a command line", exprs[0], words[4])
+		}
+		refs := make([]string, len(prog))
+		for i := range prog {
+			refs[i] = fmt.Sprintf(`"${%d}"`, len(exprs)+1+i)
+		}
+		words[2] = strings.Replace(script, `"${1}"`, strings.Join(refs, " "), 1)
+		words = append(words, prog...)
+	}
 	return finishExec(a, "shell", args, words)
 }
+
+// leadingShellTemplate matches a shell script whose first word is one whole
+// unquoted template, ended by a blank, an operator or the end.
+var leadingShellTemplate = regexp.MustCompile(`^\s*\{\{[^}]*\}\}(?:[\s;|&)]|$)`)
 
 func decodeExecArgs(a Args, module string) (execArgs, error) {
 	var args execArgs
