@@ -23,13 +23,16 @@ func gone(pid int) bool {
 func TestTeardownLeavesNothing(t *testing.T) {
 	t.Parallel()
 	type leftovers struct {
-		ns, etcDirs, paths []string
-		pids               []int
+		// namespaces by name and inode: a parallel test's lab may take the
+		// same name at once, but its namespace is another inode.
+		ns             map[string]uint64
+		etcDirs, paths []string
+		pids           []int
 		// veths by interface index: a name can be taken again at once by a
 		// parallel test's lab, an index is not reused.
 		veths map[int]string
 	}
-	lo := leftovers{veths: map[int]string{}}
+	lo := leftovers{veths: map[int]string{}, ns: map[string]uint64{}}
 	for _, overlay := range []bool{false, true} {
 		t.Run(fmt.Sprintf("overlay=%v", overlay), func(t *testing.T) {
 			var opts []Option
@@ -41,7 +44,11 @@ func TestTeardownLeavesNothing(t *testing.T) {
 			lo.paths = append(lo.paths, l.Dir, l.res.path)
 			for _, h := range l.Hosts {
 				p := h.Start(t, "sleep", "1000")
-				lo.ns = append(lo.ns, h.NS)
+				var st syscall.Stat_t
+				if err := syscall.Stat(filepath.Join(netnsDir, h.NS), &st); err != nil {
+					t.Fatalf("%s: namespace %s: %v", h.Name, h.NS, err)
+				}
+				lo.ns[h.NS+"@"+strconv.FormatUint(st.Ino, 10)] = st.Ino
 				iface, err := net.InterfaceByName(h.veth)
 				if err != nil {
 					t.Fatalf("%s: veth %s: %v", h.Name, h.veth, err)
@@ -76,9 +83,11 @@ func TestTeardownLeavesNothing(t *testing.T) {
 	if len(lo.ns) != 6 {
 		t.Fatalf("subtests recorded %d namespaces", len(lo.ns))
 	}
-	for _, ns := range lo.ns {
-		if _, err := os.Stat(filepath.Join(netnsDir, ns)); err == nil {
-			t.Errorf("namespace %s remains", ns)
+	for key, ino := range lo.ns {
+		name, _, _ := strings.Cut(key, "@")
+		var st syscall.Stat_t
+		if err := syscall.Stat(filepath.Join(netnsDir, name), &st); err == nil && st.Ino == ino {
+			t.Errorf("namespace %s (inode %d) remains", name, ino)
 		}
 	}
 	for idx, v := range lo.veths {
