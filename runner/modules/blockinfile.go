@@ -112,10 +112,7 @@ func newBlockinfile(a Args) (Module, error) {
 	if ins != nil && *ins == "BOF" && key == "insertafter" {
 		return fail(key, "insertafter: BOF is not a position: use insertbefore: BOF")
 	}
-	if m.opts.validate, err = parseValidate(a.File, at("validate"), mod, args.Validate); err != nil {
-		return nil, err
-	}
-	if m.opts.attrs, err = args.fileCommonArgs.attrs(a, mod); err != nil {
+	if err := m.opts.setWriteArgs(a, mod, at, args.Validate, args.fileCommonArgs); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -171,10 +171,7 @@ func newLineinfile(a Args) (Module, error) {
 			}
 		}
 	}
-	if m.opts.validate, err = parseValidate(a.File, at("validate"), mod, args.Validate); err != nil {
-		return nil, err
-	}
-	if m.opts.attrs, err = args.fileCommonArgs.attrs(a, mod); err != nil {
+	if err := m.opts.setWriteArgs(a, mod, at, args.Validate, args.fileCommonArgs); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -65,10 +65,7 @@ func newReplace(a Args) (Module, error) {
 	if args.Regexp == "" {
 		return fail("regexp", "regexp is required")
 	}
-	if m.opts.validate, err = parseValidate(a.File, at("validate"), mod, args.Validate); err != nil {
-		return nil, err
-	}
-	if m.opts.attrs, err = args.fileCommonArgs.attrs(a, mod); err != nil {
+	if err := m.opts.setWriteArgs(a, mod, at, args.Validate, args.fileCommonArgs); err != nil {
 		return nil, err
 	}
 	for _, s := range []*string{&args.Regexp, &args.Replace, args.After, args.Before} {

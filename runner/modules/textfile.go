@@ -165,6 +165,18 @@ type writeOpts struct {
 	attrs    fileAttrs // mode, owner and group asked
 }
 
+// setWriteArgs reads the arguments every text module takes for its write:
+// validate (a command run on the new content first) and the file's mode,
+// owner and group.
+func (o *writeOpts) setWriteArgs(a Args, mod string, at func(string) *yaml.Node, validate string, common fileCommonArgs) error {
+	var err error
+	if o.validate, err = parseValidate(a.File, at("validate"), mod, validate); err != nil {
+		return err
+	}
+	o.attrs, err = common.attrs(a, mod)
+	return err
+}
+
 // parseValidate splits a validate command as Ansible does (shell words, no
 // shell) and requires the %s that names the temp file.
 func parseValidate(file string, n *yaml.Node, module, v string) ([]string, error) {
