@@ -49,6 +49,7 @@ func (e *exitError) Error() string {
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
+	tuneGC(os.Getenv)
 	ctx, stop, sig := handleSignals(os.Stderr)
 	err := (&cli{stdout: os.Stdout, stderr: os.Stderr, stop: stop}).run(ctx, os.Args[1:])
 	code := exitCode(err, os.Stderr)
