@@ -197,8 +197,8 @@ func fileWriteKeeps(t *testing.T, c Conn) {
 	if bi, err := os.Stat(res.BackupPath); err != nil || bi.Mode() != 0o640 {
 		t.Errorf("backup mode: %v %v", bi.Mode(), err)
 	} else {
-		// The backup is the old file itself (or a copy of it): owner kept,
-		// and no name shared with the new content.
+		// The backup is a copy of its own: owner kept, no inode shared with
+		// the new content nor another name.
 		st := bi.Sys().(*syscall.Stat_t)
 		if isRoot() && (st.Uid != 1234 || st.Gid != 2345) {
 			t.Errorf("backup owner %d:%d, want 1234:2345", st.Uid, st.Gid)

@@ -46,15 +46,14 @@ printf '%s\n%s\n%s' "$l" "$s" "$t"`
 // the temp file created with O_EXCL by the shell's noclobber `>` (never
 // through a planted symlink), a new file's mode from the umask when it has
 // no x bit; the old file's mode and owner copied onto the temp file by one
-// `cp --attributes-only` (its data untouched, its times new); the backup a
-// hard link to the old inode, which the rename leaves holding the old
-// content, mode, owner and times (a copy where links fail, and always when
-// the file is rewritten in place); a bind-mounted target found by the
-// rename's EBUSY. What stays: sha256sum (stale check), cp, ln, sync of
+// `cp --attributes-only` (its data untouched, its times new); a
+// bind-mounted target found by the rename's EBUSY. What stays: sha256sum
+// (stale check), cp -p (the backup: a copy of its own, never a link that
+// an in-place edit elsewhere could change), cp --attributes-only, sync of
 // the temp file, mv, sync of the directory.
 const writeScript = `LC_ALL=C; export LC_ALL
 p=$1 want=$2 backup=$3 mode=$4 stamp=$5 inline=$6
-tmp= b= keep=0 linked=0
+tmp= b= keep=0
 cleanup() {
 	if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi
 	if [ "$keep" = 0 ] && [ -n "$b" ]; then rm -f -- "$b"; fi
@@ -87,8 +86,7 @@ if [ "$e" = 1 ] && [ "$backup" = 1 ]; then
 	b=$t.tend-backup.$stamp
 	i=0
 	while [ -e "$b" ] || [ -L "$b" ]; do i=$((i+1)); b=$t.tend-backup.$stamp.$i; done
-	if ln -- "$t" "$b" 2>/dev/null; then linked=1
-	else cp -p -- "$t" "$b" || exit 87; fi
+	cp -p -- "$t" "$b" || exit 87
 fi
 um=077
 if [ "$e" = 0 ]; then
@@ -140,11 +138,7 @@ else
 fi
 if [ "$inplace" = 1 ]; then
 	# A bind-mounted file (ip netns exec) cannot be renamed over: rewrite
-	# the same inode, which a linked backup shares: it becomes a copy
-	# first. From here on the backup is kept whatever happens.
-	if [ "$linked" = 1 ]; then
-		rm -f -- "$b" && cp -p -- "$t" "$b" || exit 87
-	fi
+	# the same inode. From here on the backup is kept whatever happens.
 	keep=1
 	if ! cat -- "$tmp" > "$t"; then
 		if [ -n "$b" ] && cat -- "$b" > "$t"; then echo "restored from $b" >&2; fi
