@@ -23,12 +23,14 @@ const DefaultStateDir = "/var/lib/tend/pending"
 // The state-dir scripts, run as /bin/sh -c SCRIPT sh ARGS (named so that
 // the engine tests' in-memory host can answer them).
 const (
-	// markPendingScript writes $3 to the marker $1/$2.
-	markPendingScript = `mkdir -p -- "$1" && printf '%s\n' "$3" > "$1/$2"`
+	// markPendingScript writes $3 to the marker $1/$2 (mkdir only the first
+	// time: a program exec'd costs the host more than the test).
+	markPendingScript = `{ [ -d "$1" ] || mkdir -p -- "$1"; } && printf '%s\n' "$3" > "$1/$2"`
 	// loadPendingScript prints which of the markers $2... exist in $1.
 	loadPendingScript = `cd -- "$1" 2>/dev/null || exit 0; shift; for f; do [ -e "$f" ] && echo "$f"; done; exit 0`
-	// clearPendingScript removes the markers $2... from $1.
-	clearPendingScript = `d=$1; shift; for f; do rm -f -- "$d/$f"; done`
+	// clearPendingScript removes the markers $2... from $1: one rm for
+	// those that exist, none when none does.
+	clearPendingScript = `d=$1; shift; n=$#; for f; do if [ -e "$d/$f" ] || [ -L "$d/$f" ]; then set -- "$@" "$d/$f"; fi; done; shift "$n"; [ "$#" = 0 ] || rm -f -- "$@"`
 )
 
 // pendingID names the marker of one notification topic of one play.
@@ -104,7 +106,7 @@ func (hp *hostPlay) clearPending(ctx context.Context, h *playbook.Task) error {
 }
 
 func (hp *hostPlay) runState(ctx context.Context, script string, args ...string) (string, error) {
-	res, err := hp.playConn().Run(ctx, transport.Command{Argv: append([]string{"/bin/sh", "-c", script, "sh"}, args...), Timeout: 30 * time.Second})
+	res, err := hp.playConn().Run(ctx, transport.Command{Argv: append([]string{"/bin/sh", "-c", script, "sh"}, args...), Timeout: 30 * time.Second, NoRemoteTimeout: true})
 	if err != nil {
 		return "", err
 	}

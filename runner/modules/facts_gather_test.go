@@ -146,3 +146,32 @@ func TestFactsVirtDetect(t *testing.T) {
 		t.Errorf("earlier script's sections: %v, want kvm", f["virtualization_type"])
 	}
 }
+
+// TestFactsUserFromOneID: the user section (name, uid, gid, one a line, as
+// id -un, id -u and id -g print them) comes from one id's output; a user
+// without a name gives no name line's value, and no id no section body.
+func TestFactsUserFromOneID(t *testing.T) {
+	line := factsLine(t, "s user;")
+	for _, tc := range []struct{ name, id, want string }{
+		{"root", "uid=0(root) gid=0(root) groups=0(root)", "root\n0\n0\n"},
+		{"deploy", "uid=1000(deploy) gid=1001(staff) groups=1001(staff),27(sudo)", "deploy\n1000\n1001\n"},
+		{"no name", "uid=4242 gid=4343 groups=4343", "\n4242\n4343\n"},
+		{"no group name", "uid=7(lp) gid=999 groups=999", "lp\n7\n999\n"},
+		{"id fails", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			fake := "#!/bin/sh\nexit 1\n"
+			if tc.id != "" {
+				fake = "#!/bin/sh\n[ $# = 0 ] || exit 2\necho '" + tc.id + "'\n"
+			}
+			if err := os.WriteFile(filepath.Join(dir, "id"), []byte(fake), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			out := sh(t, "PATH='"+dir+"':$PATH; s() { :; }\n"+line+"\ntrue")
+			if out != tc.want {
+				t.Errorf("user section %q, want %q", out, tc.want)
+			}
+		})
+	}
+}

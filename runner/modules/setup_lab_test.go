@@ -148,8 +148,9 @@ func sortedList(v any) []string {
 }
 
 // referenceFactsScript is FactsScript as it was before it read small files
-// and uname's names with shell builtins: cat, uname, head and awk, one
-// program each. TestFactsScriptSameOutput holds the two to the same output.
+// and uname's names with shell builtins, and the user from one id: cat,
+// uname, head, awk and id, one program each. TestFactsScriptSameOutput
+// holds the two to the same output.
 const referenceFactsScript = `LC_ALL=C; export LC_ALL
 s() { printf '\n@@tend:%s\n' "$1"; }
 s hostname; uname -n
@@ -163,6 +164,7 @@ s debian_version; cat /etc/debian_version 2>/dev/null
 s redhat_release; cat /etc/redhat-release 2>/dev/null
 s init; cat /proc/1/comm 2>/dev/null
 s dockerenv; test -f /.dockerenv && echo docker; grep -oE 'docker|lxc' /proc/1/cgroup 2>/dev/null | head -n 1
+s user; id -un; id -u; id -g
 `
 
 // TestFactsScriptSameOutput runs FactsScript and the programs it replaced
@@ -186,8 +188,8 @@ func TestFactsScriptSameOutput(t *testing.T) {
 		return splitSections(string(res.Stdout))
 	}
 	want, got := run(referenceFactsScript), run(FactsScript)
-	if len(want) != 11 {
-		t.Fatalf("reference sections: %d, want 11: %v", len(want), want)
+	if len(want) != 12 {
+		t.Fatalf("reference sections: %d, want 12: %v", len(want), want)
 	}
 	for name, w := range want {
 		if g, ok := got[name]; !ok || g != w {

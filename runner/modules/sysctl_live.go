@@ -15,7 +15,9 @@ import (
 // with every path and value as a separate argument, and their framed
 // (NUL-separated) output.
 
-// sysctlTimeout bounds each remote command of the module that writes.
+// sysctlTimeout bounds each remote command of the module that writes, from
+// the client alone (NoRemoteTimeout): the scripts run in the connection's
+// shell with no `timeout` and /bin/sh exec'd per command.
 const sysctlTimeout = 60 * time.Second
 
 // sysctlShellLib defines probe, shared by the scripts below.
@@ -322,7 +324,7 @@ func sysctlWriteLive(ctx context.Context, conn transport.Conn, ws []sysctlWrite,
 		argv = append(argv, w.path, v)
 	}
 	var r sysctlWritten
-	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: sysctlTimeout})
+	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: sysctlTimeout, NoRemoteTimeout: true})
 	if err != nil {
 		return r, fmt.Errorf("sysctl: writing /proc/sys: %w", err)
 	}
@@ -372,7 +374,7 @@ func sysctlReload(ctx context.Context, conn transport.Conn, file string, ignoreU
 		e = "-e"
 	}
 	argv := append([]string{"/bin/sh", "-c", sysctlReloadScript, "sh", file, e}, sysctlProbeArgs(false, paths, nil)...)
-	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: sysctlTimeout})
+	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: sysctlTimeout, NoRemoteTimeout: true})
 	if err != nil {
 		return sysctlReloaded{}, fmt.Errorf("sysctl: sysctl -p %s: %w", file, err)
 	}

@@ -133,7 +133,7 @@ func (b *becomeConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	cmd = argsOnStdin(cmd)
 	id := newRunID()
 	rest := []string{"env", runIDVar + "=" + id}
-	if cmd.Timeout > 0 {
+	if cmd.Timeout > 0 && !cmd.NoRemoteTimeout {
 		secs := int64(math.Ceil((cmd.Timeout + remoteTimeoutSlack).Seconds()))
 		rest = append(rest, "timeout", "-s", "KILL", strconv.FormatInt(secs, 10))
 	}
@@ -186,11 +186,12 @@ func (b *becomeConn) sudo(ctx context.Context, rest []string, cmd Command) (Resu
 		max = DefaultMaxOutput
 	}
 	res, err := b.conn.Run(ctx, Command{
-		Argv:      b.sudoArgv(m, rest),
-		Input:     x.input(),
-		StderrTap: x,
-		Timeout:   cmd.Timeout,
-		MaxOutput: max + maxSudoChatter, // room for sudo's chatter, cut below
+		Argv:            b.sudoArgv(m, rest),
+		Input:           x.input(),
+		StderrTap:       x,
+		Timeout:         cmd.Timeout,
+		NoRemoteTimeout: cmd.NoRemoteTimeout,
+		MaxOutput:       max + maxSudoChatter, // room for sudo's chatter, cut below
 	})
 	st := x.state()
 	if st.ready {

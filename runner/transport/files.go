@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -200,6 +201,10 @@ func unixMode(m uint32) fs.FileMode {
 	return mode
 }
 
+// maxInlineWrite is the largest content WriteFileAtomic passes as an
+// argument rather than on stdin.
+const maxInlineWrite = 16 << 10
+
 // WriteFileAtomic replaces path's content with data on the host: temp file in
 // the same directory, fsync, mode and owner of the old file kept, rename,
 // directory fsync; symlinks followed and kept. Never leaves a half-written file.
@@ -223,10 +228,19 @@ func WriteFileAtomic(ctx context.Context, c Conn, path string, data []byte, opts
 	if data == nil {
 		data = []byte{} // stdin must be closed, not absent
 	}
-	args := append([]string{path, want, backup, strconv.FormatUint(uint64(mode), 8), stamp}, opts.Validate...)
+	// Small content that a shell word can hold goes as an argument: in the
+	// connection's shell the printf builtin writes it (no cat); elsewhere it
+	// reaches the script on stdin with the other arguments (scriptargs.go),
+	// read a byte at a time, hence the bound. A validate command gets a
+	// session of its own anyway: its content goes on stdin to cat.
+	inline, content, stdin := "", "", data
+	if len(data) <= maxInlineWrite && bytes.IndexByte(data, 0) < 0 && len(opts.Validate) == 0 {
+		inline, content, stdin = "arg", string(data), nil
+	}
+	args := append([]string{path, want, backup, strconv.FormatUint(uint64(mode), 8), stamp, inline, content}, opts.Validate...)
 	res, err := c.Run(ctx, Command{
 		Argv:       shScript(writeScript, args...),
-		Stdin:      data,
+		Stdin:      stdin,
 		OwnSession: len(opts.Validate) > 0,
 	})
 	if err != nil {

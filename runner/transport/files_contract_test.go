@@ -196,6 +196,16 @@ func fileWriteKeeps(t *testing.T, c Conn) {
 	mustContent(t, res.BackupPath, "old\n")
 	if bi, err := os.Stat(res.BackupPath); err != nil || bi.Mode() != 0o640 {
 		t.Errorf("backup mode: %v %v", bi.Mode(), err)
+	} else {
+		// The backup is a copy of its own: owner kept, no inode shared with
+		// the new content nor another name.
+		st := bi.Sys().(*syscall.Stat_t)
+		if isRoot() && (st.Uid != 1234 || st.Gid != 2345) {
+			t.Errorf("backup owner %d:%d, want 1234:2345", st.Uid, st.Gid)
+		}
+		if os.SameFile(bi, after) || st.Nlink != 1 || after.Sys().(*syscall.Stat_t).Nlink != 1 {
+			t.Errorf("backup and file share an inode or have other links (backup nlink %d, file nlink %d)", st.Nlink, after.Sys().(*syscall.Stat_t).Nlink)
+		}
 	}
 	if tmps, _ := leftovers(t, dir); len(tmps) > 0 {
 		t.Errorf("temp files left: %v", tmps)

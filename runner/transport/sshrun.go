@@ -103,7 +103,7 @@ func (c *sshConn) Run(ctx context.Context, cmd Command) (Result, error) {
 	// marks it and all its descendants with the run ID for kill.
 	id := newRunID()
 	line := "exec env " + runIDVar + "=" + id + " "
-	if cmd.Timeout > 0 {
+	if cmd.Timeout > 0 && !cmd.NoRemoteTimeout {
 		// The backstop: even if this client vanishes, the remote process
 		// group is killed. GNU coreutils and busybox both accept this form.
 		secs := int64(math.Ceil((cmd.Timeout + remoteTimeoutSlack).Seconds()))

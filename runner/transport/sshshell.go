@@ -124,11 +124,12 @@ func (c *sshConn) runInShell(ctx context.Context, sh *sshShell, cmd Command) (re
 	// a millisecond or two). A missing program exits 127 on both paths.
 	line := "(export " + runIDVar + "=" + id + "; "
 	switch {
-	case cmd.Timeout == 0 && len(cmd.Argv) >= 3 && cmd.Argv[0] == "/bin/sh" && cmd.Argv[1] == "-c":
+	case (cmd.Timeout == 0 || cmd.NoRemoteTimeout) && len(cmd.Argv) >= 3 && cmd.Argv[0] == "/bin/sh" && cmd.Argv[1] == "-c":
 		// tend's own scripts run in the subshell itself, which is the same
-		// /bin/sh: no exec at all. Only $0 differs from `sh -c`.
+		// /bin/sh: no exec at all. Only $0 differs from `sh -c`. A Timeout
+		// with NoRemoteTimeout is this client's timer alone (killInShell).
 		line += "set -- " + ShellJoin(cmd.Argv[min(4, len(cmd.Argv)):]) + "; eval " + ShellQuote(cmd.Argv[2])
-	case cmd.Timeout > 0:
+	case cmd.Timeout > 0 && !cmd.NoRemoteTimeout:
 		// timeout execs the script: its values go on its stdin (scriptargs.go).
 		cmd = argsOnStdin(cmd)
 		secs := int64(math.Ceil((cmd.Timeout + remoteTimeoutSlack).Seconds()))

@@ -129,6 +129,25 @@ func TestLabSharedShell(t *testing.T) {
 		t.Errorf("the timed-out command survived: %s", res.Stdout)
 	}
 
+	// A script with a Timeout and NoRemoteTimeout runs in the subshell too
+	// (no `timeout` nor /bin/sh exec'd: $$ is the shell's), and its timer
+	// still kills what it started.
+	res, err = c.Run(ctx, Command{Argv: []string{"/bin/sh", "-c", `echo $$`, "sh"}, Timeout: time.Minute, NoRemoteTimeout: true})
+	if err != nil || !pids[string(res.Stdout)] {
+		t.Errorf("a NoRemoteTimeout script was exec'd: $$ %q, the shell's %v (%v)", res.Stdout, pids, err)
+	}
+	argv, pattern = hangingCommand()
+	argv[0] = "/bin/sh"
+	argv = append(argv, "sh")
+	if _, err = c.Run(ctx, Command{Argv: argv, Timeout: 300 * time.Millisecond, NoRemoteTimeout: true}); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("NoRemoteTimeout: want ErrTimeout, got %v", err)
+	}
+	res, _ = c.Run(ctx, Command{Argv: []string{"pgrep", "-f", pattern}, OwnSession: true})
+	if res.ExitCode != 1 {
+		t.Errorf("the timed-out NoRemoteTimeout script's child survived: %s", res.Stdout)
+	}
+	shell = parent(Command{}) // kept, or a new one when the kill took longer than killInShell waits
+
 	// Cancelled while running: same.
 	cctx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(300*time.Millisecond, cancel)

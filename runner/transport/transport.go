@@ -37,6 +37,13 @@ type Command struct {
 	// Timeout ends the command (and its remote process) when it runs longer.
 	// Zero means no timeout beyond ctx.
 	Timeout time.Duration
+	// NoRemoteTimeout enforces Timeout from this client only (the command's
+	// processes killed by their run ID), without the remote `timeout -s
+	// KILL` backstop that would also end them if the client vanished. For
+	// tend's own short scripts that end on their own: in the connection's
+	// long-lived shell such a script then runs with no exec at all (a
+	// `timeout` wrapper execs timeout and /bin/sh, two programs per command).
+	NoRemoteTimeout bool
 	// MaxOutput caps the bytes kept of each output stream; zero means
 	// DefaultMaxOutput. The rest is read and discarded.
 	MaxOutput int
