@@ -141,7 +141,7 @@ func newApt(a Args) (Module, error) {
 		allowUnauth: args.AllowUnauthenticated || args.AllowUnauthDash, allowDown: args.AllowDowngrade || downgrade,
 		allowChangeHeld: args.AllowChangeHeld}
 	// Aliases: one name each.
-	names, nameKey, err := aptOneOf(a, []string{"name", "pkg", "package"}, [][]string{args.Name, args.Pkg, args.Package})
+	names, nameKey, err := aptOneOf(a, "apt", []string{"name", "pkg", "package"}, [][]string{args.Name, args.Pkg, args.Package})
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +265,7 @@ func aptStripAliases(a Args) (*yaml.Node, bool, error) {
 
 // aptOneOf returns the one list given among aliased keys, its entries
 // split on commas and trimmed (Ansible's list type), and the key used.
-func aptOneOf(a Args, keys []string, vals [][]string) ([]string, string, error) {
+func aptOneOf(a Args, module string, keys []string, vals [][]string) ([]string, string, error) {
 	used := ""
 	var out []string
 	for i, k := range keys {
@@ -273,7 +273,7 @@ func aptOneOf(a Args, keys []string, vals [][]string) ([]string, string, error) 
 			continue
 		}
 		if used != "" {
-			return nil, "", posErr(a.File, argValueNode(a.Node, k), "apt", "%s and %s are the same argument; give one", used, k)
+			return nil, "", posErr(a.File, argValueNode(a.Node, k), module, "%s and %s are the same argument; give one", used, k)
 		}
 		used = k
 		for _, v := range vals[i] {

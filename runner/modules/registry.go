@@ -37,6 +37,8 @@ func builtin() map[string]Spec {
 		"systemd_service": systemdServiceSpec,
 		"reboot":          rebootSpec,
 		"apt":             aptSpec,
+		"dnf":             dnfSpec,
+		"yum":             yumSpec,
 	}
 }
 
