@@ -169,6 +169,16 @@ func TestLabApt(t *testing.T) {
 			t.Errorf("%d commands to read two names, want 1", len(rc.cmds))
 		}
 	})
+	t.Run("PackageFindsApt", func(t *testing.T) {
+		m, err := newPackage(Args{Node: argsNode(t, "name: [coreutils, "+a+"]"), File: "play.yml"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := m.Check(ctx, l.conn)
+		if err != nil || c.Changed() || c.Failed || m.(*packageModule).mgr != "apt" {
+			t.Errorf("package: %v %s %q (manager %q)", err, c.Action, c.Summary, m.(*packageModule).mgr)
+		}
+	})
 	t.Run("Nonexistent", func(t *testing.T) {
 		missing := fixtureName(t) + "-missing"
 		c, got, rc := run("name: ["+a+", "+missing+"]", true)

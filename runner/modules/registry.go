@@ -39,6 +39,7 @@ func builtin() map[string]Spec {
 		"apt":             aptSpec,
 		"dnf":             dnfSpec,
 		"yum":             yumSpec,
+		"package":         packageSpec,
 	}
 }
 
