@@ -49,6 +49,8 @@ const aptTestAnswer = "@@tend:dpkg\n" +
 	"coreutils\tamd64\tii \t9.1-1\n" +
 	"oldpkg\tamd64\tii \t1.0\n" +
 	"gone\tamd64\trc \t2.0\n" +
+	"multi\tamd64\tii \t1.0\n" +
+	"multi\ti386\trc \t0.9\n" +
 	"@@tend:policy\n" +
 	"coreutils:\n  Installed: 9.1-1\n  Candidate: 9.1-1\n  Version table:\n *** 9.1-1 500\n" +
 	"oldpkg:\n  Installed: 1.0\n  Candidate: 1.2\n" +
@@ -71,6 +73,8 @@ func TestAptPlan(t *testing.T) {
 		{"name: coreutils", "coreutils 9.1-1", "", nil},
 		{"name: [coreutils, newpkg]", "would install newpkg (candidate 3.0-2); already as asked: coreutils 9.1-1", "", []string{"newpkg=3.0-2"}},
 		{"name: oldpkg", "oldpkg 1.0", "", nil},
+		{"name: multi", "multi 1.0", "", nil},
+		{"name: multi:i386\nstate: absent\npurge: true", "would purge multi:i386 (configuration files left)", "", []string{"multi:i386"}},
 		{"name: oldpkg\nstate: latest", "would upgrade oldpkg 1.0 -> 1.2", "", []string{"oldpkg=1.2"}},
 		{"name: oldpkg=1.2", "would install oldpkg 1.2 (now 1.0)", "", []string{"oldpkg=1.2"}},
 		{"name: nothere", "", "No package matching 'nothere' is available", nil},
