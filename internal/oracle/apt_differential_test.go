@@ -16,7 +16,7 @@ import (
 // /var/lib/dpkg, purged at the end whatever happens. Ansible's apt needs
 // python3-apt on the host.
 func TestDifferentialApt(t *testing.T) {
-	if err := exec.Command("python3", "-c", "import apt").Run(); err != nil {
+	if err := exec.Command("/usr/bin/python3", "-c", "import apt").Run(); err != nil {
 		t.Skip("python3-apt not installed; ansible's apt cannot run")
 	}
 	c, err := LoadCase(filepath.Join("testdata", "apt", "apt-deb-fixture.txtar"))

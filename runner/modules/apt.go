@@ -277,6 +277,10 @@ func aptOneOf(a Args, module string, keys []string, vals [][]string) ([]string, 
 		}
 		used = k
 		for _, v := range vals[i] {
+			if hasTemplate(v) { // split once rendered: a filter's arguments hold commas
+				out = append(out, v)
+				continue
+			}
 			for _, s := range strings.Split(v, ",") {
 				if s = strings.TrimSpace(s); s != "" {
 					out = append(out, s)
