@@ -29,6 +29,10 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # Debian's ActiveMQ 5.17 (it pulls OpenJDK 17; ~30 s) for the real-broker test
 # (cmd/tend/activemq_integration_test.go), which runs it inside a lab host.
 [ -x /etc/init.d/activemq ] || need+=(activemq)
+# ansible's apt module, for the apt differential test (internal/oracle); dpkg-deb
+# builds the apt tests' fixture packages
+/usr/bin/python3 -c 'import apt' >/dev/null 2>&1 || need+=(python3-apt)
+command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
 # the service module's SysV enabled lab test (update-rc.d)
 command -v update-rc.d >/dev/null 2>&1 || need+=(init-system-helpers)
 if [ ${#need[@]} -gt 0 ]; then

@@ -36,6 +36,10 @@ func builtin() map[string]Spec {
 		"systemd":         systemdSpec,
 		"systemd_service": systemdServiceSpec,
 		"reboot":          rebootSpec,
+		"apt":             aptSpec,
+		"dnf":             dnfSpec,
+		"yum":             yumSpec,
+		"package":         packageSpec,
 	}
 }
 
