@@ -3,6 +3,8 @@ package playbook
 import (
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestParseAsync(t *testing.T) {
@@ -45,5 +47,52 @@ func TestParseAsync(t *testing.T) {
 				t.Errorf("async, poll = %q, %q; want %q, %q", task.Async, task.Poll, tt.async, tt.poll)
 			}
 		})
+	}
+}
+
+func TestParseModuleDefaults(t *testing.T) {
+	src := `- hosts: a
+  module_defaults:
+    ansible.posix.sysctl: {sysctl_file: /etc/sysctl.d/90-tend.conf, reload: false}
+    wait_for: {timeout: 30}
+  tasks:
+    - sysctl: {name: a, value: "1", reload: true}
+    - block:
+        - wait_for: {port: 80}
+    - wait_for:
+    - command: ls
+`
+	pb, err := Parse("pb.yml", []byte(src), testModules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := func(task *Task) map[string]any {
+		var m map[string]any
+		if err := task.Args.Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	tasks := pb.Plays[0].Tasks
+	if got := args(tasks[0]); got["sysctl_file"] != "/etc/sysctl.d/90-tend.conf" || got["reload"] != true || got["name"] != "a" {
+		t.Errorf("sysctl args = %v: want the default file and the task's own reload", got)
+	}
+	if got := args(tasks[1].Block.Tasks[0]); got["timeout"] != 30 || got["port"] != 80 {
+		t.Errorf("wait_for in a block = %v", got)
+	}
+	if got := args(tasks[2]); got["timeout"] != 30 {
+		t.Errorf("wait_for without arguments = %v", got)
+	}
+	if tasks[3].Args.Kind != yaml.ScalarNode || tasks[3].Args.Value != "ls" {
+		t.Errorf("command line = %+v", tasks[3].Args)
+	}
+	for _, bad := range []struct{ src, want string }{
+		{"- hosts: a\n  module_defaults:\n    group/aws: {region: x}\n", "pb.yml:3:5: module_defaults.group/aws: action groups are not supported by tend"},
+		{"- hosts: a\n  module_defaults:\n    sysctl: x\n", "pb.yml:3:13: module_defaults.sysctl: must be a mapping of the module's arguments"},
+		{"- hosts: a\n  module_defaults:\n    apt: {}\n", `module_defaults.apt: module "apt" is not supported by tend`},
+	} {
+		if _, err := Parse("pb.yml", []byte(bad.src), testModules); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("Parse(%q) = %v, want %q", bad.src, err, bad.want)
+		}
 	}
 }
