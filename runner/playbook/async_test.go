@@ -96,3 +96,18 @@ func TestParseModuleDefaults(t *testing.T) {
 		}
 	}
 }
+
+func TestParseCollections(t *testing.T) {
+	ok := "- hosts: a\n  collections: [ansible.posix]\n  tasks:\n    - block:\n        - sysctl: {name: a, value: \"1\"}\n      collections: [community.general]\n    - command: x\n      collections: [ansible.builtin]\n"
+	if _, err := Parse("pb.yml", []byte(ok), testModules); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct{ src, want string }{
+		{"- hosts: a\n  collections: ansible.posix\n", "pb.yml:2:16: collections: must be a list of collection names"},
+		{"- hosts: a\n  tasks:\n    - command: x\n      collections: [posix]\n", "pb.yml:4:21: tasks[0].collections[0]: must be a collection name"},
+	} {
+		if _, err := Parse("pb.yml", []byte(bad.src), testModules); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("Parse(%q) = %v, want %q", bad.src, err, bad.want)
+		}
+	}
+}

@@ -71,3 +71,20 @@ func applyModuleDefaults(defaults map[string]*yaml.Node, tasks []*Task) {
 		}
 	}
 }
+
+// collections reads the collections keyword (play, block or task): a list
+// of collection names, which tend accepts and ignores — a short module
+// name is always tend's own module, the one ansible.builtin or
+// ansible.posix (the collections it has) gives.
+func (p *parser) collections(v *yaml.Node, field string) {
+	if v.Kind != yaml.SequenceNode {
+		p.Errorf(v, field, "must be a list of collection names, not %s", yamlnode.Describe(v))
+		return
+	}
+	for i, item := range v.Content {
+		item = yamlnode.Resolve(item)
+		if item.Kind != yaml.ScalarNode || strings.Count(item.Value, ".") != 1 || yamlnode.HasTemplate(item) {
+			p.Errorf(item, yamlnode.IndexPath(field, i), "must be a collection name such as ansible.posix, not %s", yamlnode.Describe(item))
+		}
+	}
+}

@@ -140,14 +140,14 @@ var playKeys = []string{
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
 	"secret_vars", "metrics", "environment", "rollback",
 	"pre_tasks", "post_tasks", "tags", "become_method", "become_exe", "vars_prompt",
-	"remote_user", "user", "module_defaults",
+	"remote_user", "user", "module_defaults", "collections",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
 // naming them beats a "did you mean".
 var unsupportedPlayKeys = map[string]bool{
 	"strategy":   true,
-	"connection": true, "port": true, "collections": true,
+	"connection": true, "port": true,
 	"order": true, "include": true,
 	"run_once": true, "throttle": true, "become_flags": true,
 	"force_handlers": true, "check_mode": true, "diff": true, "ignore_errors": true,
@@ -223,6 +223,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.MaxFailPercentage = p.percentage(v, k.Value)
 		case "any_errors_fatal":
 			play.AnyErrorsFatal = p.boolean(v, k.Value)
+		case "collections":
+			p.collections(v, k.Value) // moduledefaults.go
 		case "module_defaults":
 			defaults = p.moduleDefaults(v, k.Value) // moduledefaults.go
 		case "rollback":

@@ -17,7 +17,7 @@ var taskKeys = []string{
 	"retries", "until", "delay", "become", "become_user", "no_log",
 	"loop", "loop_control", "args", "become_method", "metrics", "budget",
 	"delegate_to", "run_once", "throttle", "ignore_unreachable", "environment",
-	"delegate_facts", "async", "poll",
+	"delegate_facts", "async", "poll", "collections",
 }
 
 var taskKeySet = func() map[string]bool {
@@ -34,7 +34,7 @@ var unsupportedTaskKeys = map[string]bool{
 	"any_errors_fatal": true,
 	"debugger":         true, "diff": true,
 	"become_flags": true, "remote_user": true, "connection": true, "port": true,
-	"module_defaults": true, "collections": true, "vars_files": true,
+	"module_defaults": true, "vars_files": true,
 	"import_playbook": true,
 }
 
@@ -281,6 +281,8 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 			}
 			t.Throttle = int(i) // 0: no bound, as Ansible's default
 		}
+	case "collections":
+		p.collections(v, field) // moduledefaults.go
 	case "async", "poll":
 		p.asyncKeyword(t, k, v, field) // async.go
 	case "budget":
