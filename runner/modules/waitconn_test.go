@@ -40,7 +40,7 @@ func TestWaitForConnection(t *testing.T) {
 		{name: "after refusals", args: "{sleep: 0, timeout: 60}", fails: 3, err: refused, wantTry: 4, want: plan.Change{Action: plan.None}},
 		{name: "times out", args: "{sleep: 200ms, timeout: 1}", fails: 1 << 30, err: refused,
 			want: plan.Change{Action: plan.None, Failed: true, Msg: "timed out waiting for ping module test: connection refused"}},
-		{name: "host key", args: "{sleep: 0}", fails: 1 << 30, err: &transport.HostKeyError{Host: "h1", Mismatch: true}, wantTry: 1, wantHost: true},
+		{name: "host key", args: "{sleep: 100ms, timeout: 2}", fails: 1 << 30, err: &transport.HostKeyError{Host: "h1", Mismatch: true}, wantTry: 1, wantHost: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
