@@ -49,15 +49,19 @@ const DefaultAsyncDir = "~/.ansible_async"
 const homeDir = `case $d in "~") d=$HOME ;; "~/"*) d=$HOME/${d#"~/"} ;; esac
 `
 
-// jobRunner is the detached job: sh -c jobRunner NAME FILE KILLAFTER ARGV...
-const jobRunner = `f=$1 k=$2; shift 2
+// jobRunner is the detached job: sh -c jobRunner NAME FILE KILLAFTER
+// UMASK ARGV...; its own files are private (umask 077), the program runs
+// with the umask the task's session had, so what it creates is as a
+// normal run would create it.
+const jobRunner = `f=$1 k=$2 u=$3; shift 3
 exec 0<"$f.in"; rm -f -- "$f.in"
+: >"$f.out"; : >"$f.err"
 ( trap 'kill $s 2>/dev/null; exit 0' TERM
   sleep "$k" & s=$!; wait $s
   printf 'timeout\n' >"$f.rc.tmp" && mv -f -- "$f.rc.tmp" "$f.rc"
   kill -KILL 0 ) </dev/null >/dev/null 2>&1 &
 w=$!
-"$@" >"$f.out" 2>"$f.err"
+(umask "$u" && exec "$@") >"$f.out" 2>"$f.err"
 rc=$?
 kill $w 2>/dev/null
 printf '%s\n' "$rc" >"$f.rc.tmp" && mv -f -- "$f.rc.tmp" "$f.rc"
@@ -67,12 +71,13 @@ printf '%s\n' "$rc" >"$f.rc.tmp" && mv -f -- "$f.rc.tmp" "$f.rc"
 // ARGV..., its stdin the job's; it prints the job ID and its job file.
 var jobLauncher = `d=$1 j=$2.$$ k=$3; shift 3
 ` + homeDir + `command -v setsid >/dev/null 2>&1 || { echo "async: setsid not found on the host" >&2; exit 70; }
+u=$(umask)
 umask 077
 mkdir -p -- "$d" || exit 71
 f=$d/$j
 cat >"$f.in" || exit 72
 printf '{"started": 1, "finished": 0, "ansible_job_id": "%s"}\n' "$j" >"$f" || exit 73
-setsid nohup /bin/sh -c ` + transport.ShellQuote(jobRunner) + ` tend-async-job "$f" "$k" "$@" </dev/null >/dev/null 2>&1 &
+setsid nohup /bin/sh -c ` + transport.ShellQuote(jobRunner) + ` tend-async-job "$f" "$k" "$u" "$@" </dev/null >/dev/null 2>&1 &
 printf '%s\n%s\n' "$j" "$f"
 `
 

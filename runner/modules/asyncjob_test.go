@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -200,5 +201,27 @@ func TestAsyncPoll(t *testing.T) {
 				t.Errorf("a finished job's files are left: %v", files)
 			}
 		})
+	}
+}
+
+// TestAsyncJobUmask: the job's own files are private, but what the
+// program creates has the mode a normal run would give it.
+func TestAsyncJobUmask(t *testing.T) {
+	dir := t.TempDir()
+	conn := transport.Local()
+	made := filepath.Join(dir, "made")
+	job, err := LaunchJob(context.Background(), conn, dir, transport.Command{Argv: []string{"/bin/sh", "-c", `: > "$1"`, "x", made}}, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := waitJob(t, conn, dir, job.ID); st.RC != 0 {
+		t.Fatalf("job: %+v", st)
+	}
+	umask := syscall.Umask(0) // the session's, which a normal run would create the file with
+	syscall.Umask(umask)
+	for path, want := range map[string]os.FileMode{made: 0o666 &^ os.FileMode(umask), job.ResultsFile: 0o600, job.ResultsFile + ".out": 0o600} {
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: %v %v, want mode %o", path, fi.Mode(), err, want)
+		}
 	}
 }
