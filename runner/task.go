@@ -98,6 +98,15 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	if err != nil {
 		return failWith(err)
 	}
+	if t.Async != "" { // async.go
+		dry := hp.r.opts.Check
+		if t.CheckMode != nil {
+			dry = *t.CheckMode
+		}
+		if mod, err = hp.asyncModule(t, vars, mod, dry); err != nil {
+			return failWith(err)
+		}
+	}
 	if sh, ok := mod.(modules.SecretHolder); ok {
 		hp.r.red.add(sh.Secrets()...) // a password argument (uri's url_password) is never shown
 	}

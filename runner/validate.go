@@ -56,7 +56,7 @@ func Validate(pb *playbook.Playbook) error {
 					}
 				}
 			}
-			for _, k := range [][2]string{{"retries", t.RetriesTemplate}, {"delay", t.DelayTemplate}} {
+			for _, k := range [][2]string{{"retries", t.RetriesTemplate}, {"delay", t.DelayTemplate}, {"async", t.Async}, {"poll", t.Poll}} {
 				if err := template.CheckTemplate(k[1]); k[1] != "" && err != nil {
 					add(t, &playbook.Error{Pos: t.KeyPos[k[0]], Field: "." + k[0], Msg: err.Error()})
 				}

@@ -15,7 +15,7 @@ var blockKeys = []string{
 	"name", "when", "become", "become_user", "become_method", "vars", "tags",
 	"ignore_errors", "check_mode", "no_log",
 	"delegate_to", "run_once", "throttle", "ignore_unreachable", // delegate.go
-	"environment", "delegate_facts",
+	"environment", "delegate_facts", "collections",
 }
 
 // isBlock reports whether a task mapping is a block.

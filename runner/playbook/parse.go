@@ -140,15 +140,15 @@ var playKeys = []string{
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
 	"secret_vars", "metrics", "environment", "rollback",
 	"pre_tasks", "post_tasks", "tags", "become_method", "become_exe", "vars_prompt",
-	"remote_user", "user",
+	"remote_user", "user", "module_defaults", "collections",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
 // naming them beats a "did you mean".
 var unsupportedPlayKeys = map[string]bool{
 	"strategy":   true,
-	"connection": true, "port": true, "collections": true,
-	"module_defaults": true, "order": true, "include": true,
+	"connection": true, "port": true,
+	"order": true, "include": true,
 	"run_once": true, "throttle": true, "become_flags": true,
 	"force_handlers": true, "check_mode": true, "diff": true, "ignore_errors": true,
 	"ignore_unreachable": true, "gather_subset": true, "gather_timeout": true,
@@ -167,6 +167,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 	// Lists of tasks are read once the play's variables are known: they
 	// may name the files to import.
 	var tasks, handlers, verify, roles, varsFiles, preTasks, postTasks, prompts *yaml.Node
+	var defaults map[string]*yaml.Node // module_defaults
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
@@ -222,6 +223,10 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.MaxFailPercentage = p.percentage(v, k.Value)
 		case "any_errors_fatal":
 			play.AnyErrorsFatal = p.boolean(v, k.Value)
+		case "collections":
+			p.collections(v, k.Value) // moduledefaults.go
+		case "module_defaults":
+			defaults = p.moduleDefaults(v, k.Value) // moduledefaults.go
 		case "rollback":
 			play.Rollback = p.boolean(v, k.Value)
 		case "gather_facts":
@@ -279,6 +284,9 @@ func (p *parser) play(n *yaml.Node) *Play {
 	}
 	if verify != nil {
 		play.Verify = p.tasks(verify, "verify", false)
+	}
+	for _, list := range [][]*Task{play.Tasks, play.Handlers, play.Verify} {
+		applyModuleDefaults(defaults, list)
 	}
 	if len(play.Tags) > 0 {
 		scope := &Task{Tags: play.Tags}

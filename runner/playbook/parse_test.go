@@ -42,7 +42,7 @@ func TestParseErrors(t *testing.T) {
 		{"notfiy typo", "- hosts: a\n  tasks:\n    - command: x\n      notfiy: h\n", []string{`pb.yml:4:7: tasks[0].notfiy: unknown module or task keyword "notfiy"; did you mean "notify"?`}},
 		{"module typo", "- hosts: a\n  tasks:\n    - comand: x\n", []string{`did you mean "command"?`}},
 		{"unsupported fqcn", "- hosts: a\n  tasks:\n    - ansible.builtin.copy: {}\n", []string{`pb.yml:3:7: tasks[0].ansible.builtin.copy: module "ansible.builtin.copy" is not supported by tend`}},
-		{"unsupported task keyword", "- hosts: a\n  tasks:\n    - command: x\n      async: 10\n", []string{"pb.yml:4:7: tasks[0].async: task keyword is not supported"}},
+		{"unsupported task keyword", "- hosts: a\n  tasks:\n    - command: x\n      debugger: on_failed\n", []string{"pb.yml:4:7: tasks[0].debugger: task keyword is not supported by tend: it stops the run at a Python debugger prompt"}},
 		{"delegate_to empty", "- hosts: a\n  tasks:\n    - command: x\n      delegate_to: ''\n", []string{"pb.yml:4:20: tasks[0].delegate_to: must name a host"}},
 		{"throttle negative", "- hosts: a\n  tasks:\n    - command: x\n      throttle: -1\n", []string{"pb.yml:4:17: tasks[0].throttle: must not be negative"}},
 		{"run_once not a boolean", "- hosts: a\n  tasks:\n    - command: x\n      run_once: often\n", []string{"pb.yml:4:17: tasks[0].run_once:"}},

@@ -17,7 +17,7 @@ var taskKeys = []string{
 	"retries", "until", "delay", "become", "become_user", "no_log",
 	"loop", "loop_control", "args", "become_method", "metrics", "budget",
 	"delegate_to", "run_once", "throttle", "ignore_unreachable", "environment",
-	"delegate_facts",
+	"delegate_facts", "async", "poll", "collections",
 }
 
 var taskKeySet = func() map[string]bool {
@@ -31,10 +31,10 @@ var taskKeySet = func() map[string]bool {
 // unsupportedTaskKeys are Ansible task keywords tend deliberately lacks.
 var unsupportedTaskKeys = map[string]bool{
 	"rescue": true, "always": true, // only beside block:, which makes a block
-	"async": true, "poll": true, "any_errors_fatal": true,
-	"debugger": true, "diff": true,
+	"any_errors_fatal": true,
+	"debugger":         true, "diff": true,
 	"become_flags": true, "remote_user": true, "connection": true, "port": true,
-	"module_defaults": true, "collections": true, "vars_files": true,
+	"module_defaults": true, "vars_files": true,
 	"import_playbook": true,
 }
 
@@ -136,7 +136,7 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 			k, v = key, args
 		}
 		if unsupportedTaskKeys[k.Value] {
-			p.Errorf(k, field, "task keyword is not supported by tend")
+			p.Errorf(k, field, "task keyword is not supported by tend%s", unsupportedWhy[k.Value])
 			continue
 		}
 		module, ok := p.module(k, field)
@@ -169,6 +169,7 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 		t.RunOnce = true // as Ansible's (BYPASS_HOST_LOOP): once per batch, on its first host
 	}
 	p.checkLoop(t, n, path)
+	p.checkAsync(t, n, path) // async.go
 	t.Args = p.moduleArgs(t, t.Args, argsNode, path, yamlnode.JoinPath(path, moduleKey.Value))
 	return t
 }
@@ -280,6 +281,10 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 			}
 			t.Throttle = int(i) // 0: no bound, as Ansible's default
 		}
+	case "collections":
+		p.collections(v, field) // moduledefaults.go
+	case "async", "poll":
+		p.asyncKeyword(t, k, v, field) // async.go
 	case "budget":
 		t.Budget = p.budget(v, field)
 	case "environment":

@@ -175,6 +175,11 @@ type Task struct {
 	// Environment is the task's environment: its own over its blocks'
 	// (the play's is merged by the runner).
 	Environment []EnvVar
+	// Async, when set, is the task's async: time limit in seconds (a
+	// whole number > 0, or a template rendered per host); Poll is its
+	// poll: interval ("" means playbook.DefaultPoll; "0" fires and
+	// forgets). Both are "" for a normal task (async: 0 included).
+	Async, Poll string
 	// Loop, when set, runs the task once per item (loop: or with_*).
 	Loop *Loop
 	// IncludeVars, set for an include_vars task (Module "include_vars"),

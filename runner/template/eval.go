@@ -48,6 +48,12 @@ func EvalBool(expression string, vars map[string]any) (bool, error) {
 	switch b := v.(type) {
 	case bool:
 		return b, nil
+	case int, int64:
+		// 0 and 1 are Ansible's flags (an async job's finished: 1): as
+		// unambiguous as true and false. Any other number stays an error.
+		if n := fmt.Sprint(b); n == "0" || n == "1" {
+			return n == "1", nil
+		}
 	case string:
 		switch strings.ToLower(strings.TrimSpace(b)) {
 		case "true":

@@ -215,6 +215,10 @@ func TestEvalBool(t *testing.T) {
 		{expr: "missing is defined", want: false},
 		{expr: "r.stdout", wantErr: `condition "r.stdout" is string "hello world", not true or false`},
 		{expr: "count", wantErr: "is int"},
+		{expr: "r.rc", want: false},
+		{expr: "r.rc + 1", want: true},
+		{expr: "big - 6", want: true},
+		{expr: "r.rc - 1", wantErr: "is int"},
 		{expr: "nothing", wantErr: "is null"},
 		{expr: "mq_prot", wantErr: `undefined variable "mq_prot"`},
 	}
