@@ -190,6 +190,10 @@ type Task struct {
 	// apply: gives) reach the included tasks. An include_tasks that runs is
 	// reported ok ("included: FILE"); an include_role only when skipped.
 	Dynamic bool
+	// Deferred, set on an include_tasks or include_vars whose file name
+	// needs host data (a fact, a host variable, its loop variable), reads
+	// the file when the host runs it (include.go).
+	Deferred *Deferred
 	// Block, set for a block task (Module "block"), holds its three lists.
 	// The parser has already given the block's keywords (when, become,
 	// become_user, vars, tags, ignore_errors, check_mode, no_log) to every
