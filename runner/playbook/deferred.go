@@ -3,6 +3,7 @@ package playbook
 import (
 	"fmt"
 	"maps"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -144,7 +145,15 @@ func (p *parser) deferTasks(inc *Task, fileNode, apply *yaml.Node, field string)
 // when one is given.
 func (p *parser) deferVars(inc *Task, names []string, from *yaml.Node, field, name string, skip bool) {
 	newParser := p.snapshot()
-	dirs := append(p.taskDirs("vars"), p.baseDir+"/vars")
+	// As Ansible's search path: each directory's vars/ before itself.
+	var dirs []string
+	for _, d := range p.taskDirs("vars") {
+		if p.role == nil || d != filepath.Join(p.role.dir, "vars") {
+			dirs = append(dirs, filepath.Join(d, "vars"))
+		}
+		dirs = append(dirs, d)
+	}
+	dirs = slices.Compact(dirs)
 	inc.Deferred = &Deferred{Names: names, Pos: yamlnode.PosOf(p.File(), from), Skip: skip}
 	inc.Deferred.load = func(names []string) (string, any, error) {
 		q := newParser()
