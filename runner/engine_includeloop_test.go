@@ -34,7 +34,7 @@ func TestEngineIncludeLoop(t *testing.T) {
 	}{
 		{"when per item, loop_var, index_var and label",
 			"    - name: inc\n      include_tasks: log.yml\n      loop: [a, b, c]\n      loop_control: {loop_var: pkg, index_var: i, label: \"L{{ pkg }}\"}\n      when: pkg != 'b'\n",
-			"['a0', 'c2']", []string{"inc (La): ok", "inc (Lb): skipped", "inc (Lc): ok", "log: ok", "log: ok"}, 4, 0},
+			"['a0', 'c2']", []string{"inc (Lb): skipped", "inc (La): ok", "inc (Lc): ok", "log: ok", "log: ok"}, 4, 0},
 		{"an inner loop leaves the include's variable bound",
 			"    - name: inc\n      include_tasks: inner.yml\n      loop: [p, q]\n      loop_control: {loop_var: pkg}\n",
 			"['px', 'py', 'p', 'qx', 'qy', 'q']", []string{"inc (p): ok", "inc (q): ok", "inner (x): ok", "inner (y): ok", "inner: ok", "outer again: ok",

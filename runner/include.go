@@ -131,7 +131,7 @@ func (hp *hostPlay) runIncluded(ctx context.Context, t *playbook.Task, tasks []*
 // index_var, ansible_loop) bound as include parameters. Each item that
 // runs an include_tasks counts ok ("included: FILE => (item=...)"), as
 // each included file does in Ansible's recap; an item whose when is false
-// is reported skipped but not counted; when no item runs, the include is
+// is reported skipped (before those that run) but not counted; when no item runs, the include is
 // counted skipped once.
 func (hp *hostPlay) runIncludeLoop(ctx context.Context, t *playbook.Task, phase Phase) bool {
 	hp.result = nil
@@ -161,19 +161,22 @@ func (hp *hostPlay) runIncludeLoop(ctx context.Context, t *playbook.Task, phase 
 		}
 		runs[i] = run
 	}
+	// As ansible-playbook shows them: the skipped items (shown, not
+	// counted), then "included: FILE => (item=...)" for each that runs.
 	ran := 0
 	for _, run := range runs {
-		ires := TaskResult{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase, Item: run.label}
-		switch {
-		case !run.ok:
-			ires.Status, ires.Reason = StatusSkipped, run.reason
-			hp.r.obs.TaskDone(ires) // an item: shown, not counted
-		case t.Module != "include_role":
-			ires.Status = StatusOK
-			hp.report(ires)
+		if !run.ok {
+			hp.r.obs.TaskDone(TaskResult{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase,
+				Item: run.label, Status: StatusSkipped, Reason: run.reason})
 		}
-		if run.ok {
-			ran++
+	}
+	for _, run := range runs {
+		if !run.ok {
+			continue
+		}
+		ran++
+		if t.Module != "include_role" {
+			hp.report(TaskResult{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase, Item: run.label, Status: StatusOK})
 		}
 	}
 	if ran == 0 {
