@@ -1,10 +1,19 @@
 package runner
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"tend/internal/memhost"
+	"tend/inventory"
+	"tend/runner/modules"
+	"tend/runner/playbook"
+	"tend/runner/template"
 )
 
 // TestEngineIncludeLoop: a looped include_tasks (or include_role) runs its
@@ -176,5 +185,69 @@ func TestEngineIncludeLoopLockstep(t *testing.T) {
 	sum, _ := runFiles(t, files, Options{}, "h1", "h2")
 	if len(sum.Failed) > 0 {
 		t.Errorf("failed: %v", sum.Err())
+	}
+}
+
+// TestEngineEnvironmentThroughImports: an environment: on import_tasks,
+// import_role or a play's role entry reaches their tasks (a task's own
+// variable wins), as do a block's and an import's around an include_tasks
+// whose file is read per host, as ansible-core 2.14 inherits them.
+func TestEngineEnvironmentThroughImports(t *testing.T) {
+	show := "- name: show {{ which }}\n  command: printenv A B\n"
+	files := map[string]string{
+		"pb.yml": `- hosts: all
+  gather_facts: false
+  roles:
+    - role: r
+      which: entry
+      environment: {A: entry, B: entry}
+  tasks:
+    - import_tasks: show.yml
+      vars: {which: import}
+      environment: {A: import, B: import}
+    - import_role: {name: r}
+      vars: {which: import_role}
+      environment: {A: import_role, B: import_role}
+    - block:
+        - import_tasks: deferred.yml
+          environment: {A: import}
+      environment: {A: block, B: block}
+`,
+		"show.yml":               show,
+		"deferred.yml":           "- include_tasks: \"{{ file }}\"\n  vars: {file: own.yml, which: deferred}\n",
+		"own.yml":                "- name: show {{ which }}\n  command: printenv A B\n  environment: {B: own}\n",
+		"roles/r/tasks/main.yml": show,
+	}
+	registerMemfile()
+	dir := t.TempDir()
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		_ = os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pb, err := playbook.Load(filepath.Join(dir, "pb.yml"), playbook.ParseOptions{Modules: modules.Names(), Check: Validate, Render: template.Render})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	inv, _ := inventory.Load("h1,")
+	f := newFleet("h1")
+	f.handle(memhost.Argv("/bin/sh"), runsLocally)
+	rec := &recorder{}
+	if _, err := Run(context.Background(), pb, inv, Options{Connector: f, Observer: rec}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rec.results {
+		if r.Module == "command" {
+			out, _ := r.Change.Data["stdout"].(string)
+			got = append(got, out)
+		}
+	}
+	// The role entry's, import_tasks', import_role's, then the deferred
+	// include's (the import's A over the block's, its own B).
+	if want := []string{"entry\nentry", "import\nimport", "import_role\nimport_role", "import\nown"}; !slices.Equal(got, want) {
+		t.Errorf("environments %q, want %q", got, want)
 	}
 }

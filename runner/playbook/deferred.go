@@ -30,8 +30,11 @@ type Deferred struct {
 	// do nothing instead of failing.
 	Skip bool
 	load func(names []string) (string, any, error)
-	mu   sync.Mutex
-	seen map[string]loaded
+	// inherits give the tasks read what the blocks, imports and role
+	// entries around the include give, innermost first.
+	inherits []func([]*Task)
+	mu       sync.Mutex
+	seen     map[string]loaded
 }
 
 // loaded is what one distinct file gave: tasks or variables, or an error.
@@ -122,6 +125,9 @@ func (p *parser) deferTasks(inc *Task, fileNode, apply *yaml.Node, field string)
 		tasks := q.taskFile(path, fileNode, field, false)
 		q.applyKeywords(apply, yamlnode.JoinPath(field, "apply"), tasks)
 		inherit(incVars, tasks)
+		for _, in := range inc.Deferred.inherits {
+			in(tasks)
+		}
 		if err := q.Err(); err != nil {
 			return path, nil, err
 		}

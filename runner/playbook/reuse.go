@@ -236,6 +236,7 @@ func reuseKey(n *yaml.Node) (*yaml.Node, string) {
 var inheritedKeys = map[string]bool{
 	"name": true, "when": true, "tags": true, "vars": true, "become": true,
 	"become_user": true, "no_log": true, "check_mode": true, "ignore_errors": true,
+	"environment": true,
 }
 
 // reuse reads a task that imports or includes others: it returns the
@@ -386,10 +387,14 @@ func (p *parser) taskFile(file string, from *yaml.Node, field string, handler bo
 
 // inherit passes an include's (or a role entry's) keywords to its tasks:
 // conditions are ANDed before the task's own, tags added, vars merged
-// below the task's own, and become, no_log, check_mode, ignore_errors
-// given where the task sets none.
+// below the task's own, environment merged under the task's, and become,
+// no_log, check_mode, ignore_errors given where the task sets none. A
+// deferred include's tasks get them when read.
 func inherit(inc *Task, tasks []*Task) {
 	for _, t := range tasks {
+		if t.Deferred != nil && t.Block != nil { // its tasks, when read (deferred.go)
+			t.Deferred.inherits = append(t.Deferred.inherits, func(ts []*Task) { inherit(inc, ts) })
+		}
 		if t.Block != nil { // its tasks inherit (block.go)
 			inherit(inc, t.Block.Tasks)
 			inherit(inc, t.Block.Rescue)
@@ -431,6 +436,7 @@ func inherit(inc *Task, tasks []*Task) {
 		}
 		t.NoLog = t.NoLog || inc.NoLog
 		t.IgnoreErrors = t.IgnoreErrors || inc.IgnoreErrors
+		t.Environment = mergeEnv(inc.Environment, t.Environment)
 	}
 }
 
