@@ -112,7 +112,7 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 	}
 	r.obs.HostStarted(HostStart{Host: s.host.Name, Play: p.Name})
 	if err := hp.connect(ctx); err != nil { // remoteuser.go
-		hp.unreachable("connect", err)
+		hp.connectFailed(err)
 		return
 	}
 	if len(p.Handlers) > 0 {

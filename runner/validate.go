@@ -81,6 +81,9 @@ func Validate(pb *playbook.Playbook) error {
 		}
 	}
 	for _, p := range pb.Plays {
+		if err := template.CheckTemplate(p.RemoteUser); err != nil {
+			errs = append(errs, &playbook.Error{Pos: p.RemoteUserPos, Field: "remote_user", Msg: err.Error()})
+		}
 		for _, e := range p.Environment {
 			if err := template.CheckTemplate(e.Value); e.Name == "" && err != nil {
 				errs = append(errs, &playbook.Error{Pos: p.Pos, Field: "environment", Msg: err.Error()})

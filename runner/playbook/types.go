@@ -87,8 +87,10 @@ type Play struct {
 	VarsPrompt []VarPrompt
 	// RemoteUser is the play's SSH user for hosts whose inventory gives
 	// no ansible_user (which wins, as in Ansible); "" leaves -u or the
-	// default.
+	// default. It may be a template, rendered for each host.
 	RemoteUser string
+	// RemoteUserPos is where remote_user is given.
+	RemoteUserPos Pos
 }
 
 // Task is one step: exactly one module with its arguments, plus controls.
