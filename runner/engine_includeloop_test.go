@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -249,5 +250,56 @@ func TestEngineEnvironmentThroughImports(t *testing.T) {
 	// include's (the import's A over the block's, its own B).
 	if want := []string{"entry\nentry", "import\nimport", "import_role\nimport_role", "import\nown"}; !slices.Equal(got, want) {
 		t.Errorf("environments %q, want %q", got, want)
+	}
+}
+
+// TestEngineDeferredUndefined: an include whose file name uses a variable
+// nothing can define (not known before the run, no fact, inventory, loop,
+// registered, set_fact or include_vars variable) is refused before any
+// host is contacted, positioned; one a source may define runs.
+func TestEngineDeferredUndefined(t *testing.T) {
+	tests := []struct {
+		name, tasks, want string
+	}{
+		{"undefined", "    - include_tasks: \"{{ whih }}.yml\"\n",
+			`pb.yml:4:22: tasks[0].include_tasks: "{{ whih }}.yml": undefined variable "whih": not known before the run`},
+		{"in a when-skipped include, too", "    - include_tasks: \"{{ inventory_hostname }}/{{ nope.x }}.yml\"\n      when: false\n",
+			`pb.yml:4:22: tasks[0].include_tasks: "{{ inventory_hostname }}/{{ nope.x }}.yml": undefined variable "nope"`},
+		{"after a per-host include_vars, left to the run", "    - include_vars: \"{{ ansible_os_family }}.yml\"\n      ignore_errors: true\n    - include_tasks: \"{{ from_vars | default('a') }}.yml\"\n    - include_tasks: \"{{ from_vars2 }}.yml\"\n      when: false\n", ""},
+		{"include_vars", "    - include_vars: \"{{ ansible_os_family }}-{{ whih }}.yml\"\n",
+			`pb.yml:4:21: tasks[0].include_vars: "{{ ansible_os_family }}-{{ whih }}.yml": undefined variable "whih"`},
+		{"set_fact, a fact, a guard and the loop variable may define them", "    - set_fact: {which: a}\n    - include_tasks: \"{{ which }}{{ ansible_nope | default('') }}{{ x | default('') }}.yml\"\n    - include_tasks: \"{{ item }}.yml\"\n      loop: [a]\n", ""},
+		{"a registered variable", "    - command: echo a\n      register: r\n    - include_tasks: \"{{ r.stdout }}.yml\"\n", ""},
+	}
+	registerMemfile()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, content := range map[string]string{
+				"pb.yml": "- hosts: all\n  gather_facts: false\n  tasks:\n" + tt.tasks,
+				"a.yml":  "- debug: {msg: a}\n",
+			} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			pb, err := playbook.Load(filepath.Join(dir, "pb.yml"), playbook.ParseOptions{Modules: modules.Names(), Check: Validate, Render: template.Render})
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			inv, _ := inventory.Load("h1,")
+			f := &userLog{fleet: newFleet("h1")}
+			f.handle(memhost.Argv("/bin/sh"), runsLocally)
+			_, err = Run(context.Background(), pb, inv, Options{Connector: f, Observer: &recorder{}})
+			var ie *InputError
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (!errors.As(err, &ie) || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("error %v, want an input error with %q", err, tt.want)
+			case tt.want != "" && len(f.users) > 0:
+				t.Errorf("refused, yet it connected: %v", f.users)
+			}
+		})
 	}
 }

@@ -26,6 +26,14 @@ type Deferred struct {
 	Names []string
 	// Pos is where the name is given, for errors.
 	Pos Pos
+	// Field names the include's file in errors ("tasks[2].include_vars").
+	Field string
+	// Known are the variables known before the run where the include
+	// stands (play vars and defaults, role vars, include vars, -e), and
+	// LoopVars the include's loop variables: with them the runner checks,
+	// before any host, that every variable the name uses may be defined.
+	Known    map[string]any
+	LoopVars []string
 	// Skip, for a first_found lookup with skip: true, makes no file found
 	// do nothing instead of failing.
 	Skip bool
@@ -115,7 +123,7 @@ func (p *parser) deferTasks(inc *Task, fileNode, apply *yaml.Node, field string)
 	newParser, dirsOf := p.snapshot(), p.taskDirs("tasks")
 	incVars := &Task{Vars: inc.Vars, VarNames: inc.VarNames}
 	inc.Dynamic, inc.Block = true, &Block{}
-	inc.Deferred = &Deferred{Names: []string{fileNode.Value}, Pos: yamlnode.PosOf(p.File(), fileNode)}
+	inc.Deferred = &Deferred{Names: []string{fileNode.Value}, Pos: yamlnode.PosOf(p.File(), fileNode), Field: field, Known: p.knownVars(), LoopVars: loopVars(inc)}
 	inc.Deferred.load = func(names []string) (string, any, error) {
 		q := newParser()
 		path, ok := q.findFile(names[0], dirsOf, fileNode, field, "task file")
@@ -160,7 +168,7 @@ func (p *parser) deferVars(inc *Task, names []string, from *yaml.Node, field, na
 		dirs = append(dirs, d)
 	}
 	dirs = slices.Compact(dirs)
-	inc.Deferred = &Deferred{Names: names, Pos: yamlnode.PosOf(p.File(), from), Skip: skip}
+	inc.Deferred = &Deferred{Names: names, Pos: yamlnode.PosOf(p.File(), from), Skip: skip, Field: field, Known: p.knownVars(), LoopVars: loopVars(inc)}
 	inc.Deferred.load = func(names []string) (string, any, error) {
 		q := newParser()
 		for _, n := range names {
@@ -187,4 +195,16 @@ func (p *parser) deferVars(inc *Task, names []string, from *yaml.Node, field, na
 		}
 		return "", nil, fmt.Errorf("%s: %s: no vars file found among %s (looked in %s)", inc.Deferred.Pos, field, strings.Join(names, ", "), strings.Join(dirs, ", "))
 	}
+}
+
+// loopVars are the variables an include's loop binds.
+func loopVars(inc *Task) []string {
+	if inc.Loop == nil {
+		return nil
+	}
+	out := []string{inc.Loop.LoopVar, "ansible_loop"}
+	if inc.Loop.IndexVar != "" {
+		out = append(out, inc.Loop.IndexVar)
+	}
+	return out
 }
