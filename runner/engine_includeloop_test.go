@@ -215,7 +215,7 @@ func TestEngineEnvironmentThroughImports(t *testing.T) {
       environment: {A: block, B: block}
 `,
 		"show.yml":               show,
-		"deferred.yml":           "- include_tasks: \"{{ file }}\"\n  vars: {file: own.yml, which: deferred}\n",
+		"deferred.yml":           "- include_tasks: \"{{ inventory_hostname | replace('h1', 'own') }}.yml\"\n  vars: {which: deferred}\n",
 		"own.yml":                "- name: show {{ which }}\n  command: printenv A B\n  environment: {B: own}\n",
 		"roles/r/tasks/main.yml": show,
 	}

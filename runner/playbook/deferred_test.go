@@ -13,10 +13,11 @@ import (
 func TestDeferredIncludeTasks(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{
-		"pb.yml": "- hosts: all\n  tasks:\n" +
+		"pb.yml": "- hosts: all\n  vars: {pkg: t}\n  tasks:\n" +
 			"    - include_tasks: t.yml\n      loop: [a, b]\n      loop_control: {loop_var: pkg, index_var: i, label: \"{{ pkg }}\"}\n" +
 			"    - include_tasks:\n        file: \"{{ ansible_os_family }}.yml\"\n        apply: {tags: [os]}\n      vars: {who: inc}\n" +
-			"    - include_tasks: \"{{ item }}.yml\"\n      with_items: [t]\n",
+			"    - include_tasks: \"{{ item }}.yml\"\n      with_items: [t]\n" +
+			"    - include_tasks: \"{{ pkg }}.yml\"\n      loop: [Debian]\n      loop_control: {loop_var: pkg}\n",
 		"t.yml":      "- command: echo {{ pkg }}\n",
 		"Debian.yml": "- name: deb\n  command: echo {{ who }}\n",
 		"Bad.yml":    "- command: echo\n  whne: x\n",
@@ -36,7 +37,7 @@ func TestDeferredIncludeTasks(t *testing.T) {
 	}
 	byOS := tasks[1]
 	d := byOS.Deferred
-	if d == nil || !slices.Equal(d.Names, []string{"{{ ansible_os_family }}.yml"}) || d.Pos.Line != 7 || d.Pos.Col != 15 {
+	if d == nil || !slices.Equal(d.Names, []string{"{{ ansible_os_family }}.yml"}) || d.Pos.Line != 8 || d.Pos.Col != 15 {
 		t.Fatalf("deferred %+v", d)
 	}
 	path, v, err := d.Load([]string{"Debian.yml"})
@@ -51,7 +52,7 @@ func TestDeferredIncludeTasks(t *testing.T) {
 		t.Error("a second load of the same file read it again")
 	}
 	for _, tt := range []struct{ name, want string }{
-		{"RedHat.yml", "pb.yml:7:15: tasks[1].include_tasks: task file \"RedHat.yml\" not found"},
+		{"RedHat.yml", "pb.yml:8:15: tasks[1].include_tasks: task file \"RedHat.yml\" not found"},
 		{"Bad.yml", "Bad.yml:2:3: tasks[0].whne: a task runs exactly one module"},
 	} {
 		if _, _, err := d.Load([]string{tt.name}); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -60,6 +61,10 @@ func TestDeferredIncludeTasks(t *testing.T) {
 	}
 	if byItem := tasks[2]; byItem.Deferred == nil || byItem.Loop == nil {
 		t.Errorf("include named by its item: deferred %v loop %v", byItem.Deferred, byItem.Loop)
+	}
+	// The loop variable hides a play variable of its name: read per item.
+	if byVar := tasks[3]; byVar.Deferred == nil {
+		t.Errorf("include named by its loop_var (also a play var) read before the run: %v", byVar.Block)
 	}
 }
 
