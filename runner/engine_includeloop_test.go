@@ -126,6 +126,8 @@ func TestEngineIncludeByHost(t *testing.T) {
 			map[string]string{"h3": `pb.yml:5:21: tasks[1].include_vars: no vars file found among Suse.yml`}},
 		{"with_first_found", osOf + "    - include_vars: \"{{ item }}\"\n      with_first_found:\n        - \"{{ os }}-{{ undefined_ver }}.yml\"\n        - \"{{ os }}.yml\"\n        - default.yml\n",
 			map[string]string{"h1": "apt", "h2": "yum", "h3": "none"}, nil},
+		{"a first_found lookup", osOf + "    - include_vars: \"{{ lookup('first_found', [playbook_dir ~ '/vars/' ~ os ~ '.yml', playbook_dir ~ '/vars/default.yml']) }}\"\n",
+			map[string]string{"h1": "apt", "h2": "yum", "h3": "none"}, nil},
 		{"first_found skip", osOf + "    - include_vars: \"{{ item }}\"\n      with_first_found:\n        - files: [\"{{ os }}.yml\"]\n          skip: true\n",
 			map[string]string{"h1": "apt", "h2": "yum", "h3": ""}, nil},
 		{"include_tasks by host data", osOf + "    - include_vars: \"{{ item }}\"\n      with_first_found: [\"{{ os }}.yml\", default.yml]\n    - include_tasks: \"{{ os }}.yml\"\n",
