@@ -29,6 +29,9 @@ type blockState struct {
 func blockSteps(tasks []*playbook.Task) int {
 	n := len(tasks)
 	for _, t := range tasks {
+		if t.Dynamic && (t.Loop != nil || t.Deferred != nil) {
+			continue // one step, whatever it includes (include.go)
+		}
 		if t.Block != nil {
 			n += blockSteps(t.Block.Tasks) + blockSteps(t.Block.Rescue) + blockSteps(t.Block.Always)
 		}
@@ -42,7 +45,7 @@ func blockSteps(tasks []*playbook.Task) int {
 // linear strategy gives such a host a no-op while the others run those
 // tasks. A stop it sees there is kept by the batch for the next step.
 func (hp *hostPlay) padSteps(phase Phase, upTo int) {
-	if phase != PhaseTask || !hp.b.lockstep {
+	if phase != PhaseTask || !hp.b.lockstep || hp.stepless > 0 {
 		return
 	}
 	if hp.blocks.steps < upTo {

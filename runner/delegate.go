@@ -66,7 +66,17 @@ func (hp *hostPlay) delegate(ctx context.Context, t *playbook.Task, vars map[str
 	if h == nil && factsDelegated(t) { // facts.go
 		return nil, fmt.Errorf("%s: delegate_facts: %s is not an inventory host: tend keeps facts only for inventory hosts", t.Pos, name)
 	}
-	conn, err := hp.r.delegated.open(ctx, name, func() (transport.Conn, error) {
+	// As Ansible: the delegate's own ansible_user, else the play's
+	// remote_user (then -u), never the user of the host it runs for.
+	key := name
+	if h != nil && h.User() == "" {
+		u, err := hp.remoteUser()
+		if err != nil {
+			return nil, err
+		}
+		h, key = withUser(u, h), name+"\x00"+u
+	}
+	conn, err := hp.r.delegated.open(ctx, key, func() (transport.Conn, error) {
 		if h == nil {
 			return transport.Local(), nil
 		}

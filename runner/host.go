@@ -69,6 +69,12 @@ type hostPlay struct {
 	// otherwise); itemName is its label.
 	loopScope map[string]any
 	itemName  string
+	// incScope holds the loop variables of the looped includes being run
+	// (include.go): include parameters, as Ansible's, for their tasks.
+	incScope map[string]any
+	// stepless counts the looped or per-host includes being run: their
+	// tasks take no lockstep step of their own (include.go).
+	stepless int
 	// blocks tracks the blocks the host is inside (block.go).
 	blocks blockState
 	// changes counts the tasks that changed the host in this play (or
@@ -106,7 +112,7 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 	}
 	r.obs.HostStarted(HostStart{Host: s.host.Name, Play: p.Name})
 	if err := hp.connect(ctx); err != nil { // remoteuser.go
-		hp.unreachable("connect", err)
+		hp.connectFailed(err)
 		return
 	}
 	if len(p.Handlers) > 0 {
@@ -190,7 +196,7 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 		// A stopped run (any_errors_fatal, max_fail_percentage, SIGINT)
 		// starts no further task: the host ends here, not failed.
 		reason := hp.stopReason(ctx)
-		if reason == "" && phase == PhaseTask && hp.b.lockstep {
+		if reason == "" && phase == PhaseTask && hp.b.lockstep && hp.stepless == 0 {
 			// Every host finishes the previous step before any starts this
 			// task, and all see the same verdict on stopping.
 			hp.unhold()
@@ -273,6 +279,7 @@ func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
 	hp.addDelegatedVars(v) // facts.go
 	maps.Copy(v, hp.s.registered)
 	maps.Copy(v, hp.blocks.failedVars)
+	maps.Copy(v, hp.incScope)
 	maps.Copy(v, hp.r.opts.ExtraVars)
 	maps.Copy(v, hp.loopScope)
 	hp.addMagic(v, t)

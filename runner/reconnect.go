@@ -54,7 +54,11 @@ func (hp *hostPlay) reconnector(t *playbook.Task, vars map[string]any) modules.R
 			return nil, fmt.Errorf("host %s: reconnect: the connection cannot be replaced", hp.s.host.Name)
 		}
 		_ = lc.Close() // dropped on purpose: the host is going away
-		fresh, err := hp.r.opts.Connector.Connect(ctx, connHost(hp.play, hp.s.host))
+		target, err := hp.connHost()
+		if err != nil {
+			return nil, err
+		}
+		fresh, err := hp.r.opts.Connector.Connect(ctx, target)
 		if err != nil {
 			return nil, err
 		}

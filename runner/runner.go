@@ -159,6 +159,9 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 			return nil, &InputError{Err: err}
 		}
 	}
+	if err := checkDeferred(pb, inv, opts.ExtraVars); err != nil { // deferredcheck.go
+		return nil, &InputError{Err: err}
+	}
 	if opts.Connector == nil {
 		return nil, errors.New("runner: Options.Connector is nil: nothing can reach the hosts")
 	}

@@ -91,8 +91,8 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 			return outcomeDone
 		}
 	}
-	if t.IncludeVars != nil {
-		return hp.includeVars(t, res) // includevars.go
+	if t.IncludeVars != nil || t.Module == "include_vars" {
+		return hp.includeVars(t, vars, res) // includevars.go
 	}
 	spec, mod, err := newModule(t, vars)
 	if err != nil {

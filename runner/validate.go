@@ -34,7 +34,7 @@ func Validate(pb *playbook.Playbook) error {
 			if t.Block != nil && !t.Dynamic {
 				continue // its tasks are checked one by one
 			}
-			if t.Dynamic || t.IncludeVars != nil {
+			if t.Dynamic || t.IncludeVars != nil || t.Module == "include_vars" {
 				// include_vars: read by the parser; hostPlay.includeVars gives them.
 				// An include's tasks are checked one by one.
 			} else if spec, ok := modules.Lookup(t.Module); !ok {
@@ -81,6 +81,9 @@ func Validate(pb *playbook.Playbook) error {
 		}
 	}
 	for _, p := range pb.Plays {
+		if err := template.CheckTemplate(p.RemoteUser); err != nil {
+			errs = append(errs, &playbook.Error{Pos: p.RemoteUserPos, Field: "remote_user", Msg: err.Error()})
+		}
 		for _, e := range p.Environment {
 			if err := template.CheckTemplate(e.Value); e.Name == "" && err != nil {
 				errs = append(errs, &playbook.Error{Pos: p.Pos, Field: "environment", Msg: err.Error()})

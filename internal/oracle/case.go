@@ -80,7 +80,8 @@ type Seed struct {
 //
 // Its files are "playbook.yml", the seeds, named by absolute path, and
 // controller files beside the playbook, named by a relative path under
-// templates/, files/, tasks/ (task files to import or include) or roles/.
+// templates/, files/, tasks/ (task files to import or include), vars/
+// (files for include_vars) or roles/.
 func LoadCase(file string) (Case, error) {
 	a, err := txtar.ParseFile(file)
 	if err != nil {
@@ -102,7 +103,7 @@ func LoadCase(file string) (Case, error) {
 			}
 			c.Controller[f.Name] = f.Data
 		default:
-			return c, fmt.Errorf("oracle: %s: file %q: want playbook.yml, an absolute path, or templates/, files/, tasks/ or roles/", file, f.Name)
+			return c, fmt.Errorf("oracle: %s: file %q: want playbook.yml, an absolute path, or templates/, files/, tasks/, vars/ or roles/", file, f.Name)
 		}
 	}
 	if c.Playbook == "" {
@@ -245,7 +246,7 @@ func MustLoadDir(t TB, dir string) []Case {
 // controllerDir reports whether name is a controller file's path: under
 // templates/, files/, tasks/ or roles/.
 func controllerDir(name string) bool {
-	for _, d := range []string{"templates/", "files/", "tasks/", "roles/"} {
+	for _, d := range []string{"templates/", "files/", "tasks/", "roles/", "vars/"} {
 		if strings.HasPrefix(name, d) {
 			return true
 		}

@@ -51,8 +51,9 @@ var (
 	recapLine = regexp.MustCompile(`^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)`)
 	taskLine  = regexp.MustCompile(`^(TASK|RUNNING HANDLER) \[(.*)\] \**$`)
 	hostLine  = regexp.MustCompile(`^(ok|changed|skipping|fatal|failed|unreachable): \[([^\]\s]+)(?: -> [^\]]+)?\]`) // "[h1 -> h2]": delegated
-	// includedLine is an include_tasks that ran: counted ok by Ansible.
-	includedLine = regexp.MustCompile(`^included: .* for (.+)$`)
+	// includedLine is an include_tasks that ran (for one item of a looped
+	// one: "=> (item=...)"): counted ok by Ansible.
+	includedLine = regexp.MustCompile(`^included: .* for (.+?)(?: => \(item=.*\))?$`)
 	// rolePrefix is the "ROLE : " before a role's task names.
 	rolePrefix = regexp.MustCompile(`^[^ \]]+ : `)
 )

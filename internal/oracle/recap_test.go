@@ -17,6 +17,8 @@ skipping: [target]
 
 TASK [Include] *****************************************************************
 included: /tmp/x/tasks/step.yml for other, target
+included: /tmp/x/tasks/step.yml for target => (item=a)
+included: /tmp/x/tasks/step.yml for other => (item=b)
 
 TASK [r : In a role] ***********************************************************
 ok: [target]
@@ -30,7 +32,7 @@ ok: [target]
 
 PLAY RECAP *********************************************************************
 other                      : ok=9    changed=9    unreachable=0    failed=0    skipped=0    rescued=0    ignored=0
-target                     : ok=5    changed=1    unreachable=0    failed=0    skipped=1    rescued=2    ignored=1
+target                     : ok=6    changed=1    unreachable=0    failed=0    skipped=1    rescued=2    ignored=1
 `
 
 const tendOut = `{"event":"run_start","data":{"schema":1}}
@@ -38,11 +40,12 @@ const tendOut = `{"event":"run_start","data":{"schema":1}}
 {"event":"task","data":{"host":"target","task":"Disable root login","phase":"task","status":"changed"}}
 {"event":"task","data":{"host":"target","task":"Skip me","phase":"task","status":"skipped"}}
 {"event":"task","data":{"host":"target","task":"Include","phase":"task","status":"ok"}}
+{"event":"task","data":{"host":"target","task":"Include","phase":"task","status":"ok","item":"a"}}
 {"event":"task","data":{"host":"target","task":"In a role","phase":"task","status":"ok"}}
 {"event":"task","data":{"host":"target","task":"Broken","phase":"task","status":"failed","ignored":true}}
 {"event":"task","data":{"host":"target","task":"restart sshd","phase":"handler","status":"ok"}}
 {"event":"task","data":{"host":"target","task":"Disable root login","phase":"recheck","status":"ok"}}
-{"event":"summary","data":{"hosts":[{"host":"target","ok":4,"changed":1,"failed":0,"skipped":1,"unreachable":0,"ignored":1,"rescued":2}]}}`
+{"event":"summary","data":{"hosts":[{"host":"target","ok":5,"changed":1,"failed":0,"skipped":1,"unreachable":0,"ignored":1,"rescued":2}]}}`
 
 // The two parsers read the same run the same way: per-task statuses and
 // the recap in Ansible's terms (tend's recheck left out, its ok made to
@@ -57,9 +60,9 @@ func TestParseBothTools(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Outcome{
-		Recap: Recap{OK: 5, Changed: 1, Skipped: 1, Rescued: 2, Ignored: 1},
+		Recap: Recap{OK: 6, Changed: 1, Skipped: 1, Rescued: 2, Ignored: 1},
 		Tasks: []TaskResult{{"Disable root login", "changed", false}, {"Skip me", "skipped", false},
-			{"Include", "ok", false}, {"In a role", "ok", false},
+			{"Include", "ok", false}, {"Include", "ok", false}, {"In a role", "ok", false},
 			{"Broken", "failed", true}, {"restart sshd", "ok", false}},
 	}
 	if !reflect.DeepEqual(a, want) {

@@ -76,6 +76,9 @@ func (p *parser) block(n *yaml.Node, path string, handlers bool) *Task {
 // ignore_errors, check_mode and no_log apply where the task sets none.
 func inheritBlock(b *Task, tasks []*Task) {
 	for _, t := range tasks {
+		if t.Deferred != nil && t.Block != nil { // its tasks, when read (deferred.go)
+			t.Deferred.inherits = append(t.Deferred.inherits, func(ts []*Task) { inheritBlock(b, ts) })
+		}
 		if t.Block != nil {
 			for _, list := range [][]*Task{t.Block.Tasks, t.Block.Rescue, t.Block.Always} {
 				inheritBlock(b, list)

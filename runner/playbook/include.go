@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -44,4 +45,59 @@ func (p *parser) applyKeywords(n *yaml.Node, field string, tasks []*Task) {
 		p.keyword(b, k, v, f, false)
 	}
 	inheritBlock(b, tasks)
+}
+
+// inherit passes an include's (or a role entry's) keywords to its tasks:
+// conditions are ANDed before the task's own, tags added, vars merged
+// below the task's own, environment merged under the task's, and become,
+// no_log, check_mode, ignore_errors given where the task sets none. A
+// deferred include's tasks get them when read.
+func inherit(inc *Task, tasks []*Task) {
+	for _, t := range tasks {
+		if t.Deferred != nil && t.Block != nil { // its tasks, when read (deferred.go)
+			t.Deferred.inherits = append(t.Deferred.inherits, func(ts []*Task) { inherit(inc, ts) })
+		}
+		if t.Block != nil { // its tasks inherit (block.go)
+			inherit(inc, t.Block.Tasks)
+			inherit(inc, t.Block.Rescue)
+			inherit(inc, t.Block.Always)
+			if !t.Dynamic { // an include also takes them itself
+				continue
+			}
+		}
+		if len(inc.When) > 0 {
+			t.When = append(slices.Clone(inc.When), t.When...)
+			if _, ok := t.KeyPos["when"]; !ok {
+				t.KeyPos["when"] = inc.KeyPos["when"]
+			}
+		}
+		for _, tag := range inc.Tags {
+			if !slices.Contains(t.Tags, tag) {
+				t.Tags = append(t.Tags, tag)
+			}
+		}
+		if len(inc.Vars) > 0 {
+			vars := maps.Clone(inc.Vars)
+			names := slices.Clone(inc.VarNames)
+			for _, k := range t.VarNames {
+				if _, ok := vars[k]; !ok {
+					names = append(names, k)
+				}
+				vars[k] = t.Vars[k]
+			}
+			t.Vars, t.VarNames = vars, names
+		}
+		if t.Become == nil {
+			t.Become = inc.Become
+		}
+		if t.BecomeUser == "" {
+			t.BecomeUser = inc.BecomeUser
+		}
+		if t.CheckMode == nil {
+			t.CheckMode = inc.CheckMode
+		}
+		t.NoLog = t.NoLog || inc.NoLog
+		t.IgnoreErrors = t.IgnoreErrors || inc.IgnoreErrors
+		t.Environment = mergeEnv(inc.Environment, t.Environment)
+	}
 }

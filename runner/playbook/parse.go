@@ -187,7 +187,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 		case "tasks":
 			tasks = v
 		case "remote_user", "user": // user: Ansible 2.14's older alias
-			play.RemoteUser = p.remoteUser(v, k.Value)
+			play.RemoteUser = p.remoteUser(play, v, k.Value)
 		case "vars_prompt":
 			prompts = v
 		case "pre_tasks":
@@ -297,23 +297,34 @@ func (p *parser) play(n *yaml.Node) *Play {
 	return play
 }
 
-// remoteUser reads a play's remote_user: a plain user name, as the
-// inventory's ansible_user (it becomes ssh's -l; no template).
-func (p *parser) remoteUser(v *yaml.Node, field string) string {
+// remoteUser reads a play's remote_user: a user name, as the inventory's
+// ansible_user (it becomes ssh's -l), or a template the runner renders
+// for each host (play vars, inventory, -e) and checks the same way.
+func (p *parser) remoteUser(play *Play, v *yaml.Node, field string) string {
 	u := p.str(v, field)
+	play.RemoteUserPos = yamlnode.PosOf(p.File(), v)
+	if strings.Contains(u, "{{") {
+		return u
+	}
+	if err := CheckUser(u); err != nil {
+		p.Errorf(v, field, "%v", err)
+		return ""
+	}
+	return u
+}
+
+// CheckUser reports whether u may be an SSH user name: not empty, no
+// leading -, no spaces nor shell characters.
+func CheckUser(u string) error {
 	switch {
 	case u == "":
-		p.Errorf(v, field, "must be a user name")
-	case strings.Contains(u, "{{"):
-		p.Errorf(v, field, "templates are not supported here; set ansible_user in the inventory or give -u")
+		return fmt.Errorf("must be a user name")
 	case strings.HasPrefix(u, "-") || strings.ContainsFunc(u, func(r rune) bool {
 		return r <= ' ' || r == 0x7f || strings.ContainsRune(";|&$`'\"<>()\\{}*?[]!~,/:", r)
 	}):
-		p.Errorf(v, field, "%q is not a user name (no leading -, spaces or shell characters)", u)
-	default:
-		return u
+		return fmt.Errorf("%q is not a user name (no leading -, spaces or shell characters)", u)
 	}
-	return ""
+	return nil
 }
 
 // flushTask is an implicit meta: flush_handlers at pos.

@@ -113,6 +113,10 @@ func TestPlayRemoteUser(t *testing.T) {
 	if got := pb.Plays[0].RemoteUser; got != "deploy" {
 		t.Errorf("RemoteUser = %q", got)
 	}
+	pb, err = Parse("pb.yml", []byte("- hosts: a\n  remote_user: \"{{ u }}\"\n"), testModules)
+	if err != nil || pb.Plays[0].RemoteUser != "{{ u }}" || pb.Plays[0].RemoteUserPos.Line != 2 {
+		t.Errorf("a template (rendered per host by the runner): %v %+v", err, pb.Plays[0])
+	}
 	pb, err = Parse("pb.yml", []byte("- hosts: a\n  user: old\n"), testModules)
 	if err != nil || pb.Plays[0].RemoteUser != "old" {
 		t.Errorf("user: (remote_user's alias): %v", err)
@@ -121,7 +125,6 @@ func TestPlayRemoteUser(t *testing.T) {
 		"- hosts: a\n  user: \"-x\"\n":                  `pb.yml:2:9: user: "-x" is not a user name`,
 		"- hosts: a\n  remote_user: -oProxyCommand=x\n": `pb.yml:2:16: remote_user: "-oProxyCommand=x" is not a user name`,
 		"- hosts: a\n  remote_user: \"a;id\"\n":         `pb.yml:2:16: remote_user: "a;id" is not a user name`,
-		"- hosts: a\n  remote_user: \"{{ u }}\"\n":      "pb.yml:2:16: remote_user: templates are not supported",
 		"- hosts: a\n  remote_user: [a]\n":              "pb.yml:2:16: remote_user",
 	} {
 		if _, err := Parse("pb.yml", []byte(src), testModules); err == nil || !strings.Contains(err.Error(), want) {

@@ -236,6 +236,7 @@ func reuseKey(n *yaml.Node) (*yaml.Node, string) {
 var inheritedKeys = map[string]bool{
 	"name": true, "when": true, "tags": true, "vars": true, "become": true,
 	"become_user": true, "no_log": true, "check_mode": true, "ignore_errors": true,
+	"environment": true,
 }
 
 // reuse reads a task that imports or includes others: it returns the
@@ -250,6 +251,7 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 		valid = dynamicKeys
 	}
 	var arg *yaml.Node
+	var firstFound *firstFoundList // include_vars' with_first_found
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := yamlnode.Resolve(n.Content[i]), yamlnode.Resolve(n.Content[i+1])
 		if k == key {
@@ -267,12 +269,21 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 			p.keyword(inc, k, v, field, handler)
 		case dynamic && inheritedKeys[k.Value]:
 			p.Errorf(k, field, "%q is not valid on %s (ansible-core refuses it too); give it to the included tasks with apply: {%s: ...}", k.Value, kind, k.Value)
+		case kind == "include_vars" && k.Value == "with_first_found":
+			inc.KeyPos["loop"] = yamlnode.PosOf(p.File(), v)
+			firstFound = p.firstFound(v, field)
+		case dynamic && p.loopKeyword(inc, k, v, field): // include.go: once per item
+			inc.KeyPos["loop"] = yamlnode.PosOf(p.File(), v)
+		case dynamic && k.Value == "loop_control":
+			inc.KeyPos[k.Value] = yamlnode.PosOf(p.File(), v)
+			p.loopControl(inc, v, field)
 		case k.Value == "loop" || k.Value == "loop_control" || strings.HasPrefix(k.Value, "with_"):
-			p.Errorf(k, field, "a loop over %s is not supported: tend resolves it before the run; loop inside the included tasks instead", kind)
+			p.Errorf(k, field, "a loop over %s is not supported; loop inside the imported tasks instead, or use include_tasks", kind)
 		default:
 			p.Errorf(k, field, "%q is not valid on %s (valid: %s)", k.Value, kind, strings.Join(slices.Sorted(maps.Keys(valid)), ", "))
 		}
 	}
+	p.checkLoop(inc, n, path)
 	field := yamlnode.JoinPath(path, key.Value)
 	var tasks []*Task
 	var apply *yaml.Node // include_tasks' or include_role's apply:
@@ -280,7 +291,7 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 	defer func() { p.scope = p.scope[:len(p.scope)-1] }()
 	switch kind {
 	case "include_vars":
-		if vars, ok := p.includeVars(arg, field); ok {
+		if vars, ok := p.includeVars(inc, arg, field, firstFound); ok {
 			inc.IncludeVars = vars
 			return []*Task{inc}
 		}
@@ -316,6 +327,13 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 				p.Errorf(arg, field, "needs file")
 				return nil
 			}
+		}
+		if dynamic && fileNode.Kind == yaml.ScalarNode && p.needsHost(fileNode.Value, inc) {
+			// Read per host when it runs (deferred.go); apply: checked now.
+			p.applyKeywords(apply, yamlnode.JoinPath(field, "apply"), nil)
+			p.deferTasks(inc, fileNode, apply, field)
+			inc.Module = "include_tasks"
+			return []*Task{inc}
 		}
 		name, ok := p.fileName(fileNode, field, kind)
 		if !ok {
@@ -365,56 +383,6 @@ func (p *parser) taskFile(file string, from *yaml.Node, field string, handler bo
 		out = p.tasks(root, section, handler)
 	})
 	return out
-}
-
-// inherit passes an include's (or a role entry's) keywords to its tasks:
-// conditions are ANDed before the task's own, tags added, vars merged
-// below the task's own, and become, no_log, check_mode, ignore_errors
-// given where the task sets none.
-func inherit(inc *Task, tasks []*Task) {
-	for _, t := range tasks {
-		if t.Block != nil { // its tasks inherit (block.go)
-			inherit(inc, t.Block.Tasks)
-			inherit(inc, t.Block.Rescue)
-			inherit(inc, t.Block.Always)
-			if !t.Dynamic { // an include also takes them itself
-				continue
-			}
-		}
-		if len(inc.When) > 0 {
-			t.When = append(slices.Clone(inc.When), t.When...)
-			if _, ok := t.KeyPos["when"]; !ok {
-				t.KeyPos["when"] = inc.KeyPos["when"]
-			}
-		}
-		for _, tag := range inc.Tags {
-			if !slices.Contains(t.Tags, tag) {
-				t.Tags = append(t.Tags, tag)
-			}
-		}
-		if len(inc.Vars) > 0 {
-			vars := maps.Clone(inc.Vars)
-			names := slices.Clone(inc.VarNames)
-			for _, k := range t.VarNames {
-				if _, ok := vars[k]; !ok {
-					names = append(names, k)
-				}
-				vars[k] = t.Vars[k]
-			}
-			t.Vars, t.VarNames = vars, names
-		}
-		if t.Become == nil {
-			t.Become = inc.Become
-		}
-		if t.BecomeUser == "" {
-			t.BecomeUser = inc.BecomeUser
-		}
-		if t.CheckMode == nil {
-			t.CheckMode = inc.CheckMode
-		}
-		t.NoLog = t.NoLog || inc.NoLog
-		t.IgnoreErrors = t.IgnoreErrors || inc.IgnoreErrors
-	}
 }
 
 // importPlaybookKey returns n's import_playbook key, or nil.

@@ -87,8 +87,10 @@ type Play struct {
 	VarsPrompt []VarPrompt
 	// RemoteUser is the play's SSH user for hosts whose inventory gives
 	// no ansible_user (which wins, as in Ansible); "" leaves -u or the
-	// default.
+	// default. It may be a template, rendered for each host.
 	RemoteUser string
+	// RemoteUserPos is where remote_user is given.
+	RemoteUserPos Pos
 }
 
 // Task is one step: exactly one module with its arguments, plus controls.
@@ -195,6 +197,10 @@ type Task struct {
 	// apply: gives) reach the included tasks. An include_tasks that runs is
 	// reported ok ("included: FILE"); an include_role only when skipped.
 	Dynamic bool
+	// Deferred, set on an include_tasks or include_vars whose file name
+	// needs host data (a fact, a host variable, its loop variable), reads
+	// the file when the host runs it (include.go).
+	Deferred *Deferred
 	// Block, set for a block task (Module "block"), holds its three lists.
 	// The parser has already given the block's keywords (when, become,
 	// become_user, vars, tags, ignore_errors, check_mode, no_log) to every

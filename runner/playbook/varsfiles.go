@@ -73,8 +73,9 @@ func (p *parser) varsFiles(play *Play, v *yaml.Node) {
 // includeVars reads the files of an include_vars task at parse time: file
 // (the argument itself or file:), or dir: (every .yml, .yaml and .json
 // file under it, in lexical order, a later one winning), optionally under
-// name:.
-func (p *parser) includeVars(arg *yaml.Node, field string) (map[string]any, bool) {
+// name:. A file named by host data, or by a with_first_found list, is
+// chosen per host when the task runs (inc.Deferred; nil variables).
+func (p *parser) includeVars(inc *Task, arg *yaml.Node, field string, ff *firstFoundList) (map[string]any, bool) {
 	var fileNode, dirNode *yaml.Node
 	var name string
 	switch arg.Kind {
@@ -109,6 +110,18 @@ func (p *parser) includeVars(arg *yaml.Node, field string) (map[string]any, bool
 	}
 	dirs := append(p.taskDirs("vars"), filepath.Join(p.baseDir, "vars"))
 	out := map[string]any{}
+	if ff != nil {
+		if fileNode == nil || fileNode.Kind != yaml.ScalarNode || !strings.Contains(fileNode.Value, "{{") {
+			p.Errorf(arg, field, "with_first_found: the file must be the loop's item (\"{{ item }}\"), not %s", yamlnode.Describe(arg))
+			return nil, false
+		}
+		p.deferVars(inc, ff.names, fileNode, field, name, ff.skip)
+		return nil, true
+	}
+	if fileNode != nil && fileNode.Kind == yaml.ScalarNode && p.needsHost(fileNode.Value, inc) {
+		p.deferVars(inc, []string{fileNode.Value}, fileNode, field, name, false)
+		return nil, true
+	}
 	if fileNode != nil {
 		fname, ok := p.fileName(fileNode, field, "include_vars")
 		if !ok {
@@ -157,4 +170,74 @@ func (p *parser) includeVars(arg *yaml.Node, field string) (map[string]any, bool
 		return map[string]any{name: out}, true
 	}
 	return out, true
+}
+
+// firstFoundList is a with_first_found: the candidate names (templates,
+// joined with each of paths: when given) and skip:.
+type firstFoundList struct {
+	names []string
+	skip  bool
+}
+
+// firstFound reads with_first_found: a list of names, or of mappings with
+// files:, paths: and skip:, as Ansible's first_found lookup takes them.
+func (p *parser) firstFound(v *yaml.Node, field string) *firstFoundList {
+	ff := &firstFoundList{}
+	for i, item := range listItems(v) {
+		item = yamlnode.Resolve(item)
+		f := yamlnode.IndexPath(field, i)
+		if item.Kind == yaml.ScalarNode && !yamlnode.IsNull(item) {
+			ff.names = append(ff.names, item.Value)
+			continue
+		}
+		if item.Kind != yaml.MappingNode {
+			p.Errorf(item, f, "must be a file name or a mapping with files: and paths:, not %s", yamlnode.Describe(item))
+			continue
+		}
+		var files, paths []string
+		for j := 0; j+1 < len(item.Content); j += 2 {
+			k, val := yamlnode.Resolve(item.Content[j]), yamlnode.Resolve(item.Content[j+1])
+			kf := yamlnode.JoinPath(f, k.Value)
+			switch k.Value {
+			case "files", "paths":
+				var l []string
+				for _, x := range listItems(val) {
+					x = yamlnode.Resolve(x)
+					if x.Kind != yaml.ScalarNode {
+						p.Errorf(x, kf, "must be a name, not %s", yamlnode.Describe(x))
+						continue
+					}
+					for _, s := range strings.Split(x.Value, ",") { // as first_found splits them
+						if s = strings.TrimSpace(s); s != "" {
+							l = append(l, s)
+						}
+					}
+				}
+				if k.Value == "files" {
+					files = l
+				} else {
+					paths = l
+				}
+			case "skip":
+				ff.skip = p.boolean(val, kf)
+			default:
+				p.Errorf(k, kf, "unknown first_found option (files, paths, skip)")
+			}
+		}
+		if len(paths) == 0 {
+			paths = []string{""}
+		}
+		for _, d := range paths { // path by path, as first_found
+			for _, fn := range files {
+				if d != "" && !filepath.IsAbs(fn) {
+					fn = filepath.Join(d, fn)
+				}
+				ff.names = append(ff.names, fn)
+			}
+		}
+	}
+	if len(ff.names) == 0 {
+		p.Errorf(v, field, "with_first_found needs at least one file name")
+	}
+	return ff
 }
