@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"tend/internal/diag"
+	"tend/internal/omap"
 
 	"cmp"
 	"slices"
@@ -336,6 +337,13 @@ func deepCopy(v any) any {
 		m := make(map[string]any, len(v))
 		for k, e := range v {
 			m[k] = deepCopy(e)
+		}
+		return m
+	case *omap.Map:
+		m := omap.New(v.Len())
+		for _, k := range v.Keys() {
+			e, _ := v.Get(k)
+			m.Set(k, deepCopy(e))
 		}
 		return m
 	case []any:

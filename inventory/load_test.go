@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"tend/internal/omap"
 )
 
 func TestLoadSiteStructure(t *testing.T) {
@@ -171,8 +173,24 @@ func TestHostsDoNotShareValues(t *testing.T) {
 	inv := mustLoad(t, "all:\n  vars:\n    m: {k: v}\n  hosts:\n    a:\n    b:\n")
 	a, _ := inv.Host("a")
 	b, _ := inv.Host("b")
-	a.Vars["m"].(map[string]any)["k"] = "changed"
-	if b.Vars["m"].(map[string]any)["k"] != "v" {
+	a.Vars["m"].(*omap.Map).Plain()["k"] = "changed" // read-only by contract; a copy anyway
+	if v, _ := b.Vars["m"].(*omap.Map).Get("k"); v != "v" {
 		t.Error("hosts share nested variable values")
+	}
+}
+
+// TestVarsKeepOrder: a mapping in inventory variables keeps its written
+// order, as Ansible's dicts do (a loop over it writes lines in that order).
+func TestVarsKeepOrder(t *testing.T) {
+	inv := mustLoad(t, "all:\n  vars:\n    tuning: {z: 1, a: {y: 2, b: 3}, m: 4}\n  hosts:\n    a:\n")
+	h, _ := inv.Host("a")
+	m, ok := h.Vars["tuning"].(*omap.Map)
+	if !ok {
+		t.Fatalf("tuning is %T, want *omap.Map", h.Vars["tuning"])
+	}
+	inner, _ := m.Get("a")
+	got := append(slices.Clone(m.Keys()), inner.(*omap.Map).Keys()...)
+	if want := []string{"z", "a", "m", "y", "b"}; !slices.Equal(got, want) {
+		t.Errorf("keys %v, want %v", got, want)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"tend/internal/omap"
 )
 
 func TestPrecedence(t *testing.T) {
@@ -173,7 +175,7 @@ all:
 			if !ok {
 				t.Fatalf("no host %q", tc.host)
 			}
-			if !reflect.DeepEqual(h.Vars, tc.want) {
+			if !reflect.DeepEqual(omap.Plain(h.Vars), tc.want) { // order: TestVarsKeepOrder
 				t.Errorf("vars = %#v\nwant   %#v", h.Vars, tc.want)
 			}
 		})

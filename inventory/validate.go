@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"tend/internal/omap"
 )
 
 // unsafeChars may not appear in a host name, ansible_host or ansible_user:
@@ -154,7 +156,7 @@ func typeName(v any) string {
 		return "a number"
 	case []any:
 		return "a list"
-	case map[string]any:
+	case map[string]any, *omap.Map:
 		return "a mapping"
 	}
 	return fmt.Sprintf("%T", v)

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"tend/internal/diag"
+	"tend/internal/omap"
 
 	"fmt"
 	"regexp"
@@ -195,13 +196,13 @@ func (p *parser) value(n *yaml.Node, field string) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := make(map[string]any, len(prs))
+		out := omap.New(len(prs)) // in written order, as Ansible's dicts
 		for _, pr := range prs {
 			v, err := p.value(pr.val, join(field, pr.name))
 			if err != nil {
 				return nil, err
 			}
-			out[pr.name] = v
+			out.Set(pr.name, v)
 		}
 		return out, nil
 	}

@@ -3,6 +3,8 @@ package inventory
 import (
 	"reflect"
 	"testing"
+
+	"tend/internal/omap"
 )
 
 // TestScalars covers faults row 20: a plain scalar is typed only where YAML
@@ -58,7 +60,7 @@ func TestScalars(t *testing.T) {
 	} {
 		inv := mustLoad(t, "all:\n  hosts:\n    h:\n      v: "+tc.yaml+"\n")
 		h, _ := inv.Host("h")
-		if got := h.Vars["v"]; !reflect.DeepEqual(got, tc.want) {
+		if got := omap.Plain(h.Vars["v"]); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("v: %s => %#v, want %#v", tc.yaml, got, tc.want)
 		}
 	}
@@ -95,7 +97,7 @@ all:
 		{h2, map[string]any{"base": base, "user": "app", "port": 8080, "tags": []any{"a"}, "role": "web"}},
 		{h3, map[string]any{"base": base, "a": "first", "b": "first", "c": "second"}},
 	} {
-		if !reflect.DeepEqual(tc.h.Vars, tc.want) {
+		if !reflect.DeepEqual(omap.Plain(tc.h.Vars), tc.want) {
 			t.Errorf("%s vars = %#v\nwant %#v", tc.h.Name, tc.h.Vars, tc.want)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 
+	"tend/internal/omap"
 	"tend/runner/template"
 	"tend/runner/transport"
 )
@@ -22,7 +23,7 @@ func renderEnvMapping(tmpl string, vars map[string]any) ([]transport.EnvVar, err
 	if err != nil {
 		return nil, err
 	}
-	m, ok := v.(map[string]any)
+	m, ok := omap.AsMap(v)
 	if !ok {
 		return nil, fmt.Errorf("%q rendered %s; must be a mapping of environment variables (NAME: value)", tmpl, describeValue(v))
 	}

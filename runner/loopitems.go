@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/omap"
 	"tend/internal/yamlnode"
 	"tend/runner/playbook"
 	"tend/runner/template"
@@ -41,7 +42,7 @@ func loopItems(l *playbook.Loop, vars map[string]any, file string) ([]any, error
 		items, err = dictItems(rendered, file)
 	default:
 		var v any
-		if v, err = yamlnode.DecodeValue(file, rendered); err != nil {
+		if v, err = yamlnode.DecodeOrdered(file, rendered); err != nil {
 			return nil, err
 		}
 		items, err = expandLoop(l.Kind, v, file)
@@ -120,11 +121,14 @@ func dictItems(n *yaml.Node, file string) ([]any, error) {
 	}
 	out := make([]any, 0, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		v, err := yamlnode.DecodeValue(file, n.Content[i+1])
+		v, err := yamlnode.DecodeOrdered(file, n.Content[i+1])
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, map[string]any{"key": yamlnode.Resolve(n.Content[i]).Value, "value": v})
+		item := omap.New(2)
+		item.Set("key", yamlnode.Resolve(n.Content[i]).Value)
+		item.Set("value", v)
+		out = append(out, item)
 	}
 	return out, nil
 }
@@ -308,7 +312,7 @@ func describe(v any) string {
 			x = x[:40] + "…"
 		}
 		return fmt.Sprintf("the string %q", x)
-	case map[string]any:
+	case map[string]any, *omap.Map:
 		return "a mapping"
 	case []any:
 		return "a list"
@@ -328,7 +332,8 @@ func itemLabel(v any) string {
 	return truncate(b.String(), maxLabel)
 }
 
-// pyRepr writes v as Python's repr would (mapping keys sorted), stopping
+// pyRepr writes v as Python's repr would (mapping keys in the mapping's
+// order, a Go map's sorted), stopping
 // once the output is past maxLabel.
 func pyRepr(b *strings.Builder, v any) {
 	if b.Len() > maxLabel {
@@ -351,12 +356,9 @@ func pyRepr(b *strings.Builder, v any) {
 			pyRepr(b, e)
 		}
 		b.WriteByte(']')
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+	case map[string]any, *omap.Map:
+		keys, _ := omap.Keys(x)
+		m, _ := omap.AsMap(x)
 		b.WriteByte('{')
 		for i, k := range keys {
 			if i > 0 {
@@ -364,7 +366,7 @@ func pyRepr(b *strings.Builder, v any) {
 			}
 			pyRepr(b, k)
 			b.WriteString(": ")
-			pyRepr(b, x[k])
+			pyRepr(b, m[k])
 		}
 		b.WriteByte('}')
 	default:

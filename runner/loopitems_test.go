@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/yamlnode"
 	"tend/runner/playbook"
 )
 
@@ -19,8 +20,17 @@ func TestLoopItems(t *testing.T) {
 		"pkgs":   []any{"a", "b"},
 		"tuning": map[string]any{"net.b": 2, "net.a": 1},
 		"n":      3,
+		// as a playbook's vars are decoded: keys in written order
+		"ordered": mustOrdered(t, "{z: 1, a: {y: 1, b: 2}, m: 3}"),
 	}
 	for _, tc := range []struct{ kind, value, want string }{
+		{"loop", `"{{ ordered | dict2items }}"`, `[{"key":"z","value":1},{"key":"a","value":{"y":1,"b":2}},{"key":"m","value":3}]`},
+		{"loop", `"{{ ordered.items() | list }}"`, `[["z",1],["a",{"y":1,"b":2}],["m",3]]`},
+		{"loop", `"{{ ordered.keys() | list }}"`, `["z","a","m"]`},
+		{"loop", `"{{ ordered | combine({'b': 0, 'z': 9}) | dict2items | map(attribute='key') | list }}"`, `["z","a","m","b"]`},
+		{"with_items", `"{{ [ordered] }}"`, `[{"z":1,"a":{"y":1,"b":2},"m":3}]`},
+		{"with_dict", `"{{ ordered }}"`, `[{"key":"z","value":1},{"key":"a","value":{"y":1,"b":2}},{"key":"m","value":3}]`},
+		{"with_dict", `{z: {y: 1, b: 2}, a: 2}`, `[{"key":"z","value":{"y":1,"b":2}},{"key":"a","value":2}]`},
 		{"loop", `"{{ pkgs }}"`, `["a","b"]`},
 		{"loop", `[x, "{{ n }}"]`, `["x",3]`},
 		{"loop", `"{{ range(2) | list }}"`, `[0,1]`},
@@ -147,4 +157,19 @@ func TestItemLabel(t *testing.T) {
 			t.Errorf("itemLabel(%v) = %q, want %q", tc.v, got, tc.want)
 		}
 	}
+}
+
+// mustOrdered decodes a YAML value as variables are (mappings in written
+// order).
+func mustOrdered(t *testing.T, src string) any {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	v, err := yamlnode.DecodeOrdered("vars.yml", &doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

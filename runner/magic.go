@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/omap"
 	"tend/inventory"
 	"tend/runner/playbook"
 )
@@ -222,8 +223,9 @@ func mentionsAny(v any, word string) bool {
 	switch x := v.(type) {
 	case string:
 		return strings.Contains(x, word)
-	case map[string]any:
-		for _, e := range x {
+	case map[string]any, *omap.Map:
+		m, _ := omap.AsMap(x)
+		for _, e := range m {
 			if mentionsAny(e, word) {
 				return true
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"tend/internal/omap"
 	"tend/runner/plan"
 	"tend/runner/playbook"
 )
@@ -85,6 +86,10 @@ func appendLeaves(out []string, v any, vars map[string]any) []string {
 	case nil:
 	case map[string]any:
 		for _, e := range x {
+			out = appendLeaves(out, e, vars)
+		}
+	case *omap.Map:
+		for _, e := range x.Plain() {
 			out = appendLeaves(out, e, vars)
 		}
 	case []any:
@@ -178,6 +183,13 @@ func (r *redactor) value(v any) any {
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			out[r.str(k)] = r.value(e)
+		}
+		return out
+	case *omap.Map:
+		out := omap.New(x.Len())
+		for _, k := range x.Keys() {
+			e, _ := x.Get(k)
+			out.Set(r.str(k), r.value(e))
 		}
 		return out
 	case map[string]string:

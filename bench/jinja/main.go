@@ -30,6 +30,8 @@ import (
 
 	"tend/runner/template"
 	"tend/runner/template/templatetest"
+
+	"tend/internal/omap"
 )
 
 // engines under measurement.
@@ -90,7 +92,8 @@ func gonjaRender(src string, vars map[string]any) (out any, err error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	if err := t.Execute(&b, exec.NewContext(vars)); err != nil {
+	// gonja reads Go maps only: the table's ordered mappings as plain ones.
+	if err := t.Execute(&b, exec.NewContext(omap.Plain(vars).(map[string]any))); err != nil {
 		return nil, err
 	}
 	return b.String(), nil

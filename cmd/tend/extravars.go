@@ -7,6 +7,8 @@ import (
 
 	"github.com/kballard/go-shellquote"
 	"gopkg.in/yaml.v3"
+
+	"tend/internal/omap"
 )
 
 // parseExtraVars reads -e values as ansible-playbook does: KEY=VALUE pairs
@@ -56,16 +58,29 @@ func spaceHint(words []string) string {
 	return ` (-e splits KEY=VALUE on spaces, as Ansible does: quote a value with spaces inside the argument, -e 'k="a b"', or use -e @file.yml or -e '{"k": "a b"}')`
 }
 
+// mergeYAMLMap reads a YAML or JSON mapping of variables into out; a
+// mapping in a value keeps its written order (omap.FromYAML).
 func mergeYAMLMap(out map[string]any, name string, data []byte) error {
-	var m map[string]any
-	if err := yaml.Unmarshal(data, &m); err != nil {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return fmt.Errorf("extra-vars: %s: %w", name, err)
 	}
-	for k, v := range m {
+	v, err := omap.FromYAML(&doc)
+	if err != nil {
+		return fmt.Errorf("extra-vars: %s: %w", name, err)
+	}
+	if v == nil {
+		return nil // an empty document sets nothing
+	}
+	m, ok := v.(*omap.Map)
+	if !ok {
+		return fmt.Errorf("extra-vars: %s: must be a mapping of variables, not %T", name, v)
+	}
+	for _, k := range m.Keys() {
 		if !isIdentifier(k) {
 			return fmt.Errorf("extra-vars: %s: %q is not a variable name", name, k)
 		}
-		out[k] = v
+		out[k], _ = m.Get(k)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"tend/internal/omap"
 	"tend/inventory"
 )
 
@@ -226,11 +227,12 @@ func holdsShown(inv *inventory.Inventory, g *inventory.Group, shown map[*invento
 	return false
 }
 
-// writeJSON prints v as ansible-inventory does: keys sorted, indented by
-// four spaces, non-ASCII and <>& unescaped.
+// writeJSON prints v as ansible-inventory does: keys sorted (a variable's
+// mapping too, whatever its written order), indented by four spaces,
+// non-ASCII and <>& unescaped.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "    ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	return enc.Encode(omap.Plain(v))
 }

@@ -48,7 +48,7 @@ func buildFixtureDeb(t *testing.T, dir, name, addr string) {
 	t.Cleanup(func() { purgeFixture(t, name) })
 	root := filepath.Join(dir, name)
 	files := map[string]string{
-		"DEBIAN/control": "Package: " + name + "\nVersion: 1.0\nArchitecture: all\nMaintainer: tend tests <tend@localhost>\nDescription: tend oracle fixture\n",
+		"DEBIAN/control":                     "Package: " + name + "\nVersion: 1.0\nArchitecture: all\nMaintainer: tend tests <tend@localhost>\nDescription: tend oracle fixture\n",
 		"usr/share/" + name + "/fixture.txt": name + "\n",
 	}
 	for p, content := range files {

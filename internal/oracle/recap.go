@@ -111,6 +111,9 @@ type tendEvent struct {
 		Phase   string `json:"phase"`
 		Status  string `json:"status"`
 		Ignored bool   `json:"ignored"`
+		// Loop is set on a loop's closing event, which sums its items;
+		// Ansible prints the items only.
+		Loop json.RawMessage `json:"loop"`
 		// Hosts is the summary's per-host recap (other events have a
 		// list of names under the same key).
 		Hosts json.RawMessage `json:"hosts"`
@@ -142,7 +145,7 @@ func ParseTend(out, host string) (Outcome, error) {
 		}
 		switch ev.Event {
 		case "task":
-			if ev.Data.Host != host {
+			if ev.Data.Host != host || len(ev.Data.Loop) > 0 {
 				continue
 			}
 			if ev.Data.Phase == "recheck" || ev.Data.Phase == "verify" {

@@ -23,6 +23,10 @@ included: /tmp/x/tasks/step.yml for other => (item=b)
 TASK [r : In a role] ***********************************************************
 ok: [target]
 
+TASK [Each] ********************************************************************
+changed: [target] => (item={'key': 'z', 'value': 1})
+ok: [target] => (item={'key': 'a', 'value': 2})
+
 TASK [Broken] ******************************************************************
 fatal: [target]: FAILED! => {"changed": false, "msg": "failed to validate"}
 ...ignoring
@@ -42,6 +46,9 @@ const tendOut = `{"event":"run_start","data":{"schema":1}}
 {"event":"task","data":{"host":"target","task":"Include","phase":"task","status":"ok"}}
 {"event":"task","data":{"host":"target","task":"Include","phase":"task","status":"ok","item":"a"}}
 {"event":"task","data":{"host":"target","task":"In a role","phase":"task","status":"ok"}}
+{"event":"task","data":{"host":"target","task":"Each","phase":"task","status":"changed","item":"{'key': 'z', 'value': 1}"}}
+{"event":"task","data":{"host":"target","task":"Each","phase":"task","status":"ok","item":"{'key': 'a', 'value': 2}"}}
+{"event":"task","data":{"host":"target","task":"Each","phase":"task","status":"changed","loop":{"items":2,"ok":1,"changed":1}}}
 {"event":"task","data":{"host":"target","task":"Broken","phase":"task","status":"failed","ignored":true}}
 {"event":"task","data":{"host":"target","task":"restart sshd","phase":"handler","status":"ok"}}
 {"event":"task","data":{"host":"target","task":"Disable root login","phase":"recheck","status":"ok"}}
@@ -63,6 +70,7 @@ func TestParseBothTools(t *testing.T) {
 		Recap: Recap{OK: 6, Changed: 1, Skipped: 1, Rescued: 2, Ignored: 1},
 		Tasks: []TaskResult{{"Disable root login", "changed", false}, {"Skip me", "skipped", false},
 			{"Include", "ok", false}, {"Include", "ok", false}, {"In a role", "ok", false},
+			{"Each", "changed", false}, {"Each", "ok", false}, // per item; tend's closing event left out
 			{"Broken", "failed", true}, {"restart sshd", "ok", false}},
 	}
 	if !reflect.DeepEqual(a, want) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"tend/internal/omap"
 )
 
 // maxValueNodes bounds how many nodes one value may expand to through
@@ -28,9 +30,23 @@ func DecodeValue(file string, n *yaml.Node) (any, error) {
 	return v, d.Err()
 }
 
+// DecodeOrdered is DecodeValue for variables: a mapping is an *omap.Map
+// that keeps its keys in written order, as Ansible's dicts do.
+func DecodeOrdered(file string, n *yaml.Node) (any, error) {
+	d := NewDecoder(file)
+	v := d.OrderedValue(n, "")
+	return v, d.Err()
+}
+
 // Value decodes n by the rules of DecodeValue, collecting its problems in
 // d at the field path.
-func (d *Decoder) Value(n *yaml.Node, path string) any {
+func (d *Decoder) Value(n *yaml.Node, path string) any { return d.anyValue(n, path, false) }
+
+// OrderedValue is Value for variables: a mapping is an *omap.Map in
+// written order (see DecodeOrdered).
+func (d *Decoder) OrderedValue(n *yaml.Node, path string) any { return d.anyValue(n, path, true) }
+
+func (d *Decoder) anyValue(n *yaml.Node, path string, ordered bool) any {
 	c := d
 	if d.budget--; d.budget < 0 {
 		if d.budget == -1 {
@@ -47,16 +63,19 @@ func (d *Decoder) Value(n *yaml.Node, path string) any {
 		if len(n.Content) == 0 {
 			return nil
 		}
-		return c.Value(n.Content[0], path)
+		return c.anyValue(n.Content[0], path, ordered)
 	case yaml.ScalarNode:
 		return c.scalarValue(n, path)
 	case yaml.SequenceNode:
 		out := make([]any, len(n.Content))
 		for i, item := range n.Content {
-			out[i] = c.Value(item, IndexPath(path, i))
+			out[i] = c.anyValue(item, IndexPath(path, i), ordered)
 		}
 		return out
 	case yaml.MappingNode:
+		if ordered {
+			return c.orderedMapping(n, path)
+		}
 		out := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := Resolve(n.Content[i])
@@ -78,6 +97,29 @@ func (d *Decoder) Value(n *yaml.Node, path string) any {
 	}
 	c.Errorf(n, path, "unsupported YAML node")
 	return nil
+}
+
+// orderedMapping decodes mapping n as an *omap.Map, by the rules of
+// Value's mappings.
+func (c *Decoder) orderedMapping(n *yaml.Node, path string) any {
+	out := omap.New(len(n.Content) / 2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := Resolve(n.Content[i])
+		if k.Kind != yaml.ScalarNode {
+			c.Errorf(k, path, "mapping keys must be strings, not %s", Describe(k))
+			continue
+		}
+		if k.Value == "<<" && k.Tag == "!!merge" {
+			c.Errorf(k, path, "merge keys (<<) are not supported; write the keys out")
+			continue
+		}
+		if _, dup := out.Get(k.Value); dup {
+			c.Errorf(k, JoinPath(path, k.Value), "duplicate key")
+			continue
+		}
+		out.Set(k.Value, c.anyValue(n.Content[i+1], JoinPath(path, k.Value), true))
+	}
+	return out
 }
 
 // scalarValue decodes one scalar by the rules of DecodeValue.

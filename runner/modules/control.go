@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/omap"
 	"tend/runner/plan"
 	"tend/runner/transport"
 )
@@ -152,8 +153,8 @@ func newSetFact(a Args) (Module, error) {
 		if !identRE.MatchString(k.Value) {
 			return nil, posErr(a.File, k, "set_fact", "%q is not a valid variable name", k.Value)
 		}
-		var val any
-		if err := v.Decode(&val); err != nil {
+		val, err := omap.FromYAML(v) // a mapping keeps its order
+		if err != nil {
 			return nil, posErr(a.File, v, "set_fact", "%s: %v", k.Value, err)
 		}
 		m.facts[k.Value] = val

@@ -2,6 +2,7 @@ package modules
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,11 @@ func TestControlModuleResults(t *testing.T) {
 	c, _ = m.Check(ctx, nil)
 	if f := c.Data["ansible_facts"].(map[string]any); len(f) != 2 || f["a"] != 1 || c.Summary != "set a, b" {
 		t.Errorf("set_fact: %+v", c)
+	}
+	m, _ = setFactSpec.New(Args{Node: node(`{d: {z: 1, a: [{y: 0755, b: 2}]}}`)})
+	c, _ = m.Check(ctx, nil)
+	if j, _ := json.Marshal(c.Data["ansible_facts"]); string(j) != `{"d":{"z":1,"a":[{"y":493,"b":2}]}}` {
+		t.Errorf("set_fact mapping in written order: %s", j)
 	}
 	m, _ = failSpec.New(Args{Node: node(`{}`)})
 	if c, _ = m.Check(ctx, nil); !c.Failed || c.Msg != "Failed as requested from task" {

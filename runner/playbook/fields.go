@@ -90,8 +90,8 @@ func (p *parser) conditions(v *yaml.Node, field string) []string {
 	return out
 }
 
-// vars reads a mapping of variables, decoded by DecodeValue, and its keys
-// in file order.
+// vars reads a mapping of variables, decoded by DecodeOrdered (a mapping
+// value keeps its keys in written order), and its keys in file order.
 func (p *parser) vars(v *yaml.Node, field string) (map[string]any, []string) {
 	if yamlnode.IsNull(v) {
 		return nil, nil
@@ -111,7 +111,7 @@ func (p *parser) vars(v *yaml.Node, field string) (map[string]any, []string) {
 		if _, dup := out[k.Value]; dup {
 			continue // reported by checkDuplicates
 		}
-		out[k.Value] = p.Value(v.Content[i+1], yamlnode.JoinPath(field, k.Value))
+		out[k.Value] = p.OrderedValue(v.Content[i+1], yamlnode.JoinPath(field, k.Value))
 		names = append(names, k.Value)
 	}
 	return out, names

@@ -93,7 +93,7 @@ func (p *parser) roleEntry(n *yaml.Node, field string) (roleRef, bool) {
 			ref.ctl.KeyPos[k.Value] = yamlnode.PosOf(p.File(), v)
 			p.keyword(ref.ctl, k, v, f, false)
 		case isIdentifier(k.Value):
-			ref.addParam(k.Value, p.Value(v, f))
+			ref.addParam(k.Value, p.OrderedValue(v, f))
 		default:
 			p.Errorf(k, f, "unknown role entry key %q", k.Value)
 		}

@@ -1,7 +1,6 @@
 package playbook
 
 import (
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/omap"
 	"tend/internal/yamlnode"
 )
 
@@ -122,6 +122,15 @@ func (p *parser) includeVars(inc *Task, arg *yaml.Node, field string, ff *firstF
 		p.deferVars(inc, []string{fileNode.Value}, fileNode, field, name, false)
 		return nil, true
 	}
+	var order []string // the names in file order, for name:
+	add := func(vars map[string]any, names []string) {
+		for _, k := range names {
+			if _, seen := out[k]; !seen {
+				order = append(order, k)
+			}
+			out[k] = vars[k]
+		}
+	}
 	if fileNode != nil {
 		fname, ok := p.fileName(fileNode, field, "include_vars")
 		if !ok {
@@ -131,8 +140,7 @@ func (p *parser) includeVars(inc *Task, arg *yaml.Node, field string, ff *firstF
 		if !ok {
 			return nil, false
 		}
-		vars, _ := p.readVars(path, fileNode, field)
-		maps.Copy(out, vars)
+		add(p.readVars(path, fileNode, field))
 	} else {
 		dname, ok := p.fileName(dirNode, field, "include_vars")
 		if !ok {
@@ -162,12 +170,15 @@ func (p *parser) includeVars(inc *Task, arg *yaml.Node, field string, ff *firstF
 		})
 		slices.Sort(files)
 		for _, f := range files {
-			vars, _ := p.readVars(f, dirNode, field)
-			maps.Copy(out, vars)
+			add(p.readVars(f, dirNode, field))
 		}
 	}
 	if name != "" {
-		return map[string]any{name: out}, true
+		named := omap.New(len(order))
+		for _, k := range order {
+			named.Set(k, out[k])
+		}
+		return map[string]any{name: named}, true
 	}
 	return out, true
 }

@@ -181,7 +181,19 @@ func (p *patcher) Visit(node *ast.Node) {
 			n.Left = call("_nil", n.Left)
 		case n.Operator == "in":
 			ast.Patch(node, call("_in", n.Left, n.Right))
+		case n.Operator == "==":
+			ast.Patch(node, call("_eq", n.Left, n.Right))
+		case n.Operator == "!=":
+			ast.Patch(node, call("_ne", n.Left, n.Right))
 		}
+	case *ast.MapNode:
+		// A mapping literal keeps its written order (see makeDict).
+		args := make([]ast.Node, 0, 2*len(n.Pairs))
+		for _, pr := range n.Pairs {
+			pair := pr.(*ast.PairNode)
+			args = append(args, pair.Key, pair.Value)
+		}
+		ast.Patch(node, call("_dict", args...))
 	}
 }
 

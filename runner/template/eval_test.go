@@ -118,7 +118,7 @@ func TestEval(t *testing.T) {
 		{"2.567 | round(1)", 2.6},
 		{"len(ports)", 3},
 		{"filter(ports, # > 50)", []any{80, 443}},
-		{"{'a': count}", map[string]any{"a": 5}},
+		{"{'a': count}", dict("a", 5)},
 		{"name + '.example'", "web1.example"},
 		{"count * 2 + 1", 11},
 		{"count % 2 == 1", true},

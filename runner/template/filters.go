@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"tend/internal/omap"
 )
 
 // filters maps each Jinja filter tend supports to the function it becomes:
@@ -199,6 +201,9 @@ func filterBool(args ...any) (any, error) {
 func filterLength(args ...any) (any, error) {
 	if s, ok := args[0].(string); ok {
 		return utf8.RuneCountInString(s), nil
+	}
+	if m, ok := args[0].(*omap.Map); ok {
+		return m.Len(), nil
 	}
 	rv := reflect.ValueOf(args[0])
 	switch rv.Kind() {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"tend/internal/omap"
 )
 
 // collFilters are the string and collection filters: x | f(a) is
@@ -60,8 +62,8 @@ var collFilters = map[string]func(args ...any) (any, error){
 
 // items converts a list (or a string, or a mapping's keys) to []any.
 func items(name string, v any) ([]any, error) {
-	if m, ok := v.(map[string]any); ok {
-		return mapParts(name, m, 0)
+	if kindOf(v) == reflect.Map {
+		return mapParts(name, v, 0)
 	}
 	l, err := filterList(v)
 	if err != nil {
@@ -367,6 +369,9 @@ func equal(a, b any) bool {
 		_, sa := a.(string)
 		_, sb := b.(string)
 		return c == 0 && sa == sb
+	}
+	if holdsOrdered(a) || holdsOrdered(b) {
+		a, b = omap.Plain(a), omap.Plain(b)
 	}
 	return reflect.DeepEqual(a, b)
 }

@@ -7,49 +7,45 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"tend/internal/omap"
 )
 
 // dataFilters convert between values and JSON, YAML and base64 text, as
 // Ansible's filters of the same names print them (Python's json and
-// PyYAML layouts).
+// PyYAML layouts). As in Ansible, to_json keeps a mapping's order and
+// to_nice_json, to_yaml and to_nice_yaml sort its keys, unless sort_keys
+// says otherwise.
 var dataFilters = map[string]func(args ...any) (any, error){
 	"_f_to_json": func(args ...any) (any, error) {
 		_, kw := splitKwargs(args)
-		indent := -1
-		if i, ok := kw["indent"]; ok {
-			indent, _ = toIndex(i)
-		}
-		return pyJSON(args[0], indent)
+		return pyJSON(args[0], kwInt(kw, "indent", -1), kwBool(kw, "sort_keys", false))
 	},
 	"_f_to_nice_json": func(args ...any) (any, error) {
 		_, kw := splitKwargs(args)
-		indent := 4
-		if i, ok := kw["indent"]; ok {
-			indent, _ = toIndex(i)
-		}
-		return pyJSON(args[0], indent)
+		return pyJSON(args[0], kwInt(kw, "indent", 4), kwBool(kw, "sort_keys", true))
 	},
 	"_f_from_json": filterFromJSON,
 	"_f_to_yaml": func(args ...any) (any, error) {
-		return toYAML(args[0], 2, true)
+		_, kw := splitKwargs(args)
+		return toYAML(args[0], 2, true, kwBool(kw, "sort_keys", true))
 	},
 	"_f_to_nice_yaml": func(args ...any) (any, error) {
 		_, kw := splitKwargs(args)
-		indent := 4
-		if i, ok := kw["indent"]; ok {
-			indent, _ = toIndex(i)
-		}
-		return toYAML(args[0], indent, false)
+		return toYAML(args[0], kwInt(kw, "indent", 4), false, kwBool(kw, "sort_keys", true))
 	},
 	"_f_from_yaml": func(args ...any) (any, error) {
-		var out any
-		if err := yaml.Unmarshal([]byte(format(args[0])), &out); err != nil {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(format(args[0])), &doc); err != nil {
+			return nil, fmt.Errorf("from_yaml: %w", err)
+		}
+		out, err := omap.FromYAML(&doc)
+		if err != nil {
 			return nil, fmt.Errorf("from_yaml: %w", err)
 		}
 		return out, nil
@@ -69,15 +65,31 @@ var dataFilters = map[string]func(args ...any) (any, error){
 
 // pyJSON is Python's json.dumps with ensure_ascii: ", " and ": "
 // separators on one line, or indent spaces per level (with "," and ": ").
-func pyJSON(v any, indent int) (string, error) {
+func pyJSON(v any, indent int, sortKeys bool) (string, error) {
 	var b strings.Builder
-	if err := writeJSON(&b, v, indent, 0); err != nil {
+	if err := writeJSON(&b, v, indent, 0, sortKeys); err != nil {
 		return "", fmt.Errorf("to_json: %w", err)
 	}
 	return b.String(), nil
 }
 
-func writeJSON(b *strings.Builder, v any, indent, depth int) error {
+// kwInt is the integer keyword argument name, or def.
+func kwInt(kw map[string]any, name string, def int) int {
+	if v, ok := kw[name]; ok {
+		def, _ = toIndex(v)
+	}
+	return def
+}
+
+// kwBool is the keyword argument name by truthiness, or def.
+func kwBool(kw map[string]any, name string, def bool) bool {
+	if v, ok := kw[name]; ok {
+		return truthy(v)
+	}
+	return def
+}
+
+func writeJSON(b *strings.Builder, v any, indent, depth int, sortKeys bool) error {
 	newline := func(d int) {
 		if indent >= 0 {
 			b.WriteByte('\n')
@@ -89,7 +101,11 @@ func writeJSON(b *strings.Builder, v any, indent, depth int) error {
 		sep = ","
 	}
 	rv := reflect.ValueOf(v)
-	switch rv.Kind() {
+	kind := rv.Kind()
+	if kindOf(v) == reflect.Map {
+		kind = reflect.Map
+	}
+	switch kind {
 	case reflect.Invalid:
 		b.WriteString("null")
 	case reflect.Bool:
@@ -109,28 +125,28 @@ func writeJSON(b *strings.Builder, v any, indent, depth int) error {
 				b.WriteString(sep)
 			}
 			newline(depth + 1)
-			if err := writeJSON(b, rv.Index(i).Interface(), indent, depth+1); err != nil {
+			if err := writeJSON(b, rv.Index(i).Interface(), indent, depth+1, sortKeys); err != nil {
 				return err
 			}
 		}
 		newline(depth)
 		b.WriteByte(']')
 	case reflect.Map:
-		if rv.Len() == 0 {
+		m, _ := asOrdered(v)
+		if m.Len() == 0 {
 			b.WriteString("{}")
 			return nil
 		}
-		keys := rv.MapKeys()
-		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
 		b.WriteByte('{')
-		for i, k := range keys {
+		for i, k := range orderedKeys(m, sortKeys) {
 			if i > 0 {
 				b.WriteString(sep)
 			}
 			newline(depth + 1)
-			writeJSONString(b, fmt.Sprint(k.Interface()))
+			writeJSONString(b, k)
 			b.WriteString(": ")
-			if err := writeJSON(b, rv.MapIndex(k).Interface(), indent, depth+1); err != nil {
+			e, _ := m.Get(k)
+			if err := writeJSON(b, e, indent, depth+1, sortKeys); err != nil {
 				return err
 			}
 		}
@@ -181,8 +197,8 @@ func writeJSONString(b *strings.Builder, s string) {
 func filterFromJSON(args ...any) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(format(args[0])))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := omap.DecodeJSON(dec)
+	if err != nil {
 		return nil, fmt.Errorf("from_json: %w", err)
 	}
 	return JSONNumbers(v), nil
@@ -207,16 +223,21 @@ func JSONNumbers(v any) any {
 		for k := range x {
 			x[k] = JSONNumbers(x[k])
 		}
+	case *omap.Map: // still being built: Set keeps each key's place
+		for _, k := range x.Keys() {
+			e, _ := x.Get(k)
+			x.Set(k, JSONNumbers(e))
+		}
 	}
 	return v
 }
 
-// toYAML prints v as PyYAML's dump does (keys sorted; with flow, a
+// toYAML prints v as PyYAML's dump does (keys sorted unless sortKeys is off; with flow, a
 // collection of scalars only is written inline, as default_flow_style=None
 // does).
-func toYAML(v any, indent int, flow bool) (string, error) {
+func toYAML(v any, indent int, flow, sortKeys bool) (string, error) {
 	var b bytes.Buffer
-	y := &yamlWriter{b: &b, indent: indent, flow: flow}
+	y := &yamlWriter{b: &b, indent: indent, flow: flow, sort: sortKeys}
 	if isYAMLScalar(v) {
 		s, err := yamlScalar(v)
 		if err != nil {
@@ -234,6 +255,7 @@ type yamlWriter struct {
 	b      *bytes.Buffer
 	indent int
 	flow   bool
+	sort   bool // sort_keys: keys sorted, else in the mapping's order
 }
 
 func isYAMLScalar(v any) bool {
@@ -243,18 +265,15 @@ func isYAMLScalar(v any) bool {
 // allScalars reports whether a collection holds scalars only (PyYAML
 // writes those inline under default_flow_style=None).
 func allScalars(v any) bool {
-	rv := reflect.ValueOf(v)
-	if rv.Len() == 0 {
-		return true
-	}
-	if rv.Kind() == reflect.Map {
-		for _, k := range rv.MapKeys() {
-			if !isYAMLScalar(rv.MapIndex(k).Interface()) {
+	if m, ok := asOrdered(v); ok {
+		for _, k := range m.Keys() {
+			if e, _ := m.Get(k); !isYAMLScalar(e) {
 				return false
 			}
 		}
 		return true
 	}
+	rv := reflect.ValueOf(v)
 	for i := 0; i < rv.Len(); i++ {
 		if !isYAMLScalar(rv.Index(i).Interface()) {
 			return false
@@ -270,22 +289,23 @@ func (y *yamlWriter) inline(v any) error {
 		y.b.WriteString(s)
 		return err
 	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Map {
+	if m, ok := asOrdered(v); ok {
 		y.b.WriteByte('{')
-		for i, k := range sortedKeys(rv) {
+		for i, k := range orderedKeys(m, y.sort) {
 			if i > 0 {
 				y.b.WriteString(", ")
 			}
 			ks, _ := yamlScalar(k)
 			y.b.WriteString(ks + ": ")
-			if err := y.inline(rv.MapIndex(reflect.ValueOf(k)).Interface()); err != nil {
+			e, _ := m.Get(k)
+			if err := y.inline(e); err != nil {
 				return err
 			}
 		}
 		y.b.WriteByte('}')
 		return nil
 	}
+	rv := reflect.ValueOf(v)
 	y.b.WriteByte('[')
 	for i := 0; i < rv.Len(); i++ {
 		if i > 0 {
@@ -299,19 +319,18 @@ func (y *yamlWriter) inline(v any) error {
 	return nil
 }
 
-func sortedKeys(rv reflect.Value) []string {
-	keys := make([]string, 0, rv.Len())
-	for _, k := range rv.MapKeys() {
-		keys = append(keys, k.String())
+// collLen is a collection's length.
+func collLen(v any) int {
+	if m, ok := v.(*omap.Map); ok {
+		return m.Len()
 	}
-	sort.Strings(keys)
-	return keys
+	return reflect.ValueOf(v).Len()
 }
 
 // block writes a collection in block style at the given indentation; the
 // caller has written what precedes it on the current line.
 func (y *yamlWriter) block(v any, col int) error {
-	if (y.flow && allScalars(v)) || reflect.ValueOf(v).Len() == 0 {
+	if (y.flow && allScalars(v)) || collLen(v) == 0 {
 		if err := y.inline(v); err != nil {
 			return err
 		}
@@ -319,20 +338,21 @@ func (y *yamlWriter) block(v any, col int) error {
 		return nil
 	}
 	pad := strings.Repeat(" ", col)
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Map {
-		for i, k := range sortedKeys(rv) {
+	if m, ok := asOrdered(v); ok {
+		for i, k := range orderedKeys(m, y.sort) {
 			if i > 0 {
 				y.b.WriteString(pad)
 			}
 			ks, _ := yamlScalar(k)
 			y.b.WriteString(ks + ":")
-			if err := y.value(rv.MapIndex(reflect.ValueOf(k)).Interface(), col, true); err != nil {
+			e, _ := m.Get(k)
+			if err := y.value(e, col, true); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	rv := reflect.ValueOf(v)
 	for i := 0; i < rv.Len(); i++ {
 		if i > 0 {
 			y.b.WriteString(pad)
@@ -348,7 +368,7 @@ func (y *yamlWriter) block(v any, col int) error {
 // value writes a mapping value (after "key:") or a sequence item (after
 // "- ").
 func (y *yamlWriter) value(v any, col int, afterKey bool) error {
-	if isYAMLScalar(v) || (y.flow && allScalars(v)) || reflect.ValueOf(v).Len() == 0 {
+	if isYAMLScalar(v) || (y.flow && allScalars(v)) || collLen(v) == 0 {
 		if afterKey {
 			y.b.WriteByte(' ')
 		}

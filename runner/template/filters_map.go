@@ -2,29 +2,29 @@ package template
 
 import (
 	"fmt"
-	"reflect"
-	"sort"
 	"strings"
+
+	"tend/internal/omap"
 )
 
 // mapParts is keys (0), values (1) or items (2, [key, value] pairs) of
-// a mapping, in key order.
+// a mapping, in its order: as written for a variable, sorted for a Go map
+// (see asOrdered).
 func mapParts(name string, v any, part int) ([]any, error) {
-	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Map {
+	m, ok := asOrdered(v)
+	if !ok {
 		return nil, fmt.Errorf("%s: %s is not a mapping", name, show(v))
 	}
-	keys := rv.MapKeys()
-	sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
-	out := make([]any, len(keys))
-	for i, k := range keys {
+	out := make([]any, m.Len())
+	for i, k := range m.Keys() {
+		val, _ := m.Get(k)
 		switch part {
 		case 0:
-			out[i] = k.Interface()
+			out[i] = k
 		case 1:
-			out[i] = rv.MapIndex(k).Interface()
+			out[i] = val
 		default:
-			out[i] = []any{k.Interface(), rv.MapIndex(k).Interface()}
+			out[i] = []any{k, val}
 		}
 	}
 	return out, nil
@@ -40,7 +40,10 @@ func filterDict2Items(args ...any) (any, error) {
 	out := make([]any, len(pairs))
 	for i, p := range pairs {
 		kv := p.([]any)
-		out[i] = map[string]any{kn: kv[0], vn: kv[1]}
+		item := omap.New(2)
+		item.Set(kn, kv[0])
+		item.Set(vn, kv[1])
+		out[i] = item
 	}
 	return out, nil
 }
@@ -59,22 +62,24 @@ func filterItems2Dict(args ...any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]any{}
+	out := omap.New(len(l))
 	for _, it := range l {
 		k, okK := attrOf(it, kn)
 		v, okV := attrOf(it, vn)
 		if !okK || !okV {
 			return nil, fmt.Errorf("items2dict: %s has no %q or %q", show(it), kn, vn)
 		}
-		out[format(k)] = v
+		out.Set(format(k), v)
 	}
 	return out, nil
 }
 
+// filterCombine is combine(d, ...): the keys of the first mapping in its
+// order, then each new key of the next ones, as Python's dict.update.
 func filterCombine(args ...any) (any, error) {
 	pos, kw := splitKwargs(args)
 	recursive := truthy(kw["recursive"])
-	out := map[string]any{}
+	out := omap.New(0)
 	for _, d := range pos {
 		if l, ok := d.([]any); ok { // combine(list_of_dicts)
 			sub, err := filterCombine(append(l, kwarg{"recursive", recursive})...)
@@ -83,30 +88,40 @@ func filterCombine(args ...any) (any, error) {
 			}
 			d = sub
 		}
-		m, ok := d.(map[string]any)
-		if !ok {
+		if !isMapping(d) {
 			return nil, fmt.Errorf("combine: %s is not a mapping", show(d))
 		}
+		m, _ := asOrdered(d)
 		out = merge(out, m, recursive)
 	}
 	return out, nil
 }
 
-// merge returns a copy of a with b's keys over it; recursive merges
-// mappings found under the same key.
-func merge(a, b map[string]any, recursive bool) map[string]any {
-	out := make(map[string]any, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
+// isMapping reports whether v is a mapping tend's variables hold: an
+// *omap.Map or a map[string]any.
+func isMapping(v any) bool {
+	_, ok := omap.AsMap(v)
+	return ok
+}
+
+// merge returns a new mapping: a's keys with b's values over them, then
+// b's new keys; recursive merges mappings found under the same key.
+func merge(a, b *omap.Map, recursive bool) *omap.Map {
+	out := omap.New(a.Len() + b.Len())
+	for _, k := range a.Keys() {
+		v, _ := a.Get(k)
+		out.Set(k, v)
 	}
-	for k, v := range b {
-		am, aok := out[k].(map[string]any)
-		bm, bok := v.(map[string]any)
-		if recursive && aok && bok {
-			out[k] = merge(am, bm, true)
+	for _, k := range b.Keys() {
+		v, _ := b.Get(k)
+		old, _ := out.Get(k)
+		if recursive && isMapping(old) && isMapping(v) {
+			am, _ := asOrdered(old)
+			bm, _ := asOrdered(v)
+			out.Set(k, merge(am, bm, true))
 			continue
 		}
-		out[k] = v
+		out.Set(k, v)
 	}
 	return out
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"tend/internal/suggest"
+
+	"tend/internal/omap"
 )
 
 // unknownName is the parse-time error for a filter, test, function or
@@ -185,7 +187,7 @@ func firstFound(terms []any, kw map[string]any) (string, error) {
 		return []any{v}
 	}
 	for _, t := range terms {
-		if m, ok := t.(map[string]any); ok {
+		if m, ok := omap.AsMap(t); ok {
 			add(asList(m["files"]), asList(m["paths"]))
 			continue
 		}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"gopkg.in/yaml.v3"
+
+	"tend/internal/omap"
 )
 
 // maxRenderNodes bounds the nodes one RenderNode call produces, aliases
@@ -121,6 +123,18 @@ func ValueNode(v any, line, col int) (*yaml.Node, error) {
 	}
 	if v == nil {
 		return scalar("!!null", "null"), nil
+	}
+	if om, ok := v.(*omap.Map); ok {
+		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: line, Column: col}
+		for _, k := range om.Keys() {
+			e, _ := om.Get(k)
+			val, err := ValueNode(e, line, col)
+			if err != nil {
+				return nil, err
+			}
+			m.Content = append(m.Content, scalar("!!str", k), val)
+		}
+		return m, nil
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -280,14 +279,15 @@ func pyRepr(v any) string {
 			parts[i] = pyRepr(rv.Index(i).Interface())
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
-	case reflect.Map:
-		keys := rv.MapKeys()
-		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = pyRepr(k.Interface()) + ": " + pyRepr(rv.MapIndex(k).Interface())
+	case reflect.Map, reflect.Pointer:
+		if m, ok := asOrdered(v); ok {
+			parts := make([]string, m.Len())
+			for i, k := range m.Keys() {
+				val, _ := m.Get(k)
+				parts[i] = pyRepr(k) + ": " + pyRepr(val)
+			}
+			return "{" + strings.Join(parts, ", ") + "}"
 		}
-		return "{" + strings.Join(parts, ", ") + "}"
 	}
 	return format(v)
 }

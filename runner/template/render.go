@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"tend/internal/omap"
 )
 
 // exprEnd finds the close sequence ("}}" or "%}") ending a tag, skipping
@@ -122,6 +124,9 @@ func truthy(v any) bool {
 	}
 	if _, u := v.(undefined); u {
 		return false
+	}
+	if m, ok := v.(*omap.Map); ok {
+		return m.Len() > 0
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {

@@ -27,7 +27,7 @@ func TestRender(t *testing.T) {
 		{"{{ count > 3 }}!", "True!"},
 		{"[{{ nothing }}]", "[]"},
 		{"{{ ports }} ports", "[22, 80, 443] ports"},
-		{"{{ {'a': 1} }}", map[string]any{"a": 1}},
+		{"{{ {'a': 1} }}", dict("a", 1)},
 		{"{{ '}}' }}", "}}"},
 		{"{{ missing | default('d') }}-{{ count }}", "d-5"},
 		{"{{ r.stdout | quote }}", "'hello world'"},

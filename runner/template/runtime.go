@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr/vm/runtime"
+
+	"tend/internal/omap"
 )
 
 // UndefinedError reports a variable, or a key of a mapping, that an
@@ -34,6 +36,9 @@ var runtimeFuncs = map[string]func(args ...any) (any, error){
 	"_oget": optionalGet,
 	"_nil":  undefinedToNil,
 	"_in":   contains,
+	"_dict": makeDict,
+	"_eq":   opEqual,
+	"_ne":   opNotEqual,
 }
 
 // contains(needle, haystack) is Jinja's `in`: a substring of a string, an
@@ -48,6 +53,17 @@ func contains(args ...any) (any, error) {
 	}
 	if args[1] == nil {
 		return nil, fmt.Errorf("'in' needs a list, mapping or string on the right, not null")
+	}
+	if m, ok := args[1].(*omap.Map); ok {
+		k, ok := args[0].(string)
+		if !ok {
+			return false, nil
+		}
+		_, found := m.Get(k)
+		return found, nil
+	}
+	if holdsOrdered(args[0]) || holdsOrdered(args[1]) {
+		return runtime.In(omap.Plain(args[0]), omap.Plain(args[1])), nil
 	}
 	return runtime.In(args[0], args[1]), nil
 }
@@ -121,6 +137,13 @@ func member(obj, key any) (v any, found bool, err error) {
 	switch o := obj.(type) {
 	case nil:
 		return nil, false, nil
+	case *omap.Map:
+		k, ok := key.(string)
+		if !ok {
+			return nil, false, fmt.Errorf("a mapping key must be a string, not %T", key)
+		}
+		v, found = o.Get(k)
+		return v, found, nil
 	case map[string]any:
 		k, ok := key.(string)
 		if !ok {

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"tend/internal/omap"
 )
 
 // tests maps each Jinja test tend supports to its function: x is t(a) is
@@ -29,7 +31,12 @@ var tests = map[string]string{
 }
 
 // kindOf is v's reflect kind, Invalid for nil.
-func kindOf(v any) reflect.Kind { return reflect.ValueOf(v).Kind() }
+func kindOf(v any) reflect.Kind {
+	if _, ok := v.(*omap.Map); ok {
+		return reflect.Map
+	}
+	return reflect.ValueOf(v).Kind()
+}
 
 func isOneOf(v any, kinds ...reflect.Kind) bool {
 	k := kindOf(v)
@@ -91,7 +98,7 @@ var testFuncs = map[string]func(args ...any) (any, error){
 // resultTest tests a registered result's boolean field (r is changed).
 func resultTest(test, key string, negate bool) func(args ...any) (any, error) {
 	return func(args ...any) (any, error) {
-		m, ok := args[0].(map[string]any)
+		m, ok := omap.AsMap(args[0])
 		if !ok {
 			return nil, fmt.Errorf("'is %s' needs a registered result, not %s", test, show(args[0]))
 		}

@@ -21,6 +21,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"tend/internal/omap"
 )
 
 //go:embed cases.yaml
@@ -60,19 +62,29 @@ type Outcome struct {
 
 // Load returns the table's variables and cases. dir receives the files
 // the lookup('file') cases read; its path is the variable files_dir.
+// A mapping in the variables is an *omap.Map in written order, as tend's
+// variables are, and is sent to the oracle in that order.
 func Load(dir string) (map[string]any, []Case, error) {
 	var doc struct {
-		Vars  map[string]any `yaml:"vars"`
-		Cases []Case         `yaml:"cases"`
+		Vars  map[string]yaml.Node `yaml:"vars"`
+		Cases []Case               `yaml:"cases"`
 	}
 	if err := yaml.Unmarshal(casesYAML, &doc); err != nil {
 		return nil, nil, fmt.Errorf("templatetest: cases.yaml: %w", err)
 	}
+	vars := make(map[string]any, len(doc.Vars)+1)
+	for k, n := range doc.Vars {
+		v, err := omap.FromYAML(&n)
+		if err != nil {
+			return nil, nil, fmt.Errorf("templatetest: cases.yaml: %s: %w", k, err)
+		}
+		vars[k] = v
+	}
 	if err := os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello from a file\n"), 0o644); err != nil {
 		return nil, nil, fmt.Errorf("templatetest: %w", err)
 	}
-	doc.Vars["files_dir"] = dir
-	return doc.Vars, doc.Cases, nil
+	vars["files_dir"] = dir
+	return vars, doc.Cases, nil
 }
 
 // Python returns a python3 that can import ansible's Templar (Debian's
@@ -106,14 +118,25 @@ func Oracle(python string, vars map[string]any, cases []Case) ([]Outcome, error)
 		return nil, fmt.Errorf("templatetest: oracle: %w: %s", err, stderr.String())
 	}
 	dec := json.NewDecoder(bytes.NewReader(out))
-	dec.UseNumber()
 	outcomes := make([]Outcome, 0, len(cases))
 	for dec.More() {
-		var o Outcome
+		var o struct {
+			OK  json.RawMessage `json:"ok"`
+			Err string          `json:"err"`
+			Msg string          `json:"msg"`
+		}
 		if err := dec.Decode(&o); err != nil {
 			return nil, fmt.Errorf("templatetest: oracle output: %w", err)
 		}
-		outcomes = append(outcomes, o)
+		var ok any
+		if len(o.OK) > 0 { // a dict keeps the order Ansible gave it
+			od := json.NewDecoder(bytes.NewReader(o.OK))
+			od.UseNumber()
+			if ok, err = omap.DecodeJSON(od); err != nil {
+				return nil, fmt.Errorf("templatetest: oracle output: %w", err)
+			}
+		}
+		outcomes = append(outcomes, Outcome{OK: ok, Err: o.Err, Msg: o.Msg})
 	}
 	if len(outcomes) != len(cases) {
 		return nil, fmt.Errorf("templatetest: oracle answered %d of %d cases", len(outcomes), len(cases))
@@ -193,7 +216,8 @@ func isScalar(v any) bool {
 }
 
 // Canon is a canonical JSON form that keeps integers and floats apart
-// (5 vs 5.0) and sorts mapping keys.
+// (5 vs 5.0) and sorts the keys of a Go map; an *omap.Map (a variable, or
+// a dict the oracle returned) keeps its order, so order is compared.
 func Canon(v any) string {
 	var b strings.Builder
 	canon(&b, v)
@@ -234,6 +258,23 @@ func canon(b *strings.Builder, v any) {
 			canon(b, rv.Index(i).Interface())
 		}
 		b.WriteByte(']')
+	case reflect.Pointer:
+		m, ok := v.(*omap.Map)
+		if !ok {
+			fmt.Fprintf(b, "%q", fmt.Sprint(v))
+			return
+		}
+		b.WriteByte('{')
+		for i, k := range m.Keys() {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			canon(b, k)
+			b.WriteByte(':')
+			e, _ := m.Get(k)
+			canon(b, e)
+		}
+		b.WriteByte('}')
 	case reflect.Map:
 		keys := make([]string, 0, rv.Len())
 		vals := map[string]any{}
@@ -300,6 +341,23 @@ func pyRepr(b *strings.Builder, v any) {
 			pyRepr(b, rv.Index(i).Interface())
 		}
 		b.WriteByte(']')
+	case reflect.Pointer:
+		m, ok := v.(*omap.Map)
+		if !ok {
+			canon(b, v)
+			return
+		}
+		b.WriteByte('{')
+		for i, k := range m.Keys() {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			pyRepr(b, k)
+			b.WriteString(": ")
+			e, _ := m.Get(k)
+			pyRepr(b, e)
+		}
+		b.WriteByte('}')
 	case reflect.Map:
 		keys := rv.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
