@@ -33,6 +33,8 @@ func TestValidate(t *testing.T) {
 		{"statements in a shell body and a debug msg", "- hosts: all\n  tasks:\n    - shell: |\n        {% for h in groups['zk'] %}\n        echo {{ h | uper }}\n        {% endfor %}\n    - debug:\n        msg: \"{% if x %}a{% els %}b{% endif %}\"\n",
 			"pb.yml:5:14: tasks[0].shell: invalid expression \"h | uper\": unknown filter \"uper\"; did you mean \"upper\"?\n" +
 				"pb.yml:8:14: tasks[1].debug: unknown statement {% els %}"},
+		{"play gather_subset", "- hosts: all\n  gather_subset: [facter, bogus]\n  tasks:\n    - command: x\n",
+			"pb.yml:2:18: gather_facts.setup: gather_subset: unknown subset \"bogus\" (known: all, date_time, distribution, env, facter, hardware, min, network, ohai, pkg_mgr, platform, service_mgr, user, virtual)"},
 		{"one problem", "- hosts: all\n  tasks:\n    - command: x\n      failed_when: \"x | lenght\"\n",
 			"pb.yml:4:20: tasks[0].failed_when: invalid expression \"x | lenght\": unknown filter \"lenght\"; did you mean \"length\"?"},
 	}
