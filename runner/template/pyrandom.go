@@ -1,6 +1,7 @@
 package template
 
 import (
+	"crypto/rand"
 	"crypto/sha512"
 	"fmt"
 	"math/big"
@@ -119,4 +120,132 @@ func (r *pyRandom) randbelow(n int) int {
 			return int(v)
 		}
 	}
+}
+
+// randSource is Python's random.Random(seed) when seeded, else the system's
+// random numbers (SystemRandom), as Ansible's random and shuffle use them.
+func randSource(name string, seed any) (func(n int) int, error) {
+	if seed == nil {
+		return func(n int) int {
+			v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+			if err != nil {
+				panic(fmt.Sprintf("%s: system random: %v", name, err))
+			}
+			return int(v.Int64())
+		}, nil
+	}
+	mt, err := newPyRandom(seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return mt.randbelow, nil
+}
+
+// filterRandom is random(start=None, step=None, seed=None): a number in
+// range(start, end, step), or an item of a list.
+func filterRandom(args ...any) (any, error) {
+	args, kw := splitKwargs(args)
+	if err := arity("random", args, 0, 2); err != nil {
+		return nil, err
+	}
+	below, err := randSource("random", kw["seed"])
+	if err != nil {
+		return nil, err
+	}
+	var start, step any
+	if len(args) > 1 {
+		start = args[1]
+	}
+	if len(args) > 2 {
+		step = args[2]
+	}
+	if v, ok := kw["start"]; ok {
+		start = v
+	}
+	if v, ok := kw["step"]; ok {
+		step = v
+	}
+	if _, isBool := args[0].(bool); !isBool && isInteger(args[0]) {
+		end, _ := toIndex(args[0])
+		lo, st := 0, 1
+		if truthy(start) {
+			if lo, err = intArg("random", "start", start); err != nil {
+				return nil, err
+			}
+		}
+		if truthy(step) {
+			if st, err = intArg("random", "step", step); err != nil {
+				return nil, err
+			}
+		}
+		var n int
+		if st > 0 {
+			n = (end - lo + st - 1) / st
+		} else {
+			n = (end - lo + st + 1) / st
+		}
+		if n <= 0 {
+			return nil, fmt.Errorf("random: empty range for randrange(%d, %d, %d)", lo, end, st)
+		}
+		return lo + st*below(n), nil
+	}
+	if truthy(start) || truthy(step) {
+		return nil, fmt.Errorf("random: start and step can only be used with integer values")
+	}
+	if s, ok := args[0].(string); ok {
+		r := []rune(s)
+		if len(r) == 0 {
+			return nil, fmt.Errorf("random: cannot choose from an empty sequence")
+		}
+		return string(r[below(len(r))]), nil
+	}
+	l, err := items("random", args[0])
+	if err != nil {
+		return nil, fmt.Errorf("random can only be used on sequences and integers")
+	}
+	if len(l) == 0 {
+		return nil, fmt.Errorf("random: cannot choose from an empty sequence")
+	}
+	return l[below(len(l))], nil
+}
+
+func intArg(filter, name string, v any) (int, error) {
+	i, ok := toIndex(v)
+	if !ok {
+		return 0, fmt.Errorf("%s: %s must be an integer, not %s", filter, name, show(v))
+	}
+	return i, nil
+}
+
+// filterShuffle is shuffle(seed=None): a shuffled copy of a list.
+func filterShuffle(args ...any) (any, error) {
+	args, kw := splitKwargs(args)
+	if err := arity("shuffle", args, 0, 1); err != nil {
+		return nil, err
+	}
+	seed := kw["seed"]
+	if len(args) > 1 {
+		seed = args[1]
+	}
+	if !truthy(seed) {
+		seed = nil
+	}
+	below, err := randSource("shuffle", seed)
+	if err != nil {
+		return nil, err
+	}
+	var l []any
+	if s, ok := args[0].(string); ok {
+		for _, r := range s {
+			l = append(l, string(r))
+		}
+	} else if l, err = items("shuffle", args[0]); err != nil {
+		return args[0], nil // Ansible returns what it cannot shuffle
+	}
+	out := append([]any{}, l...)
+	for i := len(out) - 1; i > 0; i-- {
+		j := below(i + 1)
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
 }
