@@ -84,7 +84,7 @@ func filterHumanReadable(args ...any) (any, error) {
 	for _, r := range sizeRanges {
 		suffix, limit = r.suffix, r.limit
 		u, isStr := unit.(string)
-		if unit == nil && size >= limit || isStr && u != "" && strings.ToUpper(u)[0] == suffix[0] {
+		if unit == nil && size >= limit || isStr && strings.ToUpper(u) == suffix {
 			break
 		}
 	}
