@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"tend/internal/yamlnode"
 	"tend/runner/playbook"
 	"tend/runner/template"
 )
@@ -26,7 +27,7 @@ func serialSizes(p *playbook.Play, extra map[string]any) ([]string, error) {
 		return fmt.Errorf("%s: serial: %q is %v: want a positive count (5), a percentage (\"30%%\") or a list of them", p.Pos, entry, v)
 	}
 	for _, e := range p.Serial {
-		if !strings.Contains(e, "{{") {
+		if !yamlnode.IsTemplateText(e) {
 			out = append(out, e) // the parser checked it
 			continue
 		}

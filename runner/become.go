@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"tend/internal/yamlnode"
 	"tend/runner/playbook"
 	"tend/runner/template"
 	"tend/runner/transport"
@@ -88,7 +89,7 @@ func (hp *hostPlay) delegatedConn(t *playbook.Task, vars map[string]any, d *dele
 		}
 		user = s
 	}
-	if strings.Contains(user, "{{") {
+	if yamlnode.IsTemplateText(user) {
 		s, err := renderVar(user, vars)
 		if err != nil {
 			return nil, fmt.Errorf("become_user: %w", err)
@@ -155,7 +156,7 @@ func renderVar(v any, vars map[string]any) (string, error) {
 	if !ok {
 		return fmt.Sprint(v), nil
 	}
-	if !strings.Contains(s, "{{") {
+	if !yamlnode.IsTemplateText(s) {
 		return s, nil
 	}
 	r, err := template.Render(s, vars)

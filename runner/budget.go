@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"tend/internal/yamlnode"
 	"tend/runner/playbook"
 	"tend/runner/template"
 )
@@ -266,7 +267,7 @@ func (hp *hostPlay) recordBudget(ctx context.Context, t *playbook.Task, bc *budg
 }
 
 func renderString(s string, vars map[string]any) (string, error) {
-	if !strings.Contains(s, "{{") {
+	if !yamlnode.IsTemplateText(s) {
 		return s, nil
 	}
 	v, err := template.Render(s, vars)

@@ -208,40 +208,59 @@ func TestDelegatedLocalBecome(t *testing.T) {
 
 // TestEngineThrottle: with throttle: 2, at most two hosts run the task at
 // once. Each command waits (a bounded while) for a third to join it:
-// without the bound, four hosts would reach three at once.
+// without the bound, four hosts would reach three at once. A templated
+// throttle is rendered per host, as Ansible's strategy renders it.
 func TestEngineThrottle(t *testing.T) {
-	var mu sync.Mutex
-	cond := sync.NewCond(&mu)
-	inflight, most := 0, 0
-	f := newFleet("h1", "h2", "h3", "h4")
-	f.handle(memhost.Argv("work"), func(context.Context, *memhost.Host, transport.Command) (transport.Result, error) {
-		mu.Lock()
-		inflight++
-		most = max(most, inflight)
-		cond.Broadcast()
-		deadline := time.AfterFunc(300*time.Millisecond, func() { mu.Lock(); cond.Broadcast(); mu.Unlock() })
-		start := time.Now()
-		for inflight < 3 && time.Since(start) < 300*time.Millisecond {
-			cond.Wait()
-		}
-		deadline.Stop()
-		inflight--
-		mu.Unlock()
-		return memhost.OK("done\n"), nil
-	})
-	sum, _ := runOn(t, f, `- hosts: all
+	for _, throttle := range []string{"2", `"{{ n }}"`, `"{{ '2' if n > 1 else 4 }}"`} {
+		t.Run(throttle, func(t *testing.T) {
+			var mu sync.Mutex
+			cond := sync.NewCond(&mu)
+			inflight, most := 0, 0
+			f := newFleet("h1", "h2", "h3", "h4")
+			f.handle(memhost.Argv("work"), func(context.Context, *memhost.Host, transport.Command) (transport.Result, error) {
+				mu.Lock()
+				inflight++
+				most = max(most, inflight)
+				cond.Broadcast()
+				deadline := time.AfterFunc(300*time.Millisecond, func() { mu.Lock(); cond.Broadcast(); mu.Unlock() })
+				start := time.Now()
+				for inflight < 3 && time.Since(start) < 300*time.Millisecond {
+					cond.Wait()
+				}
+				deadline.Stop()
+				inflight--
+				mu.Unlock()
+				return memhost.OK("done\n"), nil
+			})
+			sum, _ := runOn(t, f, `- hosts: all
   gather_facts: false
+  vars: {n: 2}
   tasks:
     - command: work
-      throttle: 2
-`, Options{Forks: 4})
-	if most > 2 {
-		t.Errorf("%d hosts ran the task at once, want at most 2", most)
+      throttle: `+throttle+"\n", Options{Forks: 4})
+			if most > 2 {
+				t.Errorf("%d hosts ran the task at once, want at most 2", most)
+			}
+			for _, h := range sum.Hosts {
+				if h.Changed != 1 {
+					t.Errorf("%s: %+v", h.Host, h)
+				}
+			}
+		})
 	}
-	for _, h := range sum.Hosts {
-		if h.Changed != 1 {
-			t.Errorf("%s: %+v", h.Host, h)
-		}
+}
+
+// TestEngineThrottleBad: a throttle that renders to no integer fails the
+// host's task, naming the keyword; nothing runs.
+func TestEngineThrottleBad(t *testing.T) {
+	f := newFleet("h1")
+	f.handle(memhost.Argv("work"), echoes)
+	sum, rec := runOn(t, f, "- hosts: all\n  gather_facts: false\n  tasks:\n    - command: work\n      throttle: \"{{ 'many' }}\"\n", Options{})
+	if h := sum.Hosts[0]; h.Failed != 1 || len(echoed(f.hosts["h1"])) != 0 {
+		t.Errorf("recap %+v, ran %q; want the task failed, nothing run", h, echoed(f.hosts["h1"]))
+	}
+	if len(rec.results) != 1 || rec.results[0].Error != `play.yml:5:17: throttle: "many" is not an integer` {
+		t.Errorf("results %+v, want the task failed naming throttle", rec.results)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"maps"
 	"strings"
 
+	"gopkg.in/yaml.v3"
+
 	"tend/runner/playbook"
 )
 
@@ -14,7 +16,12 @@ import (
 
 // gatherTask is the implicit first task of a play that gathers facts.
 func gatherTask(p *playbook.Play) *playbook.Task {
-	return &playbook.Task{Pos: p.Pos, ModulePos: p.Pos, Name: "Gathering Facts", Module: "setup", Field: "gather_facts", Tags: []string{"always"}}
+	t := &playbook.Task{Pos: p.Pos, ModulePos: p.Pos, Name: "Gathering Facts", Module: "setup", Field: "gather_facts", Tags: []string{"always"}}
+	if p.GatherSubset != nil {
+		key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "gather_subset", Line: p.GatherSubset.Line, Column: p.GatherSubset.Column}
+		t.Args = &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{key, p.GatherSubset}, Line: p.GatherSubset.Line, Column: p.GatherSubset.Column}
+	}
+	return t
 }
 
 // withGather prepends the fact-gathering task when the play gathers facts

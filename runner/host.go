@@ -219,7 +219,7 @@ func (hp *hostPlay) runList(ctx context.Context, tasks []*playbook.Task, phase P
 		if t.RunOnce && t.Block == nil {
 			run = hp.runOnce // runonce.go
 		}
-		if t.Throttle > 0 && t.Block == nil {
+		if (t.Throttle > 0 || t.ThrottleTemplate != "") && t.Block == nil {
 			inner := run
 			run = func(ctx context.Context, t *playbook.Task, phase Phase) bool {
 				return hp.runThrottled(ctx, t, phase, inner) // throttle.go

@@ -265,8 +265,11 @@ func newModule(t *playbook.Task, vars map[string]any) (modules.Spec, modules.Mod
 	}
 	mod, err := spec.New(modules.Args{
 		Node: node, File: t.Pos.File, // the task's own file: it may be imported
-		Eval:       func(e string) (any, error) { return template.Eval(e, vars) },
-		Render:     func(s string) (any, error) { return template.Render(s, vars) },
+		Eval:   func(e string) (any, error) { return template.Eval(e, vars) },
+		Render: func(s string) (any, error) { return template.Render(s, vars) },
+		RenderPieces: func(s string, emit func(string, bool)) error {
+			return template.RenderPieces(s, vars, emit)
+		},
 		RenderFile: func(name, text string) (string, error) { return template.RenderFile(name, text, vars) },
 	})
 	return spec, mod, err

@@ -56,7 +56,7 @@ func Validate(pb *playbook.Playbook) error {
 					}
 				}
 			}
-			for _, k := range [][2]string{{"retries", t.RetriesTemplate}, {"delay", t.DelayTemplate}, {"async", t.Async}, {"poll", t.Poll}} {
+			for _, k := range [][2]string{{"retries", t.RetriesTemplate}, {"delay", t.DelayTemplate}, {"async", t.Async}, {"poll", t.Poll}, {"throttle", t.ThrottleTemplate}} {
 				if err := template.CheckTemplate(k[1]); k[1] != "" && err != nil {
 					add(t, &playbook.Error{Pos: t.KeyPos[k[0]], Field: "." + k[0], Msg: err.Error()})
 				}
@@ -93,6 +93,9 @@ func Validate(pb *playbook.Playbook) error {
 			if err := checkMetric(m); err != nil {
 				errs = append(errs, &playbook.Error{Pos: m.Pos, Field: "metrics." + m.Name, Msg: err.Error()})
 			}
+		}
+		if p.GatherSubset != nil {
+			check([]*playbook.Task{gatherTask(p)}) // facts.go
 		}
 		check(p.Tasks)
 		check(p.Handlers)
@@ -134,7 +137,7 @@ func checkTemplates(file string, n *yaml.Node) error {
 		}
 		if n.Kind == yaml.ScalarNode {
 			if err := template.CheckTemplate(n.Value); err != nil {
-				errs = append(errs, &playbook.Error{Pos: playbook.Pos{File: file, Line: n.Line, Col: n.Column}, Msg: err.Error()})
+				errs = append(errs, &playbook.Error{Pos: templatePos(file, n, err), Msg: err.Error()})
 			}
 			return
 		}
@@ -144,4 +147,19 @@ func checkTemplates(file string, n *yaml.Node) error {
 	}
 	walk(n)
 	return errs.Err()
+}
+
+// templatePos places a template's error at the line of its tag: a block
+// scalar's text starts on the line after its indicator (| or >).
+func templatePos(file string, n *yaml.Node, err error) playbook.Pos {
+	pos := playbook.Pos{File: file, Line: n.Line, Col: n.Column}
+	line := template.ErrorLine(err)
+	switch {
+	case line <= 0:
+	case n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		pos.Line += line
+	default:
+		pos.Line += line - 1
+	}
+	return pos
 }

@@ -30,6 +30,11 @@ func TestValidate(t *testing.T) {
 		{"metrics expression and label", "- hosts: all\n  tasks:\n    - command: x\n      metrics:\n        tend_a: \"x | lenght\"\n        'tend_b{p=\"{{ (p }}\"}': 1\n",
 			"pb.yml:5:9: tasks[0].metrics.tend_a: invalid expression \"x | lenght\": unknown filter \"lenght\"; did you mean \"length\"?\n" +
 				"pb.yml:6:9: tasks[0].metrics.tend_b: label p: invalid expression \"(p\": missing \")\""},
+		{"statements in a shell body and a debug msg", "- hosts: all\n  tasks:\n    - shell: |\n        {% for h in groups['zk'] %}\n        echo {{ h | uper }}\n        {% endfor %}\n    - debug:\n        msg: \"{% if x %}a{% els %}b{% endif %}\"\n",
+			"pb.yml:5:14: tasks[0].shell: invalid expression \"h | uper\": unknown filter \"uper\"; did you mean \"upper\"?\n" +
+				"pb.yml:8:14: tasks[1].debug: unknown statement {% els %}"},
+		{"play gather_subset", "- hosts: all\n  gather_subset: [facter, bogus]\n  tasks:\n    - command: x\n",
+			"pb.yml:2:18: gather_facts.setup: gather_subset: unknown subset \"bogus\" (known: all, date_time, distribution, env, facter, hardware, min, network, ohai, pkg_mgr, platform, service_mgr, user, virtual)"},
 		{"one problem", "- hosts: all\n  tasks:\n    - command: x\n      failed_when: \"x | lenght\"\n",
 			"pb.yml:4:20: tasks[0].failed_when: invalid expression \"x | lenght\": unknown filter \"lenght\"; did you mean \"length\"?"},
 	}
@@ -45,7 +50,7 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-	pb, err := playbook.Parse("pb.yml", []byte("- hosts: all\n  tasks:\n    - command: echo {{ x }}\n"), playbook.ParseOptions{})
+	pb, err := playbook.Parse("pb.yml", []byte("- hosts: all\n  tasks:\n    - command: echo {{ x }}\n    - shell: \"{% for h in hs %}echo {{ h }};{% endfor %}\"\n    - debug: {msg: \"{% if x %}a{% else %}b{% endif %}\"}\n"), playbook.ParseOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

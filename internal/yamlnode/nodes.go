@@ -46,9 +46,16 @@ func IsDecimal(s string) bool { return decimalRE.MatchString(s) }
 // IsNull reports whether n is an explicit or empty YAML null.
 func IsNull(n *yaml.Node) bool { return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == TagNull) }
 
-// HasTemplate reports whether a scalar holds a {{ ... }} template.
+// HasTemplate reports whether a scalar holds a template: {{ ... }} or a
+// {% statement %}.
 func HasTemplate(n *yaml.Node) bool {
-	return n != nil && n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "{{")
+	return n != nil && n.Kind == yaml.ScalarNode && IsTemplateText(n.Value)
+}
+
+// IsTemplateText reports whether s holds a template to render: a
+// {{ expression }} or a {% statement %}.
+func IsTemplateText(s string) bool {
+	return strings.Contains(s, "{{") || strings.Contains(s, "{%")
 }
 
 // Resolve follows *anchor references to the anchored node.

@@ -3,7 +3,6 @@ package modules
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -115,7 +114,7 @@ func (m *assertModule) Apply(_ context.Context, _ transport.Conn, planned plan.C
 // message that cannot be rendered is shown raw with the reason, so the
 // assertion's own failure is never hidden behind a template error.
 func (m *assertModule) renderMsg(msg string) string {
-	if m.render == nil || !strings.Contains(msg, "{{") {
+	if m.render == nil || !yamlnode.IsTemplateText(msg) {
 		return msg
 	}
 	v, err := m.render(msg)

@@ -72,6 +72,11 @@ func newCommand(a Args) (Module, error) {
 			}
 			words = append(words, r)
 		}
+	case hasStatements(args.Cmd):
+		words, err = splitStatements(a, args.Cmd)
+		if err != nil {
+			return nil, posErr(a.File, a.Node, "command", "%v", err)
+		}
 	default:
 		words, err = splitTemplated(a, args.Cmd)
 		if err != nil {
@@ -111,6 +116,13 @@ func newShell(a Args) (Module, error) {
 	}
 	if strings.TrimSpace(args.Cmd) == "" {
 		return nil, posErr(a.File, a.Node, "shell", "empty script")
+	}
+	if hasStatements(args.Cmd) {
+		script, vals, err := renderShellStatements(a, args.Cmd)
+		if err != nil {
+			return nil, posErr(a.File, a.Node, "shell", "%v", err)
+		}
+		return finishExec(a, "shell", args, append([]string{shell, "-c", script, "sh"}, vals...))
 	}
 	script, exprs, err := parameterizeShell(args.Cmd)
 	if err != nil {
@@ -204,7 +216,7 @@ func finishExec(a Args, module string, args execArgs, words []string) (Module, e
 // renderString renders a template to a string; without a renderer (static
 // validation before any host is contacted) it returns the text unchanged.
 func renderString(a Args, s string) (string, error) {
-	if a.Render == nil || !strings.Contains(s, "{{") {
+	if a.Render == nil || !yamlnode.IsTemplateText(s) {
 		return s, nil
 	}
 	v, err := a.Render(s)

@@ -95,6 +95,7 @@ func TestSetupSubsetsAndFilter(t *testing.T) {
 		{"min plus network", `gather_subset: "!all,network"`, []string{"ansible_default_ipv4", "ansible_os_family"}, []string{"ansible_mounts"}, ""},
 		{"all but hardware", `gather_subset: ["!hardware"]`, []string{"ansible_default_ipv4"}, []string{"ansible_memtotal_mb", "ansible_mounts"}, ""},
 		{"filter", `filter: ["ansible_distribution*", "kernel"]`, []string{"ansible_distribution", "ansible_distribution_major_version", "ansible_kernel"}, []string{"ansible_hostname", "ansible_kernel_version"}, ""},
+		{"facter and ohai gather nothing", `gather_subset: ["!all", facter, ohai]`, []string{"ansible_hostname", "ansible_pkg_mgr"}, []string{"ansible_memtotal_mb", "ansible_default_ipv4"}, ""},
 		{"unknown subset", `gather_subset: [hardwar]`, nil, nil, `gather_subset: unknown subset "hardwar"`},
 		{"unknown arg", `gather: all`, nil, nil, `unknown argument "gather"`},
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"tend/internal/yamlnode"
 )
 
 // alias is one spelling of an argument that Ansible accepts under several
@@ -37,7 +39,7 @@ func argNode(n *yaml.Node, key string) *yaml.Node {
 
 // templated reports whether s still holds an unrendered template (the
 // playbook is being checked before any host is known).
-func templated(s string) bool { return strings.Contains(s, "{{") }
+func templated(s string) bool { return yamlnode.IsTemplateText(s) }
 
 // checkRemotePath validates a path on the host: absolute, no NUL; it is
 // returned cleaned (no trailing slash, no "." or ".." parts), so "dir/" and

@@ -6,7 +6,6 @@ package modules
 import (
 	"context"
 	"sort"
-	"strings"
 
 	"gopkg.in/yaml.v3"
 
@@ -62,6 +61,11 @@ type Args struct {
 	// for modules whose Spec has RendersOwnArgs: they receive Node
 	// unrendered and decide how values enter (shell quotes them).
 	Render func(template string) (any, error)
+	// RenderPieces renders a template string over the host's variables,
+	// handing its output to emit in order: literal text (value false) and
+	// each {{ }} output's text (value true), so shell can pass values as
+	// data around the text that {% statements %} produce. Set with Render.
+	RenderPieces func(template string, emit func(text string, value bool)) error
 	// RenderFile renders the text of a template file (named for errors)
 	// over the host's variables into text (template's src). It is nil
 	// when a playbook is validated, before any host.
@@ -121,7 +125,7 @@ func templatedArg(n *yaml.Node, key string) bool {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
 			v := n.Content[i+1]
-			return v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "{{")
+			return v.Kind == yaml.ScalarNode && yamlnode.IsTemplateText(v.Value)
 		}
 	}
 	return false

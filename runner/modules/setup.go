@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"tend/internal/yamlnode"
 	"tend/runner/plan"
 	"tend/runner/transport"
 )
@@ -31,6 +32,9 @@ var factSubsets = map[string][]string{
 	"distribution": {"distribution", "distribution_version", "distribution_major_version", "distribution_release", "os_family"},
 	"service_mgr":  {"service_mgr"}, "pkg_mgr": {"pkg_mgr"}, "date_time": {"date_time"}, "env": {"env"},
 	"user": {"user_id", "user_uid", "user_gid"},
+	// Ansible runs facter and ohai for these when the host has them; tend
+	// runs neither, so they gather nothing, as Ansible on a host without.
+	"facter": {}, "ohai": {},
 }
 
 func newSetup(a Args) (Module, error) {
@@ -94,7 +98,7 @@ func subsetFacts(subsets []string) (map[string]bool, error) {
 	for _, s := range subsets {
 		name, neg := strings.CutPrefix(strings.TrimSpace(s), "!")
 		if _, ok := factSubsets[name]; !ok && name != "all" {
-			if strings.Contains(name, "{{") {
+			if yamlnode.IsTemplateText(name) {
 				continue
 			}
 			names := []string{"all"}

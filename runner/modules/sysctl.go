@@ -192,7 +192,7 @@ func sysctlArgValue(n *yaml.Node, key string, def *yaml.Node) *yaml.Node {
 
 // sysctlTemplated reports whether s still holds an unrendered template (the
 // playbook is being validated before any host is known).
-func sysctlTemplated(s string) bool { return strings.Contains(s, "{{") }
+func sysctlTemplated(s string) bool { return yamlnode.IsTemplateText(s) }
 
 // validate re-checks what New let through as sysctlTemplated, now rendered.
 func (m *sysctlModule) validate() error {

@@ -180,7 +180,7 @@ func (o *writeOpts) setWriteArgs(a Args, mod string, at func(string) *yaml.Node,
 // parseValidate splits a validate command as Ansible does (shell words, no
 // shell) and requires the %s that names the temp file.
 func parseValidate(file string, n *yaml.Node, module, v string) ([]string, error) {
-	if v == "" || strings.Contains(v, "{{") {
+	if v == "" || yamlnode.IsTemplateText(v) {
 		return nil, nil
 	}
 	if !strings.Contains(v, "%s") {

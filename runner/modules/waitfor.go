@@ -386,7 +386,7 @@ func lookupArg(n *yaml.Node, key string) (*yaml.Node, bool) {
 
 // hasTemplate reports an unrendered {{ ... }}: during static validation a
 // templated value is not judged.
-func hasTemplate(s string) bool { return strings.Contains(s, "{{") }
+func hasTemplate(s string) bool { return yamlnode.IsTemplateText(s) }
 
 // checkPortArg validates a port argument; zero is accepted when the key's
 // value is an unrendered template, or when the port is optional.

@@ -70,7 +70,7 @@ func inheritDelegation(b, t *Task) {
 		case "run_once":
 			t.RunOnce = b.RunOnce
 		case "throttle":
-			t.Throttle = b.Throttle
+			t.Throttle, t.ThrottleTemplate = b.Throttle, b.ThrottleTemplate
 		case "ignore_unreachable":
 			t.IgnoreUnreachable = b.IgnoreUnreachable
 		case "delegate_facts":

@@ -67,7 +67,7 @@ func (p *parser) budget(v *yaml.Node, field string) *Budget {
 			p.Errorf(val, kf, "must be a value or a template, not %s", yamlnode.Describe(val))
 			continue
 		}
-		templated := strings.Contains(val.Value, "{{")
+		templated := yamlnode.IsTemplateText(val.Value)
 		switch k.Value {
 		case "max":
 			b.Max, b.MaxPos = val.Value, yamlnode.PosOf(p.File(), val)

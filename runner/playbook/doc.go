@@ -3,8 +3,8 @@
 //
 // Parsing is strict so that a mistake is reported before any host is
 // contacted: malformed YAML, duplicate keys, misspelled keywords (with a
-// "did you mean"), wrong types, implicit YAML coercions (0755, yes, 1e3) and
-// Jinja statements all become an *Error carrying file:line:col. Several
+// "did you mean"), wrong types, and implicit YAML coercions (0755, yes,
+// 1e3) all become an *Error carrying file:line:col. Several
 // problems in one file are returned together as Errors, sorted. Error and
 // Errors are the shared diag.Error and diag.List.
 //

@@ -149,7 +149,7 @@ func (p *parser) checkHandlers(play *Play) {
 	}
 	for _, ref := range p.notifies {
 		n := ref.node
-		if n.Kind != yaml.ScalarNode || strings.Contains(n.Value, "{{") || topics[n.Value] {
+		if n.Kind != yaml.ScalarNode || yamlnode.IsTemplateText(n.Value) || topics[n.Value] {
 			continue
 		}
 		hint := yamlnode.DidYouMean(n.Value, topicList)

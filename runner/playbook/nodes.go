@@ -1,13 +1,6 @@
 package playbook
 
-import (
-	"regexp"
-	"strings"
-
-	"gopkg.in/yaml.v3"
-
-	"tend/internal/yamlnode"
-)
+import "regexp"
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -22,43 +15,3 @@ var reservedNames = map[string]bool{
 
 // isIdentifier reports whether s can name a variable in an expression.
 func isIdentifier(s string) bool { return identRE.MatchString(s) && !reservedNames[s] }
-
-// checkStatements rejects Jinja statements ({% ... %}) in any scalar: tend
-// evaluates {{ expressions }} only, and a statement it does not run would
-// otherwise reach a host as literal text.
-func checkStatements(d *yamlnode.Decoder, n *yaml.Node) {
-	if n == nil {
-		return
-	}
-	if n.Kind == yaml.ScalarNode {
-		if hasStatement(n.Value) {
-			d.Errorf(n, "", "Jinja statements ({%% ... %%}) are not supported; use a {{ expression }}, when, or a list of tasks")
-		}
-		return
-	}
-	if n.Kind == yaml.AliasNode {
-		return
-	}
-	for _, child := range n.Content {
-		checkStatements(d, child)
-	}
-}
-
-// hasStatement reports whether s holds "{%" outside any {{ ... }}.
-func hasStatement(s string) bool {
-	for {
-		st := strings.Index(s, "{%")
-		if st < 0 {
-			return false
-		}
-		open := strings.Index(s, "{{")
-		if open < 0 || open > st {
-			return true
-		}
-		end := strings.Index(s[open:], "}}")
-		if end < 0 {
-			return true
-		}
-		s = s[open+end+2:]
-	}
-}

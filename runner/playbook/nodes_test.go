@@ -20,22 +20,3 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
-
-func TestHasStatement(t *testing.T) {
-	tests := []struct {
-		s    string
-		want bool
-	}{
-		{"{% if x %}", true},
-		{"a {{ '{%' }} b", false},
-		{"{{ x }} {% endif %}", true},
-		{"echo ${#arr[@]}", false},
-		{"plain", false},
-		{"{{ unterminated {%", true},
-	}
-	for _, tt := range tests {
-		if got := hasStatement(tt.s); got != tt.want {
-			t.Errorf("hasStatement(%q) = %v, want %v", tt.s, got, tt.want)
-		}
-	}
-}

@@ -62,7 +62,6 @@ func Parse(file string, data []byte, opts ParseOptions) (*Playbook, error) {
 	}
 	d := yamlnode.NewDecoder(file)
 	yamlnode.CheckDuplicates(d, root)
-	checkStatements(d, root)
 	if d.Len() > 0 {
 		return nil, d.Err() // later messages would only echo these
 	}
@@ -140,7 +139,7 @@ var playKeys = []string{
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
 	"secret_vars", "metrics", "environment", "rollback",
 	"pre_tasks", "post_tasks", "tags", "become_method", "become_exe", "vars_prompt",
-	"remote_user", "user", "module_defaults", "collections",
+	"remote_user", "user", "module_defaults", "collections", "gather_subset",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
@@ -151,7 +150,7 @@ var unsupportedPlayKeys = map[string]bool{
 	"order": true, "include": true,
 	"run_once": true, "throttle": true, "become_flags": true,
 	"force_handlers": true, "check_mode": true, "diff": true, "ignore_errors": true,
-	"ignore_unreachable": true, "gather_subset": true, "gather_timeout": true,
+	"ignore_unreachable": true, "gather_timeout": true,
 	"fact_path": true, "no_log": true, "debugger": true, "timeout": true,
 }
 
@@ -232,6 +231,8 @@ func (p *parser) play(n *yaml.Node) *Play {
 		case "gather_facts":
 			b := p.boolean(v, k.Value)
 			play.GatherFacts = &b
+		case "gather_subset":
+			play.GatherSubset = v // setup's own argument, checked by it
 		case "become":
 			b := p.boolean(v, k.Value)
 			play.Become = &b

@@ -111,7 +111,6 @@ func (p *parser) inFile(path string, from *yaml.Node, field string, fn func(root
 		return
 	}
 	yamlnode.CheckDuplicates(p.Decoder, root)
-	checkStatements(p.Decoder, root)
 	if p.Len() > 0 {
 		return
 	}
@@ -150,7 +149,7 @@ func (p *parser) fileName(v *yaml.Node, field, what string) (string, bool) {
 		return "", false
 	}
 	s := v.Value
-	if !strings.Contains(s, "{{") {
+	if !yamlnode.IsTemplateText(s) {
 		return s, true
 	}
 	why := "tend resolves " + what + " before contacting any host, so the name may use only play vars and defaults, vars_files, role vars and -e extra vars, not host or registered variables"
@@ -161,7 +160,7 @@ func (p *parser) fileName(v *yaml.Node, field, what string) (string, bool) {
 	// A variable's value may itself be a template ("{{ env }}.yml"), as
 	// Ansible renders it: render again, a bounded number of times.
 	vars, name := p.knownVars(), s
-	for i := 0; i < 10 && strings.Contains(name, "{{"); i++ {
+	for i := 0; i < 10 && yamlnode.IsTemplateText(name); i++ {
 		out, err := p.opts.Render(name, vars)
 		if err != nil {
 			p.Errorf(v, field, "%q: %v; %s", s, err, why)

@@ -275,7 +275,9 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 	case "ignore_unreachable":
 		t.IgnoreUnreachable = p.boolean(v, field)
 	case "throttle":
-		if i, ok := p.Int(v, field, 32); ok {
+		if yamlnode.HasTemplate(v) {
+			t.ThrottleTemplate = v.Value
+		} else if i, ok := p.Int(v, field, 32); ok {
 			if i < 0 {
 				p.Errorf(v, field, "must not be negative")
 			}

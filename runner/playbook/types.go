@@ -62,6 +62,9 @@ type Play struct {
 	// GatherFacts: nil or true gathers the hosts' facts before the tasks
 	// (as Ansible, with the setup module's one command); false gathers none.
 	GatherFacts *bool
+	// GatherSubset is the play's gather_subset (a list or a comma-separated
+	// string), the argument of its implicit setup task; nil for all.
+	GatherSubset *yaml.Node
 	// Become runs the play's tasks with privilege escalation; nil means
 	// unset (the inventory or command line decides). Tasks may override.
 	Become     *bool
@@ -171,6 +174,9 @@ type Task struct {
 	IgnoreUnreachable bool
 	// Throttle, when positive, bounds how many hosts run the task at once.
 	Throttle int
+	// ThrottleTemplate is throttle given as a template ("{{ n }}"),
+	// rendered per host when the task runs, as Ansible's strategy does.
+	ThrottleTemplate string
 	// Budget, when set, limits how often the task may change a host
 	// across runs (budget.go); nil means unlimited.
 	Budget *Budget

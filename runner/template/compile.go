@@ -44,7 +44,7 @@ func compile(src string) *program {
 
 // callables are the function tables registered with expr.
 var callables = []map[string]func(...any) (any, error){runtimeFuncs, filterFuncs, testFuncs, methodFuncs,
-	opFuncs, collFilters, dataFilters, globalFuncs}
+	opFuncs, collFilters, dataFilters, globalFuncs, ansibleFilters}
 
 // callableNames are the names a template may call directly: Jinja's
 // globals, the filters that also answer to calls (int(x)) and expr's

@@ -14,6 +14,9 @@ type executor struct {
 	outputs int  // {{ }} outputs written
 	text    bool // literal text written
 	last    any  // the value of the last output
+	// emit, when set, receives the output in order instead of b: literal
+	// text (value false) and each output's text (value true).
+	emit func(text string, value bool)
 }
 
 // maxLoopItems bounds the iterations of one template run.
@@ -23,14 +26,14 @@ func (x *executor) run(nodes []node) error {
 	for _, n := range nodes {
 		switch n := n.(type) {
 		case textNode:
-			x.b.WriteString(string(n))
+			x.write(string(n), false)
 			x.text = true
 		case outNode:
 			v, err := Eval(n.expr, x.scope)
 			if err != nil {
 				return atLine(n.line, err)
 			}
-			x.b.WriteString(format(v))
+			x.write(format(v), true)
 			x.outputs++
 			x.last = v
 		case *ifNode:
@@ -52,6 +55,15 @@ func (x *executor) run(nodes []node) error {
 		}
 	}
 	return nil
+}
+
+// write adds output: to emit when set, else to b.
+func (x *executor) write(s string, value bool) {
+	if x.emit != nil {
+		x.emit(s, value)
+		return
+	}
+	x.b.WriteString(s)
 }
 
 func (x *executor) runIf(n *ifNode) error {
@@ -112,7 +124,7 @@ func (x *executor) loop(n *forNode) error {
 		return fmt.Errorf("{%% for %%} over %s: not a list or mapping", show(seq))
 	}
 	// The loop runs in a child scope: its names and sets do not leak.
-	child := &executor{scope: x.scope}
+	child := &executor{scope: x.scope, emit: x.emit}
 	if n.cond != "" {
 		kept := []any{}
 		for _, item := range list {

@@ -91,3 +91,13 @@ func RenderFile(name, text string, vars map[string]any) (string, error) {
 	}
 	return x.b.String(), nil
 }
+
+// ErrorLine is the line, from 1, of the tag at fault in a template that
+// failed to check or render (CheckTemplate, Render), or 0 when unknown.
+func ErrorLine(err error) int {
+	var le *lineError
+	if errors.As(err, &le) {
+		return le.line
+	}
+	return 0
+}

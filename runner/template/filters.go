@@ -31,7 +31,7 @@ var filters = map[string]string{
 var filterImpls = map[string]func(...any) (any, error){}
 
 func init() {
-	for _, table := range []map[string]func(...any) (any, error){filterFuncs, collFilters, dataFilters} {
+	for _, table := range []map[string]func(...any) (any, error){filterFuncs, collFilters, dataFilters, ansibleFilters} {
 		for fn, impl := range table {
 			filterImpls[fn] = impl
 			if strings.HasPrefix(fn, "_f_") {
@@ -175,27 +175,26 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-// filterBool is Ansible's bool filter: true/yes/on/1 and false/no/off/0
-// (any case), numbers, and null (false). Other strings are an error.
+// filterBool is Ansible's bool filter (to_bool): null and booleans as they
+// are; "yes", "on", "1", "true" (any case) and the number 1 are true;
+// anything else ("y", " yes", 2, "foo") is false.
 func filterBool(args ...any) (any, error) {
 	switch v := args[0].(type) {
 	case nil:
-		return false, nil
+		return nil, nil
 	case bool:
 		return v, nil
 	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "true", "yes", "on", "1", "y":
+		switch strings.ToLower(v) {
+		case "true", "yes", "on", "1":
 			return true, nil
-		case "false", "no", "off", "0", "n", "":
-			return false, nil
 		}
-		return nil, fmt.Errorf("bool: %q is not a boolean", v)
+		return false, nil
 	}
 	if f, ok := toFloat(args[0]); ok {
-		return f != 0, nil
+		return f == 1, nil
 	}
-	return nil, fmt.Errorf("bool: cannot convert %s to a boolean", show(args[0]))
+	return false, nil
 }
 
 func filterLength(args ...any) (any, error) {

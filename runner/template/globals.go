@@ -15,6 +15,9 @@ import (
 // unknownName is the parse-time error for a filter, test, function or
 // lookup tend does not have, with the closest name it does have.
 func unknownName(what, name string, known map[string]string) error {
+	if why, ok := refusedFilters[name]; ok && what == "filter" {
+		return fmt.Errorf("filter %q is not supported: %s", name, why)
+	}
 	names := make([]string, 0, len(known))
 	for n := range known {
 		names = append(names, n)

@@ -18,7 +18,7 @@ func TestRefusalText(t *testing.T) {
 		{"x | lenght", `invalid expression "x | lenght": unknown filter "lenght"; did you mean "length"?`},
 		{"x | frobnicate", `invalid expression "x | frobnicate": unknown filter "frobnicate"`},
 		{"x is definned", `invalid expression "x is definned": unknown test "definned"; did you mean "defined"?`},
-		{"x.find('a')", `invalid expression "x.find('a')": unsupported method "find"`},
+		{"x.encode('a')", `invalid expression "x.encode('a')": unsupported method "encode"`},
 		{"x.Lower()", `invalid expression "x.Lower()": unsupported method "Lower"; did you mean .lower()?`},
 		{"x.strp()", `invalid expression "x.strp()": unsupported method "strp"; did you mean .strip()?`},
 		{"x.to_json()", `invalid expression "x.to_json()": unsupported method "to_json"; use the filter | to_json`},

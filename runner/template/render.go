@@ -50,7 +50,9 @@ func isTemplate(s string) bool {
 // "{{ expr }}" yields the expression's native value (an int stays an int,
 // a list a list), and so does a template whose statements output exactly
 // one expression and no text, as Ansible's does; text mixed with
-// expressions yields a string; a string without template syntax is
+// expressions yields a string, unless it reads as a Python literal list,
+// mapping or bool, which Ansible makes native (convertText); trailing
+// newlines are kept; a string without template syntax is
 // returned unchanged. Values inside templates are not rendered again.
 func Render(s string, vars map[string]any) (any, error) {
 	if !isTemplate(s) {
@@ -75,7 +77,20 @@ func Render(s string, vars map[string]any) (any, error) {
 	if x.outputs == 1 && !x.text {
 		return x.last, nil
 	}
-	return x.b.String(), nil
+	out := convertText(x.b.String())
+	if text, ok := out.(string); ok {
+		// Ansible keeps the template's trailing newlines, which Jinja's
+		// trim_blocks may have eaten.
+		if missing := trailingNewlines(s) - trailingNewlines(text); missing > 0 {
+			out = text + strings.Repeat("\n", missing)
+		}
+	}
+	return out, nil
+}
+
+// trailingNewlines counts the newlines that end s.
+func trailingNewlines(s string) int {
+	return len(s) - len(strings.TrimRight(s, "\n"))
 }
 
 // format renders a value into text as Ansible does (Python's str()):

@@ -25,7 +25,8 @@ func TestRender(t *testing.T) {
 		{"port={{ ports[1] }} host={{ name }}", "port=80 host=web1"},
 		{"{{ ratio }}x", "2.5x"},
 		{"{{ count > 3 }}!", "True!"},
-		{"[{{ nothing }}]", "[]"},
+		{"[{{ nothing }}]", []any{}}, // "[]" reads as a list, as in Ansible
+		{"[{{ name }}]", "[web1]"},
 		{"{{ ports }} ports", "[22, 80, 443] ports"},
 		{"{{ {'a': 1} }}", dict("a", 1)},
 		{"{{ '}}' }}", "}}"},
