@@ -36,6 +36,7 @@ func builtin() map[string]Spec {
 		"systemd":         systemdSpec,
 		"systemd_service": systemdServiceSpec,
 		"reboot":          rebootSpec,
+		"get_url":         getURLSpec,
 	}
 }
 
