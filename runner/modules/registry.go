@@ -37,6 +37,8 @@ func builtin() map[string]Spec {
 		"systemd_service": systemdServiceSpec,
 		"reboot":          rebootSpec,
 		"get_url":         getURLSpec,
+		"tempfile":        tempfileSpec,
+		"authorized_key":  authorizedKeySpec,
 	}
 }
 
