@@ -163,7 +163,10 @@ func TestLabGetURL(t *testing.T) {
 			if strings.HasPrefix(tc.name, "python3") {
 				m.tool = "python3"
 			}
-			_, a := g.run(t, m)
+			checked, a := g.run(t, m)
+			if strings.HasSuffix(tc.name, "304") && checked.Data["status_code"] != 304 {
+				t.Errorf("the check got status %v, want 304 (If-Modified-Since)", checked.Data["status_code"])
+			}
 			status := "ok"
 			if a.Failed {
 				status = "failed"
@@ -195,6 +198,25 @@ func TestLabGetURL(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLabGetURLFailedGet: a GET that fails after a HEAD succeeded (the
+// file went away between them) leaves dest and no temporary file.
+func TestLabGetURLFailedGet(t *testing.T) {
+	g := newGetURLLab(t)
+	dest := filepath.Join(g.dest, "app.tar")
+	os.WriteFile(dest, []byte("old\n"), 0o644)
+	m := newGetURLT(t, fmt.Sprintf("url: http://127.0.0.1:%d/files/gone.tar\ndest: %s\nforce: true", g.port, dest))
+	c, err := m.download(context.Background(), g.conn, &getURLState{final: dest})
+	if err != nil || !c.Failed || c.Data["status_code"] != 404 {
+		t.Fatalf("download: %v %+v, want a failed result with status 404", err, c)
+	}
+	if b, _ := os.ReadFile(dest); string(b) != "old\n" {
+		t.Errorf("dest now holds %q", b)
+	}
+	if left := leftovers(t, g.dest); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }
 
