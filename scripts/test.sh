@@ -17,6 +17,10 @@ command -v ansible-inventory >/dev/null 2>&1 || need+=(ansible-core)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
 command -v strace >/dev/null 2>&1 || need+=(strace)
+# get_url downloads with the host's curl (the lab hosts share this machine's);
+# the oracle's authorized_key case needs the ansible.posix collection
+command -v curl >/dev/null 2>&1 || need+=(curl)
+/usr/bin/python3 -c 'import ansible_collections.ansible.posix' >/dev/null 2>&1 || need+=(ansible)
 # systemd-analyze verify checks tend schedule systemd's units (it needs no
 # running systemd: it works in a container)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)

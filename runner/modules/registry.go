@@ -42,6 +42,9 @@ func builtin() map[string]Spec {
 		"package":             packageSpec,
 		"async_status":        asyncStatusSpec,
 		"wait_for_connection": waitConnSpec,
+		"get_url":             getURLSpec,
+		"tempfile":            tempfileSpec,
+		"authorized_key":      authorizedKeySpec,
 	}
 }
 

@@ -25,6 +25,14 @@ import (
 // inside a host's network namespace, listening on that host's 127.0.0.1.
 const uriServerEnv = "TEND_URI_TEST_SERVER"
 
+// uriServerFilesEnv names a directory the test server serves under
+// /files/ (get_url's tests); uriServerSecretEnv is the password /basic
+// wants from user deploy.
+const (
+	uriServerFilesEnv  = "TEND_URI_TEST_FILES"
+	uriServerSecretEnv = "TEND_URI_TEST_SECRET"
+)
+
 func TestMain(m *testing.M) {
 	if os.Getenv(uriServerEnv) != "" {
 		if err := uriTestServer(); err != nil {
@@ -51,6 +59,9 @@ type uriRequest struct {
 //	/status/N      status N
 //	/loop          redirects to itself
 //	/hang          never answers
+//	/files/...     the files of $TEND_URI_TEST_FILES (If-Modified-Since honoured)
+//	/attach        a body with Content-Disposition: attachment; filename="../report.txt"
+//	/basic         200 with basic auth deploy:$TEND_URI_TEST_SECRET, else a 401 challenge
 //	/requests      the requests received so far (JSON), itself not recorded
 func uriTestServer() error {
 	var mu sync.Mutex
@@ -69,6 +80,21 @@ func uriTestServer() error {
 	})
 	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
 		<-r.Context().Done()
+	})
+	if dir := os.Getenv(uriServerFilesEnv); dir != "" { // get_url's tests
+		mux.Handle("/files/", http.StripPrefix("/files/", http.FileServer(http.Dir(dir))))
+	}
+	mux.HandleFunc("/attach", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Disposition", `attachment; filename="../report.txt"`)
+		io.WriteString(w, "attached\n")
+	})
+	mux.HandleFunc("/basic", func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "deploy" || p != os.Getenv(uriServerSecretEnv) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="t"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, "welcome\n")
 	})
 	mux.HandleFunc("/requests", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
