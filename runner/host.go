@@ -10,6 +10,7 @@ import (
 	"tend/inventory"
 	"tend/runner/modules"
 	"tend/runner/playbook"
+	"tend/runner/template"
 	"tend/runner/transport"
 )
 
@@ -283,7 +284,61 @@ func (hp *hostPlay) vars(t *playbook.Task) map[string]any {
 	maps.Copy(v, hp.r.opts.ExtraVars)
 	maps.Copy(v, hp.loopScope)
 	hp.addMagic(v, t)
+	if lz := hp.lazyVars(t); len(lz) > 0 {
+		v[template.LazyKey] = lz
+	}
 	return v
+}
+
+// lazyVars lists the variables of v whose values are templates written by the playbook's
+// author — role defaults, inventory, play, task and include_vars vars, include parameters and
+// -e — in vars' order of precedence, so that a later source (a fact, a registered result, a
+// loop item) that overrides one takes it off the list: those are never rendered again.
+func (hp *hostPlay) lazyVars(t *playbook.Task) template.Lazy {
+	var lz template.Lazy
+	trusted := func(m map[string]any) {
+		for k, x := range m {
+			if template.HoldsTemplate(x) {
+				if lz == nil {
+					lz = template.Lazy{}
+				}
+				lz[k] = struct{}{}
+			} else if lz != nil {
+				delete(lz, k)
+			}
+		}
+	}
+	untrusted := func(m map[string]any) {
+		if len(lz) == 0 {
+			return
+		}
+		for k := range m {
+			delete(lz, k)
+		}
+	}
+	trusted(hp.play.Defaults)
+	trusted(hp.s.host.Vars)
+	for k := range lz { // facts (ansible_*, from the host) sit between inventory and play vars
+		if strings.HasPrefix(k, "ansible_") {
+			delete(lz, k)
+		}
+	}
+	trusted(hp.play.Vars)
+	if t != nil {
+		trusted(t.Vars)
+	}
+	trusted(hp.s.included)
+	if len(lz) > 0 {
+		hp.r.varsMu.RLock()
+		untrusted(hp.r.delegatedVars[hp.s.host.Name]) // other hosts' set_fact (delegate_facts)
+		hp.r.varsMu.RUnlock()
+	}
+	untrusted(hp.s.registered)
+	untrusted(hp.blocks.failedVars)
+	trusted(hp.incScope)
+	trusted(hp.r.opts.ExtraVars)
+	untrusted(hp.loopScope)
+	return lz
 }
 
 func (hp *hostPlay) report(res TaskResult) {

@@ -68,11 +68,13 @@ func contains(args ...any) (any, error) {
 	return runtime.In(args[0], args[1]), nil
 }
 
-// lookupVar(env, name) reads a variable; missing is an *UndefinedError.
+// lookupVar(env, name) reads a variable (rendered when env lists it as lazy: LazyKey);
+// missing is an *UndefinedError.
 func lookupVar(args ...any) (any, error) {
 	name := args[1].(string)
-	if v, ok := args[0].(map[string]any)[name]; ok {
-		return v, nil
+	env := args[0].(map[string]any)
+	if v, ok := env[name]; ok {
+		return resolveLazy(env, name, v)
 	}
 	return nil, &UndefinedError{Name: name}
 }
@@ -80,8 +82,9 @@ func lookupVar(args ...any) (any, error) {
 // lenientVar(env, name) reads a variable; missing is undefined{}.
 func lenientVar(args ...any) (any, error) {
 	name := args[1].(string)
-	if v, ok := args[0].(map[string]any)[name]; ok {
-		return v, nil
+	env := args[0].(map[string]any)
+	if v, ok := env[name]; ok {
+		return resolveLazy(env, name, v)
 	}
 	return undefined{name}, nil
 }
