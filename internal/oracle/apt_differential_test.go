@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"tend/internal/lab"
 )
 
 // TestDifferentialApt runs testdata/apt/apt-deb-fixture.txtar: apt with
@@ -65,16 +67,9 @@ func buildFixtureDeb(t *testing.T, dir, name, addr string) {
 	}
 }
 
-// purgeFixture purges name when dpkg knows it, waiting on the dpkg lock
-// (other packages' tests may hold it).
+// purgeFixture purges name from this machine (lab.PurgePackage), reporting a failure.
 func purgeFixture(t *testing.T, name string) {
-	out, _ := exec.Command("dpkg-query", "-W", "-f=${db:Status-Abbrev}", name).Output()
-	if s := strings.TrimSpace(string(out)); s == "" || s == "un" {
-		return
-	}
-	cmd := exec.Command("apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", "purge", name)
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("cleanup: purge %s: %v: %s", name, err, b)
+	if err := lab.PurgePackage(name); err != nil {
+		t.Errorf("cleanup: %v", err)
 	}
 }

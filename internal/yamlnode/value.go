@@ -76,24 +76,7 @@ func (d *Decoder) anyValue(n *yaml.Node, path string, ordered bool) any {
 		if ordered {
 			return c.orderedMapping(n, path)
 		}
-		out := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := Resolve(n.Content[i])
-			if k.Kind != yaml.ScalarNode {
-				c.Errorf(k, path, "mapping keys must be strings, not %s", Describe(k))
-				continue
-			}
-			if k.Value == "<<" && k.Tag == "!!merge" {
-				c.Errorf(k, path, "merge keys (<<) are not supported; write the keys out")
-				continue
-			}
-			if _, dup := out[k.Value]; dup {
-				c.Errorf(k, JoinPath(path, k.Value), "duplicate key")
-				continue
-			}
-			out[k.Value] = c.Value(n.Content[i+1], JoinPath(path, k.Value))
-		}
-		return out
+		return omap.Plain(c.orderedMapping(n, path)) // the same rules; Go maps all the way down
 	}
 	c.Errorf(n, path, "unsupported YAML node")
 	return nil

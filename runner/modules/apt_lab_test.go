@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
+	"tend/internal/lab"
 	"tend/runner/plan"
 	"tend/runner/transport"
 )
@@ -36,17 +36,10 @@ func fixtureDeb(t *testing.T, dir, name, version string) string {
 	return deb
 }
 
-// purgeFixture purges name from this machine when dpkg knows it, waiting
-// on the dpkg lock (tests of other packages may hold it).
+// purgeFixture purges name from this machine (lab.PurgePackage), reporting a failure.
 func purgeFixture(t *testing.T, name string) {
-	out, _ := exec.Command("dpkg-query", "-W", "-f=${db:Status-Abbrev}", name).Output()
-	if s := strings.TrimSpace(string(out)); s == "" || s == "un" {
-		return
-	}
-	cmd := exec.Command("apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=600", "purge", name)
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Errorf("cleanup: purge %s: %v: %s", name, err, b)
+	if err := lab.PurgePackage(name); err != nil {
+		t.Errorf("cleanup: %v", err)
 	}
 }
 
