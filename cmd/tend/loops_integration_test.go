@@ -172,7 +172,7 @@ func TestSysctlLoopBatched(t *testing.T) {
 	if got := live(); got != before {
 		t.Errorf("a dry run changed live values: %s → %s", before, got)
 	}
-	if items, _ := itemStatuses(ev, runner.PhaseTask); strings.Join(items, " ") != "net.ipv4.tcp_fin_timeout=changed net.ipv4.tcp_keepalive_probes=changed net.ipv4.tcp_keepalive_time=changed" || rc.Changed != 1 {
+	if items, _ := itemStatuses(ev, runner.PhaseTask); strings.Join(items, " ") != "net.ipv4.tcp_fin_timeout=changed net.ipv4.tcp_keepalive_time=changed net.ipv4.tcp_keepalive_probes=changed" || rc.Changed != 1 {
 		t.Errorf("check: items %v, recap %+v", items, rc)
 	}
 
@@ -195,12 +195,12 @@ func TestSysctlLoopBatched(t *testing.T) {
 	if items, whole := itemStatuses(ev, runner.PhaseRecheck); len(items) != 0 || whole != 1 {
 		t.Errorf("re-checks: per item %v, whole %d; want one re-check of the batch", items, whole)
 	}
-	if b, _ := os.ReadFile(filepath.Join(dir, h.Name+".count")); string(b) != "3 net.ipv4.tcp_fin_timeout,net.ipv4.tcp_keepalive_probes,net.ipv4.tcp_keepalive_time\n" {
+	if b, _ := os.ReadFile(filepath.Join(dir, h.Name+".count")); string(b) != "3 net.ipv4.tcp_fin_timeout,net.ipv4.tcp_keepalive_time,net.ipv4.tcp_keepalive_probes\n" {
 		t.Errorf("registered results as the handler saw them: %q", b)
 	}
 
 	ev, rc = run()
-	if items, _ := itemStatuses(ev, runner.PhaseTask); strings.Join(items, " ") != "net.ipv4.tcp_fin_timeout=ok net.ipv4.tcp_keepalive_probes=ok net.ipv4.tcp_keepalive_time=ok" || rc.Changed != 0 {
+	if items, _ := itemStatuses(ev, runner.PhaseTask); strings.Join(items, " ") != "net.ipv4.tcp_fin_timeout=ok net.ipv4.tcp_keepalive_time=ok net.ipv4.tcp_keepalive_probes=ok" || rc.Changed != 0 {
 		t.Errorf("second apply: items %v, recap %+v", items, rc)
 	}
 }
