@@ -2,8 +2,9 @@ package template
 
 import (
 	"fmt"
-	"sort"
 	"strings"
+
+	"tend/internal/omap"
 )
 
 // commentStyles are the comment filter's styles.
@@ -108,19 +109,14 @@ func filterSubelements(args ...any) (any, error) {
 		skip = truthy(v)
 	}
 	var elems []any
-	switch obj := args[0].(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			elems = append(elems, obj[k])
-		}
-	case []any:
+	if obj, ok := args[0].([]any); ok {
 		elems = obj
-	default:
+	} else if keys, ok := omap.Keys(args[0]); ok { // a mapping: its values, in its order
+		m, _ := omap.AsMap(args[0])
+		for _, k := range keys {
+			elems = append(elems, m[k])
+		}
+	} else {
 		return nil, fmt.Errorf("subelements: obj must be a list of dicts or a nested dict")
 	}
 	var path []any
@@ -138,7 +134,7 @@ func filterSubelements(args ...any) (any, error) {
 	for _, e := range elems {
 		values := e
 		for _, k := range path {
-			if _, ok := values.(map[string]any); !ok {
+			if _, ok := omap.AsMap(values); !ok {
 				return nil, fmt.Errorf("subelements: the key %s should point to a dictionary, got %s", format(k), pyRepr(values))
 			}
 			v, found, _ := member(values, k)
