@@ -113,6 +113,7 @@ func splitBatches[T any](hosts []T, sizes []string) [][]T {
 // lockstep, the barrier that keeps its hosts on the same task.
 type batch struct {
 	play           *playbook.Play
+	playIndex      int // the play's position in the playbook (0-based)
 	index, batches int // 1-based position of the batch in the play
 	size           int
 	names          []string // the batch's hosts (ansible_play_batch)

@@ -105,7 +105,8 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 	ctx = modules.WithProbeLedger(ctx, s.probes)
 	defer hp.finish()
 	defer hp.unhold()
-	defer hp.rollback(ctx) // rollback.go: before HostDone, on a host that failed
+	defer r.dropConn(s, b.playIndex) // connlife.go: before the fork slot is given back
+	defer hp.rollback(ctx)           // rollback.go: before HostDone, on a host that failed
 	ctx = hp.rollbackContext(ctx)
 	if !hp.hold(ctx) {
 		hp.stop(firstName(sel.tasks), "interrupted")

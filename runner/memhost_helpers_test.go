@@ -169,6 +169,7 @@ func (f *fleet) Connect(_ context.Context, h *inventory.Host) (transport.Conn, e
 	if !ok {
 		return nil, fmt.Errorf("fleet: no host %s", h.Name)
 	}
+	m.Reopen() // a new connection to the machine
 	return m, nil
 }
 

@@ -20,7 +20,7 @@ type selection struct {
 // r.abort when the run must stop: any_errors_fatal, max_fail_percentage,
 // a batch whose every host failed (as Ansible, this ends the run), or an
 // interrupt. The hosts that then never ran are reported stopped.
-func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.Host, sizes []string) {
+func (r *run) runPlay(ctx context.Context, index int, p *playbook.Play, hosts []*inventory.Host, sizes []string) {
 	sel := selection{tasks: selectTags(p.Tasks, r.opts.Tags, r.opts.SkipTags), verify: selectTags(p.Verify, r.opts.Tags, r.opts.SkipTags)}
 	if !explicit(sel.tasks) && len(sel.verify) == 0 {
 		return // --tags selected nothing here: no host is contacted for this play
@@ -52,6 +52,7 @@ func (r *run) runPlay(ctx context.Context, p *playbook.Play, hosts []*inventory.
 			return
 		}
 		b := newBatch(p, i+1, len(batches), len(members))
+		b.playIndex = index
 		names := make([]string, len(members))
 		for j, s := range members {
 			names[j] = s.host.Name

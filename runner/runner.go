@@ -167,6 +167,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	}
 	start := time.Now()
 	obs.RunStarted(RunStart{Schema: EventSchema, Playbook: pb.File, Check: opts.Check, Shard: opts.Shard.String()})
+	r.lastPlay = lastPlays(plays)
 	defer r.closeAll()
 	for i, p := range pb.Plays {
 		if r.abort == "" && (ctx.Err() != nil || r.stopped()) {
@@ -192,7 +193,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 			// As Ansible: a term that matches nothing is ignored, with a warning.
 			obs.Warning(Warning{Play: p.Name, Msg: fmt.Sprintf("hosts: %q matched no host in the inventory; ignored", term)})
 		}
-		r.runPlay(ctx, p, plays[i], sizes[i])
+		r.runPlay(ctx, i, p, plays[i], sizes[i])
 	}
 	sum := r.summary()
 	sum.Duration = time.Since(start)
@@ -237,6 +238,10 @@ type run struct {
 	order []string
 	inv   *inventory.Inventory
 	magic // facts and what the magic variables need (magic.go)
+
+	// lastPlay is, per host, the index of the last play that selects it:
+	// its connection closes after that play (connlife.go).
+	lastPlay map[string]int
 
 	// delegated holds the delegate_to connections (delegate.go).
 	delegated delegates

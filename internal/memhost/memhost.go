@@ -140,6 +140,14 @@ func (h *Host) Close() error {
 	return nil
 }
 
+// Reopen makes a closed host take commands again, as a new connection to
+// the same machine would; its files and calls are kept.
+func (h *Host) Reopen() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = 0
+}
+
 // Closed reports whether Close was called.
 func (h *Host) Closed() bool {
 	h.mu.Lock()

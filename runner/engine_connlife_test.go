@@ -1,0 +1,116 @@
+package runner
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"tend/internal/memhost"
+	"tend/runner/transport"
+)
+
+// openCounter answers "work" on every host of f, noting how many of f's
+// hosts hold an open connection at that moment (connected, not closed).
+type openCounter struct {
+	f   *fleet
+	mu  sync.Mutex
+	max int
+	// closedAt records, per host that ran "work", which other hosts were
+	// closed when it ran.
+	closedAt map[string]map[string]bool
+}
+
+func countOpen(f *fleet) *openCounter {
+	c := &openCounter{f: f, closedAt: map[string]map[string]bool{}}
+	for name, h := range f.hosts {
+		h.Handle(memhost.Argv("work"), func(context.Context, *memhost.Host, transport.Command) (transport.Result, error) {
+			c.note(name)
+			return memhost.OK("ok\n"), nil
+		})
+	}
+	return c
+}
+
+func (c *openCounter) note(running string) {
+	c.f.mu.Lock()
+	connected := map[string]bool{}
+	for _, n := range c.f.connects {
+		connected[n] = true
+	}
+	c.f.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	open, closed := 0, map[string]bool{}
+	for n := range connected {
+		if c.f.hosts[n].Closed() {
+			closed[n] = true
+		} else {
+			open++
+		}
+	}
+	c.max = max(c.max, open)
+	c.closedAt[running] = closed
+}
+
+// TestEngineConnectionsBoundedByForks: a host's connection closes once it
+// has finished the last play that selects it, before its fork slot goes to
+// the next host, so a run holds at most --forks connections, not one per
+// host of the inventory (the memory of a 1,000-host run).
+func TestEngineConnectionsBoundedByForks(t *testing.T) {
+	const src = `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: work
+`
+	f := newFleet("h1", "h2", "h3", "h4", "h5")
+	c := countOpen(f)
+	sum, _ := runOn(t, f, src, Options{Forks: 2})
+	if len(sum.Failed)+len(sum.Unreachable) > 0 {
+		t.Fatalf("failed %v unreachable %v", sum.Failed, sum.Unreachable)
+	}
+	if c.max > 2 {
+		t.Errorf("%d connections open at once with --forks 2, want at most 2", c.max)
+	}
+	for _, h := range f.hosts {
+		if !h.Closed() {
+			t.Errorf("%s: connection still open after the run", h.Name())
+		}
+	}
+}
+
+// TestEngineConnectionKeptForLaterPlay: a host a later play selects keeps
+// its connection (one connect for the run); a host no later play selects
+// is closed before that play runs.
+func TestEngineConnectionKeptForLaterPlay(t *testing.T) {
+	const src = `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: work
+- hosts: keep
+  gather_facts: false
+  tasks:
+    - command: work
+`
+	f := newFleet("keep", "done")
+	c := countOpen(f)
+	sum, _ := runOn(t, f, src, Options{Forks: 5})
+	if len(sum.Failed)+len(sum.Unreachable) > 0 {
+		t.Fatalf("failed %v unreachable %v", sum.Failed, sum.Unreachable)
+	}
+	connects := map[string]int{}
+	for _, n := range f.connects {
+		connects[n]++
+	}
+	if connects["keep"] != 1 || connects["done"] != 1 {
+		t.Errorf("connects %v, want one each (keep's kept for the second play)", connects)
+	}
+	// keep's "work" of the second play ran last: done was closed by then.
+	if !c.closedAt["keep"]["done"] {
+		t.Errorf("when keep ran in the second play, closed hosts were %v: want done closed", c.closedAt["keep"])
+	}
+	if c.closedAt["keep"]["keep"] {
+		t.Error("keep's own connection was closed between its plays")
+	}
+}
