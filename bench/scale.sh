@@ -4,7 +4,10 @@
 #
 #   bench/scale.sh                 # = bench/run.sh -n "" --hosts 1000 --shards 4
 #   bench/scale.sh --hosts 100     # any run.sh flag may follow (a later one wins)
+#   FORKS= bench/scale.sh          # tend's default --forks (200) for the single process, and
+#                                  # 200/K for each of the K shards (the same hosts at once in all)
 #
+# Without FORKS= every run has --forks N (every host at once).
 # Sourced by bench/run.sh, it defines the functions of run.sh's --hosts mode (they use run.sh's
 # measure, lab_up, mq_setup, reset_hosts, floor, run_tend, count_closewait and log).
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
@@ -75,16 +78,21 @@ pin_neighbours() {
 }
 
 # run_shards LABEL TEND-ARGS...: SHARDS tend processes at once, --shard i/SHARDS, each its own
-# /usr/bin/time; measured as one row (wall of the whole, RSS of the largest process).
+# /usr/bin/time; measured as one row (wall of the whole, RSS of the largest process). Each has
+# --forks N, or with FORKS= (empty) tend's default divided among the shards.
 run_shards() {
-	local n=${#HOSTS[@]} label=$1 i
+	local n=${#HOSTS[@]} label=$1 i forks
 	shift
+	forks=$n
+	[ "${FORKS-x}" = "" ] && forks=$(((TEND_DEFAULT_FORKS + SHARDS - 1) / SHARDS))
+	log "N=$n $label: $SHARDS processes, --forks $forks each"
+	set -- --forks "$forks" "$@"
 	printf '%s\0' "$@" >"$RUN/$label-args"
 	measure "$label" "$n" bash -c '
 		run=$1 tend=$2 k=$3 label=$4 n=$5 lab=$6; shift 6; pids=()
 		for ((i = 0; i < k; i++)); do
 			/usr/bin/time -f "%e %U %S %M" -o "$run/time-$label-$n-shard$i.txt" \
-				"$tend" run mq-closewait -i "$lab/hosts.yml" --known-hosts "$lab/known_hosts" --forks "$n" \
+				"$tend" run mq-closewait -i "$lab/hosts.yml" --known-hosts "$lab/known_hosts" \
 				--format json --shard "$i/$k" "$@" </dev/null >"$run/$label-$n-shard$i.json" 2>"$run/$label-$n-shard$i.err" &
 			pids+=($!)
 		done
@@ -146,6 +154,7 @@ UNION_OK=0 UNION_BAD=0
 bench_big() {
 	local n=$1 r
 	check_limits "$n"
+	if [ "${FORKS-x}" = "" ]; then log "N=$n: the single process runs with tend's default --forks ($TEND_DEFAULT_FORKS)"; else log "N=$n: every run has --forks $n"; fi
 	lab_up "$n"
 	pin_neighbours
 	mq_setup
