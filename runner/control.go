@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"tend/runner/modules"
+	"tend/runner/plan"
 	"tend/runner/playbook"
 	"tend/runner/template"
 )
@@ -20,6 +21,14 @@ func (hp *hostPlay) engineTask(ctx context.Context, t *playbook.Task, phase Phas
 	switch t.Module {
 	case "meta":
 		return hp.meta(ctx, t, phase), true
+	case "setup":
+		if hp.skipsGather(t) { // factsuse.go
+			res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: phase, Status: StatusOK,
+				Change: plan.Change{Action: plan.None, Summary: "facts not gathered: nothing in this run reads a fact (gather_facts: true gathers them)"}}
+			hp.r.obs.TaskStarted(TaskStart{Host: res.Host, Play: res.Play, Task: res.Task, Module: res.Module, Phase: phase})
+			hp.report(res)
+			return true, true
+		}
 	case "debug":
 		if want := modules.DebugVerbosity(t.Args); want > hp.r.opts.Verbosity {
 			res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: phase,

@@ -168,6 +168,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	start := time.Now()
 	obs.RunStarted(RunStart{Schema: EventSchema, Playbook: pb.File, Check: opts.Check, Shard: opts.Shard.String()})
 	r.lastPlay = lastPlays(plays)
+	r.readsFacts = factsRead(pb, inv, opts.ExtraVars) // factsuse.go
 	defer r.closeAll()
 	for i, p := range pb.Plays {
 		if r.abort == "" && (ctx.Err() != nil || r.stopped()) {
@@ -242,6 +243,9 @@ type run struct {
 	// lastPlay is, per host, the index of the last play that selects it:
 	// its connection closes after that play (connlife.go).
 	lastPlay map[string]int
+	// readsFacts is whether anything in the run could read a gathered
+	// fact; without, default fact gathering is left out (factsuse.go).
+	readsFacts bool
 
 	// delegated holds the delegate_to connections (delegate.go).
 	delegated delegates

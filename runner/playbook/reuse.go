@@ -67,7 +67,7 @@ func (p *parser) recordFile(path string, data []byte) {
 	}
 	p.seen[key] = true
 	sum := sha256.Sum256(data)
-	p.pb.Files = append(p.pb.Files, SourceFile{Path: path, SHA256: hex.EncodeToString(sum[:])})
+	p.pb.Files = append(p.pb.Files, SourceFile{Path: path, SHA256: hex.EncodeToString(sum[:]), ReadsFacts: MentionsFacts(string(data))})
 }
 
 // inFile reads the YAML file path, named at node from, and calls fn with

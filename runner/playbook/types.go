@@ -23,6 +23,9 @@ type SourceFile struct {
 	Path string
 	// SHA256 is the hex SHA-256 of its content.
 	SHA256 string
+	// ReadsFacts is MentionsFacts of its content: whether it could read a
+	// fact (the runner then gathers them).
+	ReadsFacts bool `json:"-"`
 }
 
 // Play runs a list of tasks on the hosts its pattern selects.
