@@ -5,7 +5,8 @@
 #   bench/scale.sh                 # = bench/run.sh -n "" --hosts 1000 --shards 4
 #   bench/scale.sh --hosts 100     # any run.sh flag may follow (a later one wins)
 #   FORKS= bench/scale.sh          # tend's default --forks (200) for the single process, and
-#                                  # 200/K for each of the K shards (the same hosts at once in all)
+#                                  # 200/K for each of the K shards, with --max-connecting 32/K
+#                                  # (the same hosts and handshakes at once in all)
 #
 # Without FORKS= every run has --forks N (every host at once).
 # Sourced by bench/run.sh, it defines the functions of run.sh's --hosts mode (they use run.sh's
@@ -83,10 +84,14 @@ pin_neighbours() {
 run_shards() {
 	local n=${#HOSTS[@]} label=$1 i forks
 	shift
-	forks=$n
-	[ "${FORKS-x}" = "" ] && forks=$(((TEND_DEFAULT_FORKS + SHARDS - 1) / SHARDS))
-	log "N=$n $label: $SHARDS processes, --forks $forks each"
-	set -- --forks "$forks" "$@"
+	forks=$n connecting=32
+	if [ "${FORKS-x}" = "" ]; then
+		# the same machine-wide limits as the single process: forks and handshakes in flight
+		# (--max-connecting, 32 by default, is per process) divided among the shards
+		forks=$(((TEND_DEFAULT_FORKS + SHARDS - 1) / SHARDS)) connecting=$(((32 + SHARDS - 1) / SHARDS))
+	fi
+	log "N=$n $label: $SHARDS processes, --forks $forks --max-connecting $connecting each"
+	set -- --forks "$forks" --max-connecting "$connecting" "$@"
 	printf '%s\0' "$@" >"$RUN/$label-args"
 	measure "$label" "$n" bash -c '
 		run=$1 tend=$2 k=$3 label=$4 n=$5 lab=$6; shift 6; pids=()
