@@ -114,3 +114,42 @@ func TestEngineConnectionKeptForLaterPlay(t *testing.T) {
 		t.Error("keep's own connection was closed between its plays")
 	}
 }
+
+// TestEngineIdleConnectionsCapped: between plays at most --forks finished
+// hosts keep their connections; the others reconnect when the next play
+// reaches them, and every host still runs both plays.
+func TestEngineIdleConnectionsCapped(t *testing.T) {
+	const src = `
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: work
+- hosts: all
+  gather_facts: false
+  tasks:
+    - command: work
+`
+	f := newFleet("h1", "h2", "h3", "h4", "h5")
+	c := countOpen(f)
+	sum, rec := runOn(t, f, src, Options{Forks: 2})
+	if len(sum.Failed)+len(sum.Unreachable) > 0 {
+		t.Fatalf("failed %v unreachable %v", sum.Failed, sum.Unreachable)
+	}
+	if c.max > 4 {
+		t.Errorf("%d connections open at once with --forks 2, want at most 2 working and 2 kept", c.max)
+	}
+	if len(f.connects) != 5+3 {
+		t.Errorf("%d connects, want 8: 5 for the first play, 3 again for the second (2 kept)", len(f.connects))
+	}
+	for _, n := range f.names {
+		got := 0
+		for _, r := range rec.results {
+			if r.Host == n && r.Task == "command" && r.Status == StatusChanged {
+				got++
+			}
+		}
+		if got != 2 {
+			t.Errorf("%s: %d command results, want one per play", n, got)
+		}
+	}
+}

@@ -37,6 +37,8 @@ type hostState struct {
 	included map[string]any
 	// budgetSpent is set when a task's budget stopped the host (budget.go).
 	budgetSpent bool
+	// idle is set while conn is kept open between plays (connlife.go).
+	idle bool
 }
 
 // appliedTask remembers a module that changed the host, to re-check it.
@@ -113,6 +115,7 @@ func (r *run) runHost(ctx context.Context, p *playbook.Play, s *hostState, b *ba
 		return
 	}
 	r.obs.HostStarted(HostStart{Host: s.host.Name, Play: p.Name})
+	r.resumeConn(s)                         // connlife.go
 	if err := hp.connect(ctx); err != nil { // remoteuser.go
 		hp.connectFailed(err)
 		return

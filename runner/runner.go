@@ -243,6 +243,8 @@ type run struct {
 	// lastPlay is, per host, the index of the last play that selects it:
 	// its connection closes after that play (connlife.go).
 	lastPlay map[string]int
+	// idle counts the connections kept between plays (connlife.go).
+	idle idleConns
 	// readsFacts is whether anything in the run could read a gathered
 	// fact; without, default fact gathering is left out (factsuse.go).
 	readsFacts bool
