@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,6 +142,7 @@ type fetchState struct {
 	localErr string
 	problem  string // "missing", "directory", "unreadable", "special"
 	size     int64
+	perm     uint32 // the host file's permission bits
 	remote   string // sha1 of the host's file
 	current  string // sha1 of the local copy, "" when there is none
 }
@@ -173,9 +175,11 @@ func (m *fetchModule) problemVerdict() string {
 	return "would be ignored (fail_on_missing: false)"
 }
 
-// fetchOps reads src: followed stat, then sha1 (and the content, with cat).
+// fetchOps reads src: followed stat, whether it opens (a missing file and
+// one behind a directory the user may not enter differ, as in Ansible),
+// then sha1 (and the content, with cat).
 func fetchOps(src string, content bool) []fsOp {
-	ops := []fsOp{{"stat", src}, {"sha1", src}}
+	ops := []fsOp{{"stat", src}, {"open", src}, {"sha1", src}}
 	if content {
 		ops = append(ops, fsOp{"cat", src})
 	}
@@ -206,16 +210,18 @@ func (m *fetchModule) inspect(ctx context.Context, conn transport.Conn) (*fetchS
 func remoteFetchState(ans []fsAnswer) *fetchState {
 	st := &fetchState{}
 	switch {
+	case ans[0].status != "ok" && ans[1].status == "denied":
+		st.problem = "unreadable"
 	case ans[0].status != "ok": // absent, or a dangling symlink
 		st.problem = "missing"
 	case ans[0].entry.Type == 'd':
 		st.problem = "directory"
 	case ans[0].entry.Type != 'f':
 		st.problem = "special"
-	case ans[1].status != "ok":
+	case ans[2].status != "ok":
 		st.problem = "unreadable"
 	default:
-		st.size, st.remote = ans[0].entry.Size, ans[1].value
+		st.size, st.remote, st.perm = ans[0].entry.Size, ans[2].value, ans[0].entry.Mode
 	}
 	return st
 }
@@ -262,13 +268,13 @@ func (m *fetchModule) Apply(ctx context.Context, conn transport.Conn, planned pl
 		return plan.Change{}, fmt.Errorf("fetch: %s: %w", m.src, err)
 	}
 	now := remoteFetchState(ans)
-	if now.problem == "" && ans[2].status != "ok" {
+	if now.problem == "" && ans[3].status != "ok" {
 		now.problem = "unreadable"
 	}
 	if now.problem != "" {
 		return m.problemResult(now.problem), nil
 	}
-	data := ans[2].content
+	data := ans[3].content
 	sum := sha1.Sum(data)
 	got := hex.EncodeToString(sum[:])
 	if m.validate && got != now.remote {
@@ -278,7 +284,9 @@ func (m *fetchModule) Apply(ctx context.Context, conn transport.Conn, planned pl
 		c.Summary = fmt.Sprintf("%s: checksum mismatch (read sha1 %s, the host says %s): the controller's file left as it was", m.src, got, now.remote)
 		return c, nil
 	}
-	if err := writeLocalAtomic(st.local, data); err != nil {
+	// A new file gets the host file's permissions plus u+w, less the
+	// umask, as the sftp or scp download of Ansible's fetch gives it.
+	if err := writeLocalAtomic(st.local, data, fs.FileMode(now.perm|0o200)&0o777); err != nil {
 		return plan.Change{Failed: true, Msg: "Failed to fetch the file: " + err.Error(), Summary: "fetch: " + err.Error(),
 			Data: map[string]any{"file": m.src}}, nil
 	}

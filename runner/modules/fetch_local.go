@@ -12,13 +12,13 @@ import (
 )
 
 // writeLocalAtomic replaces the controller file p with data: a temporary
-// file in p's directory (created with mode 0666 less the umask, as a
-// plain open would; an existing file's mode and owner kept), written,
+// file in p's directory (created with mode less the umask, as a plain
+// open would; an existing file's mode and owner kept), written,
 // fsynced, renamed over p, and the directory fsynced. Missing parent
 // directories are made (0777 less the umask), as Ansible's makedirs_safe.
 // A symlink at p is followed and kept: its target is replaced. On any
 // error p is untouched and no temporary file is left.
-func writeLocalAtomic(p string, data []byte) (err error) {
+func writeLocalAtomic(p string, data []byte, mode fs.FileMode) (err error) {
 	if fi, lerr := os.Lstat(p); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		target, rerr := filepath.EvalSymlinks(p)
 		if rerr != nil {
@@ -42,7 +42,7 @@ func writeLocalAtomic(p string, data []byte) (err error) {
 		return err
 	}
 	tmp := filepath.Join(dir, "."+filepath.Base(p)+".tend-fetch."+hex.EncodeToString(suffix[:]))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode.Perm())
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"tend/runner/plan"
@@ -107,26 +108,26 @@ func TestControllerPath(t *testing.T) {
 func TestWriteLocalAtomic(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a", "b", "f")
-	if err := writeLocalAtomic(p, []byte("one\n")); err != nil {
+	if err := writeLocalAtomic(p, []byte("one\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if fi, _ := os.Stat(p); fi.Mode().Perm()&0o600 != 0o600 || readT(t, p) != "one\n" {
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o640&^umaskT() || readT(t, p) != "one\n" {
 		t.Errorf("new file: %v %q", fi.Mode(), readT(t, p))
 	}
-	os.Chmod(p, 0o640)
+	os.Chmod(p, 0o604)
 	ln := filepath.Join(dir, "link")
 	os.Symlink(p, ln)
-	if err := writeLocalAtomic(ln, []byte("two\n")); err != nil {
+	if err := writeLocalAtomic(ln, []byte("two\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Lstat(ln); fi.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("the symlink was replaced")
 	}
-	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o640 || readT(t, p) != "two\n" {
+	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o604 || readT(t, p) != "two\n" {
 		t.Errorf("rewrite: %v %q", fi.Mode(), readT(t, p))
 	}
 	// A directory in the way: an error, nothing left behind.
-	if err := writeLocalAtomic(filepath.Join(dir, "a"), []byte("x")); err == nil {
+	if err := writeLocalAtomic(filepath.Join(dir, "a"), []byte("x"), 0o644); err == nil {
 		t.Errorf("a directory was overwritten")
 	}
 	ents, _ := os.ReadDir(filepath.Join(dir, "a", "b"))
@@ -163,7 +164,8 @@ func TestFetchLocal(t *testing.T) {
 	}
 	dry, got := run("src: " + src + "\ndest: fetched")
 	local := filepath.Join(dir, "fetched", "web1", src)
-	if !strings.Contains(dry.Summary, "would fetch 9 bytes") || got.Action != plan.Update || readT(t, local) != "port = 1\n" {
+	if !strings.Contains(dry.Summary, "would fetch 9 bytes") || got.Action != plan.Update || readT(t, local) != "port = 1\n" ||
+		modeOf(t, local).Perm() != 0o600&^umaskT() {
 		t.Fatalf("first: %q %+v %q", dry.Summary, got, readT(t, local))
 	}
 	if sum := sha1.Sum([]byte("port = 1\n")); got.Data["checksum"] != hex.EncodeToString(sum[:]) || got.Data["remote_checksum"] != got.Data["checksum"] {
@@ -199,4 +201,11 @@ func TestFetchLocal(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "f")); err == nil {
 		t.Errorf("a failed fetch wrote something")
 	}
+}
+
+// umaskT is this process's umask (read by setting it back at once).
+func umaskT() os.FileMode {
+	m := syscall.Umask(0)
+	syscall.Umask(m)
+	return os.FileMode(m)
 }
