@@ -46,6 +46,7 @@ func builtin() map[string]Spec {
 		"tempfile":            tempfileSpec,
 		"authorized_key":      authorizedKeySpec,
 		"fetch":               fetchSpec,
+		"unarchive":           unarchiveSpec,
 	}
 }
 
