@@ -187,7 +187,8 @@ var tarFlags = map[string]string{"gz": "-z", "bz2": "-j", "xz": "-J", "zst": "--
 
 // filterNames keeps the archive's names Ansible keeps: those matching an
 // include pattern (fnmatch) when includes are given, else those matching no
-// exclude pattern; a leading / is dropped.
+// exclude pattern; a leading / is dropped (a member that --strip-components
+// made "/" stays, as "", as in Ansible's list).
 func filterNames(names, include, exclude []string) []string {
 	match := func(pats []string, n string) bool {
 		for _, p := range pats {
@@ -200,7 +201,7 @@ func filterNames(names, include, exclude []string) []string {
 	var out []string
 	for _, n := range names {
 		n = strings.TrimPrefix(n, "/")
-		if n == "" || len(include) > 0 && !match(include, n) || match(exclude, strings.TrimSuffix(n, "/")) || match(exclude, n) {
+		if len(include) > 0 && !match(include, n) || match(exclude, strings.TrimSuffix(n, "/")) || match(exclude, n) {
 			continue
 		}
 		out = append(out, n)

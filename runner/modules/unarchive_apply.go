@@ -212,7 +212,9 @@ func (m *unarchiveModule) setAttrs(ctx context.Context, conn transport.Conn, st 
 	var ops []fsOp
 	add := func(rel string) {
 		p := path.Join(m.dest, rel)
-		if !seen[p] && strings.HasPrefix(p, m.dest+"/") {
+		// "" is dest itself: a member --strip-components emptied, to which
+		// Ansible applies the attributes too.
+		if !seen[p] && (p == m.dest || strings.HasPrefix(p, m.dest+"/")) {
 			seen[p] = true
 			ops = append(ops, fsOp{"lstat", p})
 		}
