@@ -245,3 +245,38 @@ func TestUnarchiveLocal(t *testing.T) {
 		t.Errorf("missing src: %+v", c)
 	}
 }
+
+// TestUnarchiveQuoting: shell syntax in every value reaches tar and unzip
+// as data (fault 21): no canary command runs, and a dest with a quote and
+// spaces is extracted into.
+func TestUnarchiveQuoting(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	canary := filepath.Join(dir, "canary")
+	makeTar(t, filepath.Join(dir, "a.tgz"), true, archEntry{"f", "x\n", 0o644}, archEntry{"g", "y\n", 0o644})
+	makeZip(t, filepath.Join(dir, "a.zip"), archEntry{"z", "z\n", 0o644})
+	dest := filepath.Join(dir, "it's a $(dir)")
+	os.Mkdir(dest, 0o755)
+	for _, args := range []string{
+		"src: a.tgz\ndest: \"" + dest + "\"\nexclude: [\"$(touch " + canary + ")\", \"`touch " + canary + "`\", \"g;touch " + canary + "\"]\nextra_opts: [\"--exclude=$(touch " + canary + ")\"]",
+		"src: a.zip\ndest: \"" + dest + "\"\ninclude: [\"z\", \"'; touch " + canary + "; '\"]\nowner: \"0\"",
+	} {
+		m, err := newUnarchiveT(t, filepath.Join(dir, "site.yml"), args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := m.Check(ctx, transport.Local())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Apply(ctx, transport.Local(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if exists(canary) {
+		t.Fatalf("a value ran as a command")
+	}
+	if readT(t, filepath.Join(dest, "f")) != "x\n" || readT(t, filepath.Join(dest, "z")) != "z\n" {
+		t.Errorf("not extracted into %q", dest)
+	}
+}
