@@ -64,6 +64,9 @@ func (m *unarchiveModule) inspect(ctx context.Context, conn transport.Conn) (*un
 		st.kind = archiveKind(rest[1].value)
 		rest = rest[2:]
 	}
+	if st.fail == "" && st.kind == "zip" && m.keepNewer {
+		st.fail = "keep_newer is supported for tar archives only (tend); remove it for a zip"
+	}
 	if st.fail == "" {
 		if st.ids, _, err = m.attrs.resolve(rest); err != nil {
 			st.fail = err.Error()
@@ -92,11 +95,17 @@ func (m *unarchiveModule) Check(ctx context.Context, conn transport.Conn) (plan.
 	case st.fail != "":
 		return plan.Change{Action: plan.None, Failed: true, Msg: st.fail, Summary: "unarchive: " + st.fail}, nil
 	}
-	run, err := m.runUnarchive(ctx, conn, "check", st.kind, false)
+	// A zip's dry run registers what Ansible's does, the listing included.
+	listed := st.kind == "zip" && m.listFiles
+	run, err := m.runUnarchive(ctx, conn, "check", st.kind, listed)
 	if err != nil {
 		return plan.Change{}, fmt.Errorf("unarchive: %s: %w", m.src, err)
 	}
-	c := plan.Change{Action: plan.Run, Private: st, Data: m.data(st, nil)}
+	var names []string
+	if listed && run.listRC == "0" {
+		names = filterNames(archiveNames(run.listOut), m.include, m.exclude)
+	}
+	c := plan.Change{Action: plan.Run, Private: st, Data: m.data(st, names)}
 	what := fmt.Sprintf("%s into %s (%s)", m.src, m.dest, archiveHandlers[st.kind])
 	if run.missing != "" {
 		c.Summary = fmt.Sprintf("%s: would fail: the host has no %s", what, run.missing)
@@ -150,8 +159,6 @@ func (m *unarchiveModule) Apply(ctx context.Context, conn transport.Conn, planne
 		return plan.Change{Action: plan.None, Skipped: true, Summary: st.skip}, nil
 	case st.fail != "":
 		return fail(st.fail, nil)
-	case st.kind == "zip" && m.keepNewer:
-		return fail("keep_newer is supported for tar archives only (tend); remove it for a zip", nil)
 	}
 	run, err := m.runUnarchive(ctx, conn, "apply", st.kind, true)
 	if err != nil {
