@@ -144,6 +144,10 @@ func TestFilterNames(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
+	// --strip-components=1 lists the top directory as "/": it stays, as "".
+	if got := filterNames([]string{"/", "bin/"}, nil, nil); len(got) != 2 || got[0] != "" {
+		t.Errorf("stripped top: %q", got)
+	}
 	if got := unescapeTar(`a\\b\nc\tx\303\251`); got != "a\\b\nc\tx\u00e9" {
 		t.Errorf("unescapeTar: %q", got)
 	}
