@@ -11,6 +11,10 @@ import (
 	"syscall"
 )
 
+// localRename is os.Rename; a test makes it fail to see that a failed
+// write leaves the file as it was and no temporary file behind.
+var localRename = os.Rename
+
 // writeLocalAtomic replaces the controller file p with data: a temporary
 // file in p's directory (created with mode less the umask, as a plain
 // open would; an existing file's mode and owner kept), written,
@@ -73,7 +77,7 @@ func writeLocalAtomic(p string, data []byte, mode fs.FileMode) (err error) {
 	if err = f.Close(); err != nil {
 		return err
 	}
-	if err = os.Rename(tmp, p); err != nil {
+	if err = localRename(tmp, p); err != nil {
 		return err
 	}
 	if d, derr := os.Open(dir); derr == nil {

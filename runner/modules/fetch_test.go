@@ -130,6 +130,13 @@ func TestWriteLocalAtomic(t *testing.T) {
 	if err := writeLocalAtomic(filepath.Join(dir, "a"), []byte("x"), 0o644); err == nil {
 		t.Errorf("a directory was overwritten")
 	}
+	// The rename fails: the old content stays, the temporary file goes.
+	localRename = func(string, string) error { return os.ErrPermission }
+	err := writeLocalAtomic(p, []byte("three\n"), 0o600)
+	localRename = os.Rename
+	if err == nil || readT(t, p) != "two\n" {
+		t.Errorf("a failed rename: %v, content %q", err, readT(t, p))
+	}
 	ents, _ := os.ReadDir(filepath.Join(dir, "a", "b"))
 	root, _ := os.ReadDir(dir)
 	if len(ents) != 1 || len(root) != 2 {
