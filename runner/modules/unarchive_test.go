@@ -238,6 +238,22 @@ func TestUnarchiveLocal(t *testing.T) {
 	if dry, _ := run(zipArgs); dry.Action != plan.None {
 		t.Errorf("zip second: %s %q", dry.Action, dry.Summary)
 	}
+	// An edited member (content, size, mtime) is a difference for a zip.
+	mustWrite(t, filepath.Join(dest, "site", "index.html"), "<h1>edited</h1>\n", 0o750)
+	if dry, got := run(zipArgs); dry.Action != plan.Update || readT(t, filepath.Join(dest, "site", "index.html")) != "<h1>hi</h1>\n" {
+		t.Errorf("zip after an edit: %s %q -> %s", dry.Action, dry.Summary, got.Action)
+	}
+	// A tar with a mode: tar's "Mode differs" then does not count, so the
+	// second run is ok once the mode is set.
+	modeDest := filepath.Join(dir, "modes")
+	os.Mkdir(modeDest, 0o755)
+	modeArgs := "src: app.tgz\ndest: " + modeDest + "\nmode: \"0700\""
+	if _, got := run(modeArgs); got.Action != plan.Update || modeOf(t, filepath.Join(modeDest, "app", "a.conf")).Perm() != 0o700 {
+		t.Errorf("tar with mode: %s %q", got.Action, got.Msg)
+	}
+	if _, again := run(modeArgs); again.Action != plan.None {
+		t.Errorf("tar with mode, second run: %s %q", again.Action, again.Summary)
+	}
 
 	if c, _ := run(tgz + "\ncreates: " + dest + "/app"); !c.Skipped || c.Summary != "skipped, since "+dest+"/app exists" {
 		t.Errorf("creates: %+v", c)
