@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"tend/runner/plan"
@@ -186,7 +187,8 @@ func (m *unarchiveModule) Apply(ctx context.Context, conn transport.Conn, planne
 	changed := run.extRC != "-"
 	if changed {
 		cmd := run.cmdsUsed.extract
-		data["extract_results"] = map[string]any{"cmd": cmd, "rc": run.extRC, "out": run.extOut, "err": ""}
+		rc, _ := strconv.Atoi(run.extRC)
+		data["extract_results"] = map[string]any{"cmd": cmd, "rc": rc, "out": run.extOut, "err": ""}
 		if run.extRC != "0" {
 			return fail(fmt.Sprintf("failed to unpack %s to %s", m.src, m.dest), data)
 		}
