@@ -118,7 +118,7 @@ func (m *unarchiveModule) Check(ctx context.Context, conn transport.Conn) (plan.
 	lines := run.countedLines()
 	switch {
 	case len(lines) > 0:
-		c.Summary = fmt.Sprintf("%s: would extract, %s: %s", what, pluralize(int64(len(lines)), "difference"), listSome(lines, 20))
+		c.Summary = fmt.Sprintf("%s: would extract: %s", what, describeDiff(lines, 20))
 		if st.kind == "zip" {
 			c.Action = plan.Update
 		}
@@ -131,6 +131,28 @@ func (m *unarchiveModule) Check(ctx context.Context, conn transport.Conn) (plan.
 		c.Summary += "; mode, owner and group are then set on every file of the archive"
 	}
 	return c, nil
+}
+
+// describeDiff says what the comparison found, for a reviewer: the
+// members missing from dest, then the other differences.
+func describeDiff(lines []string, n int) string {
+	var missing, other []string
+	for _, l := range lines {
+		l = strings.TrimPrefix(l, "./")
+		if name, ok := strings.CutSuffix(l, ": Warning: Cannot stat: No such file or directory"); ok {
+			missing = append(missing, name)
+		} else {
+			other = append(other, l)
+		}
+	}
+	var parts []string
+	if len(missing) > 0 {
+		parts = append(parts, fmt.Sprintf("%d missing (%s)", len(missing), strings.ReplaceAll(listSome(missing, n), "; ", ", ")))
+	}
+	if len(other) > 0 {
+		parts = append(parts, listSome(other, n))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // listSome joins the first n of lines, saying how many more there are.
@@ -203,7 +225,7 @@ func (m *unarchiveModule) Apply(ctx context.Context, conn transport.Conn, planne
 	}
 	if changed || len(attrChanges) > 0 {
 		c.Action = plan.Update
-		c.Summary = fmt.Sprintf("%s: unpacked into %s (%s)", m.src, m.dest, listSome(run.countedLines(), 10))
+		c.Summary = fmt.Sprintf("%s: unpacked into %s (%s)", m.src, m.dest, describeDiff(run.countedLines(), 10))
 		if !changed {
 			c.Summary = fmt.Sprintf("%s: %s of the archive's files changed in %s", m.src, pluralize(int64(len(attrChanges)), "attribute"), m.dest)
 		}
