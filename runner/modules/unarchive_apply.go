@@ -84,7 +84,10 @@ func (m *unarchiveModule) handlerFailure(why string) string {
 // Check reads the host and compares the archive with dest (tar --diff;
 // for a zip, its unpacked copy in a private temporary directory). A tar
 // archive plans plan.Run, which a dry run reports skipped as Ansible 2.14
-// does; a zip plans an update only when something differs.
+// does; a zip plans an update only when something differs. An archive
+// the host cannot unpack (no unzip, not an archive) plans plan.Run too:
+// Ansible then falls back to its tar handlers, which skip in check mode;
+// applied, it fails.
 func (m *unarchiveModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
 	st, err := m.inspect(ctx, conn)
 	if err != nil {
@@ -109,14 +112,14 @@ func (m *unarchiveModule) Check(ctx context.Context, conn transport.Conn) (plan.
 	c := plan.Change{Action: plan.Run, Private: st, Data: m.data(st, names)}
 	what := fmt.Sprintf("%s into %s (%s)", m.src, m.dest, archiveHandlers[st.kind])
 	if run.missing != "" {
+		// Ansible then tries its tar handlers, which skip in check mode.
 		c.Summary = fmt.Sprintf("%s: would fail: the host has no %s", what, run.missing)
-		if st.kind == "zip" {
-			c.Action, c.Failed, c.Msg = plan.None, true, m.handlerFailure("the host has no "+run.missing)
-		}
 		return c, nil
 	}
 	lines := run.countedLines()
 	switch {
+	case len(lines) == 0 && run.diffRC == "2":
+		c.Summary = fmt.Sprintf("%s: would fail: the host cannot read it: %s", what, firstLine(run.diff))
 	case len(lines) > 0:
 		c.Summary = fmt.Sprintf("%s: would extract: %s", what, describeDiff(lines, 20))
 		if st.kind == "zip" {
@@ -153,6 +156,12 @@ func describeDiff(lines []string, n int) string {
 		parts = append(parts, listSome(other, n))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// firstLine is s's first line.
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return l
 }
 
 // listSome joins the first n of lines, saying how many more there are.

@@ -22,8 +22,9 @@ import (
 // the archive unzipped into "$T/x" first ($7 the unzip command). $8 and $9
 // are the ERE patterns of the comparison's lines that count as a change
 // (always; and only when running as root). Prints NUL-terminated fields:
-// uid, list exit, list output, comparison output, counted lines, extract
-// exit ("-" when not run), extract output. A missing program prints
+// uid, list exit, list output, comparison output, its exit (2: tar could
+// not read the archive), counted lines, extract exit ("-" when not run),
+// extract output. A missing program prints
 // "missing" and its name instead.
 const unarchiveScript = `LC_ALL=C LANG=C LANGUAGE=C; export LC_ALL LANG LANGUAGE
 act=$1 A=$2 list=$3 diff=$4 extract=$5 zip=$6 unzip=$7 pat=$8 rootpat=$9 T=
@@ -50,10 +51,15 @@ else
 fi
 if [ "$zip" = zip ]; then
 	[ -n "$T" ] || T=$(mktemp -d "${TMPDIR:-/tmp}/.tend-unarchive.XXXXXX") || exit 88
-	mkdir -- "$T/x" && (eval "$unzip") >/dev/null 2>&1
+	mkdir -- "$T/x" || exit 88
+	o=$(eval "$unzip" 2>&1); r=$?
+	if [ "$r" -gt 1 ] && [ "$r" != 11 ]; then # unzip cannot read it (1: a warning; 11: an include matched nothing)
+		printf '%s\0%s\0%s\0%s\0\0' "$o" 2 0 -
+		exit 0
+	fi
 fi
 d=$(eval "$diff" 2>&1)
-printf '%s\0' "$d"
+printf '%s\0%s\0' "$d" "$?"
 n=$(printf '%s\n' "$d" | grep -v -E ': : Warning: Cannot stat: No such file or directory$' | grep -c -E -e "$pat")
 if [ "$u" = 0 ] && [ -n "$rootpat" ]; then
 	n=$((n + $(printf '%s\n' "$d" | grep -c -E -e "$rootpat")))
@@ -171,6 +177,7 @@ type unarchiveRun struct {
 	listRC   string // "-" when not listed
 	listOut  string
 	diff     string
+	diffRC   string // "2": the comparison could not read the archive
 	counted  int
 	extRC    string // "-" when nothing was extracted
 	extOut   string
@@ -217,13 +224,13 @@ func parseUnarchiveRun(b []byte) (*unarchiveRun, error) {
 	if len(f) == 2 && f[0] == "missing" {
 		return &unarchiveRun{missing: f[1]}, nil
 	}
-	if len(f) != 7 {
-		return nil, fmt.Errorf("the unarchive script's answer has %d fields, want 7: %q", len(f), b)
+	if len(f) != 8 {
+		return nil, fmt.Errorf("the unarchive script's answer has %d fields, want 8: %q", len(f), b)
 	}
-	r := &unarchiveRun{listRC: f[1], listOut: f[2], diff: f[3], extRC: f[5], extOut: f[6]}
+	r := &unarchiveRun{listRC: f[1], listOut: f[2], diff: f[3], diffRC: f[4], extRC: f[6], extOut: f[7]}
 	var err1, err2 error
 	r.uid, err1 = strconv.Atoi(f[0])
-	r.counted, err2 = strconv.Atoi(strings.TrimSpace(f[4]))
+	r.counted, err2 = strconv.Atoi(strings.TrimSpace(f[5]))
 	if err1 != nil || err2 != nil {
 		return nil, fmt.Errorf("the unarchive script's answer is malformed: %q", b)
 	}

@@ -264,6 +264,20 @@ func TestUnarchiveLocal(t *testing.T) {
 	if c, _ := run("src: " + dir + "/host/none.zip\ndest: " + dest + "\nremote_src: true"); !c.Failed || !strings.Contains(c.Msg, "does not exist") {
 		t.Errorf("missing src: %+v", c)
 	}
+	// Not an archive (a tar, a zip): the dry run says it would fail; the
+	// run fails as Ansible's.
+	makeZip(t, filepath.Join(dir, "files", "ok.zip"), archEntry{"x", "y", 0o644})
+	zipData := readT(t, filepath.Join(dir, "files", "ok.zip"))
+	mustWrite(t, filepath.Join(dir, "files", "bad.zip"), zipData[:len(zipData)/2], 0o644)
+	if dry, got := run("src: bad.zip\ndest: " + dest); dry.Action != plan.Run || !strings.Contains(dry.Summary, "would fail: the host cannot read it") ||
+		!got.Failed || !strings.Contains(got.Msg, `Command "unzip" could not handle archive`) {
+		t.Errorf("bad zip: %q -> %+v", dry.Summary, got)
+	}
+	mustWrite(t, filepath.Join(dir, "files", "junk.tgz"), "this is no archive\n", 0o644)
+	if dry, got := run("src: junk.tgz\ndest: " + dest); !strings.Contains(dry.Summary, "would fail: the host cannot read it: tar:") ||
+		!got.Failed || !strings.Contains(got.Msg, `Failed to find handler for "`) || !strings.Contains(got.Msg, `Command "tar" could not handle archive`) {
+		t.Errorf("junk: %q -> %+v", dry.Summary, got)
+	}
 }
 
 // TestUnarchiveQuoting: shell syntax in every value reaches tar and unzip
@@ -279,7 +293,7 @@ func TestUnarchiveQuoting(t *testing.T) {
 	os.Mkdir(dest, 0o755)
 	for _, args := range []string{
 		"src: a.tgz\ndest: \"" + dest + "\"\nexclude: [\"$(touch " + canary + ")\", \"`touch " + canary + "`\", \"g;touch " + canary + "\"]\nextra_opts: [\"--exclude=$(touch " + canary + ")\"]",
-		"src: a.zip\ndest: \"" + dest + "\"\ninclude: [\"z\", \"'; touch " + canary + "; '\"]\nowner: \"0\"",
+		"src: a.zip\ndest: \"" + dest + "\"\nexclude: [\"'; touch " + canary + "; '\", \"$(touch " + canary + ")\"]\nowner: \"0\"",
 	} {
 		m, err := newUnarchiveT(t, filepath.Join(dir, "site.yml"), args)
 		if err != nil {
@@ -289,8 +303,8 @@ func TestUnarchiveQuoting(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.Apply(ctx, transport.Local(), c); err != nil {
-			t.Fatal(err)
+		if got, err := m.Apply(ctx, transport.Local(), c); err != nil || got.Failed {
+			t.Fatalf("%v %s", err, got.Msg)
 		}
 	}
 	if exists(canary) {
