@@ -18,6 +18,10 @@ type unarchiveState struct {
 	kind string // archiveKind
 	dest fsEntry
 	ids  hostIDs
+	// same is set by Check when its comparison counted nothing: an apply
+	// right after it then need not send the archive again (nothing to
+	// extract, no attributes to set, no listing to register).
+	same bool
 }
 
 // inspect reads dest, creates, the host's archive (remote_src) and the
@@ -110,6 +114,7 @@ func (m *unarchiveModule) Check(ctx context.Context, conn transport.Conn) (plan.
 		names = filterNames(archiveNames(run.listOut), m.include, m.exclude)
 	}
 	c := plan.Change{Action: plan.Run, Private: st, Data: m.data(st, names)}
+	st.same = run.missing == "" && run.diffRC != "2" && run.counted == 0 && len(run.countedLines()) == 0
 	what := fmt.Sprintf("%s into %s (%s)", m.src, m.dest, archiveHandlers[st.kind])
 	if run.missing != "" {
 		// Ansible then tries its tar handlers, which skip in check mode.
@@ -191,6 +196,9 @@ func (m *unarchiveModule) Apply(ctx context.Context, conn transport.Conn, planne
 		return plan.Change{Action: plan.None, Skipped: true, Summary: st.skip}, nil
 	case st.fail != "":
 		return fail(st.fail, nil)
+	}
+	if st.same && m.attrs.empty() && !m.listFiles {
+		return plan.Change{Action: plan.None, Data: m.data(st, nil), Summary: fmt.Sprintf("%s: already unpacked in %s", m.src, m.dest)}, nil
 	}
 	run, err := m.runUnarchive(ctx, conn, "apply", st.kind, true)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -312,5 +313,53 @@ func TestUnarchiveQuoting(t *testing.T) {
 	}
 	if readT(t, filepath.Join(dest, "f")) != "x\n" || readT(t, filepath.Join(dest, "z")) != "z\n" {
 		t.Errorf("not extracted into %q", dest)
+	}
+}
+
+// countConn counts the unarchive script's runs.
+type countConn struct {
+	transport.Conn
+	n *int
+}
+
+func (c countConn) Run(ctx context.Context, cmd transport.Command) (transport.Result, error) {
+	if len(cmd.Argv) > 2 && cmd.Argv[2] == unarchiveScript {
+		*c.n++
+	}
+	return c.Conn.Run(ctx, cmd)
+}
+
+// TestUnarchiveSendsOnceWhenSame: once unpacked, a run (Check then Apply)
+// sends the archive once, for the comparison; with list_files (or mode,
+// owner, group) Apply runs again to list (or set) what Ansible's does.
+func TestUnarchiveSendsOnceWhenSame(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	makeTar(t, filepath.Join(dir, "files", "a.tgz"), true, archEntry{"f", "x\n", 0o644})
+	for i, tc := range []struct {
+		extra string
+		runs  int // the script's runs in the second run
+	}{{"", 1}, {"\nlist_files: true", 2}, {"\nmode: \"0644\"", 2}} {
+		dest := filepath.Join(dir, fmt.Sprint(i))
+		os.Mkdir(dest, 0o755)
+		for round, want := range []struct {
+			runs   int
+			action plan.Action
+		}{{2, plan.Update}, {tc.runs, plan.None}} {
+			n := 0
+			conn := countConn{transport.Local(), &n}
+			m, err := newUnarchiveT(t, filepath.Join(dir, "site.yml"), "src: a.tgz\ndest: "+dest+tc.extra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := m.Check(ctx, conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.Apply(ctx, conn, c)
+			if err != nil || got.Failed || got.Action != want.action || n != want.runs {
+				t.Errorf("%q round %d: %v %s %q, the script ran %d times; want %s, %d", tc.extra, round, err, got.Action, got.Msg, n, want.action, want.runs)
+			}
+		}
 	}
 }
