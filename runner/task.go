@@ -158,6 +158,11 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 			return failWith(err)
 		}
 	}
+	if change.Skipped { // the module's own skip (unarchive's creates), in check mode too
+		res.Status, res.Reason, res.Change = StatusSkipped, change.Summary, change
+		hp.register(t, map[string]any{"skipped": true, "changed": false, "msg": change.Summary})
+		return outcomeDone
+	}
 	if dry && change.Action == plan.Run {
 		hp.noteChange(t, change, conn, dry) // rollback.go: would not be undone
 		res.Status, res.Reason, res.Change, res.DryRun = StatusSkipped, "check mode: would run", change, false

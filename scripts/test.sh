@@ -39,6 +39,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
 # the service module's SysV enabled lab test (update-rc.d)
 command -v update-rc.d >/dev/null 2>&1 || need+=(init-system-helpers)
+# unarchive's tests unpack zips with the host's unzip (the lab hosts share /usr)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,6 +1,7 @@
 package oracle
 
 import (
+	"encoding/base64"
 	"fmt"
 	"io/fs"
 	"path"
@@ -43,6 +44,10 @@ type Case struct {
 	Differences []Difference
 	// Serve lists HTTP servers started on both hosts for the case.
 	Serve []Server
+	// CompareController lists paths relative to the playbook's directory
+	// on the controller (each tool runs its own copy of it), compared
+	// recursively after every run as CompareTrees are: what fetch brought.
+	CompareController []string
 }
 
 // Server is a static HTTP server a case runs on each host's loopback
@@ -73,6 +78,8 @@ type Seed struct {
 //	link PATH TARGET         PATH is seeded as a symlink to TARGET
 //	extra-var KEY=VALUE      passed to both tools with -e
 //	serve PORT DIR           an HTTP server of DIR on 127.0.0.1:PORT, on both hosts
+//	compare-controller REL   compare REL (a file or a tree) under each tool's playbook directory
+//	base64 NAME              the archive's file NAME (a seed or a controller file) is base64: decode it
 //	differ RUN ANSIBLE TEND TASK: REASON
 //	                         a deliberate difference: in RUN (check, apply,
 //	                         second-apply) TASK has status ANSIBLE under
@@ -89,7 +96,7 @@ func LoadCase(file string) (Case, error) {
 	}
 	c := Case{Name: strings.TrimSuffix(filepath.Base(file), ".txtar")}
 	seeds := map[string]*Seed{}
-	var order []string
+	var order, decoded []string
 	for _, f := range a.Files {
 		switch {
 		case f.Name == "playbook.yml":
@@ -142,6 +149,20 @@ func LoadCase(file string) (Case, error) {
 			}
 			c.Differences = append(c.Differences, d)
 			continue
+		case "compare-controller":
+			for _, p := range args {
+				if path.IsAbs(p) || strings.Contains(p, "..") {
+					return c, bad("%q: want a path relative to the playbook's directory", p)
+				}
+			}
+			c.CompareController = append(c.CompareController, args...)
+			continue
+		case "base64":
+			if len(args) != 1 {
+				return c, bad("want NAME")
+			}
+			decoded = append(decoded, args[0])
+			continue
 		case "serve":
 			if len(args) != 2 || !path.IsAbs(args[1]) {
 				return c, bad("want PORT DIR (an absolute path)")
@@ -192,10 +213,30 @@ func LoadCase(file string) (Case, error) {
 			}
 		}
 	}
+	for _, name := range decoded {
+		raw, ok := []byte(nil), false
+		if s := seeds[name]; s != nil {
+			raw, ok = s.Content, true
+		} else {
+			raw, ok = c.Controller[name]
+		}
+		if !ok {
+			return c, fmt.Errorf("oracle: %s: base64 %s: no such file in the archive", file, name)
+		}
+		dec, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(raw)), ""))
+		if err != nil {
+			return c, fmt.Errorf("oracle: %s: base64 %s: %v", file, name, err)
+		}
+		if s := seeds[name]; s != nil {
+			s.Content = dec
+		} else {
+			c.Controller[name] = dec
+		}
+	}
 	for _, p := range order {
 		c.Seeds = append(c.Seeds, *seeds[p])
 	}
-	if len(c.Compare)+len(c.CompareDirs)+len(c.CompareTrees) == 0 {
+	if len(c.Compare)+len(c.CompareDirs)+len(c.CompareTrees)+len(c.CompareController) == 0 {
 		return c, fmt.Errorf("oracle: %s: nothing to compare (add a compare directive)", file)
 	}
 	return c, nil

@@ -3,13 +3,18 @@ package oracle
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"tend/internal/lab"
@@ -64,17 +69,11 @@ func NewLab(t TB) *Lab {
 // error naming the run, the path or the task.
 func (l *Lab) Run(t TB, c Case) {
 	t.Helper()
-	dir := t.TempDir()
-	pb := filepath.Join(dir, "playbook.yml")
-	if err := os.WriteFile(pb, []byte(c.Playbook), 0o644); err != nil {
-		t.Fatalf("%v", err)
-	}
-	for name, data := range c.Controller {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatalf("%v", err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
+	// Each tool runs its own copy of the playbook's directory: what one
+	// brings to the controller (fetch) is never seen by the other.
+	ansDir, tndDir := t.TempDir(), t.TempDir()
+	for _, dir := range []string{ansDir, tndDir} {
+		if err := writeController(dir, c); err != nil {
 			t.Fatalf("%v", err)
 		}
 	}
@@ -104,8 +103,8 @@ func (l *Lab) Run(t TB, c Case) {
 		name  string
 		check bool
 	}{{"check", true}, {"apply", false}, {"second apply", false}} {
-		ans, ansOut := l.runAnsible(t, dir, pb, c, run.check)
-		tnd, tndOut := l.runTend(t, dir, pb, c, run.check)
+		ans, ansOut := l.runAnsible(t, ansDir, filepath.Join(ansDir, "playbook.yml"), c, run.check)
+		tnd, tndOut := l.runTend(t, tndDir, filepath.Join(tndDir, "playbook.yml"), c, run.check)
 		diffs := reconcile(run.name, c.Differences, ans, &tnd)
 		diffs = append(diffs, compareOutcomes(ans, tnd)...)
 		a, err := l.snapshot(l.ansible, c)
@@ -117,6 +116,17 @@ func (l *Lab) Run(t TB, c Case) {
 			t.Fatalf("%v", err)
 		}
 		diffs = append(diffs, compareStates(a, b)...)
+		ca, err := controllerTrees(ansDir, c.CompareController)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		cb, err := controllerTrees(tndDir, c.CompareController)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		for _, d := range compareTrees(ca, cb) {
+			diffs = append(diffs, "controller: "+d)
+		}
 		if run.check {
 			// Both dry runs must have left every file as seeded.
 			for _, d := range compareStates(initial, a) {
@@ -135,6 +145,74 @@ func (l *Lab) Run(t TB, c Case) {
 			return
 		}
 	}
+}
+
+// writeController writes the case's playbook and controller files into dir.
+func writeController(dir string, c Case) error {
+	if err := os.WriteFile(filepath.Join(dir, "playbook.yml"), []byte(c.Playbook), 0o644); err != nil {
+		return err
+	}
+	for name, data := range c.Controller {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// controllerTrees lists each of rels under dir as compareTrees reads a
+// tree: "REL|TYPE|MODE|UID:GID|SHA256" lines (a file alone is one line
+// with an empty REL); nil when rel does not exist.
+func controllerTrees(dir string, rels []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, rel := range rels {
+		root := filepath.Join(dir, filepath.FromSlash(rel))
+		var lines []string
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) && p == root {
+				return filepath.SkipAll
+			}
+			if err != nil {
+				return err
+			}
+			fi, err := os.Lstat(p)
+			if err != nil {
+				return err
+			}
+			r, _ := filepath.Rel(root, p)
+			if r == "." && fi.IsDir() {
+				return nil
+			}
+			if r == "." {
+				r = ""
+			}
+			typ, sum := "directory", "-"
+			switch {
+			case fi.Mode().IsRegular():
+				typ = "regular file"
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				h := sha256.Sum256(b)
+				sum = hex.EncodeToString(h[:])
+			case fi.Mode()&fs.ModeSymlink != 0:
+				typ = "symbolic link"
+			}
+			st := fi.Sys().(*syscall.Stat_t)
+			lines = append(lines, fmt.Sprintf("%s|%s|%o|%d:%d|%s", r, typ, fi.Mode().Perm(), st.Uid, st.Gid, sum))
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("oracle: controller %s: %w", rel, err)
+		}
+		out[rel] = lines
+	}
+	return out, nil
 }
 
 // runAnsible runs ansible-playbook on the Ansible host.

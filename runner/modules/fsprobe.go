@@ -35,6 +35,8 @@ const fsEntryFields = 16
 //	umask -           the octal umask
 //	now -             the host's time, seconds since the epoch (fraction kept)
 //	glob PATTERN      "1" when a path matches the shell pattern, else "0"
+//	magic P           the first 8 bytes of P in hex ("" when unreadable)
+//	open P            "ok" when P opens for reading, "denied" (permission), else "absent"
 //	md5|sha1|sha224|sha256|sha384|sha512 P   "ok" HEX | "err" (not a regular file)
 //	lmd5, lsha1, ...  the same, but "err" for a symlink (not followed)
 //	cat P             the file's content, to the end of output: it must come last
@@ -74,6 +76,10 @@ while [ $# -ge 2 ]; do
 		if r=$(getent group -- "$a" 2>/dev/null); then r=${r#*:*:}; printf 'ok\0%s\0' "${r%%:*}"; else printf 'err\0'; fi ;;
 	umask) printf '%s\0' "$(umask)" ;;
 	now) printf '%s\0' "$(date +%s.%N)" ;;
+	magic) printf '%s\0' "$(od -An -tx1 -N8 -- "$a" 2>/dev/null | tr -d ' \n')" ;;
+	open)
+		if e=$( (: < "$a") 2>&1); then printf 'ok\0'
+		else case $e in *"ermission denied"*) printf 'denied\0' ;; *) printf 'absent\0' ;; esac; fi ;;
 	glob)
 		(IFS=; set -- $a; [ -e "$1" ] || [ -L "$1" ]) && printf '1\0' || printf '0\0' ;;
 	md5|sha1|sha224|sha256|sha384|sha512|lmd5|lsha1|lsha224|lsha256|lsha384|lsha512)
@@ -307,11 +313,15 @@ func parseFSProbe(out []byte, ops []fsOp) ([]fsAnswer, error) {
 					return nil, short
 				}
 			}
-		case "umask", "now", "glob":
+		case "umask", "now", "glob", "magic":
 			if a.value, ok = next(); !ok {
 				return nil, short
 			}
 		case "maxdepth":
+		case "open":
+			if a.status, ok = next(); !ok {
+				return nil, short
+			}
 		case "cat":
 			if a.status, ok = next(); !ok {
 				return nil, short

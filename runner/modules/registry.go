@@ -45,6 +45,8 @@ func builtin() map[string]Spec {
 		"get_url":             getURLSpec,
 		"tempfile":            tempfileSpec,
 		"authorized_key":      authorizedKeySpec,
+		"fetch":               fetchSpec,
+		"unarchive":           unarchiveSpec,
 	}
 }
 

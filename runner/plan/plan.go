@@ -70,6 +70,10 @@ type Change struct {
 	// that did not hold). A Go error from a module means it could not run.
 	Failed bool   `json:"failed,omitempty"`
 	Msg    string `json:"msg,omitempty"`
+	// Skipped marks a task the module itself skips, with Summary as the
+	// reason (Ansible's AnsibleActionSkip: unarchive whose creates path
+	// exists). Nothing was changed; the task is reported skipped.
+	Skipped bool `json:"skipped,omitempty"`
 	// Data is what `register:` stores for later `when:` and templates
 	// (stdout, rc, count, holders, ...).
 	Data map[string]any `json:"data,omitempty"`

@@ -30,6 +30,8 @@ var asyncRefused = map[string]string{
 	"async_status":        "it reads an async job itself",
 	"wait_for_connection": "it waits on the connection itself",
 	"reboot":              "it drops and re-opens the connection itself",
+	"fetch":               "Ansible's fetch does not support it",
+	"unarchive":           "Ansible's unarchive does not support it",
 }
 
 // unsupportedWhy says why tend lacks a task keyword, where it helps.

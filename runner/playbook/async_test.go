@@ -24,6 +24,8 @@ func TestParseAsync(t *testing.T) {
 		{name: "not a number", src: "    - command: x\n      poll: soon\n", wantErr: "pb.yml:4:13: tasks[0].poll: must be a decimal integer"},
 		{name: "controller module", src: "    - debug: {msg: x}\n      async: 10\n", wantErr: "pb.yml:4:14: tasks[0].async: debug cannot run async (it runs on the controller)"},
 		{name: "reboot", src: "    - reboot: {}\n      async: 10\n", wantErr: "tasks[0].async: reboot cannot run async"},
+		{name: "fetch", src: "    - fetch: {src: /a, dest: b}\n      async: 10\n", wantErr: "tasks[0].async: fetch cannot run async (Ansible's fetch does not support it)"},
+		{name: "unarchive", src: "    - unarchive: {src: a, dest: /b}\n      async: 10\n", wantErr: "tasks[0].async: unarchive cannot run async"},
 		{name: "fire and forget inline", src: "    - sysctl: {name: a, value: 1}\n      async: 10\n      poll: 0\n",
 			wantErr: "pb.yml:5:13: tasks[0].poll: poll: 0 (fire and forget) is supported for command and shell only"},
 		{name: "loop", src: "    - command: x\n      async: 10\n      loop: [1]\n", wantErr: "async on a looped task is not supported"},
@@ -31,7 +33,7 @@ func TestParseAsync(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := testModules
-			opts.Modules = append([]string{"debug", "reboot"}, opts.Modules...)
+			opts.Modules = append([]string{"debug", "reboot", "fetch", "unarchive"}, opts.Modules...)
 			pb, err := Parse("pb.yml", []byte("- hosts: a\n  tasks:\n"+tt.src), opts)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
