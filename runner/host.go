@@ -91,6 +91,9 @@ type hostPlay struct {
 	// read (loopread.go); applies counts the Apply calls made.
 	prefetch *prefetched
 	applies  int
+	// taskFatal is the any_errors_fatal of the task being run (fatal.go):
+	// nil outside a task, or when the task leaves it to the play.
+	taskFatal *bool
 }
 
 // runHost runs a play's tasks, notified handlers, re-checks and verify on

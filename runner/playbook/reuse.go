@@ -235,7 +235,7 @@ func reuseKey(n *yaml.Node) (*yaml.Node, string) {
 var inheritedKeys = map[string]bool{
 	"name": true, "when": true, "tags": true, "vars": true, "become": true,
 	"become_user": true, "no_log": true, "check_mode": true, "ignore_errors": true,
-	"environment": true,
+	"environment": true, "any_errors_fatal": true, "remote_user": true,
 }
 
 // reuse reads a task that imports or includes others: it returns the
