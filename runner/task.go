@@ -16,7 +16,8 @@ import (
 
 // runTask runs one task on the host; false means the host must stop.
 func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) bool {
-	defer hp.fatalFor(t)() // fatal.go: a failure now is judged by t's any_errors_fatal
+	// fatal.go: a failure now is judged by t's any_errors_fatal.
+	defer hp.fatalFor(t)()
 	if cont, handled := hp.engineTask(ctx, t, phase); handled { // meta, end_play, debug above -v (control.go)
 		return cont
 	}
