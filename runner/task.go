@@ -124,7 +124,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	} else if err != nil {
 		return failWith(err)
 	}
-	if dlg != nil {
+	if dlg != nil && !dlg.self {
 		res.Delegate = dlg.name
 		if factsDelegated(t) { // facts.go; delegate checked it is an inventory host
 			hp.factsFor = dlg.name
