@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"tend/runner/playbook"
 )
 
 // Case is one differential test.
@@ -43,6 +45,11 @@ type Case struct {
 	Differences []Difference
 	// Serve lists HTTP servers started on both hosts for the case.
 	Serve []Server
+	// LoginUsers are accounts made on both hosts (lab.Host.AddUser) that
+	// tasks may log in as with remote_user; with any, the inventory gives
+	// no ansible_user (which would win over the keyword) and both tools
+	// get -u root instead.
+	LoginUsers []string
 }
 
 // Server is a static HTTP server a case runs on each host's loopback
@@ -73,6 +80,7 @@ type Seed struct {
 //	link PATH TARGET         PATH is seeded as a symlink to TARGET
 //	extra-var KEY=VALUE      passed to both tools with -e
 //	serve PORT DIR           an HTTP server of DIR on 127.0.0.1:PORT, on both hosts
+//	login-user NAME          an account on both hosts, reachable over SSH (remote_user)
 //	differ RUN ANSIBLE TEND TASK: REASON
 //	                         a deliberate difference: in RUN (check, apply,
 //	                         second-apply) TASK has status ANSIBLE under
@@ -151,6 +159,12 @@ func LoadCase(file string) (Case, error) {
 				return c, bad("port %q: want 1024-65535", args[0])
 			}
 			c.Serve = append(c.Serve, Server{Port: port, Dir: args[1]})
+			continue
+		case "login-user":
+			if len(args) != 1 || playbook.CheckUser(args[0]) != nil {
+				return c, bad("want one user name")
+			}
+			c.LoginUsers = append(c.LoginUsers, args[0])
 			continue
 		case "mode":
 			s, err := seed()
