@@ -141,6 +141,11 @@ func (hp *hostPlay) runIncludeLoop(ctx context.Context, t *playbook.Task, phase 
 	vars := hp.vars(t)
 	hp.r.red.collect(hp.play, vars)
 	items, err := loopItems(t.Loop, vars, hp.r.pb.File)
+	if reason, skip := loopUndefinedSkip(t, vars, err); skip { // loopskip.go
+		res.Status, res.Reason = StatusSkipped, reason
+		hp.report(res)
+		return true
+	}
 	if err != nil {
 		res.Status, res.Error = StatusFailed, fmt.Sprintf("%s: %s: %v", t.Loop.Pos, t.Loop.Kind, err)
 		return hp.includeFailed(t, &res, phase, start)
