@@ -73,6 +73,9 @@ type hostPlay struct {
 	// incScope holds the loop variables of the looped includes being run
 	// (include.go): include parameters, as Ansible's, for their tasks.
 	incScope map[string]any
+	// incItems names the items of the looped includes being run, for
+	// run_once (runonce.go): one run per item.
+	incItems string
 	// stepless counts the looped or per-host includes being run: their
 	// tasks take no lockstep step of their own (include.go).
 	stepless int
