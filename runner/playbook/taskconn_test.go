@@ -93,3 +93,18 @@ func TestTaskRemoteUserAndAnyErrorsFatal(t *testing.T) {
 		})
 	}
 }
+
+// TestIncludeRunOnceRefused: run_once on a dynamic include (which
+// ansible-core accepts, running the include for one host) is refused with
+// its position and what to write instead.
+func TestIncludeRunOnceRefused(t *testing.T) {
+	for kind, src := range map[string]string{
+		"include_tasks": "- hosts: a\n  tasks:\n    - include_tasks: x.yml\n      run_once: true\n",
+		"include_role":  "- hosts: a\n  tasks:\n    - include_role: {name: r}\n      run_once: true\n",
+	} {
+		want := "pb.yml:4:7: tasks[0].run_once: run_once on " + kind + " is not supported by tend"
+		if _, err := Parse("pb.yml", []byte(src), testModules); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", kind, err, want)
+		}
+	}
+}
