@@ -108,3 +108,16 @@ func TestIncludeRunOnceRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestIncludeRoleNameFromHostData: an include_role whose name needs a
+// host's data (an inventory variable, a fact, a registered result) is
+// refused before any host is contacted, positioned at the name: tend
+// resolves roles (their handlers, defaults and vars too) when it reads
+// the playbook. ansible-core would resolve it per host when it runs.
+func TestIncludeRoleNameFromHostData(t *testing.T) {
+	src := "- hosts: a\n  tasks:\n    - include_role:\n        name: \"{{ role_from_inventory }}\"\n"
+	want := `pb.yml:4:15: tasks[0].include_role: "{{ role_from_inventory }}": undefined variable "role_from_inventory"; tend resolves roles before contacting any host`
+	if _, err := Parse("pb.yml", []byte(src), reuseOpts); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want %q", err, want)
+	}
+}
