@@ -33,4 +33,5 @@ func (r *run) dropConn(s *hostState, play int) {
 	}
 	_ = s.conn.Close()
 	s.conn, s.connUser = nil, ""
+	r.delegated.closePrefix(taskUserKey(s.host.Name)) // remoteuser.go: its tasks' other logins
 }

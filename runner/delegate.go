@@ -128,6 +128,21 @@ func (d *delegates) open(ctx context.Context, name string, dial func() (transpor
 	return c.conn, c.err
 }
 
+// closePrefix closes and forgets the connections whose key starts with
+// prefix (a host's task remote_user connections).
+func (d *delegates) closePrefix(prefix string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k, c := range d.conns {
+		if strings.HasPrefix(k, prefix) {
+			if c.conn != nil {
+				_ = c.conn.Close()
+			}
+			delete(d.conns, k)
+		}
+	}
+}
+
 // closeAll closes every delegate connection opened.
 func (d *delegates) closeAll() {
 	d.mu.Lock()

@@ -20,8 +20,11 @@ import (
 // command run, the host and the SSH user the connection logged in as.
 type whoLog struct {
 	*fleet
-	mu   sync.Mutex
-	runs []string // "host:user:argv[0]"
+	mu     sync.Mutex
+	runs   []string // "host:user:argv[0]"
+	opened []string // "host:user" of each connection opened, then closed
+	closed []string
+	atLast []string // closed when stepLast ran
 }
 
 func (w *whoLog) Connect(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
@@ -29,7 +32,11 @@ func (w *whoLog) Connect(ctx context.Context, h *inventory.Host) (transport.Conn
 	if err != nil {
 		return nil, err
 	}
-	return &whoConn{Conn: c, log: w, who: h.Name + ":" + cmp.Or(h.User(), "-")}, nil
+	who := h.Name + ":" + cmp.Or(h.User(), "-")
+	w.mu.Lock()
+	w.opened = append(w.opened, who)
+	w.mu.Unlock()
+	return &whoConn{Conn: c, log: w, who: who}, nil
 }
 
 type whoConn struct {
@@ -42,12 +49,20 @@ func (c *whoConn) Run(ctx context.Context, cmd transport.Command) (transport.Res
 	if len(cmd.Argv) > 0 && strings.HasPrefix(cmd.Argv[0], "step") {
 		c.log.mu.Lock()
 		c.log.runs = append(c.log.runs, c.who+":"+cmd.Argv[0])
+		if cmd.Argv[0] == "stepLast" {
+			c.log.atLast = slices.Clone(c.log.closed)
+		}
 		c.log.mu.Unlock()
 	}
 	return c.Conn.Run(ctx, cmd)
 }
 
-func (c *whoConn) Close() error { return nil }
+func (c *whoConn) Close() error {
+	c.log.mu.Lock()
+	c.log.closed = append(c.log.closed, c.who)
+	c.log.mu.Unlock()
+	return nil
+}
 
 // TestEngineTaskRemoteUser: a task's remote_user (or its block's) logs in
 // to the host as that user for that task only, as Ansible's play context
@@ -117,6 +132,11 @@ func TestEngineTaskRemoteUser(t *testing.T) {
 			if !slices.Equal(w.runs, tt.want) {
 				t.Errorf("ran %q\nwant %q", w.runs, tt.want)
 			}
+			slices.Sort(w.opened)
+			slices.Sort(w.closed)
+			if !slices.Equal(w.opened, w.closed) {
+				t.Errorf("opened %q, closed %q: every login the run opened must be closed", w.opened, w.closed)
+			}
 			switch err := sum.Err(); {
 			case tt.failed == "" && err != nil:
 				t.Error(err)
@@ -133,5 +153,41 @@ func TestEngineTaskRemoteUser(t *testing.T) {
 				t.Errorf("reported delegated to %q, want %q", delegated, want)
 			}
 		})
+	}
+}
+
+// TestEngineTaskUserConnClosedWithHost: a host's task remote_user logins
+// close with its own connection, once it has finished the last play that
+// selects it (connlife.go), not at the end of the run.
+func TestEngineTaskUserConnClosedWithHost(t *testing.T) {
+	registerMemfile()
+	src := `- hosts: h1
+  gather_facts: false
+  tasks:
+    - command: stepA
+      remote_user: alice
+- hosts: h3
+  gather_facts: false
+  tasks:
+    - command: stepLast
+`
+	pb, err := playbook.Parse("play.yml", []byte(src), playbook.ParseOptions{Modules: modules.Names(), Check: Validate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Load("h1,h3,")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFleet("h1", "h3")
+	failOn(f, "stepA")
+	failOn(f, "stepLast")
+	w := &whoLog{fleet: f}
+	sum, err := Run(context.Background(), pb, inv, Options{Connector: w, Observer: &recorder{}, Forks: 1})
+	if err != nil || sum.Err() != nil {
+		t.Fatal(err, sum.Err())
+	}
+	if !slices.Contains(w.atLast, "h1:alice") || !slices.Contains(w.atLast, "h1:-") {
+		t.Errorf("closed before the last play: %q, want h1's logins (h1:-, h1:alice)", w.atLast)
 	}
 }

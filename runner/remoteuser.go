@@ -133,7 +133,7 @@ func (hp *hostPlay) asTaskUser(ctx context.Context, t *playbook.Task, vars map[s
 		return nil, nil
 	}
 	name := hp.s.host.Name
-	conn, err := hp.r.delegated.open(ctx, name+"\x00"+h.User(), func() (transport.Conn, error) {
+	conn, err := hp.r.delegated.open(ctx, taskUserKey(name)+h.User(), func() (transport.Conn, error) {
 		return hp.r.opts.Connector.Connect(ctx, h)
 	})
 	if err != nil {
@@ -141,3 +141,8 @@ func (hp *hostPlay) asTaskUser(ctx context.Context, t *playbook.Task, vars map[s
 	}
 	return &delegation{name: name, conn: conn, self: true}, nil
 }
+
+// taskUserKey prefixes the keys of host's task remote_user connections
+// among the delegates' (a namespace of their own: only the host's own
+// goroutine uses them, so they close with its connection, connlife.go).
+func taskUserKey(host string) string { return "\x01remote_user\x00" + host + "\x00" }
