@@ -140,7 +140,7 @@ type batch struct {
 
 func newBatch(p *playbook.Play, index, batches, size int) *batch {
 	b := &batch{play: p, index: index, batches: batches, size: size, active: size,
-		lockstep: p.AnyErrorsFatal || p.MaxFailPercentage != nil}
+		lockstep: p.AnyErrorsFatal || p.MaxFailPercentage != nil || anyTaskFatal(p)}
 	b.cond = sync.NewCond(&b.mu)
 	return b
 }
@@ -160,9 +160,10 @@ func (b *batch) failedCount() int {
 }
 
 // hostFailed counts a failed or unreachable host, and decides whether the
-// batch must stop: any_errors_fatal, or strictly more than
+// batch must stop: any_errors_fatal held for what failed (fatal: the
+// failing task's, else the play's), or strictly more than
 // max_fail_percentage of the batch's hosts failed (Ansible's comparison).
-func (b *batch) hostFailed(host, how string) {
+func (b *batch) hostFailed(host, how string, fatal bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.failed++
@@ -170,7 +171,7 @@ func (b *batch) hostFailed(host, how string) {
 		return
 	}
 	switch pct := b.play.MaxFailPercentage; {
-	case b.play.AnyErrorsFatal:
+	case fatal:
 		b.stop = fmt.Sprintf("any_errors_fatal: %s %s", host, how)
 	case pct != nil && b.failed*100 > *pct*b.size:
 		b.stop = fmt.Sprintf("max_fail_percentage %d%% exceeded: %d of %d hosts of batch %d failed", *pct, b.failed, b.size, b.index)

@@ -71,22 +71,22 @@ func TestSerialSizesRendered(t *testing.T) {
 func TestBatchMaxFailPercentageIsStrictlyGreater(t *testing.T) {
 	pct := 25
 	b := newBatch(&playbook.Play{MaxFailPercentage: &pct}, 1, 1, 4)
-	b.hostFailed("h1", "failed")
+	b.hostFailed("h1", "failed", false)
 	if r := b.stopReason(); r != "" {
 		t.Fatalf("1 of 4 (25%%) stopped the batch: %s", r)
 	}
-	b.hostFailed("h2", "unreachable")
+	b.hostFailed("h2", "unreachable", false)
 	if r := b.stopReason(); !strings.Contains(r, "max_fail_percentage 25% exceeded: 2 of 4 hosts of batch 1 failed") {
 		t.Fatalf("2 of 4 (50%%): stop reason %q", r)
 	}
 	zero := 0
 	b = newBatch(&playbook.Play{MaxFailPercentage: &zero}, 1, 1, 4)
-	b.hostFailed("h1", "failed")
+	b.hostFailed("h1", "failed", false)
 	if b.stopReason() == "" {
 		t.Error("max_fail_percentage 0: one failure did not stop the batch")
 	}
 	b = newBatch(&playbook.Play{AnyErrorsFatal: true}, 1, 1, 100)
-	b.hostFailed("h7", "unreachable")
+	b.hostFailed("h7", "unreachable", true)
 	if r := b.stopReason(); r != "any_errors_fatal: h7 unreachable" {
 		t.Errorf("any_errors_fatal: %q", r)
 	}

@@ -50,6 +50,9 @@ func (hp *hostPlay) delegatedConn(t *playbook.Task, vars map[string]any, d *dele
 	base, where := hp.s.conn, ""
 	if d != nil {
 		base, where = d.conn, d.name
+		if d.self { // the host as the task's remote_user: its own sudo record
+			where = "\x00" + d.name
+		}
 	}
 	o := hp.r.opts.Become
 	on, user := o.Become, o.User

@@ -69,6 +69,7 @@ func (r *run) dropConn(s *hostState, play int) {
 	}
 	_ = s.conn.Close()
 	s.conn, s.connUser = nil, ""
+	r.delegated.closePrefix(taskUserKey(s.host.Name)) // remoteuser.go: its tasks' other logins
 }
 
 // resumeConn marks s's kept connection as working again (its next play

@@ -186,6 +186,96 @@ var controlPlaybooks = []struct {
       when: r.stdout != inventory_hostname
       delegate_to: h2
 `, false},
+	{"any_errors_fatal on a task", `- hosts: all
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: first
+    - fail:
+        msg: boom
+      when: inventory_hostname == 'h2'
+      any_errors_fatal: true
+    - debug:
+        msg: never
+`, false},
+	{"any_errors_fatal on blocks, false on a task, rescued", `- hosts: all
+  gather_facts: false
+  any_errors_fatal: true
+  tasks:
+    - fail:
+        msg: not fatal
+      when: inventory_hostname == 'h1'
+      any_errors_fatal: false
+    - block:
+        - fail:
+            msg: rescued
+          when: inventory_hostname == 'h2'
+      rescue:
+        - debug:
+            msg: caught
+      any_errors_fatal: true
+    - debug:
+        msg: after
+- hosts: all
+  gather_facts: false
+  tasks:
+    - block:
+        - debug:
+            msg: in block
+        - fail:
+            msg: fatal
+          when: inventory_hostname == 'h3'
+        - debug:
+            msg: never
+      any_errors_fatal: true
+    - debug:
+        msg: never either
+`, false},
+	{"loop over an undefined variable under when", `- hosts: all
+  gather_facts: false
+  tasks:
+    - debug:
+        msg: "{{ item }}"
+      loop: "{{ nosuch }}"
+      when: nosuch is defined
+      register: r
+    - fail:
+        msg: not skipped
+      when: not r.skipped
+    - debug:
+        msg: "{{ item }}"
+      with_items: "{{ nosuch }}"
+      when: item is defined
+    - debug:
+        msg: "{{ item }}"
+      loop: "{{ nosuch }}"
+      when: inventory_hostname == 'h1'
+      ignore_errors: true
+`, false},
+	{"literal values and unary minus", `- hosts: all
+  gather_facts: false
+  vars:
+    s: '[1]'
+  tasks:
+    - command: echo '[1, 2]'
+      register: out
+      changed_when: false
+    - set_fact:
+        lit: "{{ '[1]' }}"
+        var: "{{ s }}"
+        stdout: "{{ out.stdout }}"
+        json: "{{ s | to_json }}"
+        flag: "yes"
+        neg: "{{ -5 | abs }}"
+    - assert:
+        that:
+          - lit | length == 1 and lit[0] == 1
+          - var is sequence and var is not string
+          - stdout | length == 2
+          - json is string
+          - flag is boolean and flag
+          - neg | int == 5
+`, false},
 }
 
 // recapRE reads a host's line of ansible-playbook's PLAY RECAP.

@@ -32,11 +32,13 @@ type delegateConn struct {
 	err  error
 }
 
-// delegation is where one task runs when delegated.
+// delegation is where one task runs when delegated, or when its own
+// remote_user logs in to the host itself as another user (self).
 type delegation struct {
 	name  string         // the delegate's name, as rendered
 	conn  transport.Conn // its connection
 	local bool           // the implicit localhost: this machine
+	self  bool           // the host itself, as the task's remote_user (remoteuser.go)
 }
 
 // localNames are the names Ansible's implicit localhost answers to.
@@ -46,7 +48,7 @@ var localNames = map[string]bool{"localhost": true, "127.0.0.1": true, "::1": tr
 // not delegated (or is delegated to the host itself).
 func (hp *hostPlay) delegate(ctx context.Context, t *playbook.Task, vars map[string]any) (*delegation, error) {
 	if t.DelegateTo == "" {
-		return nil, nil
+		return hp.asTaskUser(ctx, t, vars) // remoteuser.go
 	}
 	v, err := template.Render(t.DelegateTo, vars)
 	if err != nil {
@@ -57,7 +59,7 @@ func (hp *hostPlay) delegate(ctx context.Context, t *playbook.Task, vars map[str
 		return nil, fmt.Errorf("%s: delegate_to: %q names no host", t.Pos, t.DelegateTo)
 	}
 	if name == hp.s.host.Name {
-		return nil, nil
+		return hp.asTaskUser(ctx, t, vars)
 	}
 	h := hp.r.inventoryHost(name)
 	if h == nil && !localNames[name] {
@@ -66,11 +68,15 @@ func (hp *hostPlay) delegate(ctx context.Context, t *playbook.Task, vars map[str
 	if h == nil && factsDelegated(t) { // facts.go
 		return nil, fmt.Errorf("%s: delegate_facts: %s is not an inventory host: tend keeps facts only for inventory hosts", t.Pos, name)
 	}
-	// As Ansible: the delegate's own ansible_user, else the play's
-	// remote_user (then -u), never the user of the host it runs for.
+	// As Ansible: the delegate's own ansible_user, else the task's
+	// remote_user, else the play's (then -u), never the user of the host
+	// it runs for.
 	key := name
 	if h != nil && h.User() == "" {
-		u, err := hp.remoteUser()
+		u, err := hp.taskRemoteUser(t, vars)
+		if err == nil && u == "" {
+			u, err = hp.remoteUser()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -120,6 +126,21 @@ func (d *delegates) open(ctx context.Context, name string, dial func() (transpor
 	d.mu.Unlock()
 	c.once.Do(func() { c.conn, c.err = dial() })
 	return c.conn, c.err
+}
+
+// closePrefix closes and forgets the connections whose key starts with
+// prefix (a host's task remote_user connections).
+func (d *delegates) closePrefix(prefix string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k, c := range d.conns {
+		if strings.HasPrefix(k, prefix) {
+			if c.conn != nil {
+				_ = c.conn.Close()
+			}
+			delete(d.conns, k)
+		}
+	}
 }
 
 // closeAll closes every delegate connection opened.

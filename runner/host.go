@@ -75,6 +75,9 @@ type hostPlay struct {
 	// incScope holds the loop variables of the looped includes being run
 	// (include.go): include parameters, as Ansible's, for their tasks.
 	incScope map[string]any
+	// incItems names the items of the looped includes being run, for
+	// run_once (runonce.go): one run per item.
+	incItems string
 	// stepless counts the looped or per-host includes being run: their
 	// tasks take no lockstep step of their own (include.go).
 	stepless int
@@ -93,6 +96,9 @@ type hostPlay struct {
 	// read (loopread.go); applies counts the Apply calls made.
 	prefetch *prefetched
 	applies  int
+	// taskFatal is the any_errors_fatal of the task being run (fatal.go):
+	// nil outside a task, or when the task leaves it to the play.
+	taskFatal *bool
 }
 
 // runHost runs a play's tasks, notified handlers, re-checks and verify on

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 
@@ -141,6 +142,11 @@ func (hp *hostPlay) runIncludeLoop(ctx context.Context, t *playbook.Task, phase 
 	vars := hp.vars(t)
 	hp.r.red.collect(hp.play, vars)
 	items, err := loopItems(t.Loop, vars, hp.r.pb.File)
+	if reason, skip := loopUndefinedSkip(t, vars, err); skip { // loopskip.go
+		res.Status, res.Reason = StatusSkipped, reason
+		hp.report(res)
+		return true
+	}
 	if err != nil {
 		res.Status, res.Error = StatusFailed, fmt.Sprintf("%s: %s: %v", t.Loop.Pos, t.Loop.Kind, err)
 		return hp.includeFailed(t, &res, phase, start)
@@ -187,8 +193,8 @@ func (hp *hostPlay) runIncludeLoop(ctx context.Context, t *playbook.Task, phase 
 		hp.report(res)
 		return true
 	}
-	outer := hp.incScope
-	defer func() { hp.incScope = outer }()
+	outer, outerItems := hp.incScope, hp.incItems
+	defer func() { hp.incScope, hp.incItems = outer, outerItems }()
 	for _, run := range runs {
 		if !run.ok {
 			continue
@@ -198,9 +204,22 @@ func (hp *hostPlay) runIncludeLoop(ctx context.Context, t *playbook.Task, phase 
 			hp.incScope = map[string]any{}
 		}
 		maps.Copy(hp.incScope, run.scope)
+		hp.incItems = itemsKey(outerItems, t, run.scope)
 		if !hp.runIncluded(ctx, t, run.tasks, phase) {
 			return false
 		}
 	}
 	return true
+}
+
+// itemsKey extends the include items key outer (hostPlay.incItems) with
+// one item of the looped include t: Ansible groups the hosts of an
+// included file by its variables, so the same item, by value, is the same
+// file for every host (JSON sorts plain map keys; ordered maps keep theirs).
+func itemsKey(outer string, t *playbook.Task, scope map[string]any) string {
+	b, err := json.Marshal(scope)
+	if err != nil {
+		b = fmt.Appendf(nil, "%v", scope)
+	}
+	return fmt.Sprintf("%s%p:%s;", outer, t, b)
 }

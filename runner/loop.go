@@ -30,6 +30,10 @@ func (hp *hostPlay) runLoop(ctx context.Context, t *playbook.Task, phase Phase) 
 	vars := hp.vars(t)
 	hp.r.red.collect(hp.play, vars)
 	items, err := loopItems(l, vars, hp.r.pb.File)
+	if reason, skip := loopUndefinedSkip(t, vars, err); skip { // loopskip.go
+		res.Status, res.Reason, res.Loop = StatusSkipped, reason, nil
+		return hp.loopDone(t, &res, start, map[string]any{"changed": false, "skipped": true, "skip_reason": "Conditional result was False"})
+	}
 	if err != nil {
 		res.Status, res.Error = StatusFailed, fmt.Sprintf("%s: %s: %v", l.Pos, l.Kind, err)
 		return hp.loopDone(t, &res, start, map[string]any{"changed": false, "failed": true, "msg": res.Error})

@@ -141,7 +141,7 @@ type loopReads struct {
 // item), or batching turned off.
 func (hp *hostPlay) newLoopReads(t *playbook.Task, items []any) *loopReads {
 	l := t.Loop
-	if noReadBatching.Load() || len(items) < 2 || len(t.Until) > 0 || l.Pause > 0 || t.DelegateTo != "" || t.IncludeVars != nil || t.Module == "include_vars" ||
+	if noReadBatching.Load() || len(items) < 2 || len(t.Until) > 0 || l.Pause > 0 || t.DelegateTo != "" || t.RemoteUser != "" || t.IncludeVars != nil || t.Module == "include_vars" ||
 		strings.HasPrefix(l.LoopVar, "ansible_") || strings.HasPrefix(l.IndexVar, "ansible_") {
 		return nil
 	}

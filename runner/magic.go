@@ -3,6 +3,7 @@ package runner
 import (
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"tend/internal/omap"
 	"tend/inventory"
 	"tend/runner/playbook"
+	"tend/runner/template"
 )
 
 // OmitToken is the value of the omit variable: a module argument whose
@@ -124,11 +126,13 @@ func (hp *hostPlay) addMagic(v map[string]any, t *playbook.Task) {
 	v["ansible_verbosity"] = r.opts.Verbosity
 	v["ansible_run_tags"] = anyList(r.opts.Tags, "all")
 	v["ansible_skip_tags"] = anyList(r.opts.SkipTags)
+	pbDir := ""
 	if r.pb.File != "" {
 		if abs, err := filepath.Abs(filepath.Dir(r.pb.File)); err == nil {
-			v["playbook_dir"] = abs
+			v["playbook_dir"], pbDir = abs, abs
 		}
 	}
+	v[template.SearchPathVar] = searchPath(t, pbDir)
 	v["omit"] = OmitToken
 	if hp.needsHostvars(t) {
 		v["hostvars"] = r.hostvars()
@@ -303,4 +307,29 @@ func playSteers(p *playbook.Play) bool {
 		}
 	}
 	return false
+}
+
+// searchPath is Ansible's ansible_search_path for task t: its role's
+// directory (a role task), the directory of the file the task is written
+// in, then the playbook's directory. The file and first_found lookups
+// look for relative names along it (template.lookupCandidates).
+func searchPath(t *playbook.Task, pbDir string) []any {
+	var out []any
+	add := func(d string) {
+		if d != "" && !slices.Contains(out, any(d)) {
+			out = append(out, d)
+		}
+	}
+	if t != nil {
+		if rp, ok := t.Vars["role_path"].(string); ok {
+			add(rp)
+		}
+		if t.Pos.File != "" {
+			if abs, err := filepath.Abs(filepath.Dir(t.Pos.File)); err == nil {
+				add(abs)
+			}
+		}
+	}
+	add(pbDir)
+	return out
 }

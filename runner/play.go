@@ -157,7 +157,7 @@ func (hp *hostPlay) counted(how Status) {
 		return
 	}
 	hp.status = how
-	hp.b.hostFailed(hp.s.host.Name, string(how))
+	hp.b.hostFailed(hp.s.host.Name, string(how), hp.fatal())
 }
 
 // workLeft reports whether the host has anything left to do after its

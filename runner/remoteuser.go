@@ -9,6 +9,7 @@ import (
 
 	"tend/inventory"
 	"tend/runner/playbook"
+	"tend/runner/transport"
 )
 
 // withUser is host h connecting as user when its inventory gives no
@@ -96,3 +97,52 @@ func (hp *hostPlay) connect(ctx context.Context) error {
 	s.conn, s.connUser = &liveConn{conn: conn}, target.User() // reconnect.go: a reboot replaces it
 	return nil
 }
+
+// taskRemoteUser is task t's own remote_user (or its block's) for this
+// host: a template rendered with the task's variables, checked as a user
+// name; "" when t sets none.
+func (hp *hostPlay) taskRemoteUser(t *playbook.Task, vars map[string]any) (string, error) {
+	u := t.RemoteUser
+	if u == "" || !strings.Contains(u, "{{") {
+		return u, nil
+	}
+	s, err := renderVar(u, vars)
+	if err == nil {
+		err = playbook.CheckUser(s)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: remote_user: %q: %w", t.KeyPos["remote_user"], u, err)
+	}
+	return s, nil
+}
+
+// asTaskUser is where task t runs on its own host when it sets
+// remote_user, as Ansible's play context takes the task's keyword over
+// the play's: a connection to the host logged in as that user, opened on
+// first use and shared by the tasks asking for it. nil (the play's
+// connection) when t sets none, when the host's inventory gives
+// ansible_user (which wins, as in Ansible), or when it is the user the
+// play logged in as.
+func (hp *hostPlay) asTaskUser(ctx context.Context, t *playbook.Task, vars map[string]any) (*delegation, error) {
+	u, err := hp.taskRemoteUser(t, vars)
+	if err != nil || u == "" {
+		return nil, err
+	}
+	h := withUser(u, hp.s.host)
+	if h.User() == hp.s.connUser {
+		return nil, nil
+	}
+	name := hp.s.host.Name
+	conn, err := hp.r.delegated.open(ctx, taskUserKey(name)+h.User(), func() (transport.Conn, error) {
+		return hp.r.opts.Connector.Connect(ctx, h)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("remote_user %s: %w", u, err)
+	}
+	return &delegation{name: name, conn: conn, self: true}, nil
+}
+
+// taskUserKey prefixes the keys of host's task remote_user connections
+// among the delegates' (a namespace of their own: only the host's own
+// goroutine uses them, so they close with its connection, connlife.go).
+func taskUserKey(host string) string { return "\x01remote_user\x00" + host + "\x00" }

@@ -16,7 +16,16 @@ import (
 // onceTable holds the batch's run_once tasks, each run by one host.
 type onceTable struct {
 	mu    sync.Mutex
-	tasks map[*playbook.Task]*onceRun
+	tasks map[onceKey]*onceRun
+}
+
+// onceKey is one run_once task as the batch runs it: a task a looped
+// include brought in runs once per item (inc names the items of the
+// includes around it), as Ansible runs each item's included file as a
+// file of its own.
+type onceKey struct {
+	t   *playbook.Task
+	inc string
 }
 
 // onceRun is one run_once task in a batch.
@@ -29,17 +38,17 @@ type onceRun struct {
 }
 
 // claim returns the task's run and whether host is the one to run it.
-func (o *onceTable) claim(t *playbook.Task, host string) (*onceRun, bool) {
+func (o *onceTable) claim(k onceKey, host string) (*onceRun, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.tasks == nil {
-		o.tasks = map[*playbook.Task]*onceRun{}
+		o.tasks = map[onceKey]*onceRun{}
 	}
-	if r, ok := o.tasks[t]; ok {
+	if r, ok := o.tasks[k]; ok {
 		return r, false
 	}
 	r := &onceRun{done: make(chan struct{}), host: host}
-	o.tasks[t] = r
+	o.tasks[k] = r
 	return r, true
 }
 
@@ -47,7 +56,7 @@ func (o *onceTable) claim(t *playbook.Task, host string) (*onceRun, bool) {
 // batch to reach it, else it waits for that host and takes its result.
 // False means the host must stop.
 func (hp *hostPlay) runOnce(ctx context.Context, t *playbook.Task, phase Phase) bool {
-	run, first := hp.b.once.claim(t, hp.s.host.Name)
+	run, first := hp.b.once.claim(onceKey{t, hp.incItems}, hp.s.host.Name)
 	if first {
 		cont := false
 		defer func() {

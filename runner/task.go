@@ -16,6 +16,8 @@ import (
 
 // runTask runs one task on the host; false means the host must stop.
 func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) bool {
+	// fatal.go: a failure now is judged by t's any_errors_fatal.
+	defer hp.fatalFor(t)()
 	if cont, handled := hp.engineTask(ctx, t, phase); handled { // meta, end_play, debug above -v (control.go)
 		return cont
 	}
@@ -122,7 +124,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	} else if err != nil {
 		return failWith(err)
 	}
-	if dlg != nil {
+	if dlg != nil && !dlg.self {
 		res.Delegate = dlg.name
 		if factsDelegated(t) { // facts.go; delegate checked it is an inventory host
 			hp.factsFor = dlg.name

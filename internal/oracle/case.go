@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"tend/runner/playbook"
 )
 
 // Case is one differential test.
@@ -48,6 +50,11 @@ type Case struct {
 	// on the controller (each tool runs its own copy of it), compared
 	// recursively after every run as CompareTrees are: what fetch brought.
 	CompareController []string
+	// LoginUsers are accounts made on both hosts (lab.Host.AddUser) that
+	// tasks may log in as with remote_user; with any, the inventory gives
+	// no ansible_user (which would win over the keyword) and both tools
+	// get -u root instead.
+	LoginUsers []string
 }
 
 // Server is a static HTTP server a case runs on each host's loopback
@@ -80,6 +87,7 @@ type Seed struct {
 //	serve PORT DIR           an HTTP server of DIR on 127.0.0.1:PORT, on both hosts
 //	compare-controller REL   compare REL (a file or a tree) under each tool's playbook directory
 //	base64 NAME              the archive's file NAME (a seed or a controller file) is base64: decode it
+//	login-user NAME          an account on both hosts, reachable over SSH (remote_user)
 //	differ RUN ANSIBLE TEND TASK: REASON
 //	                         a deliberate difference: in RUN (check, apply,
 //	                         second-apply) TASK has status ANSIBLE under
@@ -172,6 +180,12 @@ func LoadCase(file string) (Case, error) {
 				return c, bad("port %q: want 1024-65535", args[0])
 			}
 			c.Serve = append(c.Serve, Server{Port: port, Dir: args[1]})
+			continue
+		case "login-user":
+			if len(args) != 1 || playbook.CheckUser(args[0]) != nil {
+				return c, bad("want one user name")
+			}
+			c.LoginUsers = append(c.LoginUsers, args[0])
 			continue
 		case "mode":
 			s, err := seed()

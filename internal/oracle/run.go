@@ -29,6 +29,8 @@ type Lab struct {
 	dir     string
 	tendBin string
 	ansBin  string
+	// users are the login accounts made on both hosts so far (LoginUsers).
+	users map[string]bool
 }
 
 // Host is the inventory name both tools know their host by.
@@ -82,6 +84,7 @@ func (l *Lab) Run(t TB, c Case) {
 			t.Fatalf("%v", err)
 		}
 	}
+	l.addUsers(t, c.LoginUsers)
 	for _, srv := range c.Serve {
 		for _, h := range []*lab.Host{l.ansible, l.tend} {
 			p, err := serve(t, h, srv)
@@ -219,12 +222,12 @@ func controllerTrees(dir string, rels []string) (map[string][]string, error) {
 func (l *Lab) runAnsible(t TB, dir, pb string, c Case, check bool) (Outcome, string) {
 	t.Helper()
 	inv := filepath.Join(dir, "ansible-inventory.ini")
-	writeInventory(t, inv, l.ansible, l.lab.ClientKey)
+	writeInventory(t, inv, l.ansible, l.lab.ClientKey, c)
 	cfg := filepath.Join(dir, "ansible.cfg")
 	if err := os.WriteFile(cfg, nil, 0o644); err != nil {
 		t.Fatalf("%v", err)
 	}
-	args := []string{"-i", inv, pb}
+	args := append([]string{"-i", inv, pb}, userArgs(c)...)
 	if check {
 		args = append(args, "--check")
 	}
@@ -258,9 +261,10 @@ func (l *Lab) runAnsible(t TB, dir, pb string, c Case, check bool) (Outcome, str
 func (l *Lab) runTend(t TB, dir, pb string, c Case, check bool) (Outcome, string) {
 	t.Helper()
 	inv := filepath.Join(dir, "tend-inventory.ini")
-	writeInventory(t, inv, l.tend, l.lab.ClientKey)
+	writeInventory(t, inv, l.tend, l.lab.ClientKey, c)
 	args := []string{"run", pb, "-i", inv, "--known-hosts", l.lab.KnownHosts, "--format", "json",
 		"--lock-file", filepath.Join(dir, "tend.lock")}
+	args = append(args, userArgs(c)...)
 	if check {
 		args = append(args, "--check")
 	}
@@ -280,9 +284,15 @@ func (l *Lab) runTend(t TB, dir, pb string, c Case, check bool) (Outcome, string
 	return o, stdout.String() + stderr.String()
 }
 
-func writeInventory(t TB, p string, h *lab.Host, key string) {
+// writeInventory names the host for a tool; with login users it gives no
+// ansible_user, which would win over a task's remote_user.
+func writeInventory(t TB, p string, h *lab.Host, key string, c Case) {
 	t.Helper()
-	inv := fmt.Sprintf("%s ansible_host=%s ansible_port=%d ansible_user=root ansible_ssh_private_key_file=%s\n", Host, h.Addr, h.Port, key)
+	user := " ansible_user=root"
+	if len(c.LoginUsers) > 0 {
+		user = ""
+	}
+	inv := fmt.Sprintf("%s ansible_host=%s ansible_port=%d%s ansible_ssh_private_key_file=%s\n", Host, h.Addr, h.Port, user, key)
 	if err := os.WriteFile(p, []byte(inv), 0o644); err != nil {
 		t.Fatalf("%v", err)
 	}
@@ -330,4 +340,29 @@ func serve(t TB, h *lab.Host, srv Server) (*lab.Proc, error) {
 		return nil, fmt.Errorf("oracle: serve %s on %s:%d: %w: %s", srv.Dir, h.Name, srv.Port, err, p.Output())
 	}
 	return p, nil
+}
+
+// userArgs is -u root when the inventory gives no user (LoginUsers).
+func userArgs(c Case) []string {
+	if len(c.LoginUsers) == 0 {
+		return nil
+	}
+	return []string{"-u", "root"}
+}
+
+// addUsers makes the case's login accounts on both hosts, once per lab.
+func (l *Lab) addUsers(t TB, names []string) {
+	t.Helper()
+	for _, name := range names {
+		if l.users[name] {
+			continue
+		}
+		for _, h := range []*lab.Host{l.ansible, l.tend} {
+			h.AddUser(t, lab.User{Name: name})
+		}
+		if l.users == nil {
+			l.users = map[string]bool{}
+		}
+		l.users[name] = true
+	}
 }

@@ -157,10 +157,25 @@ func newSetFact(a Args) (Module, error) {
 		if err != nil {
 			return nil, posErr(a.File, v, "set_fact", "%s: %v", k.Value, err)
 		}
-		m.facts[k.Value] = val
+		m.facts[k.Value] = setFactBool(val)
 		m.names = append(m.names, k.Value)
 	}
 	return m, nil
+}
+
+// setFactBool is what Ansible's set_fact makes of a value (jinja2_native
+// off, the default): a string true, false, yes or no, in any case, is that
+// boolean; anything else, nested values included, stays as it is.
+func setFactBool(v any) any {
+	if s, ok := v.(string); ok {
+		switch strings.ToLower(s) {
+		case "true", "yes":
+			return true
+		case "false", "no":
+			return false
+		}
+	}
+	return v
 }
 
 // Check returns the variables under ansible_facts, as Ansible's set_fact.

@@ -16,6 +16,7 @@ var blockKeys = []string{
 	"ignore_errors", "check_mode", "no_log",
 	"delegate_to", "run_once", "throttle", "ignore_unreachable", // delegate.go
 	"environment", "delegate_facts", "collections",
+	"any_errors_fatal", "remote_user",
 }
 
 // isBlock reports whether a task mapping is a block.
@@ -127,6 +128,7 @@ func inheritBlock(b *Task, tasks []*Task) {
 		if t.CheckMode == nil {
 			t.CheckMode = b.CheckMode
 		}
+		inheritConnection(b, t)
 		t.Environment = mergeEnv(b.Environment, t.Environment)
 		inheritDelegation(b, t)
 	}

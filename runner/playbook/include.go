@@ -96,8 +96,24 @@ func inherit(inc *Task, tasks []*Task) {
 		if t.CheckMode == nil {
 			t.CheckMode = inc.CheckMode
 		}
+		inheritConnection(inc, t)
 		t.NoLog = t.NoLog || inc.NoLog
 		t.IgnoreErrors = t.IgnoreErrors || inc.IgnoreErrors
 		t.Environment = mergeEnv(inc.Environment, t.Environment)
+	}
+}
+
+// inheritConnection gives t the any_errors_fatal and remote_user of the
+// block, import or role entry b around it where t sets none, as
+// Ansible's inheritance of task keywords does.
+func inheritConnection(b, t *Task) {
+	if t.AnyErrorsFatal == nil {
+		t.AnyErrorsFatal = b.AnyErrorsFatal
+	}
+	if t.RemoteUser == "" && b.RemoteUser != "" {
+		t.RemoteUser = b.RemoteUser
+		if pos, ok := b.KeyPos["remote_user"]; ok {
+			t.KeyPos["remote_user"] = pos
+		}
 	}
 }

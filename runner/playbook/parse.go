@@ -302,8 +302,14 @@ func (p *parser) play(n *yaml.Node) *Play {
 // ansible_user (it becomes ssh's -l), or a template the runner renders
 // for each host (play vars, inventory, -e) and checks the same way.
 func (p *parser) remoteUser(play *Play, v *yaml.Node, field string) string {
-	u := p.str(v, field)
 	play.RemoteUserPos = yamlnode.PosOf(p.File(), v)
+	return p.userName(v, field)
+}
+
+// userName reads a remote_user (a play's, a block's or a task's): a user
+// name, or a template the runner renders per host and checks then.
+func (p *parser) userName(v *yaml.Node, field string) string {
+	u := p.str(v, field)
 	if strings.Contains(u, "{{") {
 		return u
 	}

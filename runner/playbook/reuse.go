@@ -235,7 +235,7 @@ func reuseKey(n *yaml.Node) (*yaml.Node, string) {
 var inheritedKeys = map[string]bool{
 	"name": true, "when": true, "tags": true, "vars": true, "become": true,
 	"become_user": true, "no_log": true, "check_mode": true, "ignore_errors": true,
-	"environment": true,
+	"environment": true, "any_errors_fatal": true, "remote_user": true,
 }
 
 // reuse reads a task that imports or includes others: it returns the
@@ -276,6 +276,8 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 		case dynamic && k.Value == "loop_control":
 			inc.KeyPos[k.Value] = yamlnode.PosOf(p.File(), v)
 			p.loopControl(inc, v, field)
+		case dynamic && k.Value == "run_once":
+			p.Errorf(k, field, "run_once on %s is not supported by tend (ansible-core includes the file for the first host only); give run_once to the included tasks, or when: inventory_hostname == ansible_play_batch[0] to the include", kind)
 		case k.Value == "loop" || k.Value == "loop_control" || strings.HasPrefix(k.Value, "with_"):
 			p.Errorf(k, field, "a loop over %s is not supported; loop inside the imported tasks instead, or use include_tasks", kind)
 		default:

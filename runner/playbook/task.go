@@ -18,6 +18,7 @@ var taskKeys = []string{
 	"loop", "loop_control", "args", "become_method", "metrics", "budget",
 	"delegate_to", "run_once", "throttle", "ignore_unreachable", "environment",
 	"delegate_facts", "async", "poll", "collections",
+	"any_errors_fatal", "remote_user",
 }
 
 var taskKeySet = func() map[string]bool {
@@ -31,9 +32,8 @@ var taskKeySet = func() map[string]bool {
 // unsupportedTaskKeys are Ansible task keywords tend deliberately lacks.
 var unsupportedTaskKeys = map[string]bool{
 	"rescue": true, "always": true, // only beside block:, which makes a block
-	"any_errors_fatal": true,
-	"debugger":         true, "diff": true,
-	"become_flags": true, "remote_user": true, "connection": true, "port": true,
+	"debugger": true, "diff": true,
+	"become_flags": true, "connection": true, "port": true,
 	"module_defaults": true, "vars_files": true,
 	"import_playbook": true,
 }
@@ -274,6 +274,11 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 		t.DelegateFacts = p.boolean(v, field)
 	case "ignore_unreachable":
 		t.IgnoreUnreachable = p.boolean(v, field)
+	case "any_errors_fatal":
+		b := p.boolean(v, field)
+		t.AnyErrorsFatal = &b
+	case "remote_user":
+		t.RemoteUser = p.userName(v, field)
 	case "throttle":
 		if yamlnode.HasTemplate(v) {
 			t.ThrottleTemplate = v.Value

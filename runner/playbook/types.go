@@ -175,6 +175,17 @@ type Task struct {
 	// during the task: the result registers unreachable: true and counts
 	// as ignored.
 	IgnoreUnreachable bool
+	// AnyErrorsFatal is the task's any_errors_fatal (its own, else its
+	// block's, import's or role entry's); nil leaves it to the play's.
+	// When it holds, a host failing the task stops the run as a play's
+	// any_errors_fatal does.
+	AnyErrorsFatal *bool
+	// RemoteUser is the task's remote_user (its own, else its block's,
+	// import's or role entry's): the SSH user the task logs in as on a
+	// host whose inventory gives no ansible_user, over the play's. A
+	// user name or a template rendered per host. Its position is
+	// KeyPos["remote_user"].
+	RemoteUser string
 	// Throttle, when positive, bounds how many hosts run the task at once.
 	Throttle int
 	// ThrottleTemplate is throttle given as a template ("{{ n }}"),

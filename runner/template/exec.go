@@ -14,6 +14,8 @@ type executor struct {
 	outputs int  // {{ }} outputs written
 	text    bool // literal text written
 	last    any  // the value of the last output
+	// lastExpr is the expression of the last output, for keepsText.
+	lastExpr string
 	// emit, when set, receives the output in order instead of b: literal
 	// text (value false) and each output's text (value true).
 	emit func(text string, value bool)
@@ -35,7 +37,7 @@ func (x *executor) run(nodes []node) error {
 			}
 			x.write(format(v), true)
 			x.outputs++
-			x.last = v
+			x.last, x.lastExpr = v, n.expr
 		case *ifNode:
 			if err := x.runIf(n); err != nil {
 				return err

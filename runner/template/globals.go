@@ -111,9 +111,13 @@ func fnLookup(args ...any) (any, error) {
 		}
 	case "file":
 		for _, t := range flat {
-			b, err := os.ReadFile(format(t))
+			p, looked := findLookupFile(format(t), env) // lookup_path.go
+			if p == "" {
+				p = looked[0]
+			}
+			b, err := os.ReadFile(p)
 			if err != nil {
-				return nil, fmt.Errorf("lookup('file'): could not read %s on the controller: %w", format(t), unwrapPath(err))
+				return nil, fmt.Errorf("lookup('file'): could not read %s on the controller (looked in %s): %w", format(t), strings.Join(looked, ", "), unwrapPath(err))
 			}
 			s := string(b)
 			if _, set := kw["rstrip"]; !set || truthy(kw["rstrip"]) {
@@ -134,7 +138,7 @@ func fnLookup(args ...any) (any, error) {
 			out = append(out, v)
 		}
 	case "first_found":
-		p, err := firstFound(flat, kw)
+		p, err := firstFound(flat, kw, env)
 		if err != nil {
 			return nil, err
 		}
@@ -166,8 +170,9 @@ func unwrapPath(err error) error {
 }
 
 // firstFound is the first existing file among the terms (paths, lists of
-// paths, or {files: [...], paths: [...]} mappings).
-func firstFound(terms []any, kw map[string]any) (string, error) {
+// paths, or {files: [...], paths: [...]} mappings), each relative name
+// looked for along the task's search path (lookupCandidates).
+func firstFound(terms []any, kw map[string]any, env map[string]any) (string, error) {
 	var candidates []string
 	add := func(files, paths []any) {
 		for _, f := range files {
@@ -200,8 +205,8 @@ func firstFound(terms []any, kw map[string]any) (string, error) {
 		add(asList(f), asList(kw["paths"]))
 	}
 	for _, c := range candidates {
-		if st, err := os.Stat(c); err == nil && !st.IsDir() {
-			return c, nil
+		if p, _ := findLookupFile(c, env); p != "" {
+			return p, nil
 		}
 	}
 	if truthy(kw["skip"]) {

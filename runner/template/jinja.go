@@ -177,7 +177,16 @@ func (r *rewriter) flat() (string, error) {
 			if operandBefore {
 				return "", fmt.Errorf("unexpected %q after a value", t.text)
 			}
-			a, err := r.atom()
+			var a string
+			var err error
+			if signs := unarySigns(items); signs > 0 {
+				// Jinja's unary - and + bind tighter than filters and tests
+				// (-5 | abs is 5), looser than . [] and calls (-x.y is -(x.y)).
+				a, err = r.signed(items[len(items)-signs:])
+				items = items[:len(items)-signs]
+			} else {
+				a, err = r.atom()
+			}
 			if err != nil {
 				return "", err
 			}
@@ -277,6 +286,35 @@ func (r *rewriter) group() (string, error) {
 // and tests applied to it.
 func (r *rewriter) atom() (string, error) { return r.operand(true) }
 
+// unarySigns counts the - and + operators ending items that stand as
+// unary signs (each at the start, or after another operator), not as a
+// binary minus or plus.
+func unarySigns(items []item) int {
+	n := 0
+	for j := len(items) - 1; j >= 0; j-- {
+		it := items[j]
+		if !it.op || (it.text != "-" && it.text != "+") || (j > 0 && !items[j-1].op) {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// signed reads the operand the unary signs apply to, as Jinja's
+// parse_unary: its primary value and postfix accessors, then the signs,
+// then the filters and tests that follow, applied to the signed value.
+func (r *rewriter) signed(signs []item) (string, error) {
+	s, err := r.operand(false)
+	if err != nil {
+		return "", err
+	}
+	for i := len(signs) - 1; i >= 0; i-- {
+		s = "(" + signs[i].text + s + ")"
+	}
+	return r.postfix(s, true)
+}
+
 // operand reads a primary value with its postfix accessors and, when
 // piped is set, the filters and tests applied to it.
 func (r *rewriter) operand(piped bool) (string, error) {
@@ -308,6 +346,12 @@ func (r *rewriter) operand(piped bool) (string, error) {
 			s = lit
 		}
 	}
+	return r.postfix(s, piped)
+}
+
+// postfix reads what follows the value s: accessors (.name, [i], calls)
+// and, when piped is set, filters and tests applied to it.
+func (r *rewriter) postfix(s string, piped bool) (string, error) {
 	for {
 		switch {
 		case r.peekIs(tOp, ".") || r.peekIs(tOp, "?."):

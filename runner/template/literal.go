@@ -27,6 +27,111 @@ func convertText(s string) any {
 	return v
 }
 
+// wholeValue is the value of a template that is one expression (expr)
+// and nothing else: v itself, but a string that reads as a Python literal
+// list, mapping or bool becomes that value (convertText), as Ansible's
+// concat does with the one node's text ({{ '[1]' }} is a list, and so is a
+// variable or a registered stdout holding "[1, 2]"), unless keepsText.
+func wholeValue(expr string, v any) any {
+	s, ok := v.(string)
+	if !ok || keepsText(expr) {
+		return v
+	}
+	return convertText(s)
+}
+
+// textFilters are Ansible's STRING_TYPE_FILTERS that tend has: their
+// result is wrapped as NativeJinjaText, which the concat keeps as text.
+var textFilters = map[string]bool{"string": true, "to_json": true, "to_nice_json": true, "to_yaml": true, "to_nice_yaml": true}
+
+// keepsText reports whether expr's value is the result of one of
+// textFilters applied last, to the whole expression ({{ x | to_json }},
+// {{ -n | string }}, {{ (x | to_json) }}; not {{ a ~ b | to_json }}, whose
+// last step is ~). Of a conditional expression, when its branches do (an
+// else branch may also be a quoted string no literal reading changes).
+func keepsText(expr string) bool {
+	toks, err := lex(strings.TrimSpace(expr))
+	return err == nil && keepsTextToks(toks)
+}
+
+func keepsTextToks(toks []token) bool {
+	for len(toks) > 1 && toks[0].kind == tOpen && toks[0].text == "(" && closes(toks) {
+		toks = toks[1 : len(toks)-1]
+	}
+	if len(toks) == 0 {
+		return false
+	}
+	depth, lastPipe := 0, -1
+	for i, t := range toks {
+		switch {
+		case t.kind == tOpen:
+			depth++
+		case t.kind == tClose:
+			depth--
+		case depth > 0:
+		case t.kind == tIdent && t.text == "if":
+			return ternaryKeepsText(toks, i)
+		case t.kind == tOp && t.text == "|":
+			lastPipe = i
+		case t.kind == tOp && (t.text == "." || t.text == "?."):
+		case t.kind == tOp && (t.text == "-" || t.text == "+") && (i == 0 || toks[i-1].kind == tOp):
+			// a unary sign: binds tighter than the filters
+		case t.kind == tOp, t.kind == tIdent && (opWords[t.text] || t.text == "is" || t.text == "else"):
+			return false // a lower-precedence step is the last
+		}
+	}
+	if lastPipe < 0 || lastPipe+1 >= len(toks) || toks[lastPipe+1].kind != tIdent || !textFilters[toks[lastPipe+1].text] {
+		return false
+	}
+	rest := toks[lastPipe+2:]
+	return len(rest) == 0 || (rest[0].kind == tOpen && rest[0].text == "(" && closes(rest))
+}
+
+// ternaryKeepsText judges "A if C else B" (the if at toks[i]): text kept
+// when A keeps it and B, if any, keeps it or is a quoted string that no
+// literal reading changes.
+func ternaryKeepsText(toks []token, i int) bool {
+	if !keepsTextToks(toks[:i]) {
+		return false
+	}
+	depth := 0
+	for j := i + 1; j < len(toks); j++ {
+		switch t := toks[j]; {
+		case t.kind == tOpen:
+			depth++
+		case t.kind == tClose:
+			depth--
+		case depth == 0 && t.kind == tIdent && t.text == "else":
+			b := toks[j+1:]
+			if len(b) == 1 && b[0].kind == tString {
+				s, err := strconv.Unquote(b[0].text)
+				_, stays := convertText(s).(string)
+				return err == nil && stays
+			}
+			return keepsTextToks(b)
+		}
+	}
+	return true // no else: an undefined value, empty text
+}
+
+// closes reports whether toks[0], an opening bracket, is closed by the
+// last token.
+func closes(toks []token) bool {
+	depth := 0
+	for i, t := range toks {
+		switch t.kind {
+		case tOpen:
+			depth++
+		case tClose:
+			depth--
+			if depth == 0 {
+				return i == len(toks)-1
+			}
+		}
+	}
+	return false
+}
+
 // litParser reads a Python literal, as ast.literal_eval accepts it.
 type litParser struct {
 	s string

@@ -50,9 +50,11 @@ func isTemplate(s string) bool {
 // "{{ expr }}" yields the expression's native value (an int stays an int,
 // a list a list), and so does a template whose statements output exactly
 // one expression and no text, as Ansible's does; text mixed with
-// expressions yields a string, unless it reads as a Python literal list,
-// mapping or bool, which Ansible makes native (convertText); trailing
-// newlines are kept; a string without template syntax is
+// expressions yields a string; either way a string that reads as a Python
+// literal list, mapping or bool becomes that value, as Ansible's
+// ansible_eval_concat makes it (convertText) — unless a whole expression's
+// last step is a filter that means text (keepsText: to_json, string, ...);
+// trailing newlines are kept; a string without template syntax is
 // returned unchanged. Values inside templates are not rendered again.
 func Render(s string, vars map[string]any) (any, error) {
 	if !isTemplate(s) {
@@ -67,7 +69,11 @@ func Render(s string, vars map[string]any) (any, error) {
 	}
 	if len(nodes) == 1 {
 		if out, ok := nodes[0].(outNode); ok {
-			return Eval(out.expr, vars)
+			v, err := Eval(out.expr, vars)
+			if err != nil {
+				return nil, err
+			}
+			return wholeValue(out.expr, v), nil
 		}
 	}
 	x := &executor{scope: vars}
@@ -75,7 +81,7 @@ func Render(s string, vars map[string]any) (any, error) {
 		return nil, err
 	}
 	if x.outputs == 1 && !x.text {
-		return x.last, nil
+		return wholeValue(x.lastExpr, x.last), nil
 	}
 	out := convertText(x.b.String())
 	if text, ok := out.(string); ok {
