@@ -138,7 +138,9 @@ func TestEngineRemoteUser(t *testing.T) {
 	h2, _ := inv.Host("h2")
 	h2.Vars["ansible_user"] = "ops"
 	conn := &userLog{fleet: newFleet("h1", "h2")}
-	sum, err := Run(context.Background(), pb, inv, Options{Connector: conn, Observer: &recorder{}, Forks: 1})
+	// Forks 2: both hosts keep their connections between plays (at most
+	// --forks are kept idle: connlife.go).
+	sum, err := Run(context.Background(), pb, inv, Options{Connector: conn, Observer: &recorder{}, Forks: 2})
 	if err != nil || sum.Err() != nil {
 		t.Fatal(err, sum.Err())
 	}
