@@ -5,30 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
-
-	"tend/internal/lab"
-	"tend/runner/transport"
 )
 
 // TestLabFileModulesBecome: file, copy, stat and find through sudo (a
 // password-asking sudoer on a real sshd host) reach what only root may:
 // a root-only directory is listed, written (copy, template) and re-checked.
 func TestLabFileModulesBecome(t *testing.T) {
-	l := lab.New(t, 1, lab.WithOverlayEtc())
-	h := l.Hosts[0]
-	const pw = "Corr3ct-horse"
-	h.AddUser(t, lab.User{Name: "deploy", Password: pw, Sudoers: "deploy ALL=(ALL:ALL) ALL\n"})
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
-		Host: h.Addr, Port: h.Port, User: "deploy",
-		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
-		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	fl := &fsLab{t: t, conn: transport.Become(c, transport.BecomeOptions{Password: pw}), dir: t.TempDir()}
+	_, root := sudoLab(t)
+	fl := &fsLab{t: t, conn: root, dir: t.TempDir()}
 	d := fl.sub("root-only")
 	if err := os.Chmod(d, 0o700); err != nil {
 		t.Fatal(err)

@@ -6,9 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"tend/internal/lab"
 	"tend/runner/plan"
 	"tend/runner/transport"
 )
@@ -19,21 +17,8 @@ import (
 // the dry run writes nothing, owner and mode land on every member, and the
 // second run changes nothing.
 func TestLabUnarchive(t *testing.T) {
-	l := lab.New(t, 1, lab.WithOverlayEtc())
-	h := l.Hosts[0]
-	const pw = "Corr3ct-horse"
-	h.AddUser(t, lab.User{Name: "deploy", Password: pw, Sudoers: "deploy ALL=(ALL:ALL) ALL\n"})
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
-		Host: h.Addr, Port: h.Port, User: "deploy",
-		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
-		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
 	ctx := context.Background()
-	root := transport.Become(c, transport.BecomeOptions{Password: pw})
+	c, root := sudoLab(t)
 	hostDir := t.TempDir()
 	os.Chmod(hostDir, 0o700)
 	ctl := t.TempDir()
