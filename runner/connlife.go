@@ -54,9 +54,9 @@ func lastPlays(plays [][]*inventory.Host) map[string]int {
 // dropConn runs when s has finished play (an index into the playbook's
 // plays): it closes s's connection unless a later play may select the host
 // (one that failed or stopped is out of the run) and fewer than --forks
-// connections are kept idle. Only the host's own
-// goroutine uses s.conn (delegated tasks have connections of their own),
-// and it has finished the play.
+// connections are kept idle. Only the host's own goroutine uses s.conn
+// (delegated tasks have connections of their own), and it has finished the
+// play.
 func (r *run) dropConn(s *hostState, play int) {
 	r.resumeConn(s) // a host stopped before its play started may still hold a place
 	if s.conn == nil {
