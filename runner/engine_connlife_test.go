@@ -52,23 +52,33 @@ func (c *openCounter) note(running string) {
 	c.closedAt[running] = closed
 }
 
+// workPlays is a playbook of n plays, each running "work" on hosts.
+func workPlays(hosts ...string) string {
+	src := ""
+	for _, h := range hosts {
+		src += "- hosts: " + h + "\n  gather_facts: false\n  tasks:\n    - command: work\n"
+	}
+	return src
+}
+
+// runClean runs src on f with opts and fails the test unless every host succeeded.
+func runClean(t *testing.T, f *fleet, src string, opts Options) *recorder {
+	t.Helper()
+	sum, rec := runOn(t, f, src, opts)
+	if len(sum.Failed)+len(sum.Unreachable) > 0 {
+		t.Fatalf("failed %v unreachable %v", sum.Failed, sum.Unreachable)
+	}
+	return rec
+}
+
 // TestEngineConnectionsBoundedByForks: a host's connection closes once it
 // has finished the last play that selects it, before its fork slot goes to
 // the next host, so a run holds at most --forks connections, not one per
 // host of the inventory (the memory of a 1,000-host run).
 func TestEngineConnectionsBoundedByForks(t *testing.T) {
-	const src = `
-- hosts: all
-  gather_facts: false
-  tasks:
-    - command: work
-`
 	f := newFleet("h1", "h2", "h3", "h4", "h5")
 	c := countOpen(f)
-	sum, _ := runOn(t, f, src, Options{Forks: 2})
-	if len(sum.Failed)+len(sum.Unreachable) > 0 {
-		t.Fatalf("failed %v unreachable %v", sum.Failed, sum.Unreachable)
-	}
+	runClean(t, f, workPlays("all"), Options{Forks: 2})
 	if c.max > 2 {
 		t.Errorf("%d connections open at once with --forks 2, want at most 2", c.max)
 	}
@@ -83,22 +93,9 @@ func TestEngineConnectionsBoundedByForks(t *testing.T) {
 // its connection (one connect for the run); a host no later play selects
 // is closed before that play runs.
 func TestEngineConnectionKeptForLaterPlay(t *testing.T) {
-	const src = `
-- hosts: all
-  gather_facts: false
-  tasks:
-    - command: work
-- hosts: keep
-  gather_facts: false
-  tasks:
-    - command: work
-`
 	f := newFleet("keep", "done")
 	c := countOpen(f)
-	sum, _ := runOn(t, f, src, Options{Forks: 5})
-	if len(sum.Failed)+len(sum.Unreachable) > 0 {
-		t.Fatalf("failed %v unreachable %v", sum.Failed, sum.Unreachable)
-	}
+	runClean(t, f, workPlays("all", "keep"), Options{Forks: 5})
 	connects := map[string]int{}
 	for _, n := range f.connects {
 		connects[n]++
@@ -119,22 +116,9 @@ func TestEngineConnectionKeptForLaterPlay(t *testing.T) {
 // hosts keep their connections; the others reconnect when the next play
 // reaches them, and every host still runs both plays.
 func TestEngineIdleConnectionsCapped(t *testing.T) {
-	const src = `
-- hosts: all
-  gather_facts: false
-  tasks:
-    - command: work
-- hosts: all
-  gather_facts: false
-  tasks:
-    - command: work
-`
 	f := newFleet("h1", "h2", "h3", "h4", "h5")
 	c := countOpen(f)
-	sum, rec := runOn(t, f, src, Options{Forks: 2})
-	if len(sum.Failed)+len(sum.Unreachable) > 0 {
-		t.Fatalf("failed %v unreachable %v", sum.Failed, sum.Unreachable)
-	}
+	rec := runClean(t, f, workPlays("all", "all"), Options{Forks: 2})
 	if c.max > 4 {
 		t.Errorf("%d connections open at once with --forks 2, want at most 2 working and 2 kept", c.max)
 	}
