@@ -25,14 +25,17 @@ func TestTeardownLeavesNothing(t *testing.T) {
 	type leftovers struct {
 		// namespaces by name and inode: a parallel test's lab may take the
 		// same name at once, but its namespace is another inode.
-		ns             map[string]uint64
-		etcDirs, paths []string
-		pids           []int
+		ns map[string]uint64
+		// a host's /etc/netns directory by path and inode, when it had one:
+		// a parallel lab taking the same name makes another directory.
+		etcDirs map[string]uint64
+		paths   []string
+		pids    []int
 		// veths by interface index: a name can be taken again at once by a
 		// parallel test's lab, an index is not reused.
 		veths map[int]string
 	}
-	lo := leftovers{veths: map[int]string{}, ns: map[string]uint64{}}
+	lo := leftovers{veths: map[int]string{}, ns: map[string]uint64{}, etcDirs: map[string]uint64{}}
 	for _, overlay := range []bool{false, true} {
 		t.Run(fmt.Sprintf("overlay=%v", overlay), func(t *testing.T) {
 			var opts []Option
@@ -54,7 +57,9 @@ func TestTeardownLeavesNothing(t *testing.T) {
 					t.Fatalf("%s: veth %s: %v", h.Name, h.veth, err)
 				}
 				lo.veths[iface.Index] = h.veth
-				lo.etcDirs = append(lo.etcDirs, filepath.Join(etcNetns, h.NS))
+				if dir := filepath.Join(etcNetns, h.NS); syscall.Stat(dir, &st) == nil {
+					lo.etcDirs[dir] = st.Ino
+				}
 				pids = append(pids, p.PID, h.sshd.PID)
 				if h.holder != nil {
 					pids = append(pids, h.holder.PID)
@@ -83,6 +88,9 @@ func TestTeardownLeavesNothing(t *testing.T) {
 	if len(lo.ns) != 6 {
 		t.Fatalf("subtests recorded %d namespaces", len(lo.ns))
 	}
+	if len(lo.etcDirs) == 0 {
+		t.Fatal("no host had an /etc/netns directory to check")
+	}
 	for key, ino := range lo.ns {
 		name, _, _ := strings.Cut(key, "@")
 		var st syscall.Stat_t
@@ -95,7 +103,13 @@ func TestTeardownLeavesNothing(t *testing.T) {
 			t.Errorf("veth %s (index %d) remains", v, idx)
 		}
 	}
-	for _, p := range append(lo.etcDirs, lo.paths...) {
+	for dir, ino := range lo.etcDirs {
+		var st syscall.Stat_t
+		if err := syscall.Stat(dir, &st); err == nil && st.Ino == ino {
+			t.Errorf("%s (inode %d) remains", dir, ino)
+		}
+	}
+	for _, p := range lo.paths {
 		if _, err := os.Stat(p); err == nil {
 			t.Errorf("%s remains", p)
 		}
