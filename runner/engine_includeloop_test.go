@@ -221,19 +221,7 @@ func TestEngineEnvironmentThroughImports(t *testing.T) {
 		"own.yml":                "- name: show {{ which }}\n  command: printenv A B\n  environment: {B: own}\n",
 		"roles/r/tasks/main.yml": show,
 	}
-	registerMemfile()
-	dir := t.TempDir()
-	for name, content := range files {
-		path := filepath.Join(dir, name)
-		_ = os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pb, err := playbook.Load(filepath.Join(dir, "pb.yml"), playbook.ParseOptions{Modules: modules.Names(), Check: Validate, Render: template.Render})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
+	pb, _ := loadTree(t, files)
 	inv, _ := inventory.Load("h1,")
 	f := newFleet("h1")
 	f.handle(memhost.Argv("/bin/sh"), runsLocally)

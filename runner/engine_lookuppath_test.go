@@ -2,14 +2,10 @@ package runner
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"tend/inventory"
-	"tend/runner/modules"
-	"tend/runner/playbook"
-	"tend/runner/template"
 )
 
 // TestEngineLookupSearchPath: a task's lookup('first_found') and
@@ -36,19 +32,7 @@ func TestEngineLookupSearchPath(t *testing.T) {
 		"roles/r1/d.txt":       "role dir",
 		"tasks/files/e.txt":    "inc files",
 	}
-	registerMemfile()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		_ = os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pb, err := playbook.Load(filepath.Join(dir, "pb.yml"), playbook.ParseOptions{Modules: modules.Names(), Check: Validate, Render: template.Render})
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
+	pb, dir := loadTree(t, files)
 	inv, _ := inventory.Load("h1,")
 	f := newFleet("h1")
 	sum, err := Run(context.Background(), pb, inv, Options{Connector: f, Observer: &recorder{}})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"tend/runner/modules"
 	"tend/runner/plan"
 	"tend/runner/playbook"
+	"tend/runner/template"
 	"tend/runner/transport"
 )
 
@@ -297,4 +299,27 @@ func runOn(t *testing.T, f *fleet, src string, opts Options) (*Summary, *recorde
 		}
 	}
 	return sum, rec
+}
+
+// loadTree writes files (paths relative to a new temporary directory, with
+// their directories) and loads its pb.yml as tend run does: validated, with
+// templates rendered where the parser needs them; it returns the directory too.
+func loadTree(t *testing.T, files map[string]string) (*playbook.Playbook, string) {
+	t.Helper()
+	registerMemfile()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pb, err := playbook.Load(filepath.Join(dir, "pb.yml"), playbook.ParseOptions{Modules: modules.Names(), Check: Validate, Render: template.Render})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	return pb, dir
 }
