@@ -11,10 +11,15 @@ import (
 // SSH connections (each with its remote shell, cipher and channel buffers and
 // goroutines, ~0.1-0.3 MiB here) while only 200 hosts work. Once a host
 // finishes the last play that selects it, its connection is closed. Between
-// plays at most --forks finished hosts keep theirs for the next play (a
-// handshake saved each); the others close and open a new connection when
-// their next play reaches them. A later play that selects the host after all
-// (add_host, group_by) opens a new one, as it would for another user.
+// plays a finished host keeps its connection only when the next play starts
+// with it — it is among the next play's first batch and the first --forks
+// hosts of that batch, who start at once — so a handshake is saved where it
+// is needed at once; the others close and open a new connection when their
+// next play reaches them (a serial play reaches most hosts minutes later, and
+// 800 idle connections would cost more memory than the handshakes they save).
+// At most --forks connections are idle at any time. A later play that selects
+// the host after all (add_host, group_by) opens a new one, as it would for
+// another user.
 
 // idleConns counts the connections kept open between plays.
 type idleConns struct {
@@ -40,21 +45,52 @@ func (c *idleConns) release() {
 	c.kept--
 }
 
-// lastPlays maps each host to the index of the last play that selects it.
-func lastPlays(plays [][]*inventory.Host) map[string]int {
-	last := map[string]int{}
+// connPlan is what dropConn needs to know of the plays ahead, worked out
+// once before the first play: per host the last play that selects it, and
+// per play the hosts it starts with.
+type connPlan struct {
+	// last maps each host to the index of the last play that selects it.
+	last map[string]int
+	// starts holds, per play, the hosts that play starts at once: its first
+	// batch's first --forks hosts.
+	starts []map[string]bool
+}
+
+// planConns works out the connPlan of plays (each play's hosts, in order)
+// with their serial sizes and forks.
+func planConns(plays [][]*inventory.Host, sizes [][]string, forks int) connPlan {
+	c := connPlan{last: map[string]int{}, starts: make([]map[string]bool, len(plays))}
 	for i, hosts := range plays {
-		for _, h := range hosts {
-			last[h.Name] = i
+		first := len(hosts)
+		if len(sizes[i]) > 0 {
+			first = min(first, batchSize(sizes[i][0], len(hosts)))
+		}
+		c.starts[i] = map[string]bool{}
+		for j, h := range hosts {
+			c.last[h.Name] = i
+			if j < min(first, forks) {
+				c.starts[i][h.Name] = true
+			}
 		}
 	}
-	return last
+	return c
+}
+
+// keepFor reports whether host, having finished play, should keep its
+// connection for the next play: that play starts with it, or the host is one
+// the plan does not know (add_host made it; a later play may select it).
+func (c connPlan) keepFor(host string, play int) bool {
+	last, known := c.last[host]
+	if !known {
+		return true
+	}
+	return last > play && play+1 < len(c.starts) && c.starts[play+1][host]
 }
 
 // dropConn runs when s has finished play (an index into the playbook's
-// plays): it closes s's connection unless a later play may select the host
-// (one that failed or stopped is out of the run) and fewer than --forks
-// connections are kept idle. Only the host's own goroutine uses s.conn
+// plays): it closes s's connection unless the next play starts with the host
+// (connPlan.keepFor; one that failed or stopped is out of the run) and fewer
+// than --forks connections are kept idle. Only the host's own goroutine uses s.conn
 // (delegated tasks have connections of their own), and it has finished the
 // play.
 func (r *run) dropConn(s *hostState, play int) {
@@ -62,9 +98,8 @@ func (r *run) dropConn(s *hostState, play int) {
 	if s.conn == nil {
 		return
 	}
-	last, known := r.lastPlay[s.host.Name]
-	if !s.dead && (!known || last > play) && r.idle.keep(r.opts.Forks) {
-		s.idle = true // a host add_host made, or one a later play selects
+	if !s.dead && r.connPlan.keepFor(s.host.Name, play) && r.idle.keep(r.opts.Forks) {
+		s.idle = true
 		return
 	}
 	_ = s.conn.Close()

@@ -137,3 +137,22 @@ func TestEngineIdleConnectionsCapped(t *testing.T) {
 		}
 	}
 }
+
+// TestEngineIdleKeptOnlyWhereTheNextPlayStarts: a finished host keeps its
+// connection only when the next play starts with it (its first batch, within
+// --forks); with serial: 2 that is h1 and h2, and h3-h5 reconnect when their
+// batches come, however many --forks would allow to stay idle.
+func TestEngineIdleKeptOnlyWhereTheNextPlayStarts(t *testing.T) {
+	f := newFleet("h1", "h2", "h3", "h4", "h5")
+	countOpen(f)
+	src := workPlays("all") + "- hosts: all\n  gather_facts: false\n  serial: 2\n  tasks:\n    - command: work\n"
+	runClean(t, f, src, Options{Forks: 5})
+	again := map[string]int{}
+	for _, n := range f.connects[len(f.names):] {
+		again[n]++
+	}
+	want := map[string]int{"h3": 1, "h4": 1, "h5": 1}
+	if len(again) != len(want) || again["h3"] != 1 || again["h4"] != 1 || again["h5"] != 1 {
+		t.Errorf("reconnected for the second play: %v, want %v (h1 and h2 start it: kept)", again, want)
+	}
+}

@@ -167,7 +167,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	}
 	start := time.Now()
 	obs.RunStarted(RunStart{Schema: EventSchema, Playbook: pb.File, Check: opts.Check, Shard: opts.Shard.String()})
-	r.lastPlay = lastPlays(plays)
+	r.connPlan = planConns(plays, sizes, opts.Forks)  // connlife.go
 	r.readsFacts = factsRead(pb, inv, opts.ExtraVars) // factsuse.go
 	defer r.closeAll()
 	for i, p := range pb.Plays {
@@ -240,9 +240,10 @@ type run struct {
 	inv   *inventory.Inventory
 	magic // facts and what the magic variables need (magic.go)
 
-	// lastPlay is, per host, the index of the last play that selects it:
-	// its connection closes after that play (connlife.go).
-	lastPlay map[string]int
+	// connPlan says which hosts keep their connection after a play: none
+	// after its last play, only those the next play starts with before
+	// (connlife.go).
+	connPlan connPlan
 	// idle counts the connections kept between plays (connlife.go).
 	idle idleConns
 	// readsFacts is whether anything in the run could read a gathered

@@ -131,7 +131,13 @@ func watchHeap(path string) (stop func()) {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			peakStack, peakSys = max(peakStack, ms.StackInuse), max(peakSys, ms.Sys)
-			goroutines = max(goroutines, runtime.NumGoroutine())
+			if g := runtime.NumGoroutine(); g > goroutines*105/100 {
+				goroutines = g
+				if f, err := os.Create(path + ".goroutines"); err == nil {
+					pprof.Lookup("goroutine").WriteTo(f, 1)
+					f.Close()
+				}
+			}
 			if ms.HeapInuse > peak*105/100 {
 				peak = ms.HeapInuse
 				if f, err := os.Create(path); err == nil {
@@ -141,7 +147,7 @@ func watchHeap(path string) (stop func()) {
 			}
 			select {
 			case <-done:
-				fmt.Printf("heap: peak HeapInuse %.1f MB, StackInuse %.1f MB, Sys %.1f MB, goroutines %d (profile at the peak: %s)\n",
+				fmt.Printf("heap: peak HeapInuse %.1f MB, StackInuse %.1f MB, Sys %.1f MB, goroutines %d (profile at the peak: %s; goroutines at their peak: %[5]s.goroutines)\n",
 					float64(peak)/(1<<20), float64(peakStack)/(1<<20), float64(peakSys)/(1<<20), goroutines, path)
 				return
 			case <-t.C:

@@ -259,7 +259,7 @@ func parseScan(out string) portScan {
 		case "@tcp", "@ss", "@ssl", "@fd":
 			section = line
 			if line != "@fd" {
-				sc.Source = line[1:]
+				sc.Source = strings.Clone(line[1:])
 			}
 			continue
 		case "@end":
@@ -302,9 +302,9 @@ func parseScan(out string) portScan {
 			case "N":
 				which, ns, _ := strings.Cut(rest, " ")
 				if which == "self" {
-					sc.SelfNS = strings.TrimSpace(ns)
+					sc.SelfNS = strings.Clone(strings.TrimSpace(ns))
 				} else if which == "init" {
-					sc.InitNS = strings.TrimSpace(ns)
+					sc.InitNS = strings.Clone(strings.TrimSpace(ns))
 				}
 			case "P":
 				f := strings.SplitN(rest, " ", 4)
@@ -318,15 +318,15 @@ func parseScan(out string) portScan {
 				p := proc(pid)
 				p.FDs, _ = strconv.Atoi(f[1])
 				if f[2] != "-" {
-					p.NetNS = f[2]
+					p.NetNS = strings.Clone(f[2])
 				}
 				if len(f) == 4 {
-					p.Comm = f[3]
+					p.Comm = strings.Clone(f[3])
 				}
 			case "C":
 				ps, cmd, _ := strings.Cut(rest, " ")
 				if pid, err := strconv.Atoi(ps); err == nil {
-					proc(pid).Cmdline = strings.TrimSpace(cmd)
+					proc(pid).Cmdline = strings.Clone(strings.TrimSpace(cmd))
 				}
 			case "L":
 				ps, lim, _ := strings.Cut(rest, " ")
@@ -339,6 +339,9 @@ func parseScan(out string) portScan {
 	for _, pids := range sc.Owners {
 		sort.Ints(pids)
 	}
+	// Every string kept is a copy (strings.Clone above): a substring would
+	// keep the whole output alive — up to scanMaxOutput per host, for as
+	// long as the host's registered result lives (to the end of the run).
 	return sc
 }
 

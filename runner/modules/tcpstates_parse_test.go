@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // Lines captured on Linux 6.x: a stand-in listening on 127.0.0.1:61616
@@ -221,5 +222,34 @@ func TestTCPParseSSLine(t *testing.T) {
 					s.Local, s.Remote, s.State, s.Inode, s.UID, tc.local, tc.remote, tc.state, tc.inode, tc.uid)
 			}
 		})
+	}
+}
+
+// TestTCPParseScanKeepsNoSubstring: the strings a parsed scan keeps are
+// copies, not substrings of the scan's output: a host's registered result
+// lives to the end of the run, and a substring would keep the whole output
+// (up to scanMaxOutput) alive with it — at 1,000 hosts, megabytes for a
+// namespace name.
+func TestTCPParseScanKeepsNoSubstring(t *testing.T) {
+	out := "@tcp\n" + capListen4 + "\n@end\n" +
+		"N self net:[4026531840]\nN init net:[4026531841]\n" +
+		"P 42 7 net:[4026531840] java\nC 42 /usr/bin/java -jar activemq.jar\n"
+	sc := parseScan(out)
+	start := uintptr(unsafe.Pointer(unsafe.StringData(out)))
+	inOut := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return s != "" && p >= start && p < start+uintptr(len(out))
+	}
+	p := sc.Procs[42]
+	if p == nil {
+		t.Fatalf("process 42 not parsed: %+v", sc)
+	}
+	for name, s := range map[string]string{"Source": sc.Source, "SelfNS": sc.SelfNS, "InitNS": sc.InitNS, "NetNS": p.NetNS, "Comm": p.Comm, "Cmdline": p.Cmdline} {
+		if s == "" {
+			t.Errorf("%s not parsed", name)
+		}
+		if inOut(s) {
+			t.Errorf("%s %q shares the scan output's memory", name, s)
+		}
 	}
 }
