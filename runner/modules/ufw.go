@@ -1,6 +1,7 @@
 package modules
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -100,14 +101,16 @@ func newUfw(a Args) (Module, error) {
 		{&m.app, []string{"name", "app"}, []string{args.Name, args.App}},
 	} {
 		used := ""
-		for i, k := range al.keys {
-			if _, ok := lookupArg(a.Node, k); !ok {
+		for i := 0; a.Node != nil && a.Node.Kind == yaml.MappingNode && i+1 < len(a.Node.Content); i += 2 {
+			k := a.Node.Content[i].Value
+			j := slices.Index(al.keys, k)
+			if j < 0 {
 				continue
 			}
 			if used != "" {
 				return nil, bad(k, "%s and %s are the same argument; give one", used, k)
 			}
-			used, *al.dst = k, al.vals[i]
+			used, *al.dst = k, al.vals[j]
 		}
 	}
 	if m.fromIP == "" {

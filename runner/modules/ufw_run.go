@@ -82,7 +82,8 @@ func lastSection(s string) string {
 }
 
 // ufwVersionRE is the module's version pattern on `ufw --version`'s first
-// line.
+// line. Its greedy `.+` reads "ufw 0.36.2" as 6.2, as the module does;
+// either way comments are on.
 var ufwVersionRE = regexp.MustCompile(`^ufw.+(\d+)\.(\d+)(?:\.(\d+))?.*$`)
 
 // ufwParseVersion reads major and minor from `ufw --version`.
