@@ -61,6 +61,9 @@ type ufwModule struct {
 	iface, ifaceIn, ifaceOut                string
 	fromIP, fromPort, toIP, toPort          string
 	proto, app, comment                     string
+	// unsettled is set by Apply when a check after it cannot find nothing
+	// to do (see Verifiable).
+	unsettled bool
 }
 
 // ufwChoices are the values the module accepts, as community.general's.
@@ -265,5 +268,9 @@ func (m *ufwModule) ruleArgs(withComment bool) []string {
 }
 
 // Verifiable: reloaded and reset change the host every time, as the
-// module reports them.
-func (m *ufwModule) Verifiable() bool { return m.state != "reloaded" && m.state != "reset" }
+// module reports them; and while ufw is inactive its status has no Default
+// and no Logging line, so the module's check predicts a change of default
+// and logging every time (Apply sets unsettled then).
+func (m *ufwModule) Verifiable() bool {
+	return m.state != "reloaded" && m.state != "reset" && !m.unsettled
+}

@@ -347,6 +347,8 @@ func (m *ufwModule) Apply(ctx context.Context, conn transport.Conn, _ plan.Chang
 	if !ok {
 		return ufwFailed(post.failMsg, cmds), nil
 	}
+	m.unsettled = (m.policy != "" && !ufwDefaultRE.MatchString(post.status)) ||
+		(m.logging != "" && !ufwLoggingRE.MatchString(post.status))
 	msg := strings.TrimRight(post.status, " \t\r\n")
 	ch := plan.Change{Action: plan.None, Msg: msg, Data: map[string]any{"commands": cmds}}
 	ch.Summary = "ran " + strings.Join(cmds, "; ")
