@@ -170,7 +170,9 @@ func (m *ufwModule) Check(ctx context.Context, conn transport.Conn) (plan.Change
 			why = append(why, reason)
 		}
 	}
-	ch := plan.Change{Action: plan.None, Data: map[string]any{"commands": cmds}}
+	// msg is the status, as the module returns it after apply (the same
+	// status when nothing changes; its check mode returns none).
+	ch := plan.Change{Action: plan.None, Msg: strings.TrimRight(st.status, " \t\r\n"), Data: map[string]any{"commands": cmds}}
 	if len(why) == 0 {
 		ch.Summary = "ufw already as asked (" + ufwStatusLine(st.status) + ")"
 		return ch, nil
