@@ -41,6 +41,10 @@ command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
 command -v update-rc.d >/dev/null 2>&1 || need+=(init-system-helpers)
 # unarchive's tests unpack zips with the host's unzip (the lab hosts share /usr)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
+# the ufw module's lab and differential tests run the host's ufw, only inside lab
+# hosts (their own network namespace and overlay /etc); the package leaves this
+# machine's own firewall disabled (ENABLED=no in /etc/ufw/ufw.conf)
+command -v ufw >/dev/null 2>&1 || [ -x /usr/sbin/ufw ] || need+=(ufw)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -48,6 +52,9 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
 mkdir -p /run/sshd
+if [ -f /etc/ufw/ufw.conf ] && ! grep -qx 'ENABLED=no' /etc/ufw/ufw.conf; then
+  echo "note: this machine's own ufw is enabled (/etc/ufw/ufw.conf); the tests never run ufw outside a lab host" >&2
+fi
 # The package enables no broker instance; enable `main` (nothing starts it
 # here: the test starts it inside a lab host's namespaces).
 if [ -d /etc/activemq/instances-available/main ] && [ ! -e /etc/activemq/instances-enabled/main ]; then

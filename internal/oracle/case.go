@@ -55,6 +55,10 @@ type Case struct {
 	// no ansible_user (which would win over the keyword) and both tools
 	// get -u root instead.
 	LoginUsers []string
+	// CompareOutput lists commands (argv) run on both hosts after every
+	// run, their standard output compared byte for byte (`ufw status
+	// verbose`: live state no file holds).
+	CompareOutput [][]string
 }
 
 // Server is a static HTTP server a case runs on each host's loopback
@@ -88,6 +92,7 @@ type Seed struct {
 //	compare-controller REL   compare REL (a file or a tree) under each tool's playbook directory
 //	base64 NAME              the archive's file NAME (a seed or a controller file) is base64: decode it
 //	login-user NAME          an account on both hosts, reachable over SSH (remote_user)
+//	compare-output ARGV...   run ARGV (words split on spaces) on both hosts after every run; compare stdout
 //	differ RUN ANSIBLE TEND TASK: REASON
 //	                         a deliberate difference: in RUN (check, apply,
 //	                         second-apply) TASK has status ANSIBLE under
@@ -142,6 +147,12 @@ func LoadCase(file string) (Case, error) {
 		switch fields[0] {
 		case "compare":
 			c.Compare = append(c.Compare, args...)
+		case "compare-output":
+			if len(args) == 0 {
+				return c, bad("want a command")
+			}
+			c.CompareOutput = append(c.CompareOutput, args)
+			continue // words of a command, not paths
 		case "compare-dir":
 			c.CompareDirs = append(c.CompareDirs, args...)
 		case "compare-tree":

@@ -1,6 +1,8 @@
 package oracle
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -122,5 +124,24 @@ func TestLoadCaseDirectives(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestLoadCaseCompareOutput: compare-output keeps a command's words (not
+// paths), and wants at least one.
+func TestLoadCaseCompareOutput(t *testing.T) {
+	c, err := LoadCase(filepath.Join("testdata", "ufw", "ufw-hardening.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]string{{"env", "LANG=C", "ufw", "status", "verbose"}}; !reflect.DeepEqual(c.CompareOutput, want) {
+		t.Errorf("compare-output: got %q, want %q", c.CompareOutput, want)
+	}
+	p := filepath.Join(t.TempDir(), "bad.txtar")
+	if err := os.WriteFile(p, []byte("compare-output\n-- playbook.yml --\n- hosts: all\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCase(p); err == nil || !strings.Contains(err.Error(), "compare-output: want a command") {
+		t.Errorf("empty compare-output: %v", err)
 	}
 }

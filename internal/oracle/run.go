@@ -119,6 +119,7 @@ func (l *Lab) Run(t TB, c Case) {
 			t.Fatalf("%v", err)
 		}
 		diffs = append(diffs, compareStates(a, b)...)
+		diffs = append(diffs, l.compareOutputs(c)...)
 		ca, err := controllerTrees(ansDir, c.CompareController)
 		if err != nil {
 			t.Fatalf("%v", err)
@@ -365,4 +366,24 @@ func (l *Lab) addUsers(t TB, names []string) {
 		}
 		l.users[name] = true
 	}
+}
+
+// compareOutputs runs the case's compare-output commands on both hosts
+// and lists where their standard output (or their failure) differs.
+func (l *Lab) compareOutputs(c Case) []string {
+	var diffs []string
+	for _, argv := range c.CompareOutput {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		a, _, errA := l.ansible.Exec(ctx, argv...)
+		b, _, errB := l.tend.Exec(ctx, argv...)
+		cancel()
+		name := strings.Join(argv, " ")
+		switch {
+		case (errA == nil) != (errB == nil):
+			diffs = append(diffs, fmt.Sprintf("%s: ansible's host: %v; tend's host: %v", name, errA, errB))
+		case a != b:
+			diffs = append(diffs, fmt.Sprintf("%s: output differs:\n--- ansible's host\n%s--- tend's host\n%s", name, a, b))
+		}
+	}
+	return diffs
 }

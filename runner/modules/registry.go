@@ -13,6 +13,7 @@ func builtin() map[string]Spec {
 		"shell":               shellSpec,
 		"sysctl":              sysctlSpec,
 		"tcp_states":          tcpStatesSpec,
+		"ufw":                 ufwSpec,
 		"service":             serviceSpec,
 		"wait_for":            waitForSpec,
 		"assert":              assertSpec,

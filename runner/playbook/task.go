@@ -48,6 +48,7 @@ var moduleAliases = map[string]string{
 	"ansible.builtin.assert":          "assert",
 	"ansible.builtin.wait_for":        "wait_for",
 	"ansible.posix.sysctl":            "sysctl",
+	"community.general.ufw":           "ufw",
 }
 
 // canonicalModule maps an FQCN to tend's module name; other keys unchanged.
