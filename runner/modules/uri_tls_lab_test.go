@@ -1,0 +1,221 @@
+package modules
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"tend/internal/lab"
+	"tend/runner/plan"
+	"tend/runner/transport"
+)
+
+// uriTLSDir is where the TLS lab test puts the client's files: in the
+// host's private /etc, so that only a read on the host finds them.
+const uriTLSDir = "/etc/tend-uri-tls"
+
+// testPKI is a CA, a server and a client certificate it signed, and an
+// unrelated CA, all PEM.
+type testPKI struct {
+	ca, serverCert, serverKey, clientCert, clientKey, otherCA, otherKey []byte
+}
+
+func newTestPKI(t *testing.T) testPKI {
+	t.Helper()
+	var serial int64
+	issue := func(tmpl *x509.Certificate, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey, []byte) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		serial++
+		tmpl.SerialNumber = big.NewInt(serial)
+		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
+		if parent == nil {
+			parent, parentKey = tmpl, key
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	}
+	keyPEM := func(k *ecdsa.PrivateKey) []byte { // SEC1, as RKE2's and openssl's EC keys
+		der, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
+	}
+	caTmpl := func(cn string) *x509.Certificate {
+		return &x509.Certificate{Subject: pkix.Name{CommonName: cn}, IsCA: true, BasicConstraintsValid: true,
+			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	}
+	var p testPKI
+	ca, caKey, caPEM := issue(caTmpl("tend test CA"), nil, nil)
+	_, otherKey, otherPEM := issue(caTmpl("another CA"), nil, nil)
+	_, sKey, sPEM := issue(&x509.Certificate{Subject: pkix.Name{CommonName: "localhost"},
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, ca, caKey)
+	_, cKey, cPEM := issue(&x509.Certificate{Subject: pkix.Name{CommonName: "tend client"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ca, caKey)
+	p.ca, p.otherCA, p.otherKey = caPEM, otherPEM, keyPEM(otherKey)
+	p.serverCert, p.serverKey = sPEM, keyPEM(sKey)
+	p.clientCert, p.clientKey = cPEM, keyPEM(cKey)
+	return p
+}
+
+// uriTLSLab is a lab host (private /etc) running the uri test server with
+// a client-certificate HTTPS port and a unix socket, the client's files in
+// its /etc, and three connections: root's login, the sudoer deploy's, and
+// deploy's with become.
+type uriTLSLab struct {
+	root, deploy, become transport.Conn
+	httpPort, mtlsPort   int
+	sock                 string // the plain HTTP socket; sock+".tls" the client-certificate one
+}
+
+func newURITLSLab(t *testing.T) *uriTLSLab {
+	t.Helper()
+	p := newTestPKI(t)
+	l := lab.New(t, 1, lab.WithOverlayEtc())
+	h := l.Hosts[0]
+	h.AddUser(t, lab.User{Name: "deploy", Password: labSudoPassword, Sudoers: "deploy ALL=(ALL:ALL) ALL\n"})
+	dir := t.TempDir() // the server's side: its certificate and key, its sockets (mode 0700: root's)
+	for name, b := range map[string][]byte{"ca.crt": p.ca, "server.crt": p.serverCert, "server.key": p.serverKey} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &uriTLSLab{sock: filepath.Join(dir, "http.sock")}
+	srv := h.Start(t, "env", uriServerEnv+"=1", uriServerTLSEnv+"="+dir, uriServerSocketEnv+"="+u.sock, exe)
+	t.Cleanup(func() { srv.Stop() })
+	eventually(t, "the test server prints its ports", func() bool {
+		var tlsPort int
+		_, err := fmt.Sscanf(srv.Output(), "mtls %d\nports %d %d", &u.mtlsPort, &u.httpPort, &tlsPort)
+		return err == nil
+	})
+	dial := func(user string) transport.Conn {
+		c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
+			Host: h.Addr, Port: h.Port, User: user, KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
+			DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
+		})
+		if err != nil {
+			t.Fatalf("dial %s: %v", user, err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	u.root, u.deploy = dial("root"), dial("deploy")
+	u.become = transport.Become(u.deploy, transport.BecomeOptions{Password: labSudoPassword})
+
+	ctx := context.Background()
+	if res, err := u.root.Run(ctx, transport.Command{Argv: []string{"mkdir", "-p", uriTLSDir}}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("mkdir: %v %s", err, res.Stderr)
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+		mode fs.FileMode
+	}{
+		{"ca.crt", p.ca, 0o644}, {"other-ca.crt", p.otherCA, 0o644}, {"not-pem.txt", []byte("hello\n"), 0o644},
+		{"client.crt", p.clientCert, 0o644}, {"client.key", p.clientKey, 0o600}, {"other.key", p.otherKey, 0o600},
+		{"client.pem", append(append([]byte{}, p.clientCert...), p.clientKey...), 0o600},
+	} {
+		if _, err := transport.WriteFileAtomic(ctx, u.root, uriTLSDir+"/"+f.name, f.data, transport.WriteOptions{Mode: f.mode}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := os.Stat(uriTLSDir); err == nil {
+		t.Fatalf("%s also exists on the controller: the test proves nothing", uriTLSDir)
+	}
+	return u
+}
+
+// TestLabURITLS: client certificates, ca_path and unix_socket, the files
+// read on the host (its private /etc): the server refuses a request
+// without the client certificate and takes it with one (key apart or in
+// the certificate's file), ca_path is the one trust store, missing or bad
+// files fail the task as Ansible words them, become reads a root-only key,
+// and unix_socket carries the request (plain or TLS) through the host's
+// socket.
+func TestLabURITLS(t *testing.T) {
+	u := newURITLSLab(t)
+	ctx := context.Background()
+	base := fmt.Sprintf("https://127.0.0.1:%d/json", u.mtlsPort)
+	const (
+		ca      = "\nca_path: " + uriTLSDir + "/ca.crt"
+		certKey = "\nclient_cert: " + uriTLSDir + "/client.crt\nclient_key: " + uriTLSDir + "/client.key"
+	)
+	for _, tc := range []struct {
+		name, args string
+		conn       transport.Conn
+		status     int    // -1 and failed, or 200
+		msg        string // in Msg
+	}{
+		{"NoClientCert", "url: " + base + ca, u.root, -1, "certificate required"},
+		{"ClientCertAndKey", "url: " + base + ca + certKey, u.root, 200, "OK"},
+		{"KeyInCertFile", "url: " + base + ca + "\nclient_cert: " + uriTLSDir + "/client.pem", u.root, 200, "OK"},
+		{"UntrustedCA", "url: " + base + "\nca_path: " + uriTLSDir + "/other-ca.crt" + certKey, u.root, -1, "certificate signed by unknown authority"},
+		{"NoCAPath", "url: " + base + certKey, u.root, -1, "certificate signed by unknown authority"},
+		{"UntrustedNotValidated", "url: " + base + "\nca_path: " + uriTLSDir + "/other-ca.crt\nvalidate_certs: false" + certKey, u.root, 200, "OK"},
+		{"MissingClientCert", "url: " + base + ca + "\nclient_cert: " + uriTLSDir + "/nope.crt", u.root, -1,
+			"Connection failure: [Errno 2] No such file or directory: '" + uriTLSDir + "/nope.crt' (client_cert)"},
+		{"MissingCAPathPlainHTTP", fmt.Sprintf("url: http://127.0.0.1:%d/json\nca_path: %s/nope.crt", u.httpPort, uriTLSDir), u.root, -1,
+			"Connection failure: [Errno 2] No such file or directory: '" + uriTLSDir + "/nope.crt' (ca_path)"},
+		{"CAPathNotPEM", "url: " + base + "\nca_path: " + uriTLSDir + "/not-pem.txt", u.root, -1, "no certificate or crl found"},
+		{"CertWithoutKey", "url: " + base + ca + "\nclient_cert: " + uriTLSDir + "/client.crt", u.root, -1, "holds no private key, and client_key is not set"},
+		{"KeyWithoutCert", "url: " + base + ca + "\nclient_key: " + uriTLSDir + "/client.key", u.root, -1, "certfile should be a valid filesystem path"},
+		{"WrongKey", "url: " + base + ca + "\nclient_cert: " + uriTLSDir + "/client.crt\nclient_key: " + uriTLSDir + "/other.key", u.root, -1, "key values mismatch"},
+		{"KeyUnreadableWithoutBecome", "url: " + base + ca + certKey, u.deploy, -1, "cannot read client_key " + uriTLSDir + "/client.key on the host"},
+		{"KeyReadWithBecome", "url: " + base + ca + certKey, u.become, 200, "OK"},
+		{"Socket", "url: http://localhost/json\nunix_socket: " + u.sock, u.root, 200, "OK"},
+		{"SocketTLS", "url: https://localhost/json\nunix_socket: " + u.sock + ".tls" + ca + certKey, u.root, 200, "OK"},
+		{"SocketMissing", "url: http://localhost/json\nunix_socket: " + u.sock + ".nope", u.root, -1,
+			"Request failed: Invalid Socket File (" + u.sock + ".nope): [Errno 2] No such file or directory"},
+		{"SocketNotASocket", "url: http://localhost/json\nunix_socket: " + uriTLSDir + "/ca.crt", u.root, -1, "not a socket"},
+		// sshd opens the socket as the login user (deploy), who cannot
+		// enter the server's 0700 directory, become or not.
+		{"SocketLoginUser", "url: http://localhost/json\nunix_socket: " + u.sock, u.become, -1, "the login user may not open it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := newURIT(t, tc.args).Check(ctx, tc.conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("summary %q msg %q", c.Summary, c.Msg)
+			if c.Action != plan.Read || c.Failed != (tc.status != 200) || c.Data["status"] != tc.status || !strings.Contains(c.Msg, tc.msg) {
+				t.Errorf("got %s failed=%v status=%v msg=%q, want status=%d msg~%q", c.Action, c.Failed, c.Data["status"], c.Msg, tc.status, tc.msg)
+			}
+			if tc.status == 200 {
+				if js, _ := c.Data["json"].(map[string]any); js["state"] != "green" {
+					t.Errorf("json not registered: %+v", c.Data)
+				}
+			}
+			if strings.Contains(c.Msg, "PRIVATE KEY") || strings.Contains(c.Summary, "PRIVATE KEY") {
+				t.Errorf("the key shows: %q", c.Msg)
+			}
+		})
+	}
+}
