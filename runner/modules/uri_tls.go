@@ -60,8 +60,8 @@ func (m *uriModule) tlsConfig(ctx context.Context, conn transport.Conn) (*tls.Co
 		return cfg, nil
 	}
 	var (
-		once   sync.Once
-		cert   *tls.Certificate
+		once    sync.Once
+		cert    *tls.Certificate
 		loadErr error
 	)
 	load := func(ctx context.Context) (*tls.Certificate, error) {
