@@ -2,16 +2,8 @@ package modules
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io/fs"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,61 +18,6 @@ import (
 // uriTLSDir is where the TLS lab test puts the client's files: in the
 // host's private /etc, so that only a read on the host finds them.
 const uriTLSDir = "/etc/tend-uri-tls"
-
-// testPKI is a CA, a server and a client certificate it signed, and an
-// unrelated CA, all PEM.
-type testPKI struct {
-	ca, serverCert, serverKey, clientCert, clientKey, otherCA, otherKey []byte
-}
-
-func newTestPKI(t *testing.T) testPKI {
-	t.Helper()
-	var serial int64
-	issue := func(tmpl *x509.Certificate, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey, []byte) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		serial++
-		tmpl.SerialNumber = big.NewInt(serial)
-		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
-		if parent == nil {
-			parent, parentKey = tmpl, key
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c, key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	}
-	keyPEM := func(k *ecdsa.PrivateKey) []byte { // SEC1, as RKE2's and openssl's EC keys
-		der, err := x509.MarshalECPrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
-	}
-	caTmpl := func(cn string) *x509.Certificate {
-		return &x509.Certificate{Subject: pkix.Name{CommonName: cn}, IsCA: true, BasicConstraintsValid: true,
-			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	}
-	var p testPKI
-	ca, caKey, caPEM := issue(caTmpl("tend test CA"), nil, nil)
-	_, otherKey, otherPEM := issue(caTmpl("another CA"), nil, nil)
-	_, sKey, sPEM := issue(&x509.Certificate{Subject: pkix.Name{CommonName: "localhost"},
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, ca, caKey)
-	_, cKey, cPEM := issue(&x509.Certificate{Subject: pkix.Name{CommonName: "tend client"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ca, caKey)
-	p.ca, p.otherCA, p.otherKey = caPEM, otherPEM, keyPEM(otherKey)
-	p.serverCert, p.serverKey = sPEM, keyPEM(sKey)
-	p.clientCert, p.clientKey = cPEM, keyPEM(cKey)
-	return p
-}
 
 // uriTLSLab is a lab host (private /etc) running the uri test server with
 // a client-certificate HTTPS port and a unix socket, the client's files in
