@@ -36,7 +36,7 @@ func newURITLSLab(t *testing.T) *uriTLSLab {
 	h := l.Hosts[0]
 	h.AddUser(t, lab.User{Name: "deploy", Password: labSudoPassword, Sudoers: "deploy ALL=(ALL:ALL) ALL\n"})
 	dir := t.TempDir() // the server's side: its certificate and key, its sockets (mode 0700: root's)
-	for name, b := range map[string][]byte{"ca.crt": p.ca, "server.crt": p.serverCert, "server.key": p.serverKey} {
+	for name, b := range map[string][]byte{"ca.crt": p.CA, "server.crt": p.ServerCert, "server.key": p.ServerKey} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -76,9 +76,9 @@ func newURITLSLab(t *testing.T) *uriTLSLab {
 		data []byte
 		mode fs.FileMode
 	}{
-		{"ca.crt", p.ca, 0o644}, {"other-ca.crt", p.otherCA, 0o644}, {"not-pem.txt", []byte("hello\n"), 0o644},
-		{"client.crt", p.clientCert, 0o644}, {"client.key", p.clientKey, 0o600}, {"other.key", p.otherKey, 0o600},
-		{"client.pem", append(append([]byte{}, p.clientCert...), p.clientKey...), 0o600},
+		{"ca.crt", p.CA, 0o644}, {"other-ca.crt", p.OtherCA, 0o644}, {"not-pem.txt", []byte("hello\n"), 0o644},
+		{"client.crt", p.ClientCert, 0o644}, {"client.key", p.ClientKey, 0o600}, {"other.key", p.OtherKey, 0o600},
+		{"client.pem", append(append([]byte{}, p.ClientCert...), p.ClientKey...), 0o600},
 	} {
 		if _, err := transport.WriteFileAtomic(ctx, u.root, uriTLSDir+"/"+f.name, f.data, transport.WriteOptions{Mode: f.mode}); err != nil {
 			t.Fatal(err)

@@ -2,15 +2,9 @@ package modules
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,63 +12,18 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"tend/internal/testpki"
 	"tend/runner/transport"
 )
 
-// testPKI is a CA, a server and a client certificate it signed, and an
-// unrelated CA, all PEM.
-type testPKI struct {
-	ca, serverCert, serverKey, clientCert, clientKey, otherCA, otherKey []byte
-}
-
-func newTestPKI(t *testing.T) testPKI {
+// newTestPKI is a fresh test CA with its server and client certificates.
+func newTestPKI(t *testing.T) testpki.PKI {
 	t.Helper()
-	var serial int64
-	issue := func(tmpl *x509.Certificate, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey, []byte) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		serial++
-		tmpl.SerialNumber = big.NewInt(serial)
-		tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
-		if parent == nil {
-			parent, parentKey = tmpl, key
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c, key, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	p, err := testpki.New()
+	if err != nil {
+		t.Fatal(err)
 	}
-	keyPEM := func(k *ecdsa.PrivateKey) []byte { // SEC1, as RKE2's and openssl's EC keys
-		der, err := x509.MarshalECPrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
-	}
-	caTmpl := func(cn string) *x509.Certificate {
-		return &x509.Certificate{Subject: pkix.Name{CommonName: cn}, IsCA: true, BasicConstraintsValid: true,
-			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	}
-	var p testPKI
-	ca, caKey, caPEM := issue(caTmpl("tend test CA"), nil, nil)
-	_, otherKey, otherPEM := issue(caTmpl("another CA"), nil, nil)
-	_, sKey, sPEM := issue(&x509.Certificate{Subject: pkix.Name{CommonName: "localhost"},
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, ca, caKey)
-	_, cKey, cPEM := issue(&x509.Certificate{Subject: pkix.Name{CommonName: "tend client"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ca, caKey)
-	p.ca, p.otherCA, p.otherKey = caPEM, otherPEM, keyPEM(otherKey)
-	p.serverCert, p.serverKey = sPEM, keyPEM(sKey)
-	p.clientCert, p.clientKey = cPEM, keyPEM(cKey)
 	return p
 }
 
@@ -85,7 +34,7 @@ func newTestPKI(t *testing.T) testPKI {
 func TestURILocalTLS(t *testing.T) {
 	p := newTestPKI(t)
 	dir := t.TempDir()
-	for name, b := range map[string][]byte{"ca.crt": p.ca, "other.crt": p.otherCA, "c.crt": p.clientCert, "c.key": p.clientKey} {
+	for name, b := range map[string][]byte{"ca.crt": p.CA, "other.crt": p.OtherCA, "c.crt": p.ClientCert, "c.key": p.ClientKey} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -95,12 +44,12 @@ func TestURILocalTLS(t *testing.T) {
 		io.WriteString(w, `{"state": "green"}`)
 	})
 	srv := httptest.NewUnstartedServer(hello)
-	cert, err := tls.X509KeyPair(p.serverCert, p.serverKey)
+	cert, err := tls.X509KeyPair(p.ServerCert, p.ServerKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(p.ca)
+	pool.AppendCertsFromPEM(p.CA)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
 	srv.StartTLS()
 	defer srv.Close()
