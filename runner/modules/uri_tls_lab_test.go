@@ -25,6 +25,7 @@ const uriTLSDir = "/etc/tend-uri-tls"
 // deploy's with become.
 type uriTLSLab struct {
 	root, deploy, become transport.Conn
+	rootCfg              transport.SSHConfig // to dial root again
 	httpPort, mtlsPort   int
 	sock                 string // the plain HTTP socket; sock+".tls" the client-certificate one
 }
@@ -53,11 +54,14 @@ func newURITLSLab(t *testing.T) *uriTLSLab {
 		_, err := fmt.Sscanf(srv.Output(), "mtls %d\nports %d %d", &u.mtlsPort, &u.httpPort, &tlsPort)
 		return err == nil
 	})
+	u.rootCfg = transport.SSHConfig{
+		Host: h.Addr, Port: h.Port, User: "root", KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
+		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
+	}
 	dial := func(user string) transport.Conn {
-		c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
-			Host: h.Addr, Port: h.Port, User: user, KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
-			DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-		})
+		cfg := u.rootCfg
+		cfg.User = user
+		c, err := transport.DialSSH(context.Background(), cfg)
 		if err != nil {
 			t.Fatalf("dial %s: %v", user, err)
 		}
@@ -155,4 +159,24 @@ func TestLabURITLS(t *testing.T) {
 			}
 		})
 	}
+	t.Run("StreamForwardingForbidden", func(t *testing.T) {
+		// root's key may not forward: sshd refuses the socket's channel.
+		restrict := `f=$HOME/.ssh/authorized_keys; cp "$f" "$f.orig" && sed -i 's/^/no-port-forwarding /' "$f"`
+		if res, err := u.root.Run(ctx, transport.Command{Argv: []string{"sh", "-c", restrict}}); err != nil || res.ExitCode != 0 {
+			t.Fatalf("restrict the key: %v %s", err, res.Stderr)
+		}
+		t.Cleanup(func() {
+			u.root.Run(ctx, transport.Command{Argv: []string{"sh", "-c", `mv "$HOME/.ssh/authorized_keys.orig" "$HOME/.ssh/authorized_keys"`}})
+		})
+		c, err := transport.DialSSH(ctx, u.rootCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		got, err := newURIT(t, "url: http://localhost/json\nunix_socket: "+u.sock).Check(ctx, c)
+		t.Logf("msg %q", got.Msg)
+		if err != nil || !got.Failed || got.Data["status"] != -1 || !strings.Contains(got.Msg, "AllowStreamLocalForwarding") {
+			t.Errorf("got %v %+v, want a failure naming the forwarding restriction", err, got)
+		}
+	})
 }
