@@ -12,6 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/txtar"
 
+	"tend/internal/testpki"
 	"tend/runner/playbook"
 )
 
@@ -62,10 +63,14 @@ type Case struct {
 }
 
 // Server is a static HTTP server a case runs on each host's loopback
-// (python3's http.server), for uri and wait_for cases.
+// (python3's http.server), for uri and wait_for cases: on 127.0.0.1:Port,
+// or on the unix socket Socket; with TLS, HTTPS that wants a client
+// certificate signed by TLS/ca.crt (the files of a tls-pki directive).
 type Server struct {
-	Port int
-	Dir  string
+	Port   int
+	Socket string
+	Dir    string
+	TLS    string
 }
 
 // Seed is a file (or symlink) set up before a case runs.
@@ -89,6 +94,9 @@ type Seed struct {
 //	link PATH TARGET         PATH is seeded as a symlink to TARGET
 //	extra-var KEY=VALUE      passed to both tools with -e
 //	serve PORT DIR           an HTTP server of DIR on 127.0.0.1:PORT, on both hosts
+//	serve-tls PORT DIR PKI   the same over HTTPS with PKI's server.crt, wanting a client certificate PKI's ca.crt signed
+//	serve-socket PATH DIR    an HTTP server of DIR on the unix socket PATH, on both hosts
+//	tls-pki DIR              seeds DIR with a fresh test CA's files (internal/testpki: ca.crt, server.crt/.key, client.crt/.key/.pem, other-ca.crt)
 //	compare-controller REL   compare REL (a file or a tree) under each tool's playbook directory
 //	base64 NAME              the archive's file NAME (a seed or a controller file) is base64: decode it
 //	login-user NAME          an account on both hosts, reachable over SSH (remote_user)
@@ -182,16 +190,51 @@ func LoadCase(file string) (Case, error) {
 			}
 			decoded = append(decoded, args[0])
 			continue
-		case "serve":
-			if len(args) != 2 || !path.IsAbs(args[1]) {
-				return c, bad("want PORT DIR (an absolute path)")
+		case "serve", "serve-tls":
+			want, usage := 2, "PORT DIR"
+			if fields[0] == "serve-tls" {
+				want, usage = 3, "PORT DIR PKI"
+			}
+			if len(args) != want || !path.IsAbs(args[1]) || !path.IsAbs(args[want-1]) {
+				return c, bad("want %s (absolute paths)", usage)
 			}
 			port, err := strconv.Atoi(args[0])
 			if err != nil || port < 1024 || port > 65535 {
 				return c, bad("port %q: want 1024-65535", args[0])
 			}
-			c.Serve = append(c.Serve, Server{Port: port, Dir: args[1]})
+			srv := Server{Port: port, Dir: args[1]}
+			if len(args) == 3 {
+				srv.TLS = args[2]
+			}
+			c.Serve = append(c.Serve, srv)
 			continue
+		case "serve-socket":
+			if len(args) != 2 {
+				return c, bad("want PATH DIR")
+			}
+			c.Serve = append(c.Serve, Server{Socket: args[0], Dir: args[1]})
+		case "tls-pki":
+			if len(args) != 1 {
+				return c, bad("want DIR")
+			}
+			pki, err := testpki.New()
+			if err != nil {
+				return c, bad("%v", err)
+			}
+			files := pki.Files()
+			names := make([]string, 0, len(files))
+			for n := range files {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			for _, n := range names {
+				p, mode := path.Join(args[0], n), fs.FileMode(0o644)
+				if strings.HasSuffix(n, ".key") || strings.HasSuffix(n, ".pem") {
+					mode = 0o600
+				}
+				seeds[p] = &Seed{Path: p, Content: files[n], Mode: mode}
+				order = append(order, p)
+			}
 		case "login-user":
 			if len(args) != 1 || playbook.CheckUser(args[0]) != nil {
 				return c, bad("want one user name")

@@ -1,6 +1,7 @@
 package oracle
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -143,5 +144,40 @@ func TestLoadCaseCompareOutput(t *testing.T) {
 	}
 	if _, err := LoadCase(p); err == nil || !strings.Contains(err.Error(), "compare-output: want a command") {
 		t.Errorf("empty compare-output: %v", err)
+	}
+}
+
+// TestLoadCaseServers: serve-tls and serve-socket make servers, tls-pki
+// seeds a CA's files (keys private), and bad forms are refused.
+func TestLoadCaseServers(t *testing.T) {
+	c, err := LoadCase("testdata/uri-tls.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Server{{Port: 18443, Dir: "/etc/oracle/www", TLS: "/etc/oracle/tls"}, {Socket: "/etc/oracle/run/api.sock", Dir: "/etc/oracle/www"}}
+	if len(c.Serve) != 2 || c.Serve[0] != want[0] || c.Serve[1] != want[1] {
+		t.Errorf("servers %+v, want %+v", c.Serve, want)
+	}
+	modes := map[string]fs.FileMode{}
+	for _, s := range c.Seeds {
+		modes[s.Path] = s.Mode
+	}
+	if modes["/etc/oracle/tls/ca.crt"] != 0o644 || modes["/etc/oracle/tls/client.key"] != 0o600 || modes["/etc/oracle/tls/server.key"] != 0o600 {
+		t.Errorf("tls-pki seeds: %v", modes)
+	}
+	dir := t.TempDir()
+	for _, tc := range []struct{ directive, want string }{
+		{"serve-tls 18443 /srv", "want PORT DIR PKI"},
+		{"serve-tls 80 /srv /pki", "want 1024-65535"},
+		{"serve-socket run/x.sock /srv", "is not an absolute path"},
+		{"tls-pki", "want DIR"},
+	} {
+		f := filepath.Join(dir, "c.txtar")
+		if err := os.WriteFile(f, []byte(tc.directive+"\ncompare /etc/x\n-- playbook.yml --\n- hosts: all\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadCase(f); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.directive, err, tc.want)
+		}
 	}
 }

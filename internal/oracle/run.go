@@ -330,19 +330,6 @@ func seed(h *lab.Host, seeds []Seed) error {
 	return nil
 }
 
-// serve starts srv on h and waits until it listens.
-func serve(t TB, h *lab.Host, srv Server) (*lab.Proc, error) {
-	p := h.Start(t, "python3", "-m", "http.server", strconv.Itoa(srv.Port), "--bind", "127.0.0.1", "--directory", srv.Dir)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	wait := fmt.Sprintf("until ss -Hltn 'sport = :%d' | grep -q .; do sleep 0.05; done", srv.Port)
-	if _, _, err := h.Exec(ctx, "/bin/sh", "-c", wait); err != nil {
-		p.Stop()
-		return nil, fmt.Errorf("oracle: serve %s on %s:%d: %w: %s", srv.Dir, h.Name, srv.Port, err, p.Output())
-	}
-	return p, nil
-}
-
 // userArgs is -u root when the inventory gives no user (LoginUsers).
 func userArgs(c Case) []string {
 	if len(c.LoginUsers) == 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -67,6 +68,10 @@ type uriArgs struct {
 	URLPassword     string            `yaml:"url_password"`
 	Password        string            `yaml:"password"`
 	ForceBasicAuth  bool              `yaml:"force_basic_auth"`
+	CAPath          string            `yaml:"ca_path"`
+	ClientCert      string            `yaml:"client_cert"`
+	ClientKey       string            `yaml:"client_key"`
+	UnixSocket      string            `yaml:"unix_socket"`
 }
 
 // uriModule is one uri task, validated.
@@ -83,6 +88,8 @@ type uriModule struct {
 	username        string
 	password        string // never logged
 	forceBasicAuth  bool
+	tls             uriTLSPaths // files on the host: CA bundle, client certificate and key
+	unixSocket      string      // a socket path on the host: every request goes through it
 }
 
 var uriMethodRE = regexp.MustCompile(`^[A-Z]+$`)
@@ -143,6 +150,14 @@ func newURI(a Args) (Module, error) {
 	}
 	if m.body, err = uriBody(a, args.Body, args.BodyFormat, m); err != nil {
 		return nil, err
+	}
+	m.tls = uriTLSPaths{caPath: args.CAPath, clientCert: args.ClientCert, clientKey: args.ClientKey}
+	m.unixSocket = args.UnixSocket
+	for _, p := range []struct{ key, val string }{{"ca_path", args.CAPath}, {"client_cert", args.ClientCert},
+		{"client_key", args.ClientKey}, {"unix_socket", args.UnixSocket}} {
+		if p.val != "" && !templated(p.val) && !path.IsAbs(p.val) {
+			return nil, perr(p.key, "%s must be an absolute path on the host, not %q", p.key, p.val)
+		}
 	}
 	return m, nil
 }

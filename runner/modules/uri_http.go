@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -32,12 +33,13 @@ var errNoDialer = errors.New("uri: this host's connection cannot open TCP stream
 // errTooManyRedirects ends a redirect chain longer than uriMaxRedirects.
 var errTooManyRedirects = fmt.Errorf("stopped after %d redirects", uriMaxRedirects)
 
-// client builds an HTTP client whose every TCP stream the host opens.
-func (m *uriModule) client(d Dialer) *http.Client {
+// client builds an HTTP client whose every stream the host opens (a TCP
+// stream, or unix_socket's socket), with tc's TLS settings.
+func (m *uriModule) client(dial func(context.Context, string, string) (net.Conn, error), tc *tls.Config) *http.Client {
 	tr := &http.Transport{
 		Proxy:               nil, // the controller's proxy settings mean nothing on the host
-		DialContext:         d.DialContext,
-		TLSClientConfig:     &tls.Config{InsecureSkipVerify: !m.validateCerts}, //nolint:gosec // validate_certs: false asks for it
+		DialContext:         dial,
+		TLSClientConfig:     tc,
 		TLSHandshakeTimeout: m.timeout,
 		DisableKeepAlives:   true,
 		DisableCompression:  false,
@@ -98,10 +100,20 @@ func (m *uriModule) send(ctx context.Context, conn transport.Conn) (plan.Change,
 	if !ok {
 		return plan.Change{}, errNoDialer
 	}
-	cl := m.client(d)
-	defer cl.CloseIdleConnections()
 	shown := redactURL(m.url.String())
 	start := time.Now()
+	tc, err := m.tlsConfig(ctx, conn)
+	if err != nil {
+		var f *uriFailed
+		if !errors.As(err, &f) {
+			return plan.Change{}, err
+		}
+		data := map[string]any{"url": shown, "redirected": false, "elapsed": 0, "status": -1, "msg": f.msg}
+		return plan.Change{Action: plan.Read, Failed: true, Msg: f.msg, Data: data,
+			Summary: fmt.Sprintf("%s %s failed: %s", m.method, shown, f.msg)}, nil
+	}
+	cl := m.client(m.dialFunc(d, conn), tc)
+	defer cl.CloseIdleConnections()
 	hasUser := m.username != "" || m.url.User != nil
 	req, err := m.newRequest(ctx, m.forceBasicAuth || m.url.User != nil)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -31,6 +32,17 @@ const uriServerEnv = "TEND_URI_TEST_SERVER"
 const (
 	uriServerFilesEnv  = "TEND_URI_TEST_FILES"
 	uriServerSecretEnv = "TEND_URI_TEST_SECRET"
+)
+
+// uriServerTLSEnv names a directory holding ca.crt, server.crt and
+// server.key (uri's TLS tests): the server then also serves HTTPS on a
+// port that requires a client certificate signed by ca.crt, printed first
+// as "mtls PORT". uriServerSocketEnv names a unix socket path it serves
+// plain HTTP on (and, with uriServerTLSEnv, the same client-certificate
+// HTTPS on PATH.tls).
+const (
+	uriServerTLSEnv    = "TEND_URI_TEST_TLS"
+	uriServerSocketEnv = "TEND_URI_TEST_SOCKET"
 )
 
 func TestMain(m *testing.M) {
@@ -122,8 +134,34 @@ func uriTestServer() error {
 	if err != nil {
 		return err
 	}
+	errc := make(chan error, 5)
+	var mtls *tls.Config
+	if dir := os.Getenv(uriServerTLSEnv); dir != "" {
+		if mtls, err = uriMTLSConfig(dir); err != nil {
+			return err
+		}
+		l, err := tls.Listen("tcp", "127.0.0.1:0", mtls)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("mtls %d\n", l.Addr().(*net.TCPAddr).Port)
+		go func() { errc <- http.Serve(l, record) }()
+	}
+	if sock := os.Getenv(uriServerSocketEnv); sock != "" {
+		l, err := net.Listen("unix", sock)
+		if err != nil {
+			return err
+		}
+		go func() { errc <- http.Serve(l, record) }()
+		if mtls != nil {
+			l, err := tls.Listen("unix", sock+".tls", mtls)
+			if err != nil {
+				return err
+			}
+			go func() { errc <- http.Serve(l, record) }()
+		}
+	}
 	fmt.Printf("ports %d %d\n", plain.Addr().(*net.TCPAddr).Port, secure.Addr().(*net.TCPAddr).Port)
-	errc := make(chan error, 2)
 	go func() { errc <- http.Serve(plain, record) }()
 	go func() { errc <- http.Serve(secure, record) }()
 	return <-errc
@@ -149,4 +187,23 @@ func selfSignedCert() (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// uriMTLSConfig is the server side of the client-certificate tests: dir's
+// server.crt and server.key, and only clients whose certificate ca.crt
+// signed.
+func uriMTLSConfig(dir string) (*tls.Config, error) {
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "server.crt"), filepath.Join(dir, "server.key"))
+	if err != nil {
+		return nil, err
+	}
+	ca, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("%s/ca.crt: no certificate", dir)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}, nil
 }

@@ -43,6 +43,11 @@ func TestURIArgs(t *testing.T) {
 		t.Errorf("json text: %+v", m)
 	}
 	newURIT(t, "url: '{{ base }}/x'\nstatus_code: '{{ code }}'\ntimeout: '{{ t }}'") // judged once rendered
+	m = newURIT(t, "url: https://h/\nca_path: /etc/ca.pem\nclient_cert: /etc/c.crt\nclient_key: /etc/c.key\nunix_socket: /run/d.sock")
+	if m.tls != (uriTLSPaths{caPath: "/etc/ca.pem", clientCert: "/etc/c.crt", clientKey: "/etc/c.key"}) || m.unixSocket != "/run/d.sock" {
+		t.Errorf("tls: %+v socket %q", m.tls, m.unixSocket)
+	}
+	newURIT(t, "url: https://h/\nca_path: '{{ tls_dir }}/ca.pem'\nunix_socket: '{{ sock }}'") // judged once rendered
 
 	for _, tc := range []struct{ src, want string }{
 		{"method: GET", "play.yml:1:1: url: missing required key"},
@@ -61,6 +66,10 @@ func TestURIArgs(t *testing.T) {
 		{"url: http://h/\nheaders: {'X-A': \"a\\nb\"}", "a value cannot hold a line break"},
 		{"url: http://h/\nuser: a\nurl_username: b", "play.yml:2:7: uri: give url_username or user, not both"},
 		{"url: http://h/\nreturn_content: maybe", "must be true or false"},
+		{"url: https://h/\nca_path: certs/ca.pem", `play.yml:2:10: uri: ca_path must be an absolute path on the host, not "certs/ca.pem"`},
+		{"url: https://h/\nclient_cert: ~/c.pem", `play.yml:2:14: uri: client_cert must be an absolute path on the host`},
+		{"url: https://h/\nclient_key: k.pem", `play.yml:2:13: uri: client_key must be an absolute path on the host`},
+		{"url: http://h/\nunix_socket: run/d.sock", `play.yml:2:14: uri: unix_socket must be an absolute path on the host`},
 	} {
 		_, err := newURI(Args{Node: argsNode(t, tc.src), File: "play.yml"})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

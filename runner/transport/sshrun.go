@@ -316,6 +316,9 @@ func isClosedErr(err error) bool {
 // resolved by the host) over one direct-tcpip channel of the connection, as
 // `ssh -W` does: 127.0.0.1 is the host's own loopback. The uri module
 // carries its HTTP requests over it, so the host needs no HTTP client.
+// Network "unix" opens the host's socket at path addr instead (a
+// direct-streamlocal@openssh.com channel, as `ssh -W /path`): the host's
+// sshd connects to it as the login user.
 func (c *sshConn) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	select {
 	case <-c.done:
@@ -332,6 +335,9 @@ func (c *sshConn) DialContext(ctx context.Context, network, addr string) (net.Co
 	if err != nil {
 		var oc *ssh.OpenChannelError
 		if errors.As(err, &oc) && oc.Reason == ssh.Prohibited {
+			if network == "unix" { // OpenSSH also answers so for a socket it cannot connect to
+				return nil, fmt.Errorf("transport: host %s: dial unix %s: %w (the socket refused the connection, or its sshd forbids stream forwarding: AllowStreamLocalForwarding, or no-port-forwarding on the key)", c.host, addr, err)
+			}
 			return nil, fmt.Errorf("transport: host %s: dial %s: %w (its sshd forbids TCP forwarding: AllowTcpForwarding, or a permitopen= restriction on the key)", c.host, addr, err)
 		}
 		return nil, fmt.Errorf("transport: host %s: dial %s: %w", c.host, addr, err)
