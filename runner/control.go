@@ -121,6 +121,9 @@ func (r *run) revive() {
 	for h := range cleared {
 		delete(r.down, h)
 	}
+	if len(cleared) > 0 {
+		r.lists.downChanged()
+	}
 	r.varsMu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()

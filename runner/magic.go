@@ -34,6 +34,9 @@ type magic struct {
 	down map[string]bool
 	// playHosts are the current play's hosts (written before its hosts start).
 	playHosts []string
+	// lists caches the magic variables that list play and batch hosts
+	// (magiclists.go).
+	lists hostLists
 
 	// live is the inventory as add_host and group_by changed it (nil:
 	// unchanged); invMu orders the changes (inventorychange.go).
@@ -55,20 +58,18 @@ type magic struct {
 func (r *run) markDown(host string) {
 	r.varsMu.Lock()
 	defer r.varsMu.Unlock()
-	r.down[host] = true
+	if !r.down[host] {
+		r.down[host] = true
+		r.lists.downChanged()
+	}
 }
 
-// liveOf lists the names not marked down.
+// liveOf lists the names not marked down (a shared list: read it, do not
+// change it).
 func (r *run) liveOf(names []string) []any {
 	r.varsMu.RLock()
 	defer r.varsMu.RUnlock()
-	out := make([]any, 0, len(names))
-	for _, n := range names {
-		if !r.down[n] {
-			out = append(out, n)
-		}
-	}
-	return out
+	return r.lists.liveOf(names, func(n string) bool { return r.down[n] })
 }
 
 // groupVars is the groups variable: every group's hosts, by name.
@@ -110,11 +111,7 @@ func (hp *hostPlay) addMagic(v map[string]any, t *playbook.Task) {
 	}
 	v["group_names"] = gn
 	v["groups"] = r.groupVars()
-	all := make([]any, len(r.playHosts))
-	for i, h := range r.playHosts {
-		all[i] = h
-	}
-	v["ansible_play_hosts_all"] = all
+	v["ansible_play_hosts_all"] = r.lists.allOf(r.playHosts)
 	v["ansible_play_hosts"] = r.liveOf(r.playHosts)
 	v["play_hosts"] = v["ansible_play_hosts"]
 	v["ansible_play_batch"] = r.liveOf(hp.b.names)

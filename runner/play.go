@@ -26,7 +26,8 @@ func (r *run) runPlay(ctx context.Context, index int, p *playbook.Play, hosts []
 		return // --tags selected nothing here: no host is contacted for this play
 	}
 	sel.tasks = withGather(p, sel.tasks)
-	r.revive() // hosts meta: clear_host_errors cleared
+	r.revive()      // hosts meta: clear_host_errors cleared
+	r.lists.reset() // magiclists.go: this play's lists
 	r.playHosts = make([]string, len(hosts))
 	for i, h := range hosts {
 		r.playHosts[i] = h.Name
