@@ -83,14 +83,14 @@ func newPackageFacts(a Args) (Module, error) {
 	return m, nil
 }
 
-// packageFactsScript reads the installed packages of each manager named
+// PackageFactsScript reads the installed packages of each manager named
 // in its arguments ($1 is "first" or "all") that the host has, each
 // section opened by a "@@tend" line. apt: dpkg's database (every package
 // not "not-installed"), then apt-cache policy — its package files (their
 // Release origin) and, for those packages, the installed version and the
 // files holding it — which is what python-apt tells Ansible's apt backend.
 // rpm: rpm -qa.
-const packageFactsScript = `strategy=$1; shift
+const PackageFactsScript = `strategy=$1; shift
 PATH=$PATH:/usr/sbin:/sbin:/usr/local/sbin
 export LC_ALL=C
 for m do
@@ -116,13 +116,13 @@ done
 exit 0
 `
 
-// Check runs packageFactsScript and sets ansible_facts.packages.
+// Check runs PackageFactsScript and sets ansible_facts.packages.
 func (m *packageFactsModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
 	strategy := "first"
 	if m.all {
 		strategy = "all"
 	}
-	argv := append([]string{"/bin/sh", "-c", packageFactsScript, "tend-package-facts", strategy}, m.managers...)
+	argv := append([]string{"/bin/sh", "-c", PackageFactsScript, "tend-package-facts", strategy}, m.managers...)
 	res, err := conn.Run(ctx, transport.Command{Argv: argv, MaxOutput: 64 << 20})
 	if err != nil {
 		return plan.Change{}, fmt.Errorf("package_facts: %w", err)

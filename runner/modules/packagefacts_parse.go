@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// ParsePackageFacts reads packageFactsScript's output into Ansible's
+// ParsePackageFacts reads PackageFactsScript's output into Ansible's
 // packages fact — each name to the list of its installed versions, each a
 // map with Ansible's keys for its backend — and says which managers
 // answered. apt: name, version, arch, category (the section), origin

@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// TestParsePackageFactsApt: a real capture of packageFactsScript on Debian
+// TestParsePackageFactsApt: a real capture of PackageFactsScript on Debian
 // 12 (cut to five packages, plus one left as config-files); the expected
 // values are what Ansible's package_facts (python-apt) gave on the same
 // machine, except category: tend reports the section dpkg recorded, where

@@ -31,7 +31,7 @@ func newServiceFacts(a Args) (Module, error) {
 	return &serviceFactsModule{}, nil
 }
 
-// serviceFactsScript gathers what Ansible's service_facts reads, each part
+// ServiceFactsScript gathers what Ansible's service_facts reads, each part
 // opened by a "@@tend" line: `service --status-all` when the host has
 // service and neither chkconfig nor rc-status (the tools of the backends
 // tend does not read are named on an "other" line); then, when PID 1 is
@@ -39,7 +39,7 @@ func newServiceFacts(a Args) (Module, error) {
 // ActiveState of each unit file list-units does not name (the names are
 // taken from list-units' lines as Ansible takes them: the second field
 // when a field says not-found, masked or failed, else the first).
-const serviceFactsScript = `PATH=$PATH:/usr/sbin:/sbin:/usr/local/sbin:/usr/bin:/usr/local/bin
+const ServiceFactsScript = `PATH=$PATH:/usr/sbin:/sbin:/usr/local/sbin:/usr/bin:/usr/local/bin
 export LC_ALL=C LANG=C
 has() { command -v "$1" >/dev/null 2>&1; }
 if has service && ! has chkconfig && ! has rc-status; then
@@ -68,9 +68,9 @@ fi
 exit 0
 `
 
-// Check runs serviceFactsScript and sets ansible_facts.services.
+// Check runs ServiceFactsScript and sets ansible_facts.services.
 func (m *serviceFactsModule) Check(ctx context.Context, conn transport.Conn) (plan.Change, error) {
-	res, err := conn.Run(ctx, transport.Command{Argv: []string{"/bin/sh", "-c", serviceFactsScript, "tend-service-facts"}, MaxOutput: 16 << 20})
+	res, err := conn.Run(ctx, transport.Command{Argv: []string{"/bin/sh", "-c", ServiceFactsScript, "tend-service-facts"}, MaxOutput: 16 << 20})
 	if err != nil {
 		return plan.Change{}, fmt.Errorf("service_facts: %w", err)
 	}

@@ -13,7 +13,7 @@ var sysvStatusRE = regexp.MustCompile(`(?m)^\s*\[ (\+|-) \]\s+(.+)$`)
 // status (and shift the line by one field), as Ansible reads them.
 var systemdBadStates = []string{"not-found", "masked", "failed"}
 
-// ParseServiceFacts reads serviceFactsScript's output into Ansible's
+// ParseServiceFacts reads ServiceFactsScript's output into Ansible's
 // services fact — each name to {name, state, source} for SysV (no status,
 // as Ansible's `service --status-all` reader), {name, state, status,
 // source} for systemd, systemd's entries overriding — and the warnings

@@ -9,7 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// TestParseServiceFacts: a real capture of serviceFactsScript on a Debian
+// TestParseServiceFacts: a real capture of ServiceFactsScript on a Debian
 // host without systemd (Ansible's service_facts gave the same on the same
 // machine), a systemd host's list-units and list-unit-files read as
 // Ansible's reader does (a not-found, masked or failed field is the
