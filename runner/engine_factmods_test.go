@@ -31,7 +31,7 @@ func factModsFleet(names ...string) *fleet {
 // ansible_facts.packages / .services and the variables packages and
 // services (never ansible_packages, as Ansible injects a fact under the
 // name its module gave it), registered too, in check mode as without,
-// and visible through hostvars; reading them does not make the play's
+// visible through hostvars, given to the delegate with delegate_facts; reading them does not make the play's
 // default fact gathering run (no gathering sets them).
 func TestEngineFactModules(t *testing.T) {
 	src := `- hosts: all
@@ -81,5 +81,25 @@ func TestEngineFactModules(t *testing.T) {
 	f := factModsFleet("h1", "h2")
 	if sum, _ := runOn(t, f, hv, Options{}); len(sum.Failed)+len(sum.Unreachable) > 0 {
 		t.Fatalf("hostvars: failed %v", sum.Failed)
+	}
+
+	delegated := `- hosts: h1
+  gather_facts: false
+  tasks:
+    - service_facts:
+      delegate_to: h2
+      delegate_facts: true
+    - assert:
+        that:
+          - services is not defined
+          - hostvars['h2'].services.ssh.state == 'running'
+`
+	f = factModsFleet("h1", "h2")
+	if sum, _ := runOn(t, f, delegated, Options{}); len(sum.Failed)+len(sum.Unreachable) > 0 {
+		t.Fatalf("delegate_facts: failed %v", sum.Failed)
+	}
+	if f.hosts["h1"].Ran(memhost.Script(modules.ServiceFactsScript)) != 0 || f.hosts["h2"].Ran(memhost.Script(modules.ServiceFactsScript)) != 1 {
+		t.Errorf("delegate_facts: service_facts ran on h1 %d times, on h2 %d, want 0 and 1",
+			f.hosts["h1"].Ran(memhost.Script(modules.ServiceFactsScript)), f.hosts["h2"].Ran(memhost.Script(modules.ServiceFactsScript)))
 	}
 }
