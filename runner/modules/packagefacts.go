@@ -40,14 +40,17 @@ func newPackageFacts(a Args) (Module, error) {
 			switch k.Value {
 			case "manager":
 				manager = stringList(v)
-				for _, n := range manager {
-					name := strings.ToLower(n)
+				for i, n := range manager {
+					name, at := strings.ToLower(n), v
+					if v.Kind == yaml.SequenceNode && i < len(v.Content) {
+						at = v.Content[i]
+					}
 					switch {
 					case templated(n), name == "auto", slices.Contains(packageManagers, name):
 					case ansibleOnlyManagers[name]:
-						return nil, posErr(a.File, v, "package_facts", "manager %q is not supported by tend (supported: auto, apt, rpm)", n)
+						return nil, posErr(a.File, at, "package_facts", "manager %q is not supported by tend (supported: auto, apt, rpm)", n)
 					default:
-						return nil, posErr(a.File, v, "package_facts", "manager: unsupported package manager %q (known: auto, apt, rpm, portage, pkg, pacman, apk, pkg_info)", n)
+						return nil, posErr(a.File, at, "package_facts", "manager: unsupported package manager %q (known: auto, apt, rpm, portage, pkg, pacman, apk, pkg_info)", n)
 					}
 				}
 			case "strategy":

@@ -86,7 +86,7 @@ func TestPackageFactsArgs(t *testing.T) {
 		{args: "manager: [rpm, auto]\nstrategy: all", managers: []string{"rpm", "apt"}, all: true},
 		{args: "manager: apt,APT", managers: []string{"apt"}},
 		{args: "manager: pacman", want: `pb.yml:1:10: package_facts: manager "pacman" is not supported by tend (supported: auto, apt, rpm)`},
-		{args: "manager: [dpkg]", want: `pb.yml:1:10: package_facts: manager: unsupported package manager "dpkg"`},
+		{args: "manager: [apt, dpkg]", want: `pb.yml:1:16: package_facts: manager: unsupported package manager "dpkg"`},
 		{args: "strategy: last", want: `pb.yml:1:11: package_facts: strategy must be first or all, not "last"`},
 		{args: "managers: apt", want: `pb.yml:1:1: package_facts: unknown argument "managers" (known: manager, strategy)`},
 	} {
