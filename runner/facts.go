@@ -33,14 +33,37 @@ func withGather(p *playbook.Play, tasks []*playbook.Task) []*playbook.Task {
 	return append([]*playbook.Task{gatherTask(p)}, tasks...)
 }
 
+// factModules are the modules whose result's ansible_facts the host keeps
+// as facts (set_fact's are variables).
+var factModules = map[string]bool{"setup": true, "package_facts": true, "service_facts": true}
+
+// plainFacts are the facts whose names have no ansible_ prefix (those of
+// package_facts and service_facts): Ansible injects a fact as a variable
+// under the name the module gave it, so these are the variables
+// `packages` and `services`, never ansible_packages.
+var plainFacts = map[string]bool{"packages": true, "services": true}
+
 // factsDelegated reports whether the facts t sets go to its delegate.
 func factsDelegated(t *playbook.Task) bool {
-	return t.DelegateFacts && (t.Module == "setup" || t.Module == "set_fact")
+	return t.DelegateFacts && (factModules[t.Module] || t.Module == "set_fact")
 }
 
-// absorb stores what a setup or set_fact result sets for the host (or,
-// with delegate_facts, for hp.factsFor): setup's facts (ansible_facts,
-// named without their ansible_ prefix) and set_fact's variables (at the
+// injectFacts puts facts into v as variables: ansible_X, or a plain
+// fact's own name (Ansible's inject_facts_as_vars), and as ansible_facts.
+func injectFacts(v, facts map[string]any) {
+	for k, x := range facts {
+		if plainFacts[k] {
+			v[k] = x
+		} else {
+			v["ansible_"+k] = x
+		}
+	}
+	v["ansible_facts"] = facts
+}
+
+// absorb stores what a setup, package_facts, service_facts or set_fact
+// result sets for the host (or, with delegate_facts, for hp.factsFor):
+// the facts (ansible_facts, named without their ansible_ prefix) and set_fact's variables (at the
 // precedence of registered results, as Ansible's non-cacheable set_fact).
 // The caller holds r.varsMu.
 func (hp *hostPlay) absorb(t *playbook.Task, data map[string]any) {
@@ -68,7 +91,7 @@ func (hp *hostPlay) absorb(t *playbook.Task, data map[string]any) {
 			hp.r.delegatedVars[host] = vars
 		}
 		maps.Copy(vars, set)
-	case "setup":
+	case "setup", "package_facts", "service_facts":
 		facts := hp.r.facts[host]
 		if facts == nil {
 			facts = map[string]any{}
@@ -90,10 +113,7 @@ func (hp *hostPlay) addFacts(v map[string]any) {
 	if facts == nil {
 		facts = map[string]any{}
 	}
-	for k, x := range facts {
-		v["ansible_"+k] = x
-	}
-	v["ansible_facts"] = facts
+	injectFacts(v, facts)
 }
 
 // addDelegatedVars puts into v the set_fact variables other hosts'

@@ -172,10 +172,7 @@ func (r *run) hostvars() map[string]any {
 		if facts == nil {
 			facts = map[string]any{}
 		}
-		for k, x := range facts {
-			hv["ansible_"+k] = x
-		}
-		hv["ansible_facts"] = facts
+		injectFacts(hv, facts)
 		maps.Copy(hv, r.delegatedVars[h.Name])
 		if s := states[h.Name]; s != nil {
 			maps.Copy(hv, s.registered)

@@ -48,6 +48,9 @@ func builtin() map[string]Spec {
 		"authorized_key":      authorizedKeySpec,
 		"fetch":               fetchSpec,
 		"unarchive":           unarchiveSpec,
+		"slurp":               slurpSpec,
+		"package_facts":       packageFactsSpec,
+		"service_facts":       serviceFactsSpec,
 	}
 }
 

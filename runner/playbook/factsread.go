@@ -35,6 +35,11 @@ var notFacts = map[string]bool{
 	"ansible_group_priority": true,
 }
 
+// plainFactRE matches what follows ansible_facts when it reads a fact no
+// gathering sets: package_facts' packages and service_facts' services
+// (ansible_facts.packages, ansible_facts['services']).
+var plainFactRE = regexp.MustCompile(`^\s*(\.\s*(packages|services)\b|\[\s*(['"])(packages|services)['"]\s*\])`)
+
 // MentionsFacts reports whether text could read a fact: a name starting
 // ansible_ other than a magic or connection variable (ansible_hostname,
 // ansible_facts), hostvars, vars other than as a YAML key (vars['x'],
@@ -50,6 +55,8 @@ func MentionsFacts(text string) bool {
 			name = strings.TrimRight(name[:len(name)-1], " \t")
 		}
 		switch {
+		case name == "ansible_facts" && !key && plainFactRE.MatchString(text[loc[1]:]):
+			continue
 		case strings.HasPrefix(name, "ansible_") && !notFacts[name]:
 			return true
 		case name == "hostvars", name == "lookup", name == "query", name == "q" && !key:
