@@ -47,6 +47,7 @@ func builtin() map[string]Spec {
 		"authorized_key":      authorizedKeySpec,
 		"fetch":               fetchSpec,
 		"unarchive":           unarchiveSpec,
+		"pip":                 pipModuleSpec,
 	}
 }
 
