@@ -307,8 +307,8 @@ func (m *pipModule) Apply(ctx context.Context, conn transport.Conn, _ plan.Chang
 		said = append(said, "created the virtualenv "+h.get("env"))
 	}
 	for _, line := range strings.Split(pipOut, "\n") {
-		if strings.HasPrefix(line, "Successfully ") {
-			said = append(said, strings.TrimSpace(line))
+		if line = strings.TrimSpace(line); strings.HasPrefix(line, "Successfully ") {
+			said = append(said, line)
 		}
 	}
 	if changed || created {
