@@ -156,6 +156,15 @@ func TestLabPip(t *testing.T) {
 	step("requirements", reqs, plan.Update, plan.Update)
 	installed("2.0")
 	step("requirements again", reqs, plan.Update, plan.None)
+	step("forcereinstall", base+"name: toypkg\nstate: forcereinstall", plan.Update, plan.Update)
+	installed("2.0")
+
+	// Without virtualenv or executable: the host's python3 -m pip, read only
+	// (absent of a name no one has: nothing to do, nothing run but pip list).
+	got = step("system pip, read only", "name: tend-no-such-pkg\nstate: absent", plan.None, "")
+	if cmd, _ := got.Data["cmd"].([]any); len(cmd) < 3 || cmd[0] != "/usr/bin/python3" || cmd[2] != "pip.__main__" || got.Data["virtualenv"] != nil {
+		t.Errorf("system pip registered %v", got.Data)
+	}
 
 	// umask applies to the virtualenv pip creates.
 	v2 := filepath.Join(dir, "private")
