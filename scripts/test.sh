@@ -41,6 +41,10 @@ command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
 command -v update-rc.d >/dev/null 2>&1 || need+=(init-system-helpers)
 # unarchive's tests unpack zips with the host's unzip (the lab hosts share /usr)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
+# pip's tests make virtualenvs with Debian's python3 -m venv (its ensurepip puts pip in
+# them, offline); ansible's pip module (the pip differential case) needs setuptools
+/usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+/usr/bin/python3 -c 'import pkg_resources' >/dev/null 2>&1 || need+=(python3-setuptools)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

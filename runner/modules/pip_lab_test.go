@@ -192,9 +192,9 @@ func TestLabPip(t *testing.T) {
 // virtualenv's site-packages path.
 func pyMinor(t *testing.T) string {
 	t.Helper()
-	ents, _ := filepath.Glob("/usr/lib/python3.*/venv")
+	ents, _ := filepath.Glob("/usr/lib/python3.*/ensurepip")
 	if len(ents) != 1 {
-		t.Fatalf("python3 -m venv: want exactly one /usr/lib/python3.*/venv (python3-venv), got %v", ents)
+		t.Fatalf("python3 -m venv: want exactly one /usr/lib/python3.*/ensurepip (python3-venv), got %v", ents)
 	}
 	return strings.TrimPrefix(filepath.Base(filepath.Dir(ents[0])), "python3.")
 }
