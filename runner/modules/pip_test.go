@@ -46,6 +46,7 @@ func TestPipArgs(t *testing.T) {
 		{"one name", "name: toypkg\nvirtualenv: /v", []string{"install", "toypkg"}, "/v", false, true},
 		{"comma list recovered", "name: 'a>1,<2,b'", []string{"install", "a>1,<2", "b"}, "", false, true},
 		{"version pins", "name: toypkg\nversion: '1.0'", []string{"install", "toypkg==1.0"}, "", false, true},
+		{"version as a YAML number", "name: toypkg\nversion: 1.10", []string{"install", "toypkg==1.10"}, "", false, true},
 		{"version with operator", "name: toypkg\nversion: '>=1.0'", []string{"install", "toypkg >=1.0"}, "", false, true},
 		{"absent", "name: [a, b]\nstate: absent", []string{"uninstall", "-y", "a", "b"}, "", false, true},
 		{"latest", "name: a\nstate: latest", []string{"install", "-U", "a"}, "", true, false},
