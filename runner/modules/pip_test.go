@@ -1,9 +1,13 @@
 package modules
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
+
+	"tend/runner/plan"
+	"tend/runner/transport"
 )
 
 // TestPipArgErrors: bad arguments are refused before any host, positioned
@@ -122,5 +126,73 @@ func TestPipRequirements(t *testing.T) {
 	}
 	if got := pipRecoverNames([]string{"a[x,y]>=1", "b"}); !reflect.DeepEqual(got, []string{"a[x,y]>=1", "b"}) {
 		t.Errorf("recover with extras: %q", got)
+	}
+}
+
+// pipCannedConn answers the pip script with canned key/value pairs and
+// keeps the argv it was given.
+type pipCannedConn struct {
+	kv   []string
+	argv []string
+}
+
+func (c *pipCannedConn) Run(_ context.Context, cmd transport.Command) (transport.Result, error) {
+	c.argv = cmd.Argv
+	return transport.Result{Stdout: []byte(strings.Join(c.kv, "\x00") + "\x00")}, nil
+}
+
+func (c *pipCannedConn) Close() error { return nil }
+
+// TestPipDecisions: what Check and Apply make of the script's answers
+// (the host's part is covered by the lab test).
+func TestPipDecisions(t *testing.T) {
+	pip := []string{"env", "/v", "pip", "/v/bin/pip3"}
+	list := func(out string) []string { return append(pip, "list_rc", "0", "list_out", out, "list_err", "", "list_cmd", "list --format=freeze") }
+	for _, tc := range []struct {
+		name, src string
+		apply     bool
+		kv        []string
+		action    plan.Action
+		failed    bool
+		summary   string
+	}{
+		{"venv missing", "name: toypkg\nvirtualenv: /v", false, []string{"env", "/v", "venv", "missing"}, plan.Update, false, "would create the virtualenv /v (virtualenv), then install toypkg"},
+		{"older installed", "name: toypkg>=2\nvirtualenv: /v", false, list("pip==23.0\ntoypkg==1.0\n"), plan.Update, false, "would install toypkg>=2 (now 1.0)"},
+		{"missing", "name: [Toy_Pkg, pip]\nvirtualenv: /v", false, list("pip==23.0\n"), plan.Update, false, "would install Toy_Pkg; already as asked: pip 23.0"},
+		{"absent already", "name: toypkg\nstate: absent\nvirtualenv: /v", false, list("pip==23.0\n"), plan.None, false, "toypkg absent"},
+		{"absent, installed", "name: toypkg\nstate: absent\nvirtualenv: /v", false, list("toypkg==2.0\n"), plan.Update, false, "would uninstall toypkg 2.0"},
+		{"extra_args: pip decides", "name: toypkg\nvirtualenv: /v\nextra_args: --no-index", false, pip, plan.Update, false, "would run pip to install toypkg (with extra_args, requirements or state latest only pip can tell whether anything changes)"},
+		{"list fails", "name: toypkg", false, append(pip, "list_rc", "2", "list_out", "", "list_err", "boom"), plan.None, true, ""},
+		{"no pip in venv", "name: toypkg\nvirtualenv: /v", false, []string{"fail", "Unable to find pip in the virtualenv"}, plan.None, true, ""},
+		{"installed", "name: toypkg\nvirtualenv: /v", true, append(pip, "created", "1", "venv_rc", "0", "pip_rc", "0", "pip_out", "Successfully installed toypkg-2.0\n"), plan.Update, false, "created the virtualenv /v; Successfully installed toypkg-2.0"},
+		{"already satisfied", "name: toypkg\nextra_args: -q", true, append(pip, "pip_rc", "0", "pip_out", "Requirement already satisfied: toypkg\n"), plan.None, false, "pip changed nothing"},
+		{"venv created, nothing installed", "name: toypkg\nvirtualenv: /v", true, append(pip, "created", "1", "venv_rc", "0", "pip_rc", "0", "pip_out", ""), plan.Update, false, "created the virtualenv /v"},
+		{"uninstall not installed", "name: toypkg\nstate: absent", true, append(pip, "pip_rc", "1", "pip_out", "", "pip_err", "toypkg is not installed"), plan.None, false, "pip changed nothing"},
+		{"pip fails", "name: toypkg", true, append(pip, "pip_rc", "1", "pip_out", "x", "pip_err", "no such"), plan.None, true, ""},
+		{"venv fails", "name: toypkg\nvirtualenv: /v", true, []string{"env", "/v", "venv_arg", "virtualenv", "venv_rc", "1", "venv_out", "", "venv_err", "bad"}, plan.None, true, ""},
+		{"requirements: same freeze", "requirements: r.txt", true, append(pip, "before_rc", "0", "before_out", "a==1\n", "pip_rc", "0", "pip_out", "Successfully installed b-1\n", "after_out", "a==1\n"), plan.None, false, "Successfully installed b-1"},
+		{"requirements: freeze changed", "requirements: r.txt", true, append(pip, "before_rc", "0", "before_out", "a==1\n", "pip_rc", "0", "pip_out", "", "after_out", "a==2\n"), plan.Update, false, "pip changed nothing"},
+	} {
+		mod, err := newPip(Args{Node: argsNode(t, tc.src), File: "play.yml"})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		conn := &pipCannedConn{kv: tc.kv}
+		var c plan.Change
+		if tc.apply {
+			c, err = mod.Apply(context.Background(), conn, plan.Change{})
+		} else {
+			c, err = mod.Check(context.Background(), conn)
+		}
+		if err != nil || c.Action != tc.action || c.Failed != tc.failed || (tc.summary != "" && c.Summary != tc.summary) {
+			t.Errorf("%s: %v %s failed=%v %q %q", tc.name, err, c.Action, c.Failed, c.Summary, c.Msg)
+		}
+	}
+	// Every value is a positional parameter; pip's words are quoted text.
+	mod, _ := newPip(Args{Node: argsNode(t, "name: \"it's\"\nvirtualenv: /v x\nextra_args: \"--find-links '/w $(x)'\""), File: "play.yml"})
+	conn := &pipCannedConn{kv: list("")}
+	mod.Check(context.Background(), conn)
+	if got := conn.argv[4:]; got[0] != "probe" || got[3] != "/v x" || got[8] != `'install' '--find-links' '/w $(x)' 'it'\''s'` {
+		t.Errorf("argv %q", got)
 	}
 }
