@@ -147,7 +147,9 @@ func (c *pipCannedConn) Close() error { return nil }
 // (the host's part is covered by the lab test).
 func TestPipDecisions(t *testing.T) {
 	pip := []string{"env", "/v", "pip", "/v/bin/pip3"}
-	list := func(out string) []string { return append(pip, "list_rc", "0", "list_out", out, "list_err", "", "list_cmd", "list --format=freeze") }
+	list := func(out string) []string {
+		return append(pip, "list_rc", "0", "list_out", out, "list_err", "", "list_cmd", "list --format=freeze")
+	}
 	for _, tc := range []struct {
 		name, src string
 		apply     bool
