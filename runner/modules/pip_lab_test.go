@@ -59,7 +59,10 @@ func writeToyWheel(t *testing.T, dir, version string) string {
 // on first use (not by the dry run), a pinned version, an upgrade with
 // state latest, the dry run's answer from pip list, absent, requirements
 // relative to chdir (changed by the freeze before and after), umask, and
-// pip's own failure; each second run changes nothing.
+// pip's own failure; each second run changes nothing. Mutations seen
+// failing it: Apply always changed, the virtualenv never created, version
+// ignored, Check not reading pip list, umask ignored, every specifier
+// satisfied.
 func TestLabPip(t *testing.T) {
 	ctx := context.Background()
 	_, root := sudoLab(t)
