@@ -45,6 +45,10 @@ command -v unzip >/dev/null 2>&1 || need+=(unzip)
 # hosts (their own network namespace and overlay /etc); the package leaves this
 # machine's own firewall disabled (ENABLED=no in /etc/ufw/ufw.conf)
 command -v ufw >/dev/null 2>&1 || [ -x /usr/sbin/ufw ] || need+=(ufw)
+# pip's tests make virtualenvs with Debian's python3 -m venv (its ensurepip puts pip in
+# them, offline); ansible's pip module (the pip differential case) needs setuptools
+/usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
+/usr/bin/python3 -c 'import pkg_resources' >/dev/null 2>&1 || need+=(python3-setuptools)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

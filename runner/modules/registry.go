@@ -51,6 +51,7 @@ func builtin() map[string]Spec {
 		"slurp":               slurpSpec,
 		"package_facts":       packageFactsSpec,
 		"service_facts":       serviceFactsSpec,
+		"pip":                 pipModuleSpec,
 	}
 }
 
