@@ -76,7 +76,8 @@ func NewSSH(o SSHOptions) (*SSH, error) {
 }
 
 // Connect dials h over SSH, through its jump hosts if it has any, once a
-// slot among MaxConnecting is free.
+// slot among MaxConnecting is free. A handshake that times out after the
+// host accepted the connection is tried once more.
 func (s *SSH) Connect(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 	select {
 	case s.dials <- struct{}{}:
@@ -84,7 +85,19 @@ func (s *SSH) Connect(ctx context.Context, h *inventory.Host) (transport.Conn, e
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.dials }()
-	return s.dial(ctx, h)
+	c, err := s.dial(ctx, h)
+	if errors.Is(err, transport.ErrHandshakeTimeout) && ctx.Err() == nil {
+		// The host accepted the connection, its sshd did not finish the
+		// handshake in time: alive but slow (a loaded host, MaxStartups).
+		// One more try, still within this slot, before the host is called
+		// unreachable; a refused or unanswered connection is not retried.
+		c, err = s.dial(ctx, h)
+		var u *transport.UnreachableError
+		if errors.Is(err, transport.ErrHandshakeTimeout) && errors.As(err, &u) {
+			err = &transport.UnreachableError{Host: u.Host, Err: fmt.Errorf("%w (tried twice)", u.Err)}
+		}
+	}
+	return c, err
 }
 
 // Close ends the jump host connections; the engine calls it after the

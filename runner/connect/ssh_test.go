@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -57,18 +58,7 @@ func TestHandshakesAreBounded(t *testing.T) {
 	}()
 	port := ln.Addr().(*net.TCPAddr).Port
 	dir := t.TempDir()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPath := filepath.Join(dir, "id_ed25519")
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	keyPath := writeTestKey(t, dir)
 	s, err := NewSSH(SSHOptions{MaxConnecting: 3, Timeout: 300 * time.Millisecond,
 		KnownHosts: filepath.Join(dir, "known_hosts"), PrivateKey: keyPath, SSHConfig: "none"})
 	if err != nil {
@@ -104,4 +94,78 @@ func TestHandshakesAreBounded(t *testing.T) {
 	if peak > 3 {
 		t.Errorf("%d handshakes at once, want at most MaxConnecting=3", peak)
 	}
+}
+
+// TestHandshakeTimeoutTriedTwice: a host that accepts the connection and
+// never finishes the handshake (a slow sshd) is tried a second time before
+// it is called unreachable, and the error says so; the connection is opened
+// exactly twice.
+func TestHandshakeTimeoutTriedTwice(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // silent until the test ends
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	dir := t.TempDir()
+	s, err := NewSSH(SSHOptions{Timeout: 200 * time.Millisecond, KnownHosts: filepath.Join(dir, "known_hosts"),
+		PrivateKey: writeTestKey(t, dir), SSHConfig: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := &inventory.Host{Name: "slow", Vars: map[string]any{"ansible_host": "127.0.0.1", "ansible_port": ln.Addr().(*net.TCPAddr).Port}}
+	c, err := s.Connect(context.Background(), h)
+	if c != nil {
+		c.Close()
+	}
+	var u *transport.UnreachableError
+	if !errors.As(err, &u) || !errors.Is(err, transport.ErrHandshakeTimeout) {
+		t.Fatalf("%v, want an unreachable host whose handshake timed out", err)
+	}
+	if want := "timed out after 200ms (tried twice)"; !strings.Contains(err.Error(), want) {
+		t.Errorf("%v, want it to say %q", err, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(held) != 2 {
+		t.Errorf("%d connections, want 2: one retry after a handshake timeout", len(held))
+	}
+}
+
+// writeTestKey writes a fresh ed25519 client key into dir and returns its path.
+func writeTestKey(t *testing.T, dir string) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(dir, "id_ed25519")
+	if err := os.WriteFile(keyPath, pem.EncodeToMemory(block), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return keyPath
 }

@@ -190,6 +190,12 @@ func checkHostKey(kh *knownHosts, c SSHConfig, hostport string, remote net.Addr,
 	return hostKeyError(err, c.KnownHostsFile, hostport, key)
 }
 
+// ErrHandshakeTimeout is the cause of an UnreachableError whose host
+// accepted the TCP connection but did not finish the SSH handshake in time:
+// its sshd is alive but slow (load, MaxStartups), unlike a host that refuses
+// or never answers the connection. Connectors may try such a host again.
+var ErrHandshakeTimeout = errors.New("ssh handshake timed out")
+
 // handshakeError classifies a failed NewClientConn.
 func handshakeError(ctx context.Context, hostport string, c SSHConfig, algos []string, known bool, keyErr, err error, cancelled bool) error {
 	if keyErr != nil {
@@ -200,7 +206,7 @@ func handshakeError(ctx context.Context, hostport string, c SSHConfig, algos []s
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return &UnreachableError{Host: hostport, Err: fmt.Errorf("ssh handshake timed out after %s", c.HandshakeTimeout)}
+		return &UnreachableError{Host: hostport, Err: fmt.Errorf("%w after %s", ErrHandshakeTimeout, c.HandshakeTimeout)}
 	}
 	msg := err.Error()
 	switch {
