@@ -33,11 +33,6 @@ func withGather(p *playbook.Play, tasks []*playbook.Task) []*playbook.Task {
 	return append([]*playbook.Task{gatherTask(p)}, tasks...)
 }
 
-// factsDelegated reports whether the facts t sets go to its delegate.
-func factsDelegated(t *playbook.Task) bool {
-	return t.DelegateFacts && (t.Module == "setup" || t.Module == "set_fact")
-}
-
 // absorb stores what a setup or set_fact result sets for the host (or,
 // with delegate_facts, for hp.factsFor): setup's facts (ansible_facts,
 // named without their ansible_ prefix) and set_fact's variables (at the
