@@ -18,7 +18,8 @@ import (
 func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) bool {
 	// fatal.go: a failure now is judged by t's any_errors_fatal.
 	defer hp.fatalFor(t)()
-	hp.kw = nil                                                 // booltmpl.go: rendered when the task runs
+	// booltmpl.go: the templated keywords are rendered when it runs.
+	hp.kw = nil
 	if cont, handled := hp.engineTask(ctx, t, phase); handled { // meta, end_play, debug above -v (control.go)
 		return cont
 	}
