@@ -195,3 +195,28 @@ func taskOwnResult(t *testing.T, rec *recorder, host, task string) TaskResult {
 	t.Fatalf("%s: no result for %q", host, task)
 	return TaskResult{}
 }
+
+// TestEngineTemplatedDelegateFacts: a templated delegate_facts is
+// rendered when the task runs: true gives the delegated set_fact's
+// variables to the delegate, false keeps them on the host.
+func TestEngineTemplatedDelegateFacts(t *testing.T) {
+	src := `- hosts: h1
+  gather_facts: false
+  vars: {to_delegate: "yes", keep: "off"}
+  tasks:
+    - set_fact: {color: blue}
+      delegate_to: h2
+      delegate_facts: "{{ to_delegate }}"
+    - set_fact: {size: 3}
+      delegate_to: h2
+      delegate_facts: "{{ keep }}"
+    - name: seen
+      memfile: {path: /seen, content: "{{ hostvars['h2'].color }} {{ color | default('none') }} {{ size }} {{ hostvars['h2'].size | default('none') }}"}
+`
+	registerMemfile()
+	f := newFleet("h1", "h2")
+	runOnInv(t, f, "h1\nh2\n", src, Options{})
+	if got, _ := f.hosts["h1"].File("/seen"); string(got) != "blue none 3 none" {
+		t.Errorf("h1 saw %q, want %q", got, "blue none 3 none")
+	}
+}
