@@ -65,8 +65,8 @@ func (hp *hostPlay) delegatedConn(t *playbook.Task, vars map[string]any, d *dele
 		}
 	}
 	if t != nil {
-		if t.Become != nil {
-			on = *t.Become
+		if b := hp.taskBecome(t); b != nil { // booltmpl.go
+			on = *b
 		}
 		if t.BecomeUser != "" {
 			user = t.BecomeUser
@@ -79,7 +79,11 @@ func (hp *hostPlay) delegatedConn(t *playbook.Task, vars map[string]any, d *dele
 		}
 		on = b
 	}
-	if decided, asked := delegatedBecome(t, d); decided {
+	var asked *bool
+	if t != nil {
+		asked = hp.taskBecome(t)
+	}
+	if decided, asked := delegatedBecome(asked, d); decided {
 		on = asked
 	}
 	if !on {

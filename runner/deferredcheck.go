@@ -25,6 +25,7 @@ func checkDeferred(pb *playbook.Playbook, inv *inventory.Inventory, extra map[st
 		all = append(all, playbook.Flatten(p.Verify)...)
 	}
 	maybe := map[string]any{}
+	anyName := false // a set_fact whose name is a template may set any variable
 	for _, t := range all {
 		if t.Register != "" {
 			maybe[t.Register] = "x"
@@ -34,7 +35,9 @@ func checkDeferred(pb *playbook.Playbook, inv *inventory.Inventory, extra map[st
 		}
 		if t.Module == "set_fact" && t.Args != nil {
 			for i := 0; i+1 < len(t.Args.Content); i += 2 {
-				maybe[t.Args.Content[i].Value] = "x"
+				name := t.Args.Content[i].Value
+				maybe[name] = "x"
+				anyName = anyName || strings.Contains(name, "{{") || strings.Contains(name, "{%")
 			}
 		}
 	}
@@ -44,6 +47,9 @@ func checkDeferred(pb *playbook.Playbook, inv *inventory.Inventory, extra map[st
 				maybe[k] = "x"
 			}
 		}
+	}
+	if anyName {
+		return nil // left to the run, which names an undefined variable with its position
 	}
 	var errs playbook.Errors
 	open := false // a per-host include_vars ran before: its files may define anything

@@ -65,7 +65,7 @@ func (hp *hostPlay) delegate(ctx context.Context, t *playbook.Task, vars map[str
 	if h == nil && !localNames[name] {
 		return nil, fmt.Errorf("%s: delegate_to: host %q is not in the inventory", t.Pos, name)
 	}
-	if h == nil && factsDelegated(t) { // facts.go
+	if h == nil && hp.factsDelegated(t) { // facts.go
 		return nil, fmt.Errorf("%s: delegate_facts: %s is not an inventory host: tend keeps facts only for inventory hosts", t.Pos, name)
 	}
 	// As Ansible: the delegate's own ansible_user, else the task's
@@ -157,9 +157,9 @@ func (d *delegates) closeAll() {
 
 // delegatedBecome reports whether become applies on a delegated task: on
 // the implicit localhost only when the task asks for it.
-func delegatedBecome(t *playbook.Task, d *delegation) (decided, on bool) {
+func delegatedBecome(become *bool, d *delegation) (decided, on bool) {
 	if d == nil || !d.local {
 		return false, false
 	}
-	return true, t.Become != nil && *t.Become
+	return true, become != nil && *become
 }

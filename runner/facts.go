@@ -43,11 +43,6 @@ var factModules = map[string]bool{"setup": true, "package_facts": true, "service
 // `packages` and `services`, never ansible_packages.
 var plainFacts = map[string]bool{"packages": true, "services": true}
 
-// factsDelegated reports whether the facts t sets go to its delegate.
-func factsDelegated(t *playbook.Task) bool {
-	return t.DelegateFacts && (factModules[t.Module] || t.Module == "set_fact")
-}
-
 // injectFacts puts facts into v as variables: ansible_X, or a plain
 // fact's own name (Ansible's inject_facts_as_vars), and as ansible_facts.
 func injectFacts(v, facts map[string]any) {

@@ -59,7 +59,10 @@ type hostPlay struct {
 	// factsFor is the delegate the running task's facts go to
 	// (delegate_facts), "" for the host itself.
 	factsFor string
-	b        *batch
+	// kw holds the running task's templated boolean keywords as rendered
+	// for this host (this loop item), by keyword (booltmpl.go).
+	kw map[string]bool
+	b  *batch
 	// status is the play's outcome on the host so far, for HostDone.
 	status Status
 	// holding is true while the host holds a fork slot.

@@ -73,6 +73,7 @@ func (hp *hostPlay) runLoop(ctx context.Context, t *playbook.Task, phase Phase) 
 	}
 	results, firstErr := acc.results, acc.firstErr
 	hp.loopScope, hp.itemName = nil, ""
+	hp.kw = acc.keywords() // the items' no_log and ignore_errors, for the task's result
 	agg := map[string]any{"changed": res.Loop.Changed > 0, "results": results, "skipped": false}
 	switch {
 	case res.Status == StatusFailed: // interrupted
@@ -101,11 +102,11 @@ func (hp *hostPlay) runLoop(ctx context.Context, t *playbook.Task, phase Phase) 
 func (hp *hostPlay) loopDone(t *playbook.Task, res *TaskResult, start time.Time, agg map[string]any) bool {
 	hp.register(t, agg)
 	res.Duration = time.Since(start)
-	if t.NoLog {
+	if hp.noLog(t) {
 		hideNoLog(res)
 	}
 	if res.Status == StatusFailed {
-		if t.IgnoreErrors {
+		if hp.ignoreErrors(t) {
 			res.Ignored = true
 			hp.report(*res)
 			return true
@@ -182,6 +183,22 @@ type loopAcc struct {
 	res      *TaskResult
 	results  []any
 	firstErr string
+	// noLog is set when an item ran under a templated no_log that did not
+	// render false; ignore is what the failed items' templated
+	// ignore_errors rendered (ignored only if every one rendered true),
+	// failedSeen whether one failed (booltmpl.go).
+	noLog, ignore, failedSeen bool
+}
+
+// keywords is what the loop's templated boolean keywords come to for the
+// task's own result, as ansible-core sums its items: no_log if any item's,
+// ignore_errors as the failed items' (the first's, false if any is false).
+func (a *loopAcc) keywords() map[string]bool {
+	kw := map[string]bool{"ignore_errors": a.ignore}
+	if !a.noLog {
+		kw["no_log"] = false
+	}
+	return kw
 }
 
 // add records one item's result (data is what it registered, nil if
@@ -201,9 +218,18 @@ func (a *loopAcc) add(ires TaskResult, data map[string]any, scope map[string]any
 	if ires.Change.Data != nil {
 		ires.Change.Data = capOutput(ires.Change.Data)
 	}
-	if t.NoLog {
+	if hp.noLog(t) { // booltmpl.go: as rendered for this item
 		hideNoLog(&ires)
 		ires.Item = NoLogText
+		a.noLog = true
+	}
+	if ires.Status == StatusFailed {
+		ig := hp.ignoreErrors(t)
+		if !a.failedSeen {
+			a.ignore, a.failedSeen = ig, true
+		} else if !ig {
+			a.ignore = false
+		}
 	}
 	switch ires.Status {
 	case StatusChanged:

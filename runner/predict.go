@@ -32,13 +32,13 @@ func (hp *hostPlay) predictVerify(ctx context.Context, verify []*playbook.Task) 
 		}
 		res := TaskResult{Host: hp.s.host.Name, Play: hp.play.Name, Task: t.DisplayName(), Module: t.Module, Phase: PhaseVerify}
 		out := hp.execute(ctx, t, hp.vars(t), &res)
-		if t.NoLog {
+		if hp.noLog(t) {
 			hideNoLog(&res)
 		}
 		switch {
 		case out == outcomeUnreachable:
 			return // the next real step will say so
-		case out == outcomeFailed && !t.IgnoreErrors:
+		case out == outcomeFailed && !hp.ignoreErrors(t):
 			hp.warn(res.Task, fmt.Sprintf("verification would fail: %s (this play changes nothing here, so an apply would verify the same state)", firstNonEmpty(res.Error, "failed")))
 		}
 	}

@@ -93,7 +93,7 @@ func (hp *hostPlay) noteChange(t *playbook.Task, c plan.Change, conn transport.C
 	if c.Failed && c.Action == plan.Update && len(c.Undo) == 0 {
 		return // refused before writing: the module left the host as it was
 	}
-	hp.undo = append(hp.undo, undoEntry{task: t.DisplayName(), item: hp.itemName, module: t.Module, change: c, conn: conn, noLog: t.NoLog})
+	hp.undo = append(hp.undo, undoEntry{task: t.DisplayName(), item: hp.itemName, module: t.Module, change: c, conn: conn, noLog: hp.noLog(t)})
 }
 
 // rollbackContext is ctx for a rollback play's tasks: every file module

@@ -18,6 +18,8 @@ import (
 func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) bool {
 	// fatal.go: a failure now is judged by t's any_errors_fatal.
 	defer hp.fatalFor(t)()
+	// booltmpl.go: the templated keywords are rendered when it runs.
+	hp.kw = nil
 	if cont, handled := hp.engineTask(ctx, t, phase); handled { // meta, end_play, debug above -v (control.go)
 		return cont
 	}
@@ -39,12 +41,12 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 	outcome := hp.executeUntil(modules.WithReporter(ctx, prog.report), t, &res)
 	prog.stop()
 	res.Duration = time.Since(start)
-	if t.NoLog {
+	if hp.noLog(t) { // booltmpl.go: as rendered for this host
 		hideNoLog(&res)
 	}
 	switch outcome {
 	case outcomeUnreachable:
-		if t.IgnoreUnreachable { // as Ansible: counted ignored, the host goes on
+		if hp.ignoreUnreachable(t) { // as Ansible: counted ignored, the host goes on
 			hp.register(t, map[string]any{"unreachable": true, "changed": false, "msg": res.Error})
 			res.Ignored = true
 			hp.report(res)
@@ -53,7 +55,7 @@ func (hp *hostPlay) runTask(ctx context.Context, t *playbook.Task, phase Phase) 
 		hp.unreachable(res.Task, hp.unreachableCause(res.Error))
 		return false
 	case outcomeFailed:
-		if t.IgnoreErrors {
+		if hp.ignoreErrors(t) {
 			res.Ignored = true
 			hp.report(res)
 			return true
@@ -82,6 +84,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		res.Status, res.Error = StatusFailed, err.Error()
 		return outcomeFailed
 	}
+	_ = hp.renderBoolKeywords(t, vars, false) // booltmpl.go: no_log for a skip, as ansible-core's play context
 	for _, cond := range t.When {
 		ok, err := template.EvalBool(cond, vars)
 		if err != nil {
@@ -93,6 +96,9 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 			return outcomeDone
 		}
 	}
+	if err := hp.renderBoolKeywords(t, vars, true); err != nil { // after when, as ansible-core's post_validate
+		return failWith(err)
+	}
 	if t.IncludeVars != nil || t.Module == "include_vars" {
 		return hp.includeVars(t, vars, res) // includevars.go
 	}
@@ -102,8 +108,8 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	}
 	if t.Async != "" { // async.go
 		dry := hp.r.opts.Check
-		if t.CheckMode != nil {
-			dry = *t.CheckMode
+		if cm := hp.checkMode(t); cm != nil {
+			dry = *cm
 		}
 		if mod, err = hp.asyncModule(t, vars, mod, dry); err != nil {
 			return failWith(err)
@@ -126,7 +132,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	}
 	if dlg != nil && !dlg.self {
 		res.Delegate = dlg.name
-		if factsDelegated(t) { // facts.go; delegate checked it is an inventory host
+		if hp.factsDelegated(t) { // facts.go; delegate checked it is an inventory host
 			hp.factsFor = dlg.name
 		}
 	}
@@ -150,8 +156,8 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		return hp.moduleError(ctx, t, res, err)
 	}
 	dry := hp.r.opts.Check
-	if t.CheckMode != nil {
-		dry = *t.CheckMode // check_mode: false runs a read-only command for real under --check
+	if cm := hp.checkMode(t); cm != nil {
+		dry = *cm // check_mode: false runs a read-only command for real under --check
 	}
 	res.DryRun = dry && change.Changed()
 	var budget *budgetCheck
@@ -175,7 +181,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 		if approve := hp.r.opts.Approve; approve != nil {
 			// The change as the dry run reported it: redacted, hidden under no_log.
 			shown := TaskResult{Change: hp.r.red.change(change)}
-			if t.NoLog {
+			if hp.noLog(t) {
 				hideNoLog(&shown)
 			}
 			if err := approve(ctx, hp.s.host.Name, hp.play.Name, t.DisplayName(), conn, shown.Change); err != nil {

@@ -61,6 +61,13 @@ func Validate(pb *playbook.Playbook) error {
 					add(t, &playbook.Error{Pos: t.KeyPos[k[0]], Field: "." + k[0], Msg: err.Error()})
 				}
 			}
+			for _, k := range playbook.TemplatedBools { // booltmpl.go: rendered per host
+				if tmpl, ok := t.BoolTemplates[k]; ok {
+					if err := template.CheckTemplate(tmpl); err != nil {
+						add(t, &playbook.Error{Pos: t.KeyPos[k], Field: "." + k, Msg: err.Error()})
+					}
+				}
+			}
 			for _, e := range t.Environment {
 				if err := template.CheckTemplate(e.Value); e.Name == "" && err != nil {
 					add(t, &playbook.Error{Pos: t.KeyPos["environment"], Field: ".environment", Msg: err.Error()})

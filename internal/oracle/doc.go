@@ -17,6 +17,10 @@
 //		}
 //	}
 //
+// Each tool runs from its own copy of the playbook's directory, which is
+// also its working directory: a relative path a task delegates to
+// localhost lands there, and compare-controller compares it.
+//
 // The lab's two hosts have a private /etc each (lab.WithOverlayEtc), so
 // cases write there; the harness removes /etc/oracle on both hosts before
 // each case and then writes the seeds. Where tend deliberately differs from

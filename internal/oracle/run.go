@@ -238,6 +238,7 @@ func (l *Lab) runAnsible(t TB, dir, pb string, c Case, check bool) (Outcome, str
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, l.ansBin, args...)
+	cmd.Dir = dir // as a user runs it: a relative path delegated to localhost lands here
 	home := filepath.Join(dir, "home")
 	cmd.Env = append(os.Environ(), "HOME="+home, "ANSIBLE_CONFIG="+cfg,
 		"ANSIBLE_LOCAL_TEMP="+filepath.Join(dir, "ansible-local"),
@@ -275,6 +276,7 @@ func (l *Lab) runTend(t TB, dir, pb string, c Case, check bool) (Outcome, string
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, l.tendBin, args...)
+	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

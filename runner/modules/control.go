@@ -133,6 +133,37 @@ func show(v any) string {
 // identRE is a valid variable name.
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// pyKeywords are Python's keywords, which Ansible's isidentifier refuses
+// as variable names.
+var pyKeywords = map[string]bool{
+	"False": true, "None": true, "True": true, "and": true, "as": true, "assert": true, "async": true,
+	"await": true, "break": true, "class": true, "continue": true, "def": true, "del": true, "elif": true,
+	"else": true, "except": true, "finally": true, "for": true, "from": true, "global": true, "if": true,
+	"import": true, "in": true, "is": true, "lambda": true, "nonlocal": true, "not": true, "or": true,
+	"pass": true, "raise": true, "return": true, "try": true, "while": true, "with": true, "yield": true,
+}
+
+// ValidVarName reports whether name may name a variable, as Ansible's
+// isidentifier: ASCII letters, digits and _, not starting with a digit,
+// and not a Python keyword.
+func ValidVarName(name string) bool {
+	return identRE.MatchString(name) && !pyKeywords[name]
+}
+
+// templateText reports whether a scalar holds a template to render.
+func templateText(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && (strings.Contains(n.Value, "{{") || strings.Contains(n.Value, "{%"))
+}
+
+// quoteValue shows a rendered value in an error: a string quoted, any
+// other with its Go form.
+func quoteValue(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("%v", v)
+}
+
 // setFactModule sets host variables.
 type setFactModule struct {
 	hostless
@@ -150,15 +181,31 @@ func newSetFact(a Args) (Module, error) {
 		if k.Value == "cacheable" {
 			continue // accepted: tend keeps no fact cache between runs
 		}
-		if !identRE.MatchString(k.Value) {
+		name := k.Value
+		if templateText(k) { // "{{ item.var }}": rendered when the task runs, as Ansible's set_fact
+			if a.Render == nil {
+				continue // checking before the run: its syntax is checked with the arguments
+			}
+			v, err := a.Render(k.Value)
+			if err != nil {
+				return nil, posErr(a.File, k, "set_fact", "variable name %q: %v", k.Value, err)
+			}
+			s, ok := v.(string)
+			if !ok || !ValidVarName(s) {
+				return nil, posErr(a.File, k, "set_fact", "variable name %q rendered %s, which is not a valid variable name (a letter or _, then letters, digits and _; not a Python keyword)", k.Value, quoteValue(v))
+			}
+			name = s
+		} else if !ValidVarName(name) {
 			return nil, posErr(a.File, k, "set_fact", "%q is not a valid variable name", k.Value)
 		}
 		val, err := omap.FromYAML(v) // a mapping keeps its order
 		if err != nil {
 			return nil, posErr(a.File, v, "set_fact", "%s: %v", k.Value, err)
 		}
-		m.facts[k.Value] = setFactBool(val)
-		m.names = append(m.names, k.Value)
+		if _, seen := m.facts[name]; !seen {
+			m.names = append(m.names, name)
+		}
+		m.facts[name] = setFactBool(val)
 	}
 	return m, nil
 }

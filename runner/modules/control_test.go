@@ -24,6 +24,9 @@ func TestControlModuleArgs(t *testing.T) {
 		{"set_fact", `{a: 1, cacheable: true}`, ""},
 		{"set_fact", `{"bad-name": 1}`, `play.yml:1:2: set_fact: "bad-name" is not a valid variable name`},
 		{"set_fact", `just text`, `play.yml:1:1: set_fact: want a mapping`},
+		{"set_fact", `{"{{ item.var }}": 1}`, ""}, // a templated name is rendered when the task runs
+		{"set_fact", `{if: 1}`, `play.yml:1:2: set_fact: "if" is not a valid variable name`},
+		{"set_fact", `{"None": 1}`, `"None" is not a valid variable name`},
 		{"fail", `{}`, ""},
 		{"fail", `{message: x}`, `play.yml:1:2: fail: unknown argument "message"`},
 		{"pause", `{seconds: 1}`, ""},

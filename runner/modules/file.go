@@ -61,8 +61,15 @@ func newFile(a Args) (Module, error) {
 	}
 	m := &fileModule{state: args.State, src: args.Src, recurse: args.Recurse, force: args.Force, follow: true,
 		attrs: fileAttrs{owner: args.Owner, group: args.Group}}
-	if m.path, err = checkRemotePath(a, "file", key, p); err != nil {
-		return nil, err
+	switch {
+	case strings.HasPrefix(p, "~"):
+		return fail(key, "%s %q: tend expands no ~ (give the absolute path)", key, p)
+	case relativePath(p):
+		m.path = path.Clean(p) // resolved on the host when the task runs (filecwd.go)
+	default:
+		if m.path, err = checkRemotePath(a, "file", key, p); err != nil {
+			return nil, err
+		}
 	}
 	if args.Follow != nil {
 		m.follow = *args.Follow
@@ -144,6 +151,9 @@ func (m *fileModule) Check(ctx context.Context, conn transport.Conn) (plan.Chang
 }
 
 func (m *fileModule) inspect(ctx context.Context, conn transport.Conn) (*fileState, error) {
+	if err := m.resolvePath(ctx, conn); err != nil { // filecwd.go: a relative path
+		return nil, err
+	}
 	ops, err := m.probeOps()
 	if err != nil {
 		return nil, err

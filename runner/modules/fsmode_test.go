@@ -138,7 +138,7 @@ func TestFileStateArgErrors(t *testing.T) {
 	}{
 		{"file", "path: /x\nstate: dir", "play.yml:2:8: file: state must be one of file, directory, absent, touch, link, hard"},
 		{"file", "path: /x\nmod: '0644'", `play.yml:2:1: mod: unknown key; did you mean "mode"?`},
-		{"file", "path: x", `play.yml:1:7: file: path "x" must be an absolute path`},
+		{"file", "path: ~/x", `play.yml:1:7: file: path "~/x": tend expands no ~`},
 		{"file", "path: /x\nmode: u+q", "play.yml:2:7: file: mode \"u+q\""},
 		{"file", "path: /\nstate: absent", "play.yml:1:7: file: refusing to delete /"},
 		{"file", "path: /x\nstate: link", "play.yml:2:8: file: state: link needs src"},

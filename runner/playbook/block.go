@@ -88,6 +88,7 @@ func inheritBlock(b *Task, tasks []*Task) {
 				continue
 			}
 		}
+		inheritBoolTemplates(b, t) // booltmpl.go: before the literal ones mark theirs
 		if len(b.When) > 0 {
 			t.When = append(slices.Clip(b.When), t.When...)
 		}

@@ -65,6 +65,7 @@ func inherit(inc *Task, tasks []*Task) {
 				continue
 			}
 		}
+		inheritBoolTemplates(inc, t) // booltmpl.go
 		if len(inc.When) > 0 {
 			t.When = append(slices.Clone(inc.When), t.When...)
 			if _, ok := t.KeyPos["when"]; !ok {
@@ -100,6 +101,7 @@ func inherit(inc *Task, tasks []*Task) {
 		t.NoLog = t.NoLog || inc.NoLog
 		t.IgnoreErrors = t.IgnoreErrors || inc.IgnoreErrors
 		t.Environment = mergeEnv(inc.Environment, t.Environment)
+		inheritDelegation(inc, t) // action.go: delegate_to, delegate_facts of an import or role entry
 	}
 }
 

@@ -236,6 +236,7 @@ var inheritedKeys = map[string]bool{
 	"name": true, "when": true, "tags": true, "vars": true, "become": true,
 	"become_user": true, "no_log": true, "check_mode": true, "ignore_errors": true,
 	"environment": true, "any_errors_fatal": true, "remote_user": true,
+	"delegate_to": true, "delegate_facts": true, // ansible-core's Task and Role both take them
 }
 
 // reuse reads a task that imports or includes others: it returns the

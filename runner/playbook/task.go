@@ -226,15 +226,17 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 	case "tags":
 		t.Tags = p.names(v, field)
 	case "check_mode":
-		b := p.boolean(v, field)
-		t.CheckMode = &b
+		if b, ok := p.boolKeyword(t, k.Value, v, field); ok { // booltmpl.go
+			t.CheckMode = &b
+		}
 	case "ignore_errors":
-		t.IgnoreErrors = p.boolean(v, field)
+		t.IgnoreErrors, _ = p.boolKeyword(t, k.Value, v, field)
 	case "no_log":
-		t.NoLog = p.boolean(v, field)
+		t.NoLog, _ = p.boolKeyword(t, k.Value, v, field)
 	case "become":
-		b := p.boolean(v, field)
-		t.Become = &b
+		if b, ok := p.boolKeyword(t, k.Value, v, field); ok {
+			t.Become = &b
+		}
 	case "become_user":
 		t.BecomeUser = p.str(v, field)
 	case "timeout":
@@ -270,14 +272,15 @@ func (p *parser) keyword(t *Task, k, v *yaml.Node, field string, handler bool) {
 			p.Errorf(v, field, "must name a host, not %s", yamlnode.Describe(v))
 		}
 	case "run_once":
-		t.RunOnce = p.boolean(v, field)
+		t.RunOnce, _ = p.boolKeyword(t, k.Value, v, field)
 	case "delegate_facts":
-		t.DelegateFacts = p.boolean(v, field)
+		t.DelegateFacts, _ = p.boolKeyword(t, k.Value, v, field)
 	case "ignore_unreachable":
-		t.IgnoreUnreachable = p.boolean(v, field)
+		t.IgnoreUnreachable, _ = p.boolKeyword(t, k.Value, v, field)
 	case "any_errors_fatal":
-		b := p.boolean(v, field)
-		t.AnyErrorsFatal = &b
+		if b, ok := p.boolKeyword(t, k.Value, v, field); ok {
+			t.AnyErrorsFatal = &b
+		}
 	case "remote_user":
 		t.RemoteUser = p.userName(v, field)
 	case "throttle":

@@ -157,6 +157,13 @@ type Task struct {
 	BecomeUser string
 	// NoLog hides the task's arguments and output from every view.
 	NoLog bool
+	// BoolTemplates holds the boolean keywords given as a template
+	// (no_log: "{{ mask_secrets | bool }}"), by keyword (one of
+	// TemplatedBools), its own or inherited from a block, import or role
+	// entry: the runner renders each per host (per loop item) after when,
+	// by Ansible's boolean rules, and it overrides the literal field. Its
+	// position is KeyPos[keyword].
+	BoolTemplates map[string]string
 	// Metrics are values the task exposes on each host after it runs
 	// (--metrics-file, --metrics-push).
 	Metrics []Metric

@@ -56,6 +56,7 @@ var collFilters = map[string]func(args ...any) (any, error){
 	"_f_selectattr":           selectFilter("selectattr", false, true),
 	"_f_rejectattr":           selectFilter("rejectattr", true, true),
 	"_f_indent":               filterIndent,
+	"_f_truncate":             filterTruncate, // jinja_builtins.go
 	"_f_format":               func(args ...any) (any, error) { return pyFormat(format(args[0]), args[1:]) },
 	"_f_type_debug":           func(args ...any) (any, error) { return pyTypeName(args[0]), nil },
 }
