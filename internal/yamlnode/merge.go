@@ -88,7 +88,10 @@ func (m *merger) flatten(n *yaml.Node) error {
 	add := func(k, v *yaml.Node, merging bool) {
 		rk := Resolve(k)
 		if rk.Kind == yaml.ScalarNode {
-			if i, ok := at[rk.Value]; ok && (merging || fromMerge[rk.Value]) {
+			// Merged keys all come first, so a key already held by a
+			// merged one is overridden (by a later merge or the
+			// mapping's own); one the mapping wrote itself is a duplicate.
+			if i, ok := at[rk.Value]; ok && fromMerge[rk.Value] {
 				out[i], out[i+1] = k, v
 				fromMerge[rk.Value] = merging
 				return
