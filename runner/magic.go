@@ -303,10 +303,12 @@ func playSteers(p *playbook.Play) bool {
 	return false
 }
 
-// searchPath is Ansible's ansible_search_path for task t: its role's
-// directory (a role task), the directory of the file the task is written
-// in, then the playbook's directory. The file and first_found lookups
-// look for relative names along it (template.lookupCandidates).
+// searchPath is Ansible's ansible_search_path for task t (Task.
+// get_search_path): its role's directory and those of the roles it was
+// loaded from (a role's task), the directory of the file the task is
+// written in, then the playbook's directory. The file and first_found
+// lookups and the source files of copy, template and unarchive are looked
+// for along it (searchpath.Stack).
 func searchPath(t *playbook.Task, pbDir string) []any {
 	var out []any
 	add := func(d string) {
@@ -315,8 +317,8 @@ func searchPath(t *playbook.Task, pbDir string) []any {
 		}
 	}
 	if t != nil {
-		if rp, ok := t.Vars["role_path"].(string); ok {
-			add(rp)
+		for _, d := range t.RoleDirs {
+			add(d)
 		}
 		if t.Pos.File != "" {
 			if abs, err := filepath.Abs(filepath.Dir(t.Pos.File)); err == nil {

@@ -276,8 +276,10 @@ func newModule(t *playbook.Task, vars map[string]any) (modules.Spec, modules.Mod
 		}
 		node = dropOmitted(rendered)
 	}
+	base, _ := vars["playbook_dir"].(string)
 	mod, err := spec.New(modules.Args{
 		Node: node, File: t.Pos.File, // the task's own file: it may be imported
+		SearchPath: stringList(vars[template.SearchPathVar]), BaseDir: base,
 		Eval:   func(e string) (any, error) { return template.Eval(e, vars) },
 		Render: func(s string) (any, error) { return template.Render(s, vars) },
 		RenderPieces: func(s string, emit func(string, bool)) error {
@@ -286,6 +288,18 @@ func newModule(t *playbook.Task, vars map[string]any) (modules.Spec, modules.Mod
 		RenderFile: func(name, text string) (string, error) { return template.RenderFile(name, text, vars) },
 	})
 	return spec, mod, err
+}
+
+// stringList is the strings of a []any (ansible_search_path).
+func stringList(v any) []string {
+	l, _ := v.([]any)
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // moduleError classifies a module's Go error: the task's timeout fails

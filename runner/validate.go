@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,10 @@ import (
 // *playbook.Error for one, a playbook.Errors sorted by position for several.
 func Validate(pb *playbook.Playbook) error {
 	var errs playbook.Errors
+	pbDir := ""
+	if pb.File != "" {
+		pbDir, _ = filepath.Abs(filepath.Dir(pb.File))
+	}
 	// add keeps a positioned error's position, positions any other at
 	// the task's module, and puts the task's path before the field.
 	add := func(t *playbook.Task, err error) {
@@ -39,7 +44,7 @@ func Validate(pb *playbook.Playbook) error {
 				// An include's tasks are checked one by one.
 			} else if spec, ok := modules.Lookup(t.Module); !ok {
 				add(t, &playbook.Error{Pos: t.ModulePos, Field: t.Module, Msg: "unknown module"})
-			} else if _, err := spec.New(modules.Args{Node: t.Args, File: t.Pos.File}); err != nil {
+			} else if _, err := spec.New(modules.Args{Node: t.Args, File: t.Pos.File, SearchPath: stringList(searchPath(t, pbDir)), BaseDir: pbDir}); err != nil {
 				add(t, err)
 			}
 			for _, f := range []struct {

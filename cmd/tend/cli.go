@@ -100,7 +100,8 @@ func version() string {
 func runUsage(f *pflag.FlagSet) string {
 	return "Usage: tend run PLAYBOOK [flags]\n\nPLAYBOOK is a file path or the name of a shipped playbook (see `tend playbooks`).\n" +
 		"What it imports (task files, playbooks, vars files, roles: roles/ beside it, then $TEND_ROLES_PATH,\n" +
-		"else $ANSIBLE_ROLES_PATH) and group_vars/, host_vars/ beside it are read before any host is contacted.\n\nFlags:\n" +
+		"else Ansible's roles_path: $ANSIBLE_ROLES_PATH, else ansible.cfg's) and group_vars/, host_vars/ beside it\n" +
+		"are read before any host is contacted.\n\nFlags:\n" +
 		f.FlagUsages() + "\n" + usage[stringIndex(usage, "Exit codes:"):]
 }
 

@@ -5,20 +5,20 @@ import (
 	"os"
 	"path/filepath"
 
+	"tend/internal/ansiblecfg"
 	"tend/inventory"
 )
 
 // rolesPath is where roles are looked for after roles/ beside the
-// playbook: $TEND_ROLES_PATH, else $ANSIBLE_ROLES_PATH (colon-separated).
-func rolesPath() []string {
-	v := os.Getenv("TEND_ROLES_PATH")
-	if v == "" {
-		v = os.Getenv("ANSIBLE_ROLES_PATH")
+// playbook: $TEND_ROLES_PATH (colon-separated), else Ansible's roles_path
+// ($ANSIBLE_ROLES_PATH, else the roles_path of the ansible.cfg Ansible
+// would read, else its default); and where that came from, for the
+// "role not found" message.
+func rolesPath(cfg ansiblecfg.Config) ([]string, string) {
+	if v := os.Getenv("TEND_ROLES_PATH"); v != "" {
+		return filepath.SplitList(v), "$TEND_ROLES_PATH"
 	}
-	if v == "" {
-		return nil
-	}
-	return filepath.SplitList(v)
+	return cfg.RolesPath(), cfg.RolesPathOrigin()
 }
 
 // loadInventory loads the inventory sources (none: the implicit localhost)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"tend/internal/ansiblecfg"
 	"tend/metrics"
 	"tend/playbooks"
 	"tend/runner"
@@ -245,8 +246,11 @@ func isClosed(c <-chan struct{}) bool {
 func loadPlaybook(arg string, extra map[string]any) (*playbook.Playbook, string, error) {
 	// Check: module arguments and expressions are reported along with
 	// the playbook's own problems, all at once.
+	cfg := ansiblecfg.Load()
+	roles, rolesFrom := rolesPath(cfg)
 	opts := playbook.ParseOptions{Modules: modules.Names(), Check: runner.Validate,
-		ExtraVars: extra, Render: template.Render, RolesPath: rolesPath()}
+		ExtraVars: extra, Render: template.Render, RolesPath: roles, RolesPathOrigin: rolesFrom,
+		CollectionsPath: cfg.CollectionsPath()}
 	file, data := arg, []byte(nil)
 	if _, err := os.Stat(arg); err == nil {
 		if data, err = os.ReadFile(arg); err != nil {

@@ -15,7 +15,8 @@ import (
 )
 
 // Parse decodes data as exactly one YAML document and returns its root
-// node: nil for an empty or null document. A syntax error is a *diag.Error at the
+// node: nil for an empty or null document, its merge keys (<<) expanded
+// as Ansible's YAML loader does (expandMerges). A syntax error is a *diag.Error at the
 // line and column of the problem (see SyntaxError); a second document is
 // refused, positioned at its start.
 func Parse(file string, data []byte) (root *yaml.Node, err error) {
@@ -42,6 +43,9 @@ func Parse(file string, data []byte) (root *yaml.Node, err error) {
 	}
 	if len(doc.Content) == 0 || IsNull(doc.Content[0]) {
 		return nil, nil
+	}
+	if err := expandMerges(file, doc.Content[0]); err != nil {
+		return nil, err
 	}
 	return doc.Content[0], nil
 }

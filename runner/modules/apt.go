@@ -226,8 +226,9 @@ func newApt(a Args) (Module, error) {
 	}
 	_, ucGiven := lookupArg(a.Node, "update_cache")
 	_, ucdGiven := lookupArg(a.Node, "update-cache")
-	if len(m.specs) == 0 && len(m.debs) == 0 && !m.autoremove && !ucGiven && !ucdGiven && !templatedArg(a.Node, "autoremove") {
-		return nil, posErr(a.File, a.Node, "apt", "one of the following is required: autoremove, deb, package (name, pkg), update_cache")
+	if len(m.specs) == 0 && len(m.debs) == 0 && !m.autoremove && !m.autoclean && !ucGiven && !ucdGiven &&
+		!templatedArg(a.Node, "autoremove") && !templatedArg(a.Node, "autoclean") {
+		return nil, posErr(a.File, a.Node, "apt", "one of the following is required: autoclean, autoremove, deb, package (name, pkg), update_cache")
 	}
 	return m, nil
 }

@@ -36,7 +36,7 @@ func TestAptArgErrors(t *testing.T) {
 			t.Errorf("%q: got %v, want prefix %q", src, err, want)
 		}
 	}
-	for _, ok := range []string{"name: foo", "pkg: [a, b]", "update_cache: true", "autoremove: true", "name: '{{ x }}'", "name: \"{{ p }}-{{ h | replace('.', '-') }}\"",
+	for _, ok := range []string{"name: foo", "pkg: [a, b]", "update_cache: true", "autoremove: true", "autoclean: true", "autoclean: '{{ clean }}'", "name: '{{ x }}'", "name: \"{{ p }}-{{ h | replace('.', '-') }}\"",
 		"name: foo=1.2-3\nallow_downgrades: true", "deb: /tmp/a.deb,/tmp/b.deb", "name: libc6:amd64\nstate: latest"} {
 		if _, err := newApt(Args{Node: argsNode(t, ok), File: "play.yml"}); err != nil {
 			t.Errorf("%q: %v", ok, err)

@@ -74,12 +74,12 @@ func newCopy(a Args) (Module, error) {
 		return buildCopyTree(a, args, "")
 	}
 	if args.Src != "" && !templated(args.Src) {
-		if d := findControllerDir(a.File, args.Src); d != "" {
+		if d := findControllerDir(a.sourceCandidates("files", args.Src)); d != "" {
 			return buildCopyTree(a, args, d)
 		}
 	}
 	return buildCopy(a, "copy", args, func(src string) (string, []byte, uint32, error) {
-		return readControllerFile(a.File, src)
+		return readFirstFile(src, a.sourceCandidates("files", src))
 	})
 }
 
@@ -151,13 +151,6 @@ func buildCopy(a Args, name string, args copyArgs, readSrc srcReader) (Module, e
 		m.validate = words
 	}
 	return m, nil
-}
-
-// readControllerFile finds src as Ansible does for a playbook: in files/
-// beside the playbook, then beside it (an absolute src as is).
-func readControllerFile(playbook, src string) (string, []byte, uint32, error) {
-	dir := filepath.Dir(playbook)
-	return readFirstFile(src, []string{filepath.Join(dir, "files", src), filepath.Join(dir, src)})
 }
 
 // readFirstFile reads the first of tries that exists (an absolute src is

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"tend/internal/searchpath"
 	"tend/runner/transport"
 )
 
@@ -107,19 +108,12 @@ func walkControllerDir(dir string) (*treeSrc, error) {
 	return t, nil
 }
 
-// findControllerDir returns the controller directory src names (in files/
-// beside the playbook, then beside it), or "" when it names no directory.
-func findControllerDir(playbook, src string) string {
-	tries := []string{filepath.Join(filepath.Dir(playbook), "files", src), filepath.Join(filepath.Dir(playbook), src)}
-	if filepath.IsAbs(src) {
-		tries = []string{src}
-	}
-	for _, p := range tries {
-		if fi, err := os.Stat(p); err == nil {
-			if fi.IsDir() {
-				return p
-			}
-			return ""
+// findControllerDir returns the first existing of a src's candidates
+// (Args.sourceCandidates) when it is a directory, else "".
+func findControllerDir(cands []string) string {
+	if p := searchpath.Find(cands); p != "" {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			return p
 		}
 	}
 	return ""

@@ -55,6 +55,13 @@ type Args struct {
 	Node *yaml.Node
 	// File is the playbook file, for positioned errors.
 	File string
+	// SearchPath is the task's ansible_search_path (its roles' directories,
+	// its file's directory, the playbook's) and BaseDir the playbook's
+	// directory: where a controller source file (copy's, template's,
+	// unarchive's src) is looked for (Args.findSource). Without them, the
+	// directory of File is both.
+	SearchPath []string
+	BaseDir    string
 	// Eval evaluates an expression over the host's variables (for assert).
 	Eval func(expr string) (any, error)
 	// Render renders a template string over the host's variables. It is set

@@ -2,7 +2,6 @@ package modules
 
 import (
 	"fmt"
-	"path/filepath"
 	"unicode/utf8"
 
 	"tend/internal/yamlnode"
@@ -41,7 +40,7 @@ func newTemplate(a Args) (Module, error) {
 	ca := copyArgs{Dest: args.Dest, Src: args.Src, Mode: args.Mode, Owner: args.Owner, Group: args.Group,
 		Backup: args.Backup, Validate: args.Validate, Force: args.Force, Follow: args.Follow}
 	return buildCopy(a, "template", ca, func(src string) (string, []byte, uint32, error) {
-		p, data, mode, err := readFirstFile(src, templateTries(a.File, src))
+		p, data, mode, err := readFirstFile(src, a.sourceCandidates("templates", src))
 		if err != nil {
 			return "", nil, 0, err
 		}
@@ -60,16 +59,4 @@ func newTemplate(a Args) (Module, error) {
 		}
 		return p, []byte(out), mode, nil
 	})
-}
-
-// templateTries is where a template src is looked for, as Ansible does: in
-// a role (the task file is ROLE/tasks/*.yml) ROLE/templates/SRC first;
-// then templates/SRC beside the task file (the playbook), then beside it.
-func templateTries(taskFile, src string) []string {
-	dir := filepath.Dir(taskFile)
-	var tries []string
-	if filepath.Base(dir) == "tasks" {
-		tries = append(tries, filepath.Join(filepath.Dir(dir), "templates", src))
-	}
-	return append(tries, filepath.Join(dir, "templates", src), filepath.Join(dir, src))
 }

@@ -14,6 +14,10 @@ import (
 func newTemplateT(playbook, args string, vars map[string]any, t *testing.T) (Module, error) {
 	t.Helper()
 	a := Args{Node: argsNode(t, args), File: playbook}
+	if role, _, ok := strings.Cut(playbook, "/tasks/"); ok { // the runner's search path for a role's task
+		a.SearchPath = []string{role, filepath.Dir(playbook), filepath.Dir(filepath.Dir(role))}
+		a.BaseDir = filepath.Dir(filepath.Dir(role))
+	}
 	if vars != nil {
 		a.RenderFile = func(name, text string) (string, error) { return template.RenderFile(name, text, vars) }
 	}
@@ -34,7 +38,9 @@ func TestTemplateArgs(t *testing.T) {
 	mustWrite(t, filepath.Join(dir, "templates", "typo.j2"), "a\n{{ port | lenght }}\n", 0o644)
 	mustWrite(t, filepath.Join(dir, "templates", "undef.j2"), "a\nb\nc={{ prot }}\n", 0o644)
 	roleTasks := filepath.Join(dir, "roles", "web", "tasks", "main.yml")
+	roleSub := filepath.Join(dir, "roles", "web", "tasks", "pre", "x.yml")
 	mustWrite(t, filepath.Join(dir, "roles", "web", "templates", "app.conf.j2"), "role {{ port }}\n", 0o644)
+	mustWrite(t, filepath.Join(dir, "roles", "web", "tasks", "templates", "app.conf.j2"), "beside the task file\n", 0o644)
 	vars := map[string]any{"port": 8080}
 
 	tests := []struct {
@@ -45,6 +51,8 @@ func TestTemplateArgs(t *testing.T) {
 		{"rendered", pb, "src: app.conf.j2\ndest: /etc/app.conf", vars, "# app\nport=8080\n", ""},
 		{"beside the playbook", pb, "src: beside.j2\ndest: /etc/x", vars, "8080\n", ""},
 		{"role templates first", roleTasks, "src: app.conf.j2\ndest: /etc/x", vars, "role 8080\n", ""},
+		{"role templates from tasks/SUB", roleSub, "src: app.conf.j2\ndest: /etc/x", vars, "role 8080\n", ""},
+		{"beside the playbook from a role", roleTasks, "src: beside.j2\ndest: /etc/x", vars, "8080\n", ""},
 		{"validation compiles only", pb, "src: app.conf.j2\ndest: /etc/x", nil, "# app\nport={{ port }}\n", ""},
 		{"syntax error at validation", pb, "src: bad.j2\ndest: /etc/x", nil, "",
 			"site.yml:1:6: template: " + filepath.Join(dir, "templates", "bad.j2") + ":3: {% if %} needs {% endif %}"},

@@ -113,27 +113,17 @@ func newUnarchive(a Args) (Module, error) {
 			return nil, err
 		}
 	default:
-		if m.src, m.localKind, err = findControllerArchive(a.File, args.Src); err != nil {
+		if m.src, m.localKind, err = findControllerArchive(a.sourceCandidates("files", args.Src), args.Src); err != nil {
 			return nil, perr("src", "%v", err)
 		}
 	}
 	return m, nil
 }
 
-// findControllerArchive finds src as copy finds a controller file (files/
-// beside the playbook, then beside it; an absolute path as is) and reads
-// its kind from its first bytes.
-func findControllerArchive(playbook, src string) (string, string, error) {
-	if strings.HasPrefix(src, "~/") {
-		if home, err := os.UserHomeDir(); err == nil {
-			src = filepath.Join(home, src[2:])
-		}
-	}
-	dir := filepath.Dir(playbook)
-	tries := []string{filepath.Join(dir, "files", src), filepath.Join(dir, src)}
-	if filepath.IsAbs(src) {
-		tries = []string{src}
-	}
+// findControllerArchive finds src as copy finds a controller file (its
+// candidates tries, from Args.sourceCandidates) and reads its kind from
+// its first bytes.
+func findControllerArchive(tries []string, src string) (string, string, error) {
 	for _, p := range tries {
 		fi, err := os.Stat(p)
 		if err != nil {

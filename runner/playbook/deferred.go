@@ -140,7 +140,9 @@ func (p *parser) deferTasks(inc *Task, fileNode, apply *yaml.Node, field string)
 			return path, nil, err
 		}
 		if q.opts.Check != nil {
-			pb := &Playbook{File: q.pb.File, Plays: []*Play{{Name: "include", Tasks: tasks}}}
+			// File's directory is the playbook's: where the tasks' source
+			// files are looked for last (runner.Validate).
+			pb := &Playbook{File: filepath.Join(q.baseDir, filepath.Base(q.pb.File)), Plays: []*Play{{Name: "include", Tasks: tasks}}}
 			if q.cur != nil {
 				cp := *q.cur
 				cp.Tasks, cp.Handlers = tasks, nil

@@ -34,8 +34,15 @@ type ParseOptions struct {
 	// runner passes its template.Render). Nil refuses templated names.
 	Render func(tmpl string, vars map[string]any) (any, error)
 	// RolesPath lists further directories searched for roles, after
-	// roles/ beside the playbook (Ansible's roles_path).
-	RolesPath []string
+	// roles/ beside the playbook (Ansible's roles_path), and
+	// RolesPathOrigin says where it came from, for a role not found.
+	RolesPath       []string
+	RolesPathOrigin string
+	// CollectionsPath lists the directories holding
+	// ansible_collections/NAMESPACE/COLLECTION (Ansible's
+	// collections_path), where a role named NAMESPACE.COLLECTION.ROLE is
+	// looked for, after the playbook's own collections/.
+	CollectionsPath []string
 }
 
 // Load reads and parses the playbook at path; see Parse.

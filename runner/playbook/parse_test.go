@@ -70,7 +70,7 @@ func TestParseErrors(t *testing.T) {
 		{"vault tag", "- hosts: a\n  vars:\n    pw: !vault abc\n", []string{"vars.pw: YAML tag !vault is not supported"}},
 		{"serial zero", "- hosts: a\n  serial: 0\n", []string{"serial: must be a positive count"}},
 		{"max fail range", "- hosts: a\n  max_fail_percentage: 101\n", []string{"max_fail_percentage: must be between 0 and 100"}},
-		{"merge key", "- hosts: a\n  vars:\n    base: &b {x: 1}\n    other:\n      <<: *b\n", []string{"merge keys (<<) are not supported"}},
+		{"merge key of a string", "- hosts: a\n  vars:\n    base: &b x\n    other:\n      <<: *b\n", []string{"pb.yml:3:11: <<: a merge key (<<) needs a mapping or a list of mappings, not"}},
 		{"many errors", "- hots: a\n- hosts: b\n  tasks:\n    - notfiy: x\n", []string{"pb.yml:1:3: hots", "pb.yml:4:7: tasks[0].notfiy"}},
 	}
 	for _, tt := range tests {

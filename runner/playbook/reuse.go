@@ -196,14 +196,27 @@ func (p *parser) findFile(name string, dirs []string, from *yaml.Node, field, wh
 	return "", false
 }
 
-// taskDirs are where a task file named in the current file is looked for:
-// the role's tasks/, the current file's directory, the playbook's.
-func (p *parser) taskDirs(sub string) []string {
+// taskDirs are where a file named in the current file is looked for,
+// subs being the role's subdirectories to try first: the role's subs
+// (tasks/, or handlers/ then tasks/ for a handler's include; vars/), the
+// current file's directory, the role's own directory, the playbook's
+// subs[0]/ (in a role), then the playbook's directory — ansible-core's
+// path_dwim_relative(role_path, subdir, name, is_role=True) for a role's
+// files, after the including file's directory as its walk up the
+// includes does; without a role, the current file's and the playbook's
+// directories.
+func (p *parser) taskDirs(subs ...string) []string {
 	var dirs []string
 	if p.role != nil {
-		dirs = append(dirs, filepath.Join(p.role.dir, sub))
+		for _, s := range subs {
+			dirs = append(dirs, filepath.Join(p.role.dir, s))
+		}
 	}
-	return append(dirs, filepath.Dir(p.File()), p.baseDir)
+	dirs = append(dirs, filepath.Dir(p.File()))
+	if p.role != nil {
+		dirs = append(dirs, p.role.dir, filepath.Join(p.baseDir, subs[0]))
+	}
+	return append(dirs, p.baseDir)
 }
 
 // reuseKeys are the task keys that bring in other files; the FQCN forms
@@ -341,7 +354,11 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 		if !ok {
 			return nil
 		}
-		file, ok := p.findFile(name, p.taskDirs("tasks"), fileNode, field, "task file")
+		subs := []string{"tasks"}
+		if handler {
+			subs = []string{"handlers", "tasks"}
+		}
+		file, ok := p.findFile(name, p.taskDirs(subs...), fileNode, field, "task file")
 		if !ok {
 			return nil
 		}
@@ -352,6 +369,16 @@ func (p *parser) reuse(n, key *yaml.Node, kind, path string, handler bool) []*Ta
 			marker := *inc
 			marker.Module, marker.IncludeVars = "include_tasks", map[string]any{}
 			inherit(inc, tasks)
+			// Notifying the include runs its tasks: they listen to its
+			// name (and, in a role, to "ROLE : name").
+			if inc.Name != "" {
+				for _, t := range tasks {
+					t.Listen = append(t.Listen, inc.Name)
+					if p.role != nil {
+						t.Listen = append(t.Listen, filepath.Base(p.role.dir)+" : "+inc.Name)
+					}
+				}
+			}
 			return append([]*Task{&marker}, tasks...)
 		}
 	}

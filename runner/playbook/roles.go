@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -16,7 +17,8 @@ import (
 // Roles, as Ansible lays them out: a directory NAME found in roles/ beside
 // the playbook, then in each directory of ParseOptions.RolesPath, then
 // beside the playbook itself (a name with a "/" is a path from the
-// playbook's directory). In it: tasks/main.yml (or tasks_from), handlers/
+// playbook's directory); NAMESPACE.COLLECTION.ROLE in a collection's
+// roles/ (ParseOptions.CollectionsPath). In it: tasks/main.yml (or tasks_from), handlers/
 // main.yml (added to the play's handlers, before its own), defaults/
 // main.yml (the play's defaults: lowest precedence), vars/main.yml (given
 // to the role's tasks above play vars, with the entry's parameters,
@@ -28,6 +30,14 @@ import (
 type roleCtx struct {
 	dir  string
 	vars map[string]any // role vars, parameters, role_path, role_name
+	// chain is the role's absolute directory, then those of the roles
+	// it was loaded from (as a dependency, or by import_role or
+	// include_role in their tasks), outwards: Ansible's dependency chain,
+	// reversed, that a task's search path starts with.
+	chain []string
+	// collection is the role's collection ("ns.coll") when it was found
+	// in one: a plain role name in its files is looked for there first.
+	collection string
 }
 
 // roleRef is a role as a play or a task names it.
@@ -151,31 +161,71 @@ func (p *parser) roleArg(arg *yaml.Node, field, kind string) (roleRef, string, b
 	return ref, tasksFrom, true
 }
 
-// findRole returns the directory of the named role.
-func (p *parser) findRole(name string, from *yaml.Node, field string) (string, bool) {
-	// Ansible's order (RoleDefinition._load_role_path), for a plain name
-	// and for a path such as patroni/config alike: the playbook's roles/,
-	// beside the role that needs it, the roles path, the playbook's dir.
+// fqcrRE is ansible-core's VALID_FQCR_RE: NAMESPACE.COLLECTION.RESOURCE,
+// with optional subdirectories before the resource.
+var fqcrRE = regexp.MustCompile(`^\w+(\.\w+){2,}$`)
+
+// collectionRole is where a role of collection coll ("ns.coll") named
+// resource ("role", or "sub.role") would be under each collections root:
+// the playbook's collections/, then CollectionsPath.
+func (p *parser) collectionRole(coll, resource string) []string {
+	ns, name, _ := strings.Cut(coll, ".")
+	rel := filepath.Join(append([]string{"ansible_collections", ns, name, "roles"}, strings.Split(resource, ".")...)...)
 	var dirs []string
+	for _, root := range append([]string{filepath.Join(p.baseDir, "collections")}, p.opts.CollectionsPath...) {
+		dirs = append(dirs, filepath.Join(root, rel))
+	}
+	return dirs
+}
+
+// findRole returns the directory of the named role, and its collection
+// ("ns.coll") when it was found in one.
+func (p *parser) findRole(name string, from *yaml.Node, field string) (string, string, bool) {
+	// Ansible's order (RoleDefinition._load_role_path): a collection's
+	// role first — NAMESPACE.COLLECTION.ROLE, or a plain name from a role
+	// of a collection, in that collection —; then, for a plain name and
+	// for a path such as patroni/config alike, the playbook's roles/, the
+	// roles path, beside the role that needs it, the playbook's dir.
+	type cand struct{ dir, coll string }
+	var cands []cand
 	if filepath.IsAbs(name) {
-		dirs = []string{name}
+		cands = []cand{{dir: name}}
 	} else {
-		dirs = append(dirs, filepath.Join(p.baseDir, "roles", name))
-		if p.role != nil { // a dependency: beside the role that needs it
-			dirs = append(dirs, filepath.Join(filepath.Dir(p.role.dir), name))
+		if fqcrRE.MatchString(name) {
+			parts := strings.SplitN(name, ".", 3)
+			coll := parts[0] + "." + parts[1]
+			for _, d := range p.collectionRole(coll, parts[2]) {
+				cands = append(cands, cand{d, coll})
+			}
+		} else if p.role != nil && p.role.collection != "" && !strings.Contains(name, "/") {
+			for _, d := range p.collectionRole(p.role.collection, name) {
+				cands = append(cands, cand{d, p.role.collection})
+			}
 		}
+		cands = append(cands, cand{dir: filepath.Join(p.baseDir, "roles", name)})
 		for _, d := range p.opts.RolesPath {
-			dirs = append(dirs, filepath.Join(d, name))
+			cands = append(cands, cand{dir: filepath.Join(d, name)})
 		}
-		dirs = append(dirs, filepath.Join(p.baseDir, name))
+		if p.role != nil { // a dependency: beside the role that needs it
+			cands = append(cands, cand{dir: filepath.Join(filepath.Dir(p.role.dir), name)})
+		}
+		cands = append(cands, cand{dir: filepath.Join(p.baseDir, name)})
 	}
-	for _, d := range dirs {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d, true
+	var dirs []string
+	for _, c := range cands {
+		if st, err := os.Stat(c.dir); err == nil && st.IsDir() {
+			return c.dir, c.coll, true
+		}
+		if !slices.Contains(dirs, c.dir) {
+			dirs = append(dirs, c.dir)
 		}
 	}
-	p.Errorf(from, field, "role %q not found (looked in %s)", name, strings.Join(dirs, ", "))
-	return "", false
+	origin := ""
+	if p.opts.RolesPathOrigin != "" {
+		origin = "; the roles path is " + p.opts.RolesPathOrigin
+	}
+	p.Errorf(from, field, "role %q not found (looked in %s%s)", name, strings.Join(dirs, ", "), origin)
+	return "", "", false
 }
 
 // mainFile is dir/sub/base with the first extension that exists, or "".
@@ -197,7 +247,7 @@ func (p *parser) loadRole(ref roleRef, tasksFrom string, once bool) (tasks, hand
 	if !ok {
 		return nil, nil
 	}
-	dir, ok := p.findRole(name, ref.nameNode, ref.field)
+	dir, coll, ok := p.findRole(name, ref.nameNode, ref.field)
 	if !ok {
 		return nil, nil
 	}
@@ -216,7 +266,10 @@ func (p *parser) loadRole(ref roleRef, tasksFrom string, once bool) (tasks, hand
 		p.roleNow = p.roleNow[:len(p.roleNow)-1]
 		p.role = outer
 	}()
-	ctx := &roleCtx{dir: dir, vars: map[string]any{}}
+	ctx := &roleCtx{dir: dir, vars: map[string]any{}, chain: []string{absPath(dir)}, collection: coll}
+	if outer != nil {
+		ctx.chain = append(ctx.chain, outer.chain...)
+	}
 	if f := mainFile(dir, "defaults", "main"); f != "" {
 		vars, names := p.readVars(f, ref.nameNode, ref.field)
 		if p.cur.Defaults == nil {

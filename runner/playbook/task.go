@@ -100,6 +100,9 @@ func (p *parser) task(n *yaml.Node, path string, handler bool) *Task {
 		return nil
 	}
 	t := &Task{Pos: yamlnode.PosOf(p.File(), n), Field: path, KeyPos: map[string]Pos{}}
+	if p.role != nil {
+		t.RoleDirs = p.role.chain
+	}
 	var moduleKey, argsNode *yaml.Node
 	badModule := false // an unknown module was reported; "no module" would repeat it
 	for i := 0; i+1 < len(n.Content); i += 2 {

@@ -116,6 +116,12 @@ type Task struct {
 	// shell, a scalar free-form string); templates are rendered per host.
 	Args *yaml.Node
 	Vars map[string]any
+	// RoleDirs, for a task read from a role, is the role's absolute
+	// directory, then those of the roles it was loaded from, outwards
+	// (a dependency's dependent role; the role whose task imported or
+	// included it): where the task's source files and lookups look first,
+	// as Ansible's search path follows the role dependency chain.
+	RoleDirs []string
 
 	Register string
 	// When, ChangedWhen, FailedWhen are expressions ANDed together; a
