@@ -156,21 +156,31 @@ func TestLabURI(t *testing.T) {
 	})
 	t.Run("ForwardingForbidden", func(t *testing.T) {
 		// The key may only open streams to port 9: sshd refuses the rest.
-		restrict := `f=$HOME/.ssh/authorized_keys; cp "$f" "$f.orig" && sed -i 's/^/permitopen="127.0.0.1:9" /' "$f"`
-		if res, err := u.conn.Run(ctx, transport.Command{Argv: []string{"sh", "-c", restrict}}); err != nil || res.ExitCode != 0 {
-			t.Fatalf("restrict the key: %v %s", err, res.Stderr)
-		}
-		t.Cleanup(func() {
-			u.conn.Run(ctx, transport.Command{Argv: []string{"sh", "-c", `mv "$HOME/.ssh/authorized_keys.orig" "$HOME/.ssh/authorized_keys"`}})
-		})
-		c, err := transport.DialSSH(ctx, u.cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c := dialRestricted(ctx, t, u.conn, u.cfg, `permitopen="127.0.0.1:9"`)
 		got, err := newURIT(t, "url: "+base+"/json").Check(ctx, c)
 		if err != nil || !got.Failed || !strings.Contains(got.Msg, "forbids TCP forwarding") {
 			t.Errorf("got %v %+v, want a failure naming the forwarding restriction", err, got)
 		}
 	})
+}
+
+// dialRestricted puts option (an authorized_keys option such as
+// no-port-forwarding) before every key of conn's login user, restores the
+// file when t ends, and returns a new connection with cfg, whose key now
+// carries the option (closed when t ends).
+func dialRestricted(ctx context.Context, t *testing.T, conn transport.Conn, cfg transport.SSHConfig, option string) transport.Conn {
+	t.Helper()
+	restrict := `f=$HOME/.ssh/authorized_keys; cp "$f" "$f.orig" && sed -i "s/^/$1 /" "$f"`
+	if res, err := conn.Run(ctx, transport.Command{Argv: []string{"sh", "-c", restrict, "restrict", option}}); err != nil || res.ExitCode != 0 {
+		t.Fatalf("restrict the key: %v %s", err, res.Stderr)
+	}
+	t.Cleanup(func() {
+		conn.Run(ctx, transport.Command{Argv: []string{"sh", "-c", `mv "$HOME/.ssh/authorized_keys.orig" "$HOME/.ssh/authorized_keys"`}})
+	})
+	c, err := transport.DialSSH(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

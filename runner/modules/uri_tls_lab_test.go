@@ -161,18 +161,7 @@ func TestLabURITLS(t *testing.T) {
 	}
 	t.Run("StreamForwardingForbidden", func(t *testing.T) {
 		// root's key may not forward: sshd refuses the socket's channel.
-		restrict := `f=$HOME/.ssh/authorized_keys; cp "$f" "$f.orig" && sed -i 's/^/no-port-forwarding /' "$f"`
-		if res, err := u.root.Run(ctx, transport.Command{Argv: []string{"sh", "-c", restrict}}); err != nil || res.ExitCode != 0 {
-			t.Fatalf("restrict the key: %v %s", err, res.Stderr)
-		}
-		t.Cleanup(func() {
-			u.root.Run(ctx, transport.Command{Argv: []string{"sh", "-c", `mv "$HOME/.ssh/authorized_keys.orig" "$HOME/.ssh/authorized_keys"`}})
-		})
-		c, err := transport.DialSSH(ctx, u.rootCfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
+		c := dialRestricted(ctx, t, u.root, u.rootCfg, "no-port-forwarding")
 		got, err := newURIT(t, "url: http://localhost/json\nunix_socket: "+u.sock).Check(ctx, c)
 		t.Logf("msg %q", got.Msg)
 		if err != nil || !got.Failed || got.Data["status"] != -1 || !strings.Contains(got.Msg, "AllowStreamLocalForwarding") {
