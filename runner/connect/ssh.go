@@ -76,8 +76,7 @@ func NewSSH(o SSHOptions) (*SSH, error) {
 }
 
 // Connect dials h over SSH, through its jump hosts if it has any, once a
-// slot among MaxConnecting is free. A handshake that times out after the
-// host accepted the connection is tried once more.
+
 func (s *SSH) Connect(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 	select {
 	case s.dials <- struct{}{}:
@@ -86,18 +85,26 @@ func (s *SSH) Connect(ctx context.Context, h *inventory.Host) (transport.Conn, e
 	}
 	defer func() { <-s.dials }()
 	c, err := s.dial(ctx, h)
-	if errors.Is(err, transport.ErrHandshakeTimeout) && ctx.Err() == nil {
-		// The host accepted the connection, its sshd did not finish the
-		// handshake in time: alive but slow (a loaded host, MaxStartups).
-		// One more try, still within this slot, before the host is called
-		// unreachable; a refused or unanswered connection is not retried.
+	if retryable(err) && ctx.Err() == nil {
+		// The host accepted the connection, then its sshd went silent or
+		// dropped it before the key exchange was done: alive but loaded
+		// (MaxStartups, a slow or failed fork). One more try, still within
+		// this slot, before the host is called unreachable; a refused or
+		// unanswered connection, a refused key or failed authentication
+		// is not retried.
 		c, err = s.dial(ctx, h)
 		var u *transport.UnreachableError
-		if errors.Is(err, transport.ErrHandshakeTimeout) && errors.As(err, &u) {
+		if retryable(err) && errors.As(err, &u) {
 			err = &transport.UnreachableError{Host: u.Host, Err: fmt.Errorf("%w (tried twice)", u.Err)}
 		}
 	}
 	return c, err
+}
+
+// retryable says whether a failed connect is worth one more try: the host
+// accepted TCP, then stalled or dropped the handshake early.
+func retryable(err error) bool {
+	return errors.Is(err, transport.ErrHandshakeTimeout) || errors.Is(err, transport.ErrHandshakeDropped)
 }
 
 // Close ends the jump host connections; the engine calls it after the

@@ -7,11 +7,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,59 +98,92 @@ func TestHandshakesAreBounded(t *testing.T) {
 	}
 }
 
-// TestHandshakeTimeoutTriedTwice: a host that accepts the connection and
-// never finishes the handshake (a slow sshd) is tried a second time before
-// it is called unreachable, and the error says so; the connection is opened
-// exactly twice.
-func TestHandshakeTimeoutTriedTwice(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var mu sync.Mutex
-	var held []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
+// TestHandshakeTriedTwice: a host that accepts the connection and then
+// never finishes the handshake (a stalled sshd) or drops it at once (an
+// sshd shedding load) is tried a second time before it is called
+// unreachable, and the error says so; the connection is opened exactly
+// twice. A host that refuses the connection is tried once.
+func TestHandshakeTriedTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		serve   func(c net.Conn) // what the host does with an accepted connection
+		refuse  bool
+		wantErr error
+		want    string
+		conns   int
+	}{
+		{name: "stalls", serve: func(net.Conn) {}, wantErr: transport.ErrHandshakeTimeout,
+			want: "ssh handshake timed out: nothing from the host for 200ms (tried twice)", conns: 2},
+		{name: "drops", serve: func(c net.Conn) { c.Close() }, wantErr: transport.ErrHandshakeDropped,
+			want: "closed by the host during the ssh handshake: ssh: handshake failed", conns: 2},
+		{name: "drops after its banner", serve: func(c net.Conn) {
+			io.WriteString(c, "SSH-2.0-OpenSSH_9.2\r\n")
+			time.Sleep(20 * time.Millisecond)
+			c.Close()
+		},
+			wantErr: transport.ErrHandshakeDropped, want: "(tried twice)", conns: 2},
+		{name: "refuses", refuse: true, wantErr: syscall.ECONNREFUSED, want: "connection refused", conns: 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
-				return
+				t.Fatal(err)
+			}
+			port := ln.Addr().(*net.TCPAddr).Port
+			var mu sync.Mutex
+			var held []net.Conn
+			if tc.refuse {
+				ln.Close()
+			} else {
+				defer ln.Close()
+				go func() {
+					for {
+						c, err := ln.Accept()
+						if err != nil {
+							return
+						}
+						mu.Lock()
+						held = append(held, c) // closed when the test ends
+						mu.Unlock()
+						tc.serve(c)
+					}
+				}()
+			}
+			defer func() {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, c := range held {
+					c.Close()
+				}
+			}()
+			dir := t.TempDir()
+			s, err := NewSSH(SSHOptions{Timeout: 200 * time.Millisecond, KnownHosts: filepath.Join(dir, "known_hosts"),
+				PrivateKey: writeTestKey(t, dir), SSHConfig: "none"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			h := &inventory.Host{Name: "slow", Vars: map[string]any{"ansible_host": "127.0.0.1", "ansible_port": port}}
+			c, err := s.Connect(context.Background(), h)
+			if c != nil {
+				c.Close()
+			}
+			var u *transport.UnreachableError
+			if !errors.As(err, &u) || !errors.Is(err, tc.wantErr) {
+				t.Fatalf("%v, want an unreachable host: %v", err, tc.wantErr)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%v, want it to say %q", err, tc.want)
+			}
+			if tc.conns < 2 && strings.Contains(err.Error(), "tried twice") {
+				t.Errorf("%v: tried again", err)
 			}
 			mu.Lock()
-			held = append(held, c) // silent until the test ends
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			c.Close()
-		}
-	}()
-	dir := t.TempDir()
-	s, err := NewSSH(SSHOptions{Timeout: 200 * time.Millisecond, KnownHosts: filepath.Join(dir, "known_hosts"),
-		PrivateKey: writeTestKey(t, dir), SSHConfig: "none"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	h := &inventory.Host{Name: "slow", Vars: map[string]any{"ansible_host": "127.0.0.1", "ansible_port": ln.Addr().(*net.TCPAddr).Port}}
-	c, err := s.Connect(context.Background(), h)
-	if c != nil {
-		c.Close()
-	}
-	var u *transport.UnreachableError
-	if !errors.As(err, &u) || !errors.Is(err, transport.ErrHandshakeTimeout) {
-		t.Fatalf("%v, want an unreachable host whose handshake timed out", err)
-	}
-	if want := "timed out after 200ms (tried twice)"; !strings.Contains(err.Error(), want) {
-		t.Errorf("%v, want it to say %q", err, want)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(held) != 2 {
-		t.Errorf("%d connections, want 2: one retry after a handshake timeout", len(held))
+			defer mu.Unlock()
+			if len(held) != tc.conns {
+				t.Errorf("%d connections, want %d", len(held), tc.conns)
+			}
+		})
 	}
 }
 

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -36,9 +38,11 @@ type SSHConfig struct {
 	// AcceptNewHostKeys appends the key of a host absent from KnownHostsFile
 	// (one line, under a file lock). A changed key is refused regardless.
 	AcceptNewHostKeys bool
-	// DialTimeout bounds the TCP connect (default 10s); HandshakeTimeout
-	// bounds the SSH handshake including authentication (default 10s), so a
-	// server that accepts and then stalls cannot hang the run.
+	// DialTimeout bounds the TCP connect (default 10s). HandshakeTimeout
+	// (default 10s) bounds the host's silence during the SSH handshake,
+	// authentication included: a server that accepts and then stalls cannot
+	// hang the run, while a loaded one that keeps answering gets up to
+	// handshakeTotal times as long in all (handshakeguard.go).
 	DialTimeout, HandshakeTimeout time.Duration
 	// KeepaliveInterval (default 15s) is how often a keepalive@openssh.com
 	// request is sent; after KeepaliveCountMax (default 3) unanswered ones the
@@ -122,13 +126,15 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (Conn, error) {
 	}
 	defer closeAgent()
 
-	var keyErr error // set by the host key callback
+	var keyErr error    // set by the host key callback
+	var keyChecked bool // the key exchange got as far as the host key
 	algos, known := kh.hostKeyAlgorithms(hostport)
 	conf := &ssh.ClientConfig{
 		User:              c.User,
 		Auth:              auth,
 		HostKeyAlgorithms: algos,
 		HostKeyCallback: func(_ string, remote net.Addr, key ssh.PublicKey) error {
+			keyChecked = true
 			keyErr = checkHostKey(kh, c, hostport, remote, key)
 			return keyErr
 		},
@@ -149,17 +155,23 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (Conn, error) {
 		return nil, &UnreachableError{Host: hostport, Err: err}
 	}
 
-	// golang/go#51926: ClientConfig.Timeout covers only the TCP dial, so a
-	// server that accepts and says nothing would hang NewClientConn forever.
-	_ = nc.SetDeadline(time.Now().Add(c.HandshakeTimeout))
-	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-	sc, chans, reqs, err := ssh.NewClientConn(nc, hostport, conf)
-	stopped := stop()
+	guard, gc := guardHandshake(ctx, nc, c.HandshakeTimeout, handshakeTotal*c.HandshakeTimeout) // handshakeguard.go
+	sc, chans, reqs, err := ssh.NewClientConn(gc, hostport, conf)
+	if afterHandshake != nil {
+		afterHandshake()
+	}
+	cut := guard.finish()
+	if err == nil && cut != nil {
+		// It finished, but the cut may already have ended its read loop:
+		// the connection is not trustworthy. Reported (and retried) as the
+		// timeout it was.
+		sc.Close()
+		err = cut
+	}
 	if err != nil {
 		nc.Close()
-		return nil, handshakeError(ctx, hostport, c, algos, known, keyErr, err, !stopped)
+		return nil, handshakeError(ctx, hostport, c, algos, known, keyErr, err, cut, keyChecked)
 	}
-	_ = nc.SetDeadline(time.Time{})
 
 	conn := &sshConn{
 		host:   hostport,
@@ -173,6 +185,11 @@ func DialSSH(ctx context.Context, cfg SSHConfig) (Conn, error) {
 	}
 	return conn, nil
 }
+
+// afterHandshake, when set by a test, runs between the handshake's return
+// and the guard's finish: the window in which a deadline armed up front
+// could expire.
+var afterHandshake func()
 
 // checkHostKey turns the knownhosts verdict into a *HostKeyError, appending
 // an unknown key under AcceptNewHostKeys.
@@ -196,17 +213,38 @@ func checkHostKey(kh *knownHosts, c SSHConfig, hostport string, remote net.Addr,
 // or never answers the connection. Connectors may try such a host again.
 var ErrHandshakeTimeout = errors.New("ssh handshake timed out")
 
-// handshakeError classifies a failed NewClientConn.
-func handshakeError(ctx context.Context, hostport string, c SSHConfig, algos []string, known bool, keyErr, err error, cancelled bool) error {
+// ErrHandshakeDropped is the cause of an UnreachableError whose host
+// accepted the TCP connection and then closed or reset it before the key
+// exchange reached its host key: an sshd shedding load (MaxStartups, a
+// failed fork), not a refusal of this client's key or credentials, which
+// come later. Connectors may try such a host again.
+var ErrHandshakeDropped = errors.New("connection closed by the host during the ssh handshake")
+
+// handshakeTotal bounds a whole handshake, in multiples of its silence
+// limit (HandshakeTimeout): a host that keeps answering gets this long.
+const handshakeTotal = 4
+
+// handshakeError classifies a failed NewClientConn; cut is why the guard
+// ended it, if it did, and keyChecked whether the key exchange got as far
+// as the host key.
+func handshakeError(ctx context.Context, hostport string, c SSHConfig, algos []string, known bool, keyErr, err, cut error, keyChecked bool) error {
 	if keyErr != nil {
 		return keyErr
 	}
-	if cancelled && ctx.Err() != nil {
+	var timeout *handshakeTimeout
+	if cut != nil && !errors.As(cut, &timeout) && ctx.Err() != nil {
 		return fmt.Errorf("transport: ssh handshake with %s: %w", hostport, ctx.Err())
+	}
+	if timeout != nil {
+		return &UnreachableError{Host: hostport, Err: fmt.Errorf("%w: %s", ErrHandshakeTimeout, timeout.msg)}
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return &UnreachableError{Host: hostport, Err: fmt.Errorf("%w after %s", ErrHandshakeTimeout, c.HandshakeTimeout)}
+		return &UnreachableError{Host: hostport, Err: fmt.Errorf("%w: %v", ErrHandshakeTimeout, err)}
+	}
+	if !keyChecked && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
+		return &UnreachableError{Host: hostport, Err: fmt.Errorf("%w: %v", ErrHandshakeDropped, err)}
 	}
 	msg := err.Error()
 	switch {
