@@ -73,6 +73,11 @@ type TaskResult struct {
 	// Error is the failure or unreachability message, if any.
 	Error   string `json:"error,omitempty"`
 	Ignored bool   `json:"ignored,omitempty"`
+	// Changed is set on a failed result whose task reported a change all
+	// the same (a command that ran and exited non-zero, a loop with a
+	// changed item): Ansible counts such a failure changed when
+	// ignore_errors keeps it from failing the host, and so does the recap.
+	Changed bool `json:"changed,omitempty"`
 	// Rescued is set on a failure a block's rescue: catches; it counts as
 	// rescued, not failed, as Ansible counts it.
 	Rescued bool `json:"rescued,omitempty"`

@@ -372,6 +372,10 @@ func (hp *hostPlay) report(res TaskResult) {
 	case StatusFailed:
 		if res.Ignored {
 			rc.Ignored++
+			if res.Changed { // as Ansible counts an ignored failure that changed
+				rc.Changed++
+				hp.changes++
+			}
 		} else if res.Rescued {
 			rc.Rescued++
 		} else {

@@ -74,12 +74,14 @@ func (hp *hostPlay) runLoop(ctx context.Context, t *playbook.Task, phase Phase) 
 	results, firstErr := acc.results, acc.firstErr
 	hp.loopScope, hp.itemName = nil, ""
 	hp.kw = acc.keywords() // the items' no_log and ignore_errors, for the task's result
-	agg := map[string]any{"changed": res.Loop.Changed > 0, "results": results, "skipped": false}
+	// As Ansible's: the loop changed when any item did, a failed one included.
+	agg := map[string]any{"changed": res.Loop.Changed > 0 || res.Changed, "results": results, "skipped": false}
 	switch {
 	case res.Status == StatusFailed: // interrupted
 		agg["failed"], agg["msg"] = true, res.Error
+		res.Changed = agg["changed"].(bool)
 	case res.Loop.Failed > 0:
-		res.Status = StatusFailed
+		res.Status, res.Changed = StatusFailed, agg["changed"].(bool)
 		res.Error = fmt.Sprintf("%d of %d items failed; first: %s", res.Loop.Failed, len(items), firstErr)
 		agg["failed"], agg["msg"] = true, "One or more items failed"
 	case len(items) == 0:
@@ -225,6 +227,7 @@ func (a *loopAcc) add(ires TaskResult, data map[string]any, scope map[string]any
 	}
 	if ires.Status == StatusFailed {
 		ig := hp.ignoreErrors(t)
+		ires.Ignored = ig // as Ansible marks the item's failure "...ignoring"
 		if !a.failedSeen {
 			a.ignore, a.failedSeen = ig, true
 		} else if !ig {
@@ -240,6 +243,7 @@ func (a *loopAcc) add(ires TaskResult, data map[string]any, scope map[string]any
 		}
 	case StatusFailed:
 		res.Loop.Failed++
+		res.Changed = res.Changed || ires.Changed
 		if a.firstErr == "" {
 			a.firstErr = ires.Error
 		}

@@ -237,7 +237,7 @@ func (hp *hostPlay) execute(ctx context.Context, t *playbook.Task, vars map[stri
 	hp.register(t, data)
 	switch {
 	case failed:
-		res.Status = StatusFailed
+		res.Status, res.Changed = StatusFailed, changed
 		res.Error = firstNonEmpty(change.Msg, "failed")
 		if stderr, _ := change.Data["stderr"].(string); stderr != "" {
 			res.Error += ": " + stderr

@@ -111,6 +111,8 @@ type tendEvent struct {
 		Phase   string `json:"phase"`
 		Status  string `json:"status"`
 		Ignored bool   `json:"ignored"`
+		Changed bool   `json:"changed"` // on a failed result: it changed all the same
+		Item    string `json:"item"`    // set on one item's result of a loop
 		// Loop is set on a loop's closing event, which sums its items;
 		// Ansible prints the items only.
 		Loop json.RawMessage `json:"loop"`
@@ -137,6 +139,9 @@ type tendHostRecap []struct {
 func ParseTend(out, host string) (Outcome, error) {
 	var o Outcome
 	var after Recap // what tend's own phases after the tasks added
+	// ignored failures that changed: tend counts them changed and ignored,
+	// Ansible in ok, changed and ignored (see the summary below)
+	ignoredChanged := 0
 	haveSummary := false
 	for i, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var ev tendEvent
@@ -145,6 +150,9 @@ func ParseTend(out, host string) (Outcome, error) {
 		}
 		switch ev.Event {
 		case "task":
+			if ev.Data.Host == host && ev.Data.Item == "" && ev.Data.Phase != "recheck" && ev.Data.Phase != "verify" && ev.Data.Status == "failed" && ev.Data.Ignored && ev.Data.Changed {
+				ignoredChanged++
+			}
 			if ev.Data.Host != host || len(ev.Data.Loop) > 0 {
 				continue
 			}
@@ -173,9 +181,10 @@ func ParseTend(out, host string) (Outcome, error) {
 					continue
 				}
 				haveSummary = true
-				// Deliberate difference: tend's ok excludes changed tasks;
-				// Ansible's counts them in both.
-				o.Recap = Recap{OK: h.OK + h.Changed + h.Ignored - after.OK, Changed: h.Changed, Unreachable: h.Unreachable,
+				// Deliberate difference: tend's ok excludes changed tasks
+				// (and ignored ones); Ansible's ok counts them all, an
+				// ignored failure that changed once.
+				o.Recap = Recap{OK: h.OK + h.Changed + h.Ignored - ignoredChanged - after.OK, Changed: h.Changed, Unreachable: h.Unreachable,
 					Failed: h.Failed, Skipped: h.Skipped - after.Skipped, Rescued: h.Rescued, Ignored: h.Ignored}
 			}
 		}
