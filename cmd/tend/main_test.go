@@ -14,11 +14,31 @@ import (
 
 // TestMain lets testscript run the tend binary in-process as "tend".
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(ownTempDir{m}, map[string]func(){
 		"tend": func() {
 			os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 		},
 	})
+}
+
+// ownTempDir runs the tests with TMPDIR set to a directory of their own,
+// removed at the end: the tend processes they start take their default
+// run locks (and .last-success records) there, not in this machine's /tmp,
+// where they would pile up run after run and could meet a real run's lock.
+type ownTempDir struct{ m *testing.M }
+
+func (o ownTempDir) Run() int {
+	dir, err := os.MkdirTemp("", "tt")
+	if err != nil {
+		return o.m.Run()
+	}
+	defer os.RemoveAll(dir)
+	// Traversable as /tmp is: lab hosts' non-root logins reach their homes below it.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return o.m.Run()
+	}
+	os.Setenv("TMPDIR", dir)
+	return o.m.Run()
 }
 
 // TestScripts runs the CLI scenarios in testdata/script (no SSH hosts
