@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -36,33 +37,29 @@ func TestHandshakesAreBounded(t *testing.T) {
 	defer ln.Close()
 	var mu sync.Mutex
 	open, peak, total := 0, 0, 0
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
+	serveConns(ln, func(c net.Conn) {
+		mu.Lock()
+		open++
+		total++
+		peak = max(peak, open)
+		mu.Unlock()
+		// The listener hangs up after a while, counting the connection
+		// closed before the client can notice and free its slot, so the
+		// count never lags behind the client's.
+		go func() {
+			time.Sleep(150 * time.Millisecond)
 			mu.Lock()
-			open++
-			total++
-			peak = max(peak, open)
+			open--
 			mu.Unlock()
-			// The listener hangs up after a while, counting the connection
-			// closed before the client can notice and free its slot, so the
-			// count never lags behind the client's.
-			go func() {
-				time.Sleep(150 * time.Millisecond)
-				mu.Lock()
-				open--
-				mu.Unlock()
-				c.Close()
-			}()
-		}
-	}()
+			c.Close()
+		}()
+	})
 	port := ln.Addr().(*net.TCPAddr).Port
 	dir := t.TempDir()
 	keyPath := writeTestKey(t, dir)
-	s, err := NewSSH(SSHOptions{MaxConnecting: 3, Timeout: 300 * time.Millisecond,
+	// A timeout far above the hang-up: each handshake ends by the host's
+	// drop, not by the clock, however loaded the machine.
+	s, err := NewSSH(SSHOptions{MaxConnecting: 3, Timeout: 5 * time.Second,
 		KnownHosts: filepath.Join(dir, "known_hosts"), PrivateKey: keyPath, SSHConfig: "none"})
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +105,7 @@ func TestHandshakeTriedTwice(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		serve   func(c net.Conn) // what the host does with an accepted connection
+		timeout time.Duration    // --timeout (default 200ms; a drop needs no clock)
 		refuse  bool
 		wantErr error
 		want    string
@@ -115,7 +113,7 @@ func TestHandshakeTriedTwice(t *testing.T) {
 	}{
 		{name: "stalls", serve: func(net.Conn) {}, wantErr: transport.ErrHandshakeTimeout,
 			want: "ssh handshake timed out: nothing from the host for 200ms (tried twice)", conns: 2},
-		{name: "drops", serve: func(c net.Conn) { c.Close() }, wantErr: transport.ErrHandshakeDropped,
+		{name: "drops", serve: func(c net.Conn) { c.Close() }, timeout: 5 * time.Second, wantErr: transport.ErrHandshakeDropped,
 			want: "closed by the host during the ssh handshake: ssh: handshake failed", conns: 2},
 		{name: "drops after its banner", serve: func(c net.Conn) {
 			io.WriteString(c, "SSH-2.0-OpenSSH_9.2\r\n")
@@ -137,18 +135,12 @@ func TestHandshakeTriedTwice(t *testing.T) {
 				ln.Close()
 			} else {
 				defer ln.Close()
-				go func() {
-					for {
-						c, err := ln.Accept()
-						if err != nil {
-							return
-						}
-						mu.Lock()
-						held = append(held, c) // closed when the test ends
-						mu.Unlock()
-						tc.serve(c)
-					}
-				}()
+				serveConns(ln, func(c net.Conn) {
+					mu.Lock()
+					held = append(held, c) // closed when the test ends
+					mu.Unlock()
+					tc.serve(c)
+				})
 			}
 			defer func() {
 				mu.Lock()
@@ -158,7 +150,8 @@ func TestHandshakeTriedTwice(t *testing.T) {
 				}
 			}()
 			dir := t.TempDir()
-			s, err := NewSSH(SSHOptions{Timeout: 200 * time.Millisecond, KnownHosts: filepath.Join(dir, "known_hosts"),
+			timeout := cmp.Or(tc.timeout, 200*time.Millisecond)
+			s, err := NewSSH(SSHOptions{Timeout: timeout, KnownHosts: filepath.Join(dir, "known_hosts"),
 				PrivateKey: writeTestKey(t, dir), SSHConfig: "none"})
 			if err != nil {
 				t.Fatal(err)
@@ -186,6 +179,19 @@ func TestHandshakeTriedTwice(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serveConns calls serve for each connection ln accepts, until ln closes.
+func serveConns(ln net.Listener, serve func(net.Conn)) {
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			serve(c)
+		}
+	}()
 }
 
 // writeTestKey writes a fresh ed25519 client key into dir and returns its path.
