@@ -19,7 +19,7 @@
 #                   recorded in the "bg" column
 #   --hold N        only set up an N-host lab (stand-ins, load, inventory), print its files and
 #                   keep it up for up to an hour, until SIGINT/SIGTERM (for bench/profile); its
-#                   neighbour entries are pinned as in --hosts (scale.sh pin_neighbours)
+#                   neighbour entries pinned by the lab are checked as in --hosts (scale.sh pin_neighbours)
 #   TEND_SRC=DIR    environment: build tend from DIR instead of this checkout (e.g. a snapshot)
 #
 # See also bench/closewait.sh: the CLOSE_WAIT runbook as an Ansible user writes it, run unchanged
@@ -523,7 +523,7 @@ report() {
 # ---- main ------------------------------------------------------------------------------------
 if [ "$HOLD" != 0 ]; then
 	lab_up "$HOLD"
-	pin_neighbours # as bench_big does: past ~500 hosts the ARP table overflows otherwise
+	pin_neighbours # as bench_big does: past ~500 hosts the ARP table would overflow without the pins
 	mq_setup
 	log "holding: inventory $LAB/hosts.yml known_hosts $LAB/known_hosts; SIGINT/SIGTERM (kill $$) tears down"
 	sleep 3600 &

@@ -42,6 +42,18 @@ func subnetAddrs(k int) (root, host netip.Addr) {
 	return root, host
 }
 
+// vethMACs returns the fixed MAC addresses of /30 block k's veth pair
+// (locally administered, 02:74:65:SIDE:k): the lab pins each side's
+// neighbour entry to the other's address, so no ARP is ever needed. The
+// kernel's neighbour table is one for every namespace, and a lab of N
+// hosts would add 2N dynamic entries: past gc_thresh3 (1024 by default)
+// "neighbor table overflow" drops packets and a host's sshd seems down.
+// Permanent entries are exempt from that limit, and go with the veth.
+func vethMACs(k int) (root, host string) {
+	return fmt.Sprintf("02:74:65:00:%02x:%02x", k>>8&0xff, k&0xff),
+		fmt.Sprintf("02:74:65:01:%02x:%02x", k>>8&0xff, k&0xff)
+}
+
 // pidAlive reports whether a process with this PID exists. A reused PID
 // counts as alive: stale state is then kept, never wrongly removed.
 func pidAlive(pid int) bool {

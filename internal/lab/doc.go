@@ -5,7 +5,9 @@
 // the root namespace by a veth pair ("tvr<k>" in the root namespace, "eth0"
 // inside), with a private address from 10.77.0.0/16 (one /30 per host: the
 // root side holds .1, the host .2 of its block) and its own Debian OpenSSH
-// sshd with its own host keys. Each host's /etc view differs from this
+// sshd with its own host keys. Each side's neighbour (ARP) entry for the
+// other is permanent, so a lab of a thousand hosts never overflows the
+// kernel's neighbour table, which all namespaces share. Each host's /etc view differs from this
 // machine's in two files: sysctl.conf (a small default) and passwd (root's
 // home is a per-host empty directory holding only .ssh/authorized_keys, so
 // no dotfile of this machine's root runs in a session).

@@ -52,6 +52,7 @@ type Host struct {
 	lab    *Lab
 	dir    string // per-host directory under Lab.Dir
 	veth   string // root-side veth name
+	gwMAC  string // the root-side veth's MAC, pinned in the host's neighbour table
 	gw     string // root-side address
 	mu     sync.Mutex
 	sshd   *Proc
@@ -190,11 +191,15 @@ func (l *Lab) setup(ctx context.Context, n int) error {
 			h.EtcDir = filepath.Join(h.dir, "etc")
 		}
 		l.Hosts = append(l.Hosts, h)
+		rootMAC, hostMAC := vethMACs(k)
+		h.gwMAC = rootMAC
 		rootCmds = append(rootCmds,
 			"netns add "+h.NS,
-			fmt.Sprintf("link add %s group %d type veth peer name eth0 netns %s", h.veth, l.linkGroup(), h.NS),
+			fmt.Sprintf("link add %s address %s group %d type veth peer name eth0 address %s netns %s",
+				h.veth, rootMAC, l.linkGroup(), hostMAC, h.NS),
 			fmt.Sprintf("addr add %s/30 dev %s", h.gw, h.veth),
-			fmt.Sprintf("link set %s up", h.veth))
+			fmt.Sprintf("link set %s up", h.veth),
+			fmt.Sprintf("neigh replace %s lladdr %s dev %s nud permanent", h.Addr, hostMAC, h.veth))
 	}
 	if err := ipBatch(ctx, l.tools.ip, "", rootCmds); err != nil {
 		return err
@@ -222,6 +227,7 @@ func (h *Host) build(ctx context.Context, clientPub string) error {
 		"link set lo up",
 		fmt.Sprintf("addr add %s/30 dev eth0", h.Addr),
 		"link set eth0 up",
+		fmt.Sprintf("neigh replace %s lladdr %s dev eth0 nud permanent", h.gw, h.gwMAC),
 	}); err != nil {
 		return err
 	}

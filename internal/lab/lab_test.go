@@ -71,6 +71,14 @@ func TestSSHLoginReachesEachHost(t *testing.T) {
 		if got, want := strings.TrimSpace(sshOK(t, l, h, `echo "$HOME"`)), filepath.Join(l.Dir, h.Name, "root"); got != want {
 			t.Errorf("%s: HOME = %q, want %q", h.Name, got, want)
 		}
+		// both neighbour entries pinned: no ARP, no neighbour-table overflow at 1,000 hosts
+		if got := sshOK(t, l, h, "ip neigh show dev eth0"); !strings.Contains(got, h.gw+" lladdr "+h.gwMAC+" PERMANENT") {
+			t.Errorf("%s: gateway %s not pinned to %s: %q", h.Name, h.gw, h.gwMAC, got)
+		}
+		out, err := exec.Command("ip", "neigh", "show", "dev", h.veth).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), h.Addr+" lladdr 02:74:65:01:") || !strings.Contains(string(out), "PERMANENT") {
+			t.Errorf("%s: root side's entry for %s not pinned: %q %v", h.Name, h.Addr, out, err)
+		}
 	}
 	kh, err := os.ReadFile(l.KnownHosts)
 	if err != nil {
