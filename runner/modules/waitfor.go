@@ -2,6 +2,7 @@ package modules
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -216,16 +217,29 @@ done
 echo greeting=0
 `
 
-// probePort runs one probe of host:port on the remote host.
+// probeTimeout bounds one run of probeScript on the host.
+const probeTimeout = 15 * time.Second
+
+// probePort runs one probe of host:port on the remote host. A probe that
+// times out is run once more: it only reads, and one session that a host
+// too loaded to answer within probeTimeout (a broker host thrashing, a lab
+// of 1,000 hosts on two cores) was slow to run should not fail the task;
+// a second timeout does, and says it was tried twice.
 func probePort(ctx context.Context, conn transport.Conn, host string, port int, greeting bool) (probeResult, error) {
 	g := "0"
 	if greeting {
 		g = "1"
 	}
-	res, err := conn.Run(ctx, transport.Command{
+	cmd := transport.Command{
 		Argv:    []string{"/bin/sh", "-c", probeScript, "tend-probe", host, strconv.Itoa(port), fmt.Sprintf("%04X", port), g, probeConnect},
-		Timeout: 15 * time.Second, MaxOutput: 4096,
-	})
+		Timeout: probeTimeout, MaxOutput: 4096,
+	}
+	res, err := conn.Run(ctx, cmd)
+	if err != nil && errors.Is(err, transport.ErrTimeout) && ctx.Err() == nil {
+		if res, err = conn.Run(ctx, cmd); err != nil && errors.Is(err, transport.ErrTimeout) {
+			err = fmt.Errorf("%w (tried twice)", err)
+		}
+	}
 	if err != nil {
 		return probeResult{}, fmt.Errorf("probe %s:%d: %w", host, port, err)
 	}
