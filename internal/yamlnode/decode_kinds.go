@@ -185,7 +185,10 @@ func (d *Decoder) float(n *yaml.Node, path string) (float64, bool) {
 	if !d.Scalar(n, path, "a number") {
 		return 0, false
 	}
-	ok := (n.Tag == TagInt && decimalRE.MatchString(n.Value)) || (n.Tag == TagFloat && floatRE.MatchString(n.Value))
+	// A string holding a number is taken, as Ansible's float arguments take
+	// it: a template renders a computed number ("{{ x * 1.5 }}") as text.
+	ok := (n.Tag == TagInt && decimalRE.MatchString(n.Value)) || (n.Tag == TagFloat && floatRE.MatchString(n.Value)) ||
+		(n.Tag == TagStr && (decimalRE.MatchString(n.Value) || floatRE.MatchString(n.Value)))
 	f, err := strconv.ParseFloat(n.Value, 64)
 	if !ok || err != nil {
 		d.Errorf(n, path, "must be a decimal number, not %s", Describe(n))

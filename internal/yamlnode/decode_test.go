@@ -222,3 +222,19 @@ func TestDecodeStrictEmptyAndMisuse(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeNumbersFromText: a template renders a computed number as text
+// ("{{ n * 1.5 }}" is "3.0" in Ansible 2.14), and Ansible's int and float
+// arguments take it; so do tend's.
+func TestDecodeNumbersFromText(t *testing.T) {
+	got, err := decodeString(t, "value: x\nratio: \"3.0\"\ncount: \"6\"\n", DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Ratio != 3.0 || got.Count != 6 {
+		t.Errorf("ratio %v count %v, want 3 and 6", got.Ratio, got.Count)
+	}
+	if _, err := decodeString(t, "value: x\nratio: \"3 0\"\n", DecodeOptions{}); err == nil || !strings.Contains(err.Error(), "ratio: must be a decimal number") {
+		t.Errorf("ratio \"3 0\": %v, want must be a decimal number", err)
+	}
+}

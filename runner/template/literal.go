@@ -1,6 +1,8 @@
 package template
 
 import (
+	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -28,16 +30,66 @@ func convertText(s string) any {
 }
 
 // wholeValue is the value of a template that is one expression (expr)
-// and nothing else: v itself, but a string that reads as a Python literal
-// list, mapping or bool becomes that value (convertText), as Ansible's
-// concat does with the one node's text ({{ '[1]' }} is a list, and so is a
-// variable or a registered stdout holding "[1, 2]"), unless keepsText.
+// and nothing else, as Ansible's ansible_eval_concat makes it of the one
+// node: a number becomes its text ("2",
+// "2.5") and null "" (Jinja's finalize); a string that reads as a Python
+// literal list, mapping or bool becomes that value (convertText: {{ '[1]' }}
+// is a list, and so is a variable or a registered stdout holding "[1, 2]"),
+// unless keepsText; lists, mappings and bools stay as they are (their text
+// reads back as the same value).
 func wholeValue(expr string, v any) any {
-	s, ok := v.(string)
-	if !ok || keepsText(expr) {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		if keepsText(expr) {
+			return v
+		}
+		return convertText(x)
+	case bool:
 		return v
 	}
-	return convertText(s)
+	if isNumber(v) {
+		return format(v)
+	}
+	return v
+}
+
+// singleVarRE is Templar's SINGLE_VAR: a template that is one bare
+// variable name (Python's $ also matches before a final newline).
+var singleVarRE = regexp.MustCompile(`^\{\{\s*(\w*)\s*\}\}\n?$`)
+
+// nativeVariable returns the value of variable name when template s is
+// "{{ name }}" and the variable's own value is a number, a bool or null:
+// Ansible returns that value as it is, without rendering (a variable
+// holding a template, "{{ 1 + 1 }}", is rendered, and its number becomes
+// text).
+func nativeVariable(s string, vars map[string]any) (any, bool) {
+	m := singleVarRE.FindStringSubmatch(s)
+	if m == nil {
+		return nil, false
+	}
+	v, ok := vars[m[1]]
+	if !ok {
+		return nil, false
+	}
+	switch v.(type) {
+	case nil, bool:
+		return v, true
+	}
+	return v, isNumber(v)
+}
+
+// isNumber reports whether v is a Go integer or floating-point number
+// (not a bool).
+func isNumber(v any) bool {
+	switch kindOf(v) {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
 }
 
 // textFilters are Ansible's STRING_TYPE_FILTERS that tend has: their

@@ -46,19 +46,26 @@ func isTemplate(s string) bool {
 		(strings.Contains(s, "{#") && strings.Contains(s, "#}"))
 }
 
-// Render renders a template string. A string that is exactly one
-// "{{ expr }}" yields the expression's native value (an int stays an int,
-// a list a list), and so does a template whose statements output exactly
-// one expression and no text, as Ansible's does; text mixed with
-// expressions yields a string; either way a string that reads as a Python
-// literal list, mapping or bool becomes that value, as Ansible's
-// ansible_eval_concat makes it (convertText) — unless a whole expression's
-// last step is a filter that means text (keepsText: to_json, string, ...);
-// trailing newlines are kept; a string without template syntax is
-// returned unchanged. Values inside templates are not rendered again.
+// Render renders a template string as Ansible 2.14's Templar does with
+// jinja2_native off (the default). A string that is exactly one
+// "{{ expr }}", or whose statements output exactly one expression and no
+// text, yields the expression's value: a list, mapping or bool as it is,
+// a number as text ("{{ x + 1 }}" is "6", "{{ l | length }}" is "2") and
+// null as "" — ansible_eval_concat turns the one node into text — except
+// "{{ name }}" naming a variable that holds a number, a bool or null, which
+// Templar returns untouched (its SINGLE_VAR shortcut: nativeVariable).
+// Text mixed with expressions yields a string; either way a string that
+// reads as a Python literal list, mapping or bool becomes that value
+// (convertText), unless a whole expression's last step is a filter that
+// means text (keepsText: to_json, string, ...); trailing newlines are
+// kept; a string without template syntax is returned unchanged. Values
+// inside templates are not rendered again.
 func Render(s string, vars map[string]any) (any, error) {
 	if !isTemplate(s) {
 		return s, nil
+	}
+	if v, ok := nativeVariable(s, vars); ok {
+		return v, nil
 	}
 	nodes, err := parseTree(s)
 	if err != nil {
