@@ -25,7 +25,7 @@ func TestEngineUntilTemplatedPace(t *testing.T) {
 		{"rendered exhausted", "{{ n - 1 }}", "{{ d }}", 3, StatusFailed, 2, "still false after 2 attempts"},
 		{"rendered string digits", "{{ '2' }}", "0", 3, StatusOK, 3, ""},
 		{"not a number", "{{ 'many' }}", "0", 1, StatusFailed, 0, `play.yml:8:16: retries: "{{ 'many' }}" rendered "many"; must be a whole number >= 0`},
-		{"negative", "{{ -1 }}", "0", 1, StatusFailed, 0, "retries: \"{{ -1 }}\" rendered -1; must be a whole number >= 0"},
+		{"negative", "{{ -1 }}", "0", 1, StatusFailed, 0, "retries: \"{{ -1 }}\" rendered \"-1\"; must be a whole number >= 0"},
 		{"bad delay", "1", "{{ [1] }}", 1, StatusFailed, 0, "play.yml:9:14: delay: \"{{ [1] }}\" rendered [1]"},
 		{"undefined", "{{ nope }}", "0", 1, StatusFailed, 0, "retries: "},
 	} {
