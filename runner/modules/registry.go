@@ -14,6 +14,7 @@ func builtin() map[string]Spec {
 		"sysctl":              sysctlSpec,
 		"tcp_states":          tcpStatesSpec,
 		"ufw":                 ufwSpec,
+		"haproxy":             haproxySpec,
 		"service":             serviceSpec,
 		"wait_for":            waitForSpec,
 		"assert":              assertSpec,

@@ -49,6 +49,7 @@ var moduleAliases = map[string]string{
 	"ansible.builtin.wait_for":        "wait_for",
 	"ansible.posix.sysctl":            "sysctl",
 	"community.general.ufw":           "ufw",
+	"community.general.haproxy":       "haproxy",
 }
 
 // canonicalModule maps an FQCN to tend's module name; other keys unchanged.
