@@ -45,8 +45,8 @@ type haproxyModule struct {
 	wait                                    bool
 	waitRetries                             int
 	waitInterval                            time.Duration
-	// client forces the socket client the host's script uses ("socat" or
-	// "python3"); empty picks socat when present, else python3 (tests set it).
+	// client forces the socket client the host's script uses (a socat or
+	// python3 program); empty picks socat when present, else python3 (tests).
 	client string
 }
 

@@ -23,7 +23,7 @@ const haproxyMarker = "--tend-haproxy-reply--"
 //
 // Every value is a positional parameter. CLIENT is auto (socat when the
 // host has it and the path holds no character socat's address syntax
-// reads, else python3), socat or python3. Exit 4: the socket cannot be
+// reads, else python3), or a socat or python3 program (tests). Exit 4: the socket cannot be
 // reached (the reason on stderr, in Python's words where the script tells
 // them itself); exit 3: neither client exists.
 const haproxySocketScript = `LC_ALL=C; export LC_ALL
@@ -39,9 +39,9 @@ auto)
 *) command -v "$c" >/dev/null 2>&1 || c= ;;
 esac
 [ -n "$c" ] || { echo "tend's haproxy talks to HAProxy's socket with socat or python3: neither is in PATH ($PATH)" >&2; exit 3; }
-if [ "$c" = python3 ]; then exec python3 -c "$py" "$m" "$s" "$@" </dev/null; fi
+case $c in *python3) exec "$c" -c "$py" "$m" "$s" "$@" </dev/null ;; esac
 for q do
-	printf '%s\n' "$q" | socat -t 30 - "UNIX-CONNECT:$s" || exit 4
+	printf '%s\n' "$q" | "$c" -t 30 - "UNIX-CONNECT:$s" || exit 4
 	printf '\n%s\n' "$m"
 done
 `
