@@ -92,8 +92,11 @@ func newHaproxy(a Args) (Module, error) {
 		m.waitInterval = time.Duration(*args.WaitInterval) * time.Second
 	}
 	if !hasTemplate(m.state) && !contains(haproxyStates, m.state) {
-		return nil, bad("state", "value of state must be one of: %s, got: %s%s", strings.Join(haproxyStates, ", "),
-			m.state, yamlnode.DidYouMean(m.state, haproxyStates))
+		hint := yamlnode.DidYouMean(m.state, haproxyStates)
+		if !strings.HasPrefix(hint, "; did you mean") {
+			hint = "" // the choices are listed already
+		}
+		return nil, bad("state", "value of state must be one of: %s, got: %s%s", strings.Join(haproxyStates, ", "), m.state, hint)
 	}
 	for _, n := range []struct{ key, v string }{{"host", m.host}, {"backend", m.backend}} {
 		if _, given := lookupArg(a.Node, n.key); !given || hasTemplate(n.v) {
