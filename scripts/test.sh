@@ -45,6 +45,9 @@ command -v unzip >/dev/null 2>&1 || need+=(unzip)
 # hosts (their own network namespace and overlay /etc); the package leaves this
 # machine's own firewall disabled (ENABLED=no in /etc/ufw/ufw.conf)
 command -v ufw >/dev/null 2>&1 || [ -x /usr/sbin/ufw ] || need+=(ufw)
+# the haproxy module's lab and differential tests run their own HAProxy inside lab hosts, reached with socat
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v socat >/dev/null 2>&1 || need+=(socat)
 # pip's tests make virtualenvs with Debian's python3 -m venv (its ensurepip puts pip in
 # them, offline); ansible's pip module (the pip differential case) needs setuptools
 /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv)
@@ -56,6 +59,11 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${need[@]}" >/dev/null
 fi
 mkdir -p /run/sshd
+# Debian's haproxy package starts its service where invoke-rc.d lets it (no policy-rc.d
+# refusing): the tests start their own inside lab hosts, so stop one the install just started
+if [[ " ${need[*]} " == *" haproxy "* ]] && [ -s /run/haproxy.pid ] && kill -0 "$(cat /run/haproxy.pid)" 2>/dev/null; then
+  /etc/init.d/haproxy stop >/dev/null || true
+fi
 if [ -f /etc/ufw/ufw.conf ] && ! grep -qx 'ENABLED=no' /etc/ufw/ufw.conf; then
   echo "note: this machine's own ufw is enabled (/etc/ufw/ufw.conf); the tests never run ufw outside a lab host" >&2
 fi
