@@ -56,17 +56,17 @@ func (m *haproxyModule) read(ctx context.Context, conn transport.Conn) (haproxyV
 	return v, nil
 }
 
-// haproxyStep is the plan for one backend: whether the server is there,
-// and the status and weight it has before and is predicted after.
+// haproxyStep is the plan for one backend: the server's status and
+// weight before, and predicted after.
 type haproxyStep struct {
-	backend         string
-	found           bool
-	before, after   haproxyServerState
-	beforeW, afterW int // user weights, when the task sets one (-1 unknown)
+	backend       string
+	before, after haproxyServerState
 }
 
 // haproxyPlan is what the task does on what one read found.
 type haproxyPlan struct {
+	// passes are the module's passes that run: with a failure, only the
+	// first (the module fails in it, before any later pass).
 	passes  []haproxyPass
 	steps   []haproxyStep
 	failMsg string // the module's failure (fail_on_not_found), after steps
@@ -75,35 +75,42 @@ type haproxyPlan struct {
 // plan predicts the task on v: the backends it acts on (the given one or
 // every backend, discovered as the module does), and for each the server's
 // status after the module's passes. A missing server with fail_on_not_found
-// ends the plan with the module's message; backends before it are acted on.
+// ends the plan with the module's message: backends before it are acted on
+// in the first pass, and no later pass runs. Without a pass (drain on an
+// old HAProxy) the module looks for nothing, and fails on nothing.
 func (m *haproxyModule) plan(v haproxyView) haproxyPlan {
 	p := haproxyPlan{passes: m.passes(v.major, v.minor, v.versionKnown)}
+	if len(p.passes) == 0 {
+		return p
+	}
 	backends := []string{m.backend}
 	if m.backend == "" {
 		backends = haproxyBackends(v.rows)
 	}
+	var checked []bool
 	for _, b := range backends {
 		row, found := haproxyFind(v.rows, b, m.host)
 		if !found && m.failOnNotFound {
 			p.failMsg = fmt.Sprintf("The specified backend '%s/%s' was not found!", b, m.host)
+			p.passes = p.passes[:1]
 			break
 		}
-		if !found {
-			continue
+		if found {
+			st := haproxyServerState{row.Status, row.Weight, row.Scur}
+			p.steps = append(p.steps, haproxyStep{backend: b, before: st, after: st})
+			checked = append(checked, row.CheckStatus != "")
 		}
-		st := haproxyStep{backend: b, found: true, beforeW: -1, afterW: -1}
-		st.before = haproxyServerState{row.Status, row.Weight, row.Scur}
-		st.after = st.before
+	}
+	for i := range p.steps {
+		st := &p.steps[i]
 		for _, pass := range p.passes {
-			st.after.Status = haproxyNextStatus(st.after.Status, pass.want, row.CheckStatus != "")
+			st.after.Status = haproxyNextStatus(st.after.Status, pass.want, checked[i])
 		}
-		if w, ok := v.weights[b+"/"+m.host]; ok && m.weight != "" && len(p.passes) > 0 {
-			st.beforeW, st.afterW = w[0], haproxyTargetWeight(m.weight, w[1])
-			if st.afterW != st.beforeW {
-				st.after.Weight = strconv.Itoa(st.afterW)
+		if w, ok := v.weights[st.backend+"/"+m.host]; ok && m.weight != "" && m.state == "enabled" {
+			if target := haproxyTargetWeight(m.weight, w[1]); target != w[0] {
+				st.after.Weight = strconv.Itoa(target)
 			}
 		}
-		p.steps = append(p.steps, st)
 	}
 	return p
 }

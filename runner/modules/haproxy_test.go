@@ -255,6 +255,8 @@ func TestHaproxyPlan(t *testing.T) {
 		{"state: disabled\nhost: nope\nbackend: www\nfail_on_not_found: true", false, "The specified backend 'www/nope' was not found!", nil, ""},
 		// Discovered: www holds web3, api does not: www is acted on, then the module fails.
 		{"state: disabled\nhost: web3\nfail_on_not_found: true", true, "The specified backend 'api/web3' was not found!", []string{"www: DRAIN,1 -> MAINT,1"}, ""},
+		// Drain then disable: the module fails in the drain pass; no disable.
+		{"state: disabled\nhost: web2\ndrain: true\nfail_on_not_found: true", true, "The specified backend 'api/web2' was not found!", []string{"www: MAINT,1 -> DRAIN,1"}, ""},
 		{"state: disabled\nhost: api2\nfail_on_not_found: true", false, "The specified backend 'www/api2' was not found!", nil, ""},
 	} {
 		m := newHaproxyT(t, tc.src)
@@ -275,6 +277,11 @@ func TestHaproxyPlan(t *testing.T) {
 	m := newHaproxyT(t, "state: drain\nhost: web1")
 	if p := m.plan(old); p.changed() || !strings.Contains(m.summary(p), "older than 1.5 or unknown") {
 		t.Errorf("drain, unknown version: %v %q", p.changed(), m.summary(p))
+	}
+	// Without a pass the module looks for nothing: no fail_on_not_found.
+	m = newHaproxyT(t, "state: drain\nhost: nope\nfail_on_not_found: true")
+	if p := m.plan(old); p.failMsg != "" || len(p.steps) != 0 {
+		t.Errorf("drain, unknown version, not found: %+v", p)
 	}
 }
 
