@@ -228,7 +228,7 @@ func (m *haproxyModule) summary(p haproxyPlan) string {
 		case st.before == st.after:
 			out = append(out, sv+": "+haproxyDescribe(st.before))
 		case st.before.Status != st.after.Status:
-			out = append(out, fmt.Sprintf("would set %s %s (now %s)", sv, haproxyVerb(m), haproxyDescribe(st.before)))
+			out = append(out, fmt.Sprintf("would set %s %s (now %s)", sv, haproxyVerb(m, p), haproxyDescribe(st.before)))
 		default:
 			out = append(out, fmt.Sprintf("would set the weight of %s to %s (now %s)", sv, st.after.Weight, st.before.Weight))
 		}
@@ -236,9 +236,11 @@ func (m *haproxyModule) summary(p haproxyPlan) string {
 	return strings.Join(out, "; ")
 }
 
-// haproxyVerb names the state a task asks for.
-func haproxyVerb(m *haproxyModule) string {
+// haproxyVerb names the state the plan's passes put a server in.
+func haproxyVerb(m *haproxyModule, p haproxyPlan) string {
 	switch {
+	case m.state == "disabled" && m.drain && len(p.passes) == 1:
+		return "to drain"
 	case m.state == "disabled" && m.drain:
 		return "to drain, then to maintenance"
 	case m.state == "disabled":
