@@ -89,7 +89,9 @@ func (m *haproxyModule) haproxySend(ctx context.Context, conn transport.Conn, cm
 		client = "auto"
 	}
 	argv := append([]string{"/bin/sh", "-c", haproxySocketScript, "sh", m.socket, client, haproxyMarker}, cmds...)
-	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: haproxyTimeout})
+	// show stat of a large configuration (thousands of servers) passes the
+	// default 4 MiB cap on output.
+	res, err := conn.Run(ctx, transport.Command{Argv: argv, Timeout: haproxyTimeout, MaxOutput: 64 << 20})
 	if err != nil {
 		return nil, fmt.Errorf("haproxy: %s on %s: %w", strings.Join(cmds, " | "), m.socket, err)
 	}
