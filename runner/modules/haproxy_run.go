@@ -98,7 +98,7 @@ func (m *haproxyModule) plan(v haproxyView) haproxyPlan {
 		if found {
 			st := haproxyServerState{row.Status, row.Weight, row.Scur}
 			p.steps = append(p.steps, haproxyStep{backend: b, before: st, after: st})
-			checked = append(checked, row.CheckStatus != "")
+			checked = append(checked, row.Checked)
 		}
 	}
 	for i := range p.steps {
@@ -106,10 +106,12 @@ func (m *haproxyModule) plan(v haproxyView) haproxyPlan {
 		for _, pass := range p.passes {
 			st.after.Status = haproxyNextStatus(st.after.Status, pass.want, checked[i])
 		}
-		if w, ok := v.weights[st.backend+"/"+m.host]; ok && m.weight != "" && m.state == "enabled" {
-			if target := haproxyTargetWeight(m.weight, w[1]); target != w[0] {
-				st.after.Weight = strconv.Itoa(target)
-			}
+		// show stat's weight is the effective one: a server in maintenance
+		// keeps showing the weight it had (a `set weight` shows once it
+		// leaves), a running one shows its user weight.
+		if w, ok := v.weights[st.backend+"/"+m.host]; ok && m.weight != "" && m.state == "enabled" &&
+			!strings.HasPrefix(st.after.Status, "MAINT") {
+			st.after.Weight = strconv.Itoa(haproxyTargetWeight(m.weight, w[1]))
 		}
 	}
 	return p

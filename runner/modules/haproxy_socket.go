@@ -122,9 +122,12 @@ func haproxyErrReason(stderr string, code int) string {
 	return l
 }
 
-// haproxyRow is one line of `show stat`: the fields the module reads.
+// haproxyRow is one line of `show stat`: the fields the module reads, and
+// whether the server has health checks (its check counters are filled,
+// in maintenance too, where check_status is empty).
 type haproxyRow struct {
-	Px, Sv, Status, Weight, Scur, CheckStatus string
+	Px, Sv, Status, Weight, Scur string
+	Checked                      bool
 }
 
 // haproxyServerState is what the module registers of a server: its status,
@@ -171,7 +174,8 @@ func parseHaproxyStat(out string) ([]haproxyRow, error) {
 	var rows []haproxyRow
 	for _, rec := range recs[1:] {
 		rows = append(rows, haproxyRow{Px: get(rec, "pxname"), Sv: get(rec, "svname"), Status: get(rec, "status"),
-			Weight: get(rec, "weight"), Scur: get(rec, "scur"), CheckStatus: get(rec, "check_status")})
+			Weight: get(rec, "weight"), Scur: get(rec, "scur"),
+			Checked: get(rec, "check_status") != "" || get(rec, "chkfail") != ""})
 	}
 	return rows, nil
 }

@@ -114,7 +114,7 @@ func TestParseHaproxyStat(t *testing.T) {
 	if len(rows) != 8 {
 		t.Fatalf("rows: %d: %+v", len(rows), rows)
 	}
-	if r := rows[2]; r != (haproxyRow{Px: "www", Sv: "web2", Status: "MAINT", Weight: "1", Scur: "2", CheckStatus: "L4OK"}) {
+	if r := rows[2]; r != (haproxyRow{Px: "www", Sv: "web2", Status: "MAINT", Weight: "1", Scur: "2", Checked: true}) {
 		t.Errorf("web2: %+v", r)
 	}
 	if got := haproxyBackends(rows); !reflect.DeepEqual(got, []string{"www", "api"}) {
