@@ -304,7 +304,7 @@ func LoadCase(file string) (Case, error) {
 	for _, p := range order {
 		c.Seeds = append(c.Seeds, *seeds[p])
 	}
-	if len(c.Compare)+len(c.CompareDirs)+len(c.CompareTrees)+len(c.CompareController) == 0 {
+	if len(c.Compare)+len(c.CompareDirs)+len(c.CompareTrees)+len(c.CompareController)+len(c.CompareOutput) == 0 {
 		return c, fmt.Errorf("oracle: %s: nothing to compare (add a compare directive)", file)
 	}
 	return c, nil
