@@ -230,7 +230,11 @@ func (m *haproxyModule) summary(p haproxyPlan) string {
 		case st.before == st.after:
 			out = append(out, sv+": "+haproxyDescribe(st.before))
 		case st.before.Status != st.after.Status:
-			out = append(out, fmt.Sprintf("would set %s %s (now %s)", sv, haproxyVerb(m, p), haproxyDescribe(st.before)))
+			w := ""
+			if st.before.Weight != st.after.Weight {
+				w = ", weight " + st.after.Weight
+			}
+			out = append(out, fmt.Sprintf("would set %s %s%s (now %s)", sv, haproxyVerb(m, p), w, haproxyDescribe(st.before)))
 		default:
 			out = append(out, fmt.Sprintf("would set the weight of %s to %s (now %s)", sv, st.after.Weight, st.before.Weight))
 		}

@@ -232,7 +232,7 @@ func TestHaproxyPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := haproxyView{rows: rows, major: 2, minor: 6, versionKnown: true,
-		weights: haproxyWeights{"www/web1": {10, 10}, "api/web1": {4, 8}}}
+		weights: haproxyWeights{"www/web1": {10, 10}, "www/web2": {1, 1}, "api/web1": {4, 8}}}
 	for _, tc := range []struct {
 		src     string
 		changed bool
@@ -252,6 +252,7 @@ func TestHaproxyPlan(t *testing.T) {
 		{"state: enabled\nhost: web1\nbackend: www\nweight: 50%", true, "", []string{"www: no check,10 -> no check,5"},
 			"would set the weight of www/web1 to 5 (now 10)"},
 		{"state: enabled\nhost: web1\nbackend: api\nweight: 50%", false, "", []string{"api: UP,4 -> UP,4"}, ""},
+		{"state: enabled\nhost: web2\nbackend: www\nweight: 3", true, "", []string{"www: MAINT,1 -> UP,3"}, "would set www/web2 ready, weight 3 (now MAINT, weight 1)"},
 		{"state: enabled\nhost: api2", false, "", []string{"api: MAINT (via www/web2),1 -> MAINT (via www/web2),1"}, ""},
 		{"state: disabled\nhost: nope", false, "", nil, "no server nope in no backend: nothing to do"},
 		{"state: disabled\nhost: nope\nbackend: www", false, "", nil, "no server nope in backend www: nothing to do"},
