@@ -201,6 +201,9 @@ func TestHaproxyCheckApplyFake(t *testing.T) {
 		{"state: disabled\nhost: web3\nfail_on_not_found: true", true,
 			[]string{"get weight www/web3; disable server www/web3"}, "no check:10 MAINT:1 MAINT:1 UP:4", "The specified backend 'api/web3' was not found!"},
 		{"state: enabled\nhost: web1\nbackend: api\nwait: true\nwait_interval: 0", false, nil, "no check:10 MAINT:1 DRAIN:1 UP:4", ""},
+		// Already as asked, but never "UP" (no checks): the module waits, and fails.
+		{"state: enabled\nhost: web1\nbackend: www\nwait: true\nwait_retries: 2\nwait_interval: 0", true,
+			[]string{"get weight www/web1; enable server www/web1"}, "no check:10 MAINT:1 DRAIN:1 UP:4", "server www/web1 not status 'UP' after 2 retries. Aborting."},
 		{"state: disabled\nhost: web2\ndrain: true\nfail_on_not_found: true", true,
 			[]string{"set server www/web2 state drain"}, "no check:10 DRAIN:1 DRAIN:1 UP:4", "The specified backend 'api/web2' was not found!"},
 	} {

@@ -70,6 +70,10 @@ type haproxyPlan struct {
 	passes  []haproxyPass
 	steps   []haproxyStep
 	failMsg string // the module's failure (fail_on_not_found), after steps
+	// waits are the servers already as asked whose status the module would
+	// still wait for (wait: true): not yet the status it waits for, or,
+	// with drain, sessions still open.
+	waits []string
 }
 
 // plan predicts the task on v: the backends it acts on (the given one or
@@ -112,6 +116,14 @@ func (m *haproxyModule) plan(v haproxyView) haproxyPlan {
 		if w, ok := v.weights[st.backend+"/"+m.host]; ok && m.weight != "" && m.state == "enabled" &&
 			!strings.HasPrefix(st.after.Status, "MAINT") {
 			st.after.Weight = strconv.Itoa(haproxyTargetWeight(m.weight, w[1]))
+		}
+		want := p.passes[len(p.passes)-1].want
+		if m.wait && st.before == st.after && (!strings.Contains(st.before.Status, want) || (m.drain && st.before.Scur != "0")) {
+			w := fmt.Sprintf("would wait until %s/%s is %s (now %s", st.backend, m.host, want, st.before.Status)
+			if m.drain {
+				w += ", " + st.before.Scur + " sessions"
+			}
+			p.waits = append(p.waits, w+")")
 		}
 	}
 	return p
@@ -161,6 +173,9 @@ func haproxyNextStatus(s, want string, checked bool) string {
 	}
 }
 
+// acts reports whether Apply has something to do: a change, or a wait.
+func (p haproxyPlan) acts() bool { return p.changed() || len(p.waits) > 0 }
+
 // changed reports whether the plan changes what `show stat` shows.
 func (p haproxyPlan) changed() bool {
 	for _, st := range p.steps {
@@ -190,12 +205,12 @@ func (m *haproxyModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 			Before: haproxyDescribe(st.before), After: haproxyDescribe(st.after), Status: sysctlStatusChange})
 	}
 	switch {
-	case p.failMsg != "" && !p.changed():
+	case p.failMsg != "" && !p.acts():
 		ch.Failed, ch.Msg = true, p.failMsg
 		return ch, nil
-	case p.changed():
+	case p.acts():
 		ch.Action = plan.Update
-		ch.Summary = m.summary(p)
+		ch.Summary = strings.Join(append([]string{m.summary(p)}, p.waits...), "; ")
 		if p.failMsg != "" {
 			ch.Summary += "; then fails: " + p.failMsg
 		}

@@ -276,6 +276,23 @@ func TestHaproxyPlan(t *testing.T) {
 			t.Errorf("%q: summary %q, want %q", tc.src, m.summary(p), tc.summary)
 		}
 	}
+	// wait: a server already as asked is still waited for, as the module
+	// waits, when its status is not yet the one waited for, or (drain)
+	// sessions are open.
+	for src, want := range map[string][]string{
+		"state: enabled\nhost: web1\nbackend: www\nwait: true":               []string{"would wait until www/web1 is UP (now no check)"},
+		"state: enabled\nhost: web1\nbackend: api\nwait: true":               nil,
+		"state: enabled\nhost: web1\nbackend: api":                           nil,
+		"state: disabled\nhost: web2\nbackend: www\nwait: true":              nil,
+		"state: disabled\nhost: web2\nbackend: www\nwait: true\ndrain: true": []string{"would wait until www/web2 is MAINT (now MAINT, 2 sessions)"},
+		"state: drain\nhost: web3\nwait: true":                               nil,
+	} {
+		m := newHaproxyT(t, src)
+		p := m.plan(v)
+		if !reflect.DeepEqual(p.waits, want) || p.acts() != (len(want) > 0 || p.changed()) {
+			t.Errorf("%q: waits %q, want %q", src, p.waits, want)
+		}
+	}
 	old := v
 	old.versionKnown = false
 	m := newHaproxyT(t, "state: drain\nhost: web1")
