@@ -12,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -61,8 +60,7 @@ func TestLabAuthorizedKey(t *testing.T) {
 	keys := filepath.Join(home, ".ssh", "authorized_keys")
 	os.Chmod(filepath.Join(home, ".ssh"), 0o755) // manage_dir puts it back to 0700
 	before, _ := os.ReadFile(keys)
-	cfg := transport.SSHConfig{Host: h.Addr, Port: h.Port, User: "root", KeyFiles: []string{l.ClientKey},
-		KnownHostsFile: l.KnownHosts, DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second}
+	cfg := labSSHConfig(l, h, "root")
 	conn, err := transport.DialSSH(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

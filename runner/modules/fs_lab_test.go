@@ -36,15 +36,7 @@ func newFSLab(t *testing.T) *fsLab {
 	t.Helper()
 	l := lab.New(t, 1)
 	h := l.Hosts[0]
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
-		Host: h.Addr, Port: h.Port, User: "root",
-		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
-		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		t.Fatalf("dial lab host: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := dialLab(t, l, h, "root")
 	return &fsLab{t: t, conn: c, dir: t.TempDir()}
 }
 

@@ -42,15 +42,7 @@ func newGetURLLab(t *testing.T) *getURLLab {
 		_, err := fmt.Sscanf(p.Output(), "ports %d %d", &g.port, &tls)
 		return err == nil
 	})
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
-		Host: g.h.Addr, Port: g.h.Port, User: "root",
-		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
-		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		t.Fatalf("dial lab host: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := dialLab(t, l, g.h, "root")
 	g.conn = c
 	return g
 }

@@ -71,15 +71,7 @@ func haproxyLab(t *testing.T) (*lab.Host, transport.Conn) {
 	if _, _, err := h.Exec(ctx, "/bin/sh", "-c", `until [ -S "$1" ]; do sleep 0.05; done`, "sh", haproxyLabDir+"/admin.sock"); err != nil {
 		t.Fatalf("haproxy never made its socket: %v\n%s", err, p.Output())
 	}
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
-		Host: h.Addr, Port: h.Port, User: "root",
-		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
-		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		t.Fatalf("dial lab host: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := dialLab(t, l, h, "root")
 	return h, c
 }
 

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"tend/internal/lab"
 	"tend/runner/plan"
@@ -43,15 +42,7 @@ func newBootLab(t *testing.T) *bootLab {
 // authenticates.
 func (b *bootLab) dial() {
 	b.t.Helper()
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
-		Host: b.h.Addr, Port: b.h.Port, User: "root",
-		KeyFiles: []string{b.l.ClientKey}, KnownHostsFile: b.l.KnownHosts,
-		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		b.t.Fatalf("dial lab host: %v", err)
-	}
-	b.t.Cleanup(func() { c.Close() })
+	c := dialLab(b.t, b.l, b.h, "root")
 	b.conn = c
 }
 

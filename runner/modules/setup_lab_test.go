@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"sort"
 	"testing"
-	"time"
 
 	"tend/internal/lab"
 	"tend/runner/transport"
@@ -37,12 +36,7 @@ func TestSetupMatchesAnsible(t *testing.T) {
 	l := lab.New(t, 1)
 	h := l.Hosts[0]
 	ctx := context.Background()
-	conn, err := transport.DialSSH(ctx, transport.SSHConfig{Host: h.Addr, Port: h.Port, User: "root",
-		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts, DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialLab(t, l, h, "root")
 	m, err := setupSpec.New(Args{File: "play.yml"})
 	if err != nil {
 		t.Fatal(err)
@@ -174,12 +168,7 @@ func TestFactsScriptSameOutput(t *testing.T) {
 	l := lab.New(t, 1)
 	h := l.Hosts[0]
 	ctx := context.Background()
-	conn, err := transport.DialSSH(ctx, transport.SSHConfig{Host: h.Addr, Port: h.Port, User: "root",
-		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts, DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := dialLab(t, l, h, "root")
 	run := func(script string) map[string]string {
 		res, err := conn.Run(ctx, transport.Command{Argv: []string{"/bin/sh", "-c", script, "tend-facts"}, MaxOutput: 4 << 20})
 		if err != nil || res.ExitCode != 0 {

@@ -1,9 +1,7 @@
 package modules
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"tend/internal/lab"
 	"tend/runner/transport"
@@ -20,14 +18,6 @@ func sudoLab(t *testing.T) (deploy, root transport.Conn) {
 	l := lab.New(t, 1, lab.WithOverlayEtc())
 	h := l.Hosts[0]
 	h.AddUser(t, lab.User{Name: "deploy", Password: labSudoPassword, Sudoers: "deploy ALL=(ALL:ALL) ALL\n"})
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
-		Host: h.Addr, Port: h.Port, User: "deploy",
-		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
-		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := dialLab(t, l, h, "deploy")
 	return c, transport.Become(c, transport.BecomeOptions{Password: labSudoPassword})
 }

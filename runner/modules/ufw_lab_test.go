@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"tend/internal/lab"
 	"tend/runner/plan"
@@ -40,15 +39,7 @@ func ufwLab(t *testing.T) (*lab.Host, transport.Conn) {
 	if _, _, err := h.Exec(context.Background(), "/bin/sh", "-c", ufwLabPrepare); err != nil {
 		t.Fatal(err)
 	}
-	c, err := transport.DialSSH(context.Background(), transport.SSHConfig{
-		Host: h.Addr, Port: h.Port, User: "root",
-		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
-		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		t.Fatalf("dial lab host: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := dialLab(t, l, h, "root")
 	return h, c
 }
 

@@ -38,11 +38,7 @@ func newURILab(t *testing.T) *uriLab {
 		_, err := fmt.Sscanf(p.Output(), "ports %d %d", &u.httpPort, &u.tlsPort)
 		return err == nil
 	})
-	u.cfg = transport.SSHConfig{
-		Host: h.Addr, Port: h.Port, User: "root",
-		KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
-		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-	}
+	u.cfg = labSSHConfig(l, h, "root")
 	c, err := transport.DialSSH(context.Background(), u.cfg)
 	if err != nil {
 		t.Fatalf("dial lab host: %v", err)

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"tend/internal/lab"
 	"tend/runner/plan"
@@ -54,10 +53,7 @@ func newURITLSLab(t *testing.T) *uriTLSLab {
 		_, err := fmt.Sscanf(srv.Output(), "mtls %d\nports %d %d", &u.mtlsPort, &u.httpPort, &tlsPort)
 		return err == nil
 	})
-	u.rootCfg = transport.SSHConfig{
-		Host: h.Addr, Port: h.Port, User: "root", KeyFiles: []string{l.ClientKey}, KnownHostsFile: l.KnownHosts,
-		DialTimeout: 10 * time.Second, HandshakeTimeout: 10 * time.Second,
-	}
+	u.rootCfg = labSSHConfig(l, h, "root")
 	dial := func(user string) transport.Conn {
 		cfg := u.rootCfg
 		cfg.User = user
