@@ -14,6 +14,8 @@ command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v ansible-inventory >/dev/null 2>&1 || need+=(ansible-core)
 # the oracle of runner/template's differential test: ansible-core's Templar on Jinja2
 /usr/bin/python3 -c 'import jinja2, ansible.template' >/dev/null 2>&1 || need+=(python3-jinja2 ansible-core)
+# community.general's json_query filter needs Python's jmespath in the oracle
+/usr/bin/python3 -c 'import jmespath' >/dev/null 2>&1 || need+=(python3-jmespath)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
 command -v strace >/dev/null 2>&1 || need+=(strace)

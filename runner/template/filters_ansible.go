@@ -36,6 +36,7 @@ var ansibleFilters = map[string]func(args ...any) (any, error){
 	"_f_permutations":   func(args ...any) (any, error) { return arrangements("permutations", args, false) },
 	"_f_combinations":   func(args ...any) (any, error) { return arrangements("combinations", args, true) },
 	"_f_to_uuid":        filterToUUID,
+	"_f_json_query":     filterJSONQuery, // community.general's (filters_jsonquery.go)
 }
 
 // refusedFilters are Ansible filters tend knows and refuses when the

@@ -434,9 +434,21 @@ func (r *rewriter) call(table map[string]string, what, operand string, test bool
 		return "", fmt.Errorf("expected a %s name after %q", what, map[bool]string{true: "is", false: "|"}[test])
 	}
 	r.i++
-	fn, known := table[n.text]
+	name := n.text
+	for r.peekIs(tOp, ".") && r.i+1 < len(r.toks) && r.toks[r.i+1].kind == tIdent {
+		name += "." + r.toks[r.i+1].text // ansible.builtin.to_json
+		r.i += 2
+	}
+	if name != n.text {
+		short, err := qualifiedName(what, name, table)
+		if err != nil {
+			return "", err
+		}
+		name = short
+	}
+	fn, known := table[name]
 	if !known {
-		return "", unknownName(what, n.text, table)
+		return "", unknownName(what, name, table)
 	}
 	args := ""
 	if test && r.bareArgument() { // x is divisibleby 3, x is in list
