@@ -238,10 +238,12 @@ func (p *patcher) patchLookup(node *ast.Node, n *ast.CallNode, asList bool) {
 		p.err = fmt.Errorf("the lookup plugin name must be a quoted string")
 		return
 	}
-	if _, ok := lookupPlugins[name.Value]; !ok {
+	short := strings.TrimPrefix(strings.TrimPrefix(name.Value, "ansible.builtin."), "ansible.legacy.")
+	if _, ok := lookupPlugins[short]; !ok {
 		p.err = unknownName("lookup plugin", name.Value, lookupPlugins)
 		return
 	}
+	name.Value = short // lookup('ansible.builtin.env', ...): tend's lookups are all ansible.builtin's
 	args := append([]ast.Node{&ast.IdentifierNode{Value: "$env"}, &ast.BoolNode{Value: asList}}, n.Arguments...)
 	ast.Patch(node, call("_lookup", args...))
 }
