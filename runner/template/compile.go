@@ -79,6 +79,7 @@ func registered(name string) bool {
 func newConfig() *conf.Config {
 	config := conf.CreateNew()
 	expr.AllowUndefinedVariables()(config)
+	expr.DisableBuiltin("now")(config) // Ansible's now() (datetime.go), not expr's
 	for _, table := range callables {
 		for name, fn := range table {
 			expr.Function(name, fn)(config)

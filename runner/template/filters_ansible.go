@@ -37,6 +37,7 @@ var ansibleFilters = map[string]func(args ...any) (any, error){
 	"_f_combinations":   func(args ...any) (any, error) { return arrangements("combinations", args, true) },
 	"_f_to_uuid":        filterToUUID,
 	"_f_json_query":     filterJSONQuery, // community.general's (filters_jsonquery.go)
+	"_f_strftime":       filterStrftime,  // datetime.go
 }
 
 // refusedFilters are Ansible filters tend knows and refuses when the
@@ -44,7 +45,6 @@ var ansibleFilters = map[string]func(args ...any) (any, error){
 var refusedFilters = map[string]string{
 	"password_hash": "tend has no crypt(3) implementation; hash the password beforehand and pass the hash",
 	"to_datetime":   "tend has no Python datetime values; compare timestamps as numbers or strings",
-	"strftime":      "tend has no Python time formatting; use a fact (ansible_date_time) or the date command",
 }
 
 // sizeRanges are Ansible's SIZE_RANGES, largest first.

@@ -37,12 +37,13 @@ const maxRange = 100_000
 // compiler to receive the variables).
 var globalFuncs = map[string]func(args ...any) (any, error){
 	"range":   fnRange,
+	"now":     fnNow,  // datetime.go
 	"dict":    fnDict, // jinja_builtins.go
 	"_lookup": fnLookup,
 }
 
 // globals lists the names callable in templates, for did-you-mean.
-var globals = map[string]string{"range": "range", "dict": "dict", "lookup": "_lookup", "query": "_lookup", "q": "_lookup"}
+var globals = map[string]string{"range": "range", "dict": "dict", "now": "now", "lookup": "_lookup", "query": "_lookup", "q": "_lookup"}
 
 func fnRange(args ...any) (any, error) {
 	n := make([]int, len(args))

@@ -48,6 +48,8 @@ func wholeValue(expr string, v any) any {
 		return convertText(x)
 	case bool:
 		return v
+	case pyDateTime:
+		return x.String()
 	}
 	if isNumber(v) {
 		return format(v)
