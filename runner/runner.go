@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -153,7 +155,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 		if err != nil {
 			return nil, &InputError{Err: fmt.Errorf("%s: hosts: %w", p.Pos, err)}
 		}
-		plays[i] = opts.Shard.filter(hosts)
+		plays[i] = orderHosts(opts.Shard.filter(hosts), p.Order)
 		unmatchedTerms[i] = unmatched
 		if sizes[i], err = serialSizes(p, opts.ExtraVars); err != nil {
 			return nil, &InputError{Err: err}
@@ -182,7 +184,7 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 		if live := r.currentInv(); live != inv { // add_host, group_by (inventorychange.go)
 			hosts, unmatched, err := selectHosts(live, p.Hosts, opts.Limit)
 			if err == nil {
-				plays[i], unmatchedTerms[i] = opts.Shard.filter(hosts), unmatched
+				plays[i], unmatchedTerms[i] = orderHosts(opts.Shard.filter(hosts), p.Order), unmatched
 			}
 		}
 		names := make([]string, len(plays[i]))
@@ -207,6 +209,24 @@ func Run(ctx context.Context, pb *playbook.Playbook, inv *inventory.Inventory, o
 	}
 	obs.RunDone(*sum)
 	return sum, nil
+}
+
+// orderHosts returns a play's hosts in the order its order keyword asks
+// for (Ansible's inventory.get_hosts(order=...)): as the inventory lists
+// them, reversed, sorted by name, reverse-sorted, or shuffled.
+func orderHosts(hosts []*inventory.Host, order string) []*inventory.Host {
+	out := slices.Clone(hosts)
+	switch order {
+	case "reverse_inventory":
+		slices.Reverse(out)
+	case "sorted":
+		slices.SortStableFunc(out, func(a, b *inventory.Host) int { return strings.Compare(a.Name, b.Name) })
+	case "reverse_sorted":
+		slices.SortStableFunc(out, func(a, b *inventory.Host) int { return strings.Compare(b.Name, a.Name) })
+	case "shuffle":
+		rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	}
+	return out
 }
 
 // selectHosts applies a play's pattern, then --limit.

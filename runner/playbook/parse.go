@@ -146,7 +146,7 @@ var playKeys = []string{
 	"max_fail_percentage", "any_errors_fatal", "gather_facts", "become", "become_user",
 	"secret_vars", "metrics", "environment", "rollback",
 	"pre_tasks", "post_tasks", "tags", "become_method", "become_exe", "vars_prompt",
-	"remote_user", "user", "module_defaults", "collections", "gather_subset",
+	"remote_user", "user", "module_defaults", "collections", "gather_subset", "order",
 }
 
 // unsupportedPlayKeys are Ansible play keywords tend deliberately lacks;
@@ -154,7 +154,7 @@ var playKeys = []string{
 var unsupportedPlayKeys = map[string]bool{
 	"strategy":   true,
 	"connection": true, "port": true,
-	"order": true, "include": true,
+	"include":  true,
 	"run_once": true, "throttle": true, "become_flags": true,
 	"force_handlers": true, "check_mode": true, "diff": true, "ignore_errors": true,
 	"ignore_unreachable": true, "gather_timeout": true,
@@ -223,6 +223,13 @@ func (p *parser) play(n *yaml.Node) *Play {
 			varsFiles = v
 		case "serial":
 			play.Serial = p.serial(v)
+		case "order":
+			play.Order = p.str(v, k.Value)
+			switch play.Order {
+			case "inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle":
+			default:
+				p.Errorf(v, k.Value, "order %q is not one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle", play.Order)
+			}
 		case "metrics":
 			play.Metrics = p.metrics(v, k.Value)
 		case "max_fail_percentage":

@@ -33,6 +33,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate module key", "- hosts: a\n  tasks:\n    - command: a\n      command: b\n", []string{"pb.yml:4:7: command: duplicate key"}},
 		{"unknown play key", "- hots: a\n", []string{"pb.yml:1:3: hots: unknown play key; did you mean \"hosts\"?"}},
 		{"unsupported play key", "- hosts: a\n  strategy: free\n", []string{"pb.yml:2:3: strategy: play keyword is not supported"}},
+		{"bad order", "- hosts: a\n  order: random\n  tasks: []\n", []string{"pb.yml:2:10: order: order \"random\" is not one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle"}},
 		{"missing hosts", "- name: x\n  tasks: []\n", []string{"pb.yml:1:3: hosts: a play needs hosts"}},
 		{"empty hosts", "- hosts: \"\"\n", []string{"pb.yml:1:10: hosts: must not be empty"}},
 		{"empty hosts list", "- hosts: []\n", []string{"hosts: must not be empty"}},

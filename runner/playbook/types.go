@@ -53,6 +53,10 @@ type Play struct {
 	// with the play's variables and the extra vars. Empty means all hosts
 	// at once.
 	Serial []string
+	// Order is the order of the play's hosts, as Ansible's order keyword:
+	// "" or inventory, reverse_inventory, sorted, reverse_sorted, shuffle.
+	// Batches (Serial) take hosts in this order.
+	Order string
 	// MaxFailPercentage aborts the play when more than this share of a
 	// batch failed; nil means no limit (0 means any failure aborts).
 	MaxFailPercentage *int
