@@ -162,7 +162,9 @@ func newURI(a Args) (Module, error) {
 	return m, nil
 }
 
-// uriStatusCodes reads status_code: one code or a list of them (default 200).
+// uriStatusCodes reads status_code: one code or a list of them (default
+// 200); a string with commas is a list, as Ansible's list arguments split
+// one (status_code=200,409 in a free-form line).
 func uriStatusCodes(a Args, n *yaml.Node) ([]int, error) {
 	if n == nil || yamlnode.IsNull(n) {
 		return []int{200}, nil
@@ -176,11 +178,17 @@ func uriStatusCodes(a Args, n *yaml.Node) ([]int, error) {
 		if it.Kind == yaml.ScalarNode && templated(it.Value) {
 			continue
 		}
-		c, err := strconv.Atoi(it.Value)
-		if it.Kind != yaml.ScalarNode || err != nil || c < 100 || c > 599 {
-			return nil, posErr(a.File, it, "uri", "status_code must be an HTTP status between 100 and 599 (or a list of them), not %s", yamlnode.Describe(it))
+		values := []string{it.Value}
+		if it.Kind == yaml.ScalarNode && n.Kind != yaml.SequenceNode && strings.Contains(it.Value, ",") {
+			values = strings.Split(it.Value, ",")
 		}
-		out = append(out, c)
+		for _, v := range values {
+			c, err := strconv.Atoi(strings.TrimSpace(v))
+			if it.Kind != yaml.ScalarNode || err != nil || c < 100 || c > 599 {
+				return nil, posErr(a.File, it, "uri", "status_code must be an HTTP status between 100 and 599 (or a list of them), not %s", yamlnode.Describe(it))
+			}
+			out = append(out, c)
+		}
 	}
 	if len(out) == 0 {
 		out = []int{200} // only templates: judged once rendered

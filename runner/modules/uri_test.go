@@ -42,6 +42,9 @@ func TestURIArgs(t *testing.T) {
 	if string(m.body) != `{"raw": true}` || m.username != "u" || m.password != "secret" {
 		t.Errorf("json text: %+v", m)
 	}
+	if m = newURIT(t, "url: http://h/\nstatus_code: 200, 409"); len(m.statusCodes) != 2 || m.statusCodes[1] != 409 {
+		t.Errorf("comma list: %v", m.statusCodes) // Ansible's list type splits a string at commas
+	}
 	newURIT(t, "url: '{{ base }}/x'\nstatus_code: '{{ code }}'\ntimeout: '{{ t }}'") // judged once rendered
 	m = newURIT(t, "url: https://h/\nca_path: /etc/ca.pem\nclient_cert: /etc/c.crt\nclient_key: /etc/c.key\nunix_socket: /run/d.sock")
 	if m.tls != (uriTLSPaths{caPath: "/etc/ca.pem", clientCert: "/etc/c.crt", clientKey: "/etc/c.key"}) || m.unixSocket != "/run/d.sock" {
@@ -57,6 +60,7 @@ func TestURIArgs(t *testing.T) {
 		{"url: http://h/\nmethod: 'GE T'", `play.yml:2:9: uri: method must be one word, like GET or POST, not "GE T"`},
 		{"url: http://h/\nstatus_code: 99", "play.yml:2:14: uri: status_code must be an HTTP status between 100 and 599"},
 		{"url: http://h/\nstatus_code: [200, abc]", "play.yml:2:20: uri: status_code"},
+		{"url: http://h/\nstatus_code: 200,abc", "play.yml:2:14: uri: status_code"},
 		{"url: http://h/\nfollow_redirects: maybe", `play.yml:2:19: uri: follow_redirects must be safe, all or none, not "maybe"`},
 		{"url: http://h/\nbody_format: form-multipart", `play.yml:2:14: uri: body_format must be raw, json or form-urlencoded, not "form-multipart"`},
 		{"url: http://h/\nbody: {a: 1}", "play.yml:2:7: uri: body: with body_format raw the body must be text"},
