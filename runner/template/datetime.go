@@ -11,7 +11,10 @@ import (
 // (local time, or UTC with utc=true; either way without a zone, so %z and
 // %Z print nothing). It prints as Python's str() does, reads .year ...
 // .microsecond, and has the methods strftime, isoformat and timestamp.
-type pyDateTime struct{ t time.Time }
+type pyDateTime struct {
+	t     time.Time
+	aware bool // has a UTC offset (to_datetime with %z): prints it, and never mixes with a naive one
+}
 
 // String is Python's str(datetime): "2026-12-08 02:06:14.805534", the
 // fraction only when there is one.
@@ -21,6 +24,9 @@ func (d pyDateTime) isoformat(sep string) string {
 	s := d.t.Format("2006-01-02") + sep + d.t.Format("15:04:05")
 	if us := d.t.Nanosecond() / 1000; us != 0 {
 		s += fmt.Sprintf(".%06d", us)
+	}
+	if d.aware {
+		s += d.t.Format("-07:00")
 	}
 	return s
 }
@@ -79,7 +85,7 @@ func fnNow(args ...any) (any, error) {
 	} else {
 		t = t.Local()
 	}
-	d := pyDateTime{t}
+	d := pyDateTime{t: t}
 	if format == nil {
 		return d, nil
 	}
@@ -289,7 +295,7 @@ func init() {
 		if !ok {
 			return nil, fmt.Errorf("strftime(): the format must be a string, not %s", show(args[1]))
 		}
-		return strftime(f, d.t, false), nil
+		return strftime(f, d.t, d.aware), nil
 	}
 	methodFuncs["_m_isoformat"] = func(args ...any) (any, error) {
 		d, ok := args[0].(pyDateTime)

@@ -36,15 +36,15 @@ var ansibleFilters = map[string]func(args ...any) (any, error){
 	"_f_permutations":   func(args ...any) (any, error) { return arrangements("permutations", args, false) },
 	"_f_combinations":   func(args ...any) (any, error) { return arrangements("combinations", args, true) },
 	"_f_to_uuid":        filterToUUID,
-	"_f_json_query":     filterJSONQuery, // community.general's (filters_jsonquery.go)
-	"_f_strftime":       filterStrftime,  // datetime.go
+	"_f_json_query":     filterJSONQuery,  // community.general's (filters_jsonquery.go)
+	"_f_strftime":       filterStrftime,   // datetime.go
+	"_f_to_datetime":    filterToDatetime, // datetime_ops.go
 }
 
 // refusedFilters are Ansible filters tend knows and refuses when the
 // playbook is read, with why.
 var refusedFilters = map[string]string{
 	"password_hash": "tend has no crypt(3) implementation; hash the password beforehand and pass the hash",
-	"to_datetime":   "tend has no Python datetime values; compare timestamps as numbers or strings",
 }
 
 // sizeRanges are Ansible's SIZE_RANGES, largest first.

@@ -102,6 +102,8 @@ func (p *precParser) combine(op, l, r string) string {
 		return "_mod(" + l + ", " + r + ")"
 	case "+":
 		return "_add(" + l + ", " + r + ")"
+	case "-":
+		return "_sub(" + l + ", " + r + ")"
 	}
 	return "(" + l + " " + op + " " + r + ")"
 }

@@ -50,6 +50,8 @@ func wholeValue(expr string, v any) any {
 		return v
 	case pyDateTime:
 		return x.String()
+	case pyTimeDelta:
+		return x.String()
 	}
 	if isNumber(v) {
 		return format(v)

@@ -17,6 +17,7 @@ var opFuncs = map[string]func(args ...any) (any, error){
 	"_pow":      opPow,
 	"_mod":      opMod,
 	"_add":      opAdd,
+	"_sub":      opSub, // datetime_ops.go
 	"_kw":       func(args ...any) (any, error) { return kwarg{args[0].(string), args[1]}, nil },
 }
 
@@ -168,6 +169,9 @@ func opMod(args ...any) (any, error) {
 // opAdd is Python's +: numbers, two strings, or two lists.
 func opAdd(args ...any) (any, error) {
 	a, b := args[0], args[1]
+	if v, ok := addTimes(a, b); ok { // datetime_ops.go
+		return v, nil
+	}
 	if sa, ok := a.(string); ok {
 		if sb, ok := b.(string); ok {
 			return sa + sb, nil

@@ -146,6 +146,12 @@ func member(obj, key any) (v any, found bool, err error) {
 			return v, found, nil
 		}
 		return nil, false, nil
+	case pyTimeDelta:
+		if k, ok := key.(string); ok {
+			v, found = o.attr(k)
+			return v, found, nil
+		}
+		return nil, false, nil
 	case *omap.Map:
 		k, ok := key.(string)
 		if !ok {
