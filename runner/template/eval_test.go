@@ -157,7 +157,7 @@ func TestEvalErrors(t *testing.T) {
 		{expr: "a {{ b }}", want: "cannot contain {{ }}"},
 		{expr: "count | lenght", want: `unknown filter "lenght"; did you mean "length"?`},
 		{expr: "frob(count)", want: `unknown function "frob"`},
-		{expr: "lookup('pipe', 'id')", want: `unknown lookup plugin "pipe"`},
+		{expr: "lookup('password', '/tmp/p')", want: `unknown lookup plugin "password"`},
 		{expr: "count | combine({})", want: "combine: int"},
 		{expr: "count | frobnicate", want: `unknown filter "frobnicate"`},
 		{expr: "count is frobnicated", want: `unknown test "frobnicated"`},

@@ -80,7 +80,7 @@ func fnRange(args ...any) (any, error) {
 
 // lookups are the lookup plugins tend runs; like Ansible, it runs them on
 // the controller (the machine running tend), never on a host.
-var lookupPlugins = map[string]string{"env": "env", "file": "file", "vars": "vars", "first_found": "first_found"}
+var lookupPlugins = map[string]string{"env": "env", "file": "file", "vars": "vars", "first_found": "first_found", "pipe": "pipe"}
 
 // fnLookup is _lookup($env, asList, name, terms..., kwargs...): lookup()
 // joins the values with commas (one value stays as it is), query() and
@@ -136,6 +136,14 @@ func fnLookup(args ...any) (any, error) {
 				} else {
 					return nil, &UndefinedError{Name: format(t)}
 				}
+			}
+			out = append(out, v)
+		}
+	case "pipe":
+		for _, t := range flat {
+			v, err := lookupPipe(format(t), env)
+			if err != nil {
+				return nil, err
 			}
 			out = append(out, v)
 		}

@@ -14,7 +14,7 @@ func TestCheckTemplateRefuses(t *testing.T) {
 		{"{% for x in xs %}{{ x | lenght }}{% endfor %}", `unknown filter "lenght"; did you mean "length"?`},
 		{"{% if x is definned %}y{% endif %}", `unknown test "definned"; did you mean "defined"?`},
 		{"{{ lookup('envv', 'x') }}", `unknown lookup plugin "envv"; did you mean "env"?`},
-		{"{{ lookup('pipe', 'id') }}", `unknown lookup plugin "pipe"`},
+		{"{{ lookup('password', '/tmp/p') }}", `unknown lookup plugin "password"`},
 		{"{{ lookup(name, 'x') }}", "must be a quoted string"},
 		{"{{ rnage(3) }}", `unknown function "rnage"; did you mean "range"?`},
 		{"{{ x | frobnicate }}", `unknown filter "frobnicate"`},
