@@ -53,6 +53,7 @@ func builtin() map[string]Spec {
 		"package_facts":       packageFactsSpec,
 		"service_facts":       serviceFactsSpec,
 		"pip":                 pipModuleSpec,
+		"pam_limits":          pamLimitsSpec,
 	}
 }
 

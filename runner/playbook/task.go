@@ -50,6 +50,7 @@ var moduleAliases = map[string]string{
 	"ansible.posix.sysctl":            "sysctl",
 	"community.general.ufw":           "ufw",
 	"community.general.haproxy":       "haproxy",
+	"community.general.pam_limits":    "pam_limits",
 }
 
 // canonicalModule maps an FQCN to tend's module name; other keys unchanged.
