@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"tend/runner/plan"
 	"tend/runner/transport"
@@ -16,6 +19,9 @@ import (
 // the other file modules write (atomic, backup, untouched lines kept), plus
 // a diff in the dry run and a recheck after apply.
 var pamLimitsSpec = Spec{New: newPamLimits, Verifiable: true}
+
+// pamDecimal is a plain decimal integer, which YAML 1.1 and 1.2 read alike.
+var pamDecimal = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
 
 // defaultLimitsConf is the module's default dest.
 const defaultLimitsConf = "/etc/security/limits.conf"
@@ -43,7 +49,7 @@ type pamLimitsModule struct {
 func newPamLimits(a Args) (Module, error) {
 	var args pamLimitsArgs
 	const mod = "pam_limits"
-	_, fail, err := decodeTextArgs(a, mod, &args)
+	at, fail, err := decodeTextArgs(a, mod, &args)
 	if err != nil {
 		return nil, err
 	}
@@ -81,6 +87,11 @@ func newPamLimits(a Args) (Module, error) {
 		return fail("domain", "domain %q must be one word without '#' (a user, @group, wildcard or range)", l.domain)
 	case strings.ContainsAny(l.comment, "\r\n"):
 		return fail("comment", "comment must be one line: a newline in it would write another line into %s", m.dest)
+	}
+	if n := at("value"); n != nil && n.Kind == yaml.ScalarNode && n.Style == 0 && n.ShortTag() == "!!int" && !pamDecimal.MatchString(n.Value) {
+		// Ansible's YAML (1.1) reads 0755 as 493, 0x10 as 16, +5 as 5:
+		// the module would write another number than the one shown.
+		return fail("value", "value %s is not a decimal integer: Ansible's YAML reads it as another number; write it in decimal, or quote it", n.Value)
 	}
 	if !sysctlTemplated(l.item) && !sysctlTemplated(l.value) {
 		if err := pamValueError(l.item, l.value); err != nil {
