@@ -80,8 +80,7 @@ func newPamLimits(a Args) (Module, error) {
 		return fail("limit_type", "limit_type must be one of hard, soft, -, not %q", l.typ)
 	case !sysctlTemplated(l.item) && !slices.Contains(pamItems, l.item):
 		return fail("limit_item", "limit_item must be one of %s, not %q", strings.Join(pamItems, ", "), l.item)
-	case sysctlTemplated(l.domain):
-	case l.domain == "" || strings.ContainsFunc(l.domain, pyIsSpace) || strings.Contains(l.domain, "#"):
+	case !sysctlTemplated(l.domain) && (l.domain == "" || strings.ContainsFunc(l.domain, pyIsSpace) || strings.Contains(l.domain, "#")):
 		// The module writes such a domain as given, and never finds the line
 		// again: a new one is appended on every run.
 		return fail("domain", "domain %q must be one word without '#' (a user, @group, wildcard or range)", l.domain)

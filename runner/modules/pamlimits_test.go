@@ -116,6 +116,7 @@ func TestPamLimitsArgs(t *testing.T) {
 		{"domain: joe bob\nlimit_type: soft\nlimit_item: nofile\nvalue: 1", "play.yml:1:9: pam_limits: domain"},
 		{"domain: ''\nlimit_type: soft\nlimit_item: nofile\nvalue: 1", "domain"},
 		{base + "value: 1\ncomment: \"a\\nb\"", "comment must be one line"},
+		{"domain: '{{ d }}'\nlimit_type: soft\nlimit_item: nofile\nvalue: 1\ncomment: \"a\\rb\"", "comment must be one line"},
 		{"domain: joe\nlimit_type: soft\nlimit_item: nofile", "missing required argument: value"},
 		{base + "value: 1\nstate: present", "state"},
 	} {
