@@ -16,7 +16,8 @@ import (
 // the diff and touches nothing (mtime, inode, content), the apply writes
 // with a backup of the old content and keeps the file's mode, the second
 // run changes nothing; use_max leaves a larger value alone; a missing file
-// is created, a missing directory fails with the module's message; and the
+// is created, a missing directory fails with the module's message; a
+// symlinked dest stays a link to the edited file; and the
 // default dest is the host's /etc/security/limits.conf (a private /etc).
 func TestLabPamLimits(t *testing.T) {
 	l := newFSLab(t)
@@ -72,6 +73,20 @@ func TestLabPamLimits(t *testing.T) {
 			t.Fatalf("%v %s %v", err, c.Action, c.Data)
 		}
 		sameSnap(t, "an ok check", before, snapshot(t, d))
+	})
+	t.Run("SymlinkKept", func(t *testing.T) {
+		// The module replaces a symlinked dest by a file; tend edits the
+		// target and keeps the link, as its other file modules do.
+		d := l.sub("symlink")
+		p, target := filepath.Join(d, "limits.conf"), filepath.Join(d, "real.conf")
+		mustWrite(t, target, seed, 0o644)
+		if err := os.Symlink("real.conf", p); err != nil {
+			t.Fatal(err)
+		}
+		l.converge(t, build(t, "dest: "+p+"\ndomain: activemq\nlimit_type: soft\nlimit_item: nofile\nvalue: 4096"), d)
+		if modeOf(t, p)&os.ModeSymlink == 0 || !strings.Contains(readT(t, target), "activemq\tsoft\tnofile\t4096\n") {
+			t.Errorf("link mode %v, target %q", modeOf(t, p), readT(t, target))
+		}
 	})
 	t.Run("MissingFileCreated", func(t *testing.T) {
 		d := l.sub("create")
