@@ -50,6 +50,7 @@ var moduleAliases = map[string]string{
 	"ansible.posix.sysctl":            "sysctl",
 	"community.general.ufw":           "ufw",
 	"community.general.haproxy":       "haproxy",
+	"community.general.archive":       "archive",
 }
 
 // canonicalModule maps an FQCN to tend's module name; other keys unchanged.
