@@ -82,10 +82,11 @@ elif [ -n "$c" ]; then command -v "$c" >/dev/null 2>&1 || fail "tend's archive c
 members() { while [ $# -ge 2 ]; do case $1 in a|m) printf '%s\0' "${2#"$root"}" ;; esac; shift 2; done; }
 src= prev=
 for x; do [ "$prev" = s ] && src=$x; prev=$x; done
-# sigof F: the members of archive F as the module compares them.
+# sigof F: the members of archive F as the module compares them (a tar
+# listing nothing is no tar, as for tarfile).
 sigof() {
 	if [ "$kind" = zip ]; then python3 -c "$pysig" "$1"; return; fi
-	if l=$(tar $z -tv --full-time --numeric-owner -f "$1" 2>/dev/null); then printf 'tar\n%s\n' "$l" | sort; return; fi
+	if l=$(tar $z -tv --full-time --numeric-owner -f "$1" 2>/dev/null) && [ -n "$l" ]; then printf 'tar\n%s\n' "$l" | sort; return; fi
 	[ -n "$c" ] || return 3
 	if "$c" -t -- "$1" 2>/dev/null; then printf 'crc '; "$c" -dc -- "$1" | cksum; else printf 'none\n'; fi
 }
@@ -93,7 +94,7 @@ sigof() {
 signew() {
 	case $kind in
 	zip) members "$@" | python3 -c "$pysig" - "$root" ;;
-	compress) if l=$(tar -tv --full-time --numeric-owner -f - < "$src" 2>/dev/null); then printf 'tar\n%s\n' "$l" | sort
+	compress) if l=$(tar -tv --full-time --numeric-owner -f - < "$src" 2>/dev/null) && [ -n "$l" ]; then printf 'tar\n%s\n' "$l" | sort
 		else printf 'crc '; cksum < "$src"; fi ;;
 	*) l=$(members "$@" | tar --null --verbatim-files-from --no-recursion -C "$root" -T - -cf - 2>/dev/null | tar -tv --full-time --numeric-owner -f -) &&
 		printf 'tar\n%s\n' "$l" | sort ;;
@@ -108,7 +109,8 @@ if [ -e "$dest" ]; then
 fi
 if [ "$act" = check ]; then
 	case $old in absent|size:*) printf 'ok\0differ\0'; exit 0 ;; esac
-	new=$(signew "$@" | cksum) || fail "reading the sources failed"
+	new=$(signew "$@") || fail "reading the sources failed"
+	new=$(printf '%s' "$new" | cksum)
 	if [ "$old" = "$new" ]; then printf 'ok\0same\0'; else printf 'ok\0differ\0'; fi
 	exit 0
 fi
