@@ -190,7 +190,7 @@ func archiveScenario(t *testing.T, conn transport.Conn, dir string) {
 		t.Errorf("a failed archive removed or changed something")
 	}
 	// A dest whose directory is missing: fails, nothing removed.
-	c, err = mk("path: " + filepath.Join(dir, "old") + "\ndest: " + filepath.Join(dir, "nowhere", "o.tgz") + "\nremove: true").Apply(ctx, conn, plan.Change{Action: plan.Update})
+	c, err = mk("path: "+filepath.Join(dir, "old")+"\ndest: "+filepath.Join(dir, "nowhere", "o.tgz")+"\nremove: true").Apply(ctx, conn, plan.Change{Action: plan.Update})
 	if err != nil || !c.Failed || readT(t, filepath.Join(dir, "old", "d", "2.log")) != "two\n" {
 		t.Errorf("missing dest dir: %v %+v", err, c)
 	}
