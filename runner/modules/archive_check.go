@@ -47,6 +47,9 @@ func (m *archiveModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 				return plan.Change{Action: plan.None, Data: c.Data, Summary: fmt.Sprintf("%s already holds %s", st.dest, m.what(st))}, nil
 			}
 			verb = "would keep (same members) and set attributes of"
+			if len(changes) == 0 {
+				verb = "would keep (same members)"
+			}
 			c.Values = attrValues(changes)
 		}
 	}
@@ -70,6 +73,11 @@ func (m *archiveModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 	}
 	return c, nil
 }
+
+// Verifiable is false with remove: the sources are gone after apply, and
+// a glob that matched them then matches nothing, which the module (and
+// so tend's Check) fails; there is nothing left to re-check.
+func (m *archiveModule) Verifiable() bool { return !m.remove }
 
 // attrValues are attribute changes as plan values.
 func attrValues(changes []attrChange) []plan.ValueChange {

@@ -210,6 +210,35 @@ func archiveScenario(t *testing.T, conn transport.Conn, dir string) {
 		t.Errorf("archived %v", got.Data["archived"])
 	}
 
+	// The disk-full case: old logs by a glob into a tar.gz, then removed;
+	// the other files stay. A second run fails as the module's does: the
+	// glob matches nothing any more.
+	mustWrite(t, filepath.Join(dir, "rot", "a.log"), "a\n", 0o644)
+	mustWrite(t, filepath.Join(dir, "rot", "b.log"), "b\n", 0o644)
+	mustWrite(t, filepath.Join(dir, "rot", "current"), "now\n", 0o644)
+	rot := filepath.Join(dir, "out", "rot.tar.gz")
+	m = mk("path: " + filepath.Join(dir, "rot", "*.log") + "\ndest: " + rot + "\nremove: true")
+	if v, ok := m.(Verifier); !ok || v.Verifiable() {
+		t.Errorf("with remove, the task is not re-checked after apply")
+	}
+	before := snapshot(t, dir)
+	if c, err = m.Check(ctx, conn); err != nil || c.Action != plan.Update {
+		t.Fatalf("rot check: %v %+v", err, c)
+	}
+	sameSnap(t, "the dry run", before, snapshot(t, dir))
+	if c, err = m.Apply(ctx, conn, c); err != nil || c.Failed || c.Action != plan.Update {
+		t.Fatalf("rot apply: %v %+v", err, c)
+	}
+	if l := archiveListing(t, rot, "gz"); !reflect.DeepEqual(l, []string{"a.log a\n", "b.log b\n"}) {
+		t.Errorf("rot: %q", l)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "rot")); len(ents) != 1 || ents[0].Name() != "current" {
+		t.Errorf("rot left %v", ents)
+	}
+	if c, err = m.Check(ctx, conn); err != nil || !c.Failed || c.Msg != "Error, no source paths were found" {
+		t.Errorf("rot second check: %v %+v", err, c)
+	}
+
 	// Two paths as bz2, one missing: incomplete (the root is the missing
 	// one's directory too).
 	tbz := filepath.Join(dir, "out", "two.tar.bz2")
