@@ -44,7 +44,10 @@ func (m *archiveModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 		if run.same {
 			_, _, changes := m.newMode(st)
 			if len(changes) == 0 && !m.remove {
-				return plan.Change{Action: plan.None, Data: c.Data, Summary: fmt.Sprintf("%s already holds %s", st.dest, m.what(st))}, nil
+				// Nothing to do: what an apply registers (the module's
+				// apply rewrites dest with the same members).
+				return plan.Change{Action: plan.None, Data: m.data(st, m.archived(st), m.destState(st), dest),
+					Summary: fmt.Sprintf("%s already holds %s", st.dest, m.what(st))}, nil
 			}
 			verb = "would keep (same members) and set attributes of"
 			if len(changes) == 0 {
@@ -78,6 +81,17 @@ func (m *archiveModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 // a glob that matched them then matches nothing, which the module (and
 // so tend's Check) fails; there is nothing left to re-check.
 func (m *archiveModule) Verifiable() bool { return !m.remove }
+
+// destState is the module's dest_state after writing the archive.
+func (m *archiveModule) destState(st *archiveState) string {
+	switch {
+	case m.kind(st) == "compress":
+		return "compress"
+	case st.must && len(st.missing) > 0:
+		return "incomplete"
+	}
+	return "archive"
+}
 
 // attrValues are attribute changes as plan values.
 func attrValues(changes []attrChange) []plan.ValueChange {
@@ -146,13 +160,7 @@ func (m *archiveModule) Apply(ctx context.Context, conn transport.Conn, planned 
 	if err != nil {
 		return plan.Change{}, fmt.Errorf("archive: %s: %w", st.dest, err)
 	}
-	destState := "archive"
-	switch {
-	case m.kind(st) == "compress":
-		destState = "compress"
-	case st.must && len(st.missing) > 0:
-		destState = "incomplete"
-	}
+	destState := m.destState(st)
 	if run.fail != "" {
 		return m.failed(st, run.fail, m.data(st, []any{}, "absent", nil)), nil
 	}
