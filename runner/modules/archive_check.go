@@ -71,9 +71,6 @@ func (m *archiveModule) Check(ctx context.Context, conn transport.Conn) (plan.Ch
 			}
 		}
 	}
-	if !st.destExists {
-		c.Values = attrValues(nil)
-	}
 	return c, nil
 }
 

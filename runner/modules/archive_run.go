@@ -73,6 +73,8 @@ print('\n'.join(sorted(s)))`
 const archiveScript = `LC_ALL=C; export LC_ALL
 act=$1 fmt=$2 kind=$3 dest=$4 root=$5 mode=$6 own=$7 rm=$8 pysig=$9 pyzip=${10} tmp=
 shift 10
+link=$dest
+if [ -L "$dest" ]; then dest=$(readlink -f -- "$dest") || dest=$link; fi # written through a symlink, as the module's open()
 trap '[ -z "$tmp" ] || rm -f -- "$tmp"' EXIT
 trap 'exit 99' HUP INT TERM PIPE
 fail() { printf 'fail\0%s\0' "$1"; exit 0; }
@@ -156,7 +158,7 @@ if [ "$rm" = 1 ]; then
 	done
 fi
 printf '.\0'
-find "$dest" -maxdepth 0 -printf '` + fsEntryFormat + `'`
+find "$link" -maxdepth 0 -printf '` + fsEntryFormat + `'`
 
 // archiveRun is what archiveScript said.
 type archiveRun struct {

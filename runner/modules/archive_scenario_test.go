@@ -154,6 +154,14 @@ func archiveScenario(t *testing.T, conn transport.Conn, dir string) {
 		t.Errorf("gz after the change: %q", gunzip(t, log+".gz"))
 	}
 
+	// A dest that is a symlink (dangling here) is written through: the link stays.
+	ln := filepath.Join(dir, "out", "ln.gz")
+	os.Symlink("real.gz", ln)
+	converge("path: " + log + "\ndest: " + ln)
+	if target, err := os.Readlink(ln); err != nil || target != "real.gz" || gunzip(t, filepath.Join(dir, "out", "real.gz")) != "line 1\nline 2\nline 3\n" {
+		t.Errorf("symlink dest: %q %v", target, err)
+	}
+
 	// A directory as tar.gz: its entries (not itself), exclusion_patterns
 	// on member names, the mode asked.
 	tgz := filepath.Join(dir, "out", "app.tgz")
