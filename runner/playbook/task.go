@@ -48,9 +48,9 @@ var moduleAliases = map[string]string{
 	"ansible.builtin.assert":          "assert",
 	"ansible.builtin.wait_for":        "wait_for",
 	"ansible.posix.sysctl":            "sysctl",
+	"community.general.archive":       "archive",
 	"community.general.ufw":           "ufw",
 	"community.general.haproxy":       "haproxy",
-	"community.general.archive":       "archive",
 }
 
 // canonicalModule maps an FQCN to tend's module name; other keys unchanged.
