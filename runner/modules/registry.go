@@ -49,6 +49,7 @@ func builtin() map[string]Spec {
 		"authorized_key":      authorizedKeySpec,
 		"fetch":               fetchSpec,
 		"unarchive":           unarchiveSpec,
+		"archive":             archiveSpec,
 		"slurp":               slurpSpec,
 		"package_facts":       packageFactsSpec,
 		"service_facts":       serviceFactsSpec,

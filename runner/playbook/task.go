@@ -48,6 +48,7 @@ var moduleAliases = map[string]string{
 	"ansible.builtin.assert":          "assert",
 	"ansible.builtin.wait_for":        "wait_for",
 	"ansible.posix.sysctl":            "sysctl",
+	"community.general.archive":       "archive",
 	"community.general.ufw":           "ufw",
 	"community.general.haproxy":       "haproxy",
 	"community.general.pam_limits":    "pam_limits",
