@@ -117,15 +117,20 @@ func TestHandshakeGuard(t *testing.T) {
 
 // TestSSHHandshakeSlowButAnswering: a host whose every answer takes a while
 // (a loaded sshd) finishes a handshake that takes several times
-// HandshakeTimeout in all, since it is never silent for that long.
+// HandshakeTimeout in all, since it is never silent for that long. The
+// handshake holds about ten server chunks: with each delayed a fifth of
+// HandshakeTimeout it takes ~2 times that, well clear of both the
+// silence limit (one chunk's delay) and the total (handshakeTotal, 4
+// times), so a loaded machine cannot turn it into a cut.
 func TestSSHHandshakeSlowButAnswering(t *testing.T) {
 	_, _, cfg := knownServer(t)
-	delay := 150 * time.Millisecond
+	delay := 200 * time.Millisecond
 	cfg.Dial = slowReplies(t, net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), delay)
-	cfg.HandshakeTimeout = 2 * delay
+	cfg.HandshakeTimeout = 5 * delay
 	start := time.Now()
 	c := dialOK(t, cfg)
 	c.Close()
+	t.Logf("took %s (HandshakeTimeout %s)", time.Since(start), cfg.HandshakeTimeout)
 	if took := time.Since(start); took < cfg.HandshakeTimeout {
 		t.Fatalf("the handshake took %s, under HandshakeTimeout %s: the test proves nothing", took, cfg.HandshakeTimeout)
 	}
