@@ -151,12 +151,6 @@ func toSeconds(v any) (float64, error) {
 	return 0, fmt.Errorf("Invalid value for epoch value (%s)", format(v))
 }
 
-var (
-	weekdays = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
-	months   = []string{"January", "February", "March", "April", "May", "June", "July", "August",
-		"September", "October", "November", "December"}
-)
-
 // strftime formats t as glibc's strftime does in the C locale (what
 // Python's time.strftime and datetime.strftime call): the directives of
 // C99 and POSIX, glibc's %s, %e, %k, %l and the "-" flag (no padding), %f
@@ -190,9 +184,9 @@ func strftime(f string, t time.Time, zoned bool) string {
 		}
 		switch c := f[i]; c {
 		case 'a':
-			b.WriteString(weekdays[t.Weekday()][:3])
+			b.WriteString(t.Weekday().String()[:3])
 		case 'A':
-			b.WriteString(weekdays[t.Weekday()])
+			b.WriteString(t.Weekday().String())
 		case 'w':
 			num(int(t.Weekday()), 1, '0')
 		case 'u':
@@ -202,9 +196,9 @@ func strftime(f string, t time.Time, zoned bool) string {
 		case 'e':
 			num(t.Day(), 2, ' ')
 		case 'b', 'h':
-			b.WriteString(months[t.Month()-1][:3])
+			b.WriteString(t.Month().String()[:3])
 		case 'B':
-			b.WriteString(months[t.Month()-1])
+			b.WriteString(t.Month().String())
 		case 'm':
 			num(int(t.Month()), 2, '0')
 		case 'y':

@@ -233,9 +233,9 @@ func strptime(s, layout string) (any, error) {
 	}
 	for _, k := range []string{"b", "B"} {
 		if v, ok := g[k]; ok {
-			for i, name := range months {
-				if strings.HasPrefix(strings.ToLower(name), v) {
-					month = i + 1
+			for m := time.January; m <= time.December; m++ {
+				if strings.HasPrefix(strings.ToLower(m.String()), v) {
+					month = int(m)
 					break
 				}
 			}

@@ -1,11 +1,12 @@
 package template
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
+
+	"tend/internal/capwriter"
 )
 
 // maxPipeOutput bounds what lookup('pipe') keeps of a command's output.
@@ -21,8 +22,8 @@ func lookupPipe(cmdline string, env map[string]any) (string, error) {
 	if dir, ok := env["playbook_dir"].(string); ok && dir != "" {
 		cmd.Dir = dir
 	}
-	var out bytes.Buffer
-	cmd.Stdout = &limitedBuffer{buf: &out, max: maxPipeOutput}
+	out := capwriter.New(maxPipeOutput)
+	cmd.Stdout = out
 	err := cmd.Run()
 	var exit *exec.ExitError
 	switch {
@@ -31,18 +32,6 @@ func lookupPipe(cmdline string, env map[string]any) (string, error) {
 	case err != nil:
 		return "", fmt.Errorf("lookup_plugin.pipe(%s): %w", cmdline, err)
 	}
-	return strings.TrimRight(out.String(), " \t\n\r\v\f"), nil
-}
-
-// limitedBuffer keeps the first max bytes written to it and drops the rest.
-type limitedBuffer struct {
-	buf *bytes.Buffer
-	max int
-}
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := l.max - l.buf.Len(); room > 0 {
-		l.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
+	kept, _ := out.Snapshot()
+	return strings.TrimRight(string(kept), " \t\n\r\v\f"), nil
 }

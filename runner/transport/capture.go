@@ -2,48 +2,20 @@ package transport
 
 import (
 	"io"
-	"sync"
 	"time"
+
+	"tend/internal/capwriter"
 )
 
-// capWriter keeps the first max bytes written to it and discards the rest,
-// so a command printing gigabytes costs at most max bytes of memory while
-// it still runs to completion (its pipe is always drained).
-type capWriter struct {
-	mu        sync.Mutex
-	max       int
-	buf       []byte
-	truncated bool
-}
+// capWriter is the capture of a command's stdout or stderr: the first
+// MaxOutput bytes (capwriter.Writer).
+type capWriter = capwriter.Writer
 
 func newCapWriter(max int) *capWriter {
 	if max <= 0 {
 		max = DefaultMaxOutput
 	}
-	return &capWriter{max: max}
-}
-
-// Write never fails: bytes past the cap are counted as truncated and dropped.
-func (w *capWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	room := w.max - len(w.buf)
-	if room >= len(p) {
-		w.buf = append(w.buf, p...)
-		return len(p), nil
-	}
-	if room > 0 {
-		w.buf = append(w.buf, p[:room]...)
-	}
-	w.truncated = true
-	return len(p), nil
-}
-
-// snapshot returns a copy of what was kept so far and whether bytes were dropped.
-func (w *capWriter) snapshot() ([]byte, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]byte(nil), w.buf...), w.truncated
+	return capwriter.New(max)
 }
 
 // captured is the Result of a command whose output went to stdout and
@@ -51,8 +23,8 @@ func (w *capWriter) snapshot() ([]byte, bool) {
 func captured(start time.Time, stdout, stderr *capWriter) Result {
 	r := Result{Duration: time.Since(start)}
 	var t1, t2 bool
-	r.Stdout, t1 = stdout.snapshot()
-	r.Stderr, t2 = stderr.snapshot()
+	r.Stdout, t1 = stdout.Snapshot()
+	r.Stderr, t2 = stderr.Snapshot()
 	r.Truncated = t1 || t2
 	return r
 }
